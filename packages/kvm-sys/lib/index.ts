@@ -7,3 +7,4 @@ export { KvmError, ClosedError, errnoName } from './errors.js';
 export { constant, constants, ioctl, ioctls, runOffsets, structSizes } from './ioctl.js';
 export * from './structs.js';
 export { native as binding } from './binding.js';
+export { probeExitCost, type ExitProbe } from './selftest.js';

@@ -104,6 +104,11 @@ export class Vcpu {
     throw new KvmError('KVM_RUN', -r);
   }
 
+  /** The OS thread id kicks and ticks are aimed at (the creating thread). */
+  get threadId(): number {
+    return this.#held.tid;
+  }
+
   /** Makes a running KVM_RUN return KVM_EXIT_INTR now (or the next one at once). Any thread. */
   kick(): void {
     if (this.#fd < 0) throw new ClosedError(`vCPU ${this.id}`);

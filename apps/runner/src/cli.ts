@@ -1,0 +1,37 @@
+// The `tsv` command line. Errors a user can act on are one line on stderr
+// and a non-zero status, never a stack trace.
+import { parseArgs } from 'node:util';
+import { formatDoctor, runDoctor } from './doctor.js';
+import { runHello } from './hello.js';
+
+const USAGE = `usage: tsv <command> [options]
+
+commands:
+  doctor [--json] [--device PATH]   can tsv run here? KVM flavor, capabilities, exit cost
+  hello                             run the built-in real-mode hello guest
+  help                              this text
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'doctor': {
+      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, device: { type: 'string' } } });
+      const report = runDoctor({ path: values.device });
+      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
+      return report.ok ? 0 : 1;
+    }
+    case 'hello':
+      process.stdout.write(runHello());
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`tsv: unknown command '${command}'\n${USAGE}`);
+      return 2;
+  }
+}

@@ -1,0 +1,83 @@
+// The kick: a guest spinning forever is made to return from KVM_RUN, by
+// another thread or by the periodic tick, and resumes where it was.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { announceKvmSkip, assemble } from '@tsv/testing';
+import { describe, expect, it } from 'vitest';
+import { constant, Kvm } from './index.js';
+
+// Counts in ax forever (real mode, no exits).
+const SPIN = '1: inc %ax\njmp 1b';
+
+function spinningGuest() {
+  const kvm = Kvm.open();
+  const vm = kvm.createVm();
+  const mem = vm.createGuestMemory(0x10000);
+  vm.mapMemory(0, 0, mem);
+  mem.bytes.set(assemble(SPIN, { origin: 0x1000, code16: true }).bytes, 0x1000);
+  const cpu = vm.createVcpu(0);
+  const s = cpu.getSregs();
+  s.cs.base = 0n;
+  s.cs.selector = 0;
+  cpu.setSregs(s);
+  cpu.setRegs({ rip: 0x1000n, rflags: 2n, rax: 0n });
+  const close = () => {
+    cpu.close();
+    vm.destroy();
+    kvm.close();
+  };
+  return { cpu, close };
+}
+
+const INTR = () => constant('KVM_EXIT_INTR');
+
+describe.skipIf(announceKvmSkip())('kick', () => {
+  it('another thread interrupts a spinning guest, which then resumes', async () => {
+    const { cpu, close } = spinningGuest();
+    const tid = cpu.threadId;
+    // The worker loads the same addon and kicks this thread after 50 ms.
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const load = require(workerData.gyp);
+       const native = load(workerData.root);
+       setTimeout(() => parentPort.postMessage(native.kick(workerData.tid)), 50);`,
+      { eval: true, workerData: { tid, gyp: createRequire(import.meta.url).resolve('node-gyp-build'), root: new URL('..', import.meta.url).pathname } },
+    );
+    const started = Date.now();
+    expect(cpu.run()).toBe(INTR());
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(40);
+    expect(elapsed).toBeLessThan(5000);
+    const kicked = await new Promise((r) => worker.once('message', r));
+    expect(kicked).toBe(0);
+    await worker.terminate();
+
+    const first = cpu.getRegs().rax & 0xffffn;
+    expect(first).not.toBe(0n); // it ran
+    cpu.startTick(20e6);
+    expect(cpu.run()).toBe(INTR()); // resumed, then preempted by the tick
+    cpu.stopTick();
+    expect(cpu.getRegs().rip).toBeGreaterThanOrEqual(0x1000n);
+    expect(cpu.runBytes[0]! + cpu.runBytes[1]!).toBe(0); // immediate_exit cleared
+    close();
+  });
+
+  it('a kick before KVM_RUN makes the next run return at once', () => {
+    const { cpu, close } = spinningGuest();
+    cpu.kick();
+    expect(cpu.run()).toBe(INTR());
+    close();
+  });
+
+  it('the periodic tick preempts repeatedly at about its period', () => {
+    const { cpu, close } = spinningGuest();
+    cpu.startTick(10e6);
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 5; i++) expect(cpu.run()).toBe(INTR());
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    cpu.stopTick();
+    expect(ms).toBeGreaterThan(30);
+    expect(ms).toBeLessThan(2000);
+    close();
+  });
+});
