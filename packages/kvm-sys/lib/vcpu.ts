@@ -37,6 +37,7 @@ const IMMEDIATE_EXIT = runOffsets['immediate_exit']!;
 const VALID_REGS = runOffsets['kvm_valid_regs']!;
 const DIRTY_REGS = runOffsets['kvm_dirty_regs']!;
 export const XSAVE_SIZE = structSizes['kvm_xsave'] ?? 4096;
+const XCRS_SIZE = structSizes['kvm_xcrs'] ?? 392;
 
 // A vCPU GC'd without close() must still release its descriptor and timer.
 interface Held {
@@ -200,6 +201,27 @@ export class Vcpu {
   setMsrs(entries: readonly MsrEntry[]): void {
     const n = check('KVM_SET_MSRS', native.ioctlBuf(this.fd, ioctl('KVM_SET_MSRS'), encodeMsrs(entries)));
     if (n !== entries.length) throw new KvmError('KVM_SET_MSRS', 22, `MSR 0x${entries[n]?.index.toString(16)}`);
+  }
+
+  /** Extended control registers (XCR0: which XSAVE features the guest may use). */
+  getXcrs(): { xcr: number; value: bigint }[] {
+    const b = this.#get('KVM_GET_XCRS', XCRS_SIZE);
+    const v = new DataView(b.buffer);
+    return Array.from({ length: v.getUint32(0, true) }, (_, i) => ({
+      xcr: v.getUint32(8 + i * 16, true),
+      value: v.getBigUint64(16 + i * 16, true),
+    }));
+  }
+
+  setXcrs(xcrs: readonly { xcr: number; value: bigint }[]): void {
+    const b = new Uint8Array(XCRS_SIZE);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, xcrs.length, true);
+    xcrs.forEach((x, i) => {
+      v.setUint32(8 + i * 16, x.xcr, true);
+      v.setBigUint64(16 + i * 16, x.value, true);
+    });
+    this.#set('KVM_SET_XCRS', b);
   }
 
   setCpuid(entries: readonly CpuidEntry[]): void {

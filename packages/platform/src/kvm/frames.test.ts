@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { FrameAllocator } from './frames.js';
+
+function make(pages: number, first = 4): FrameAllocator {
+  const buf = new ArrayBuffer(pages * 4096);
+  return new FrameAllocator(new Uint8Array(buf), new DataView(buf), first * 4096);
+}
+
+describe('FrameAllocator', () => {
+  it('never hands out the reserved frames or the same frame twice', () => {
+    const a = make(64, 4);
+    const seen = new Set<number>();
+    for (;;) {
+      const f = a.allocate(1);
+      if (f < 0) break;
+      expect(f).toBeGreaterThanOrEqual(4 * 4096);
+      expect(seen.has(f)).toBe(false);
+      seen.add(f);
+    }
+    expect(seen.size).toBe(60);
+    expect(a.used).toBe(a.capacity);
+  });
+
+  it('allocates aligned contiguous runs and reuses freed ones, zeroed', () => {
+    const a = make(2048, 256);
+    const big = a.allocate(512, 2 << 20);
+    expect(big % (2 << 20)).toBe(0);
+    a.bytes.fill(0xaa, big, big + 512 * 4096);
+    a.free(big, 512);
+    const again = a.allocate(512, 2 << 20);
+    expect(again).toBeGreaterThanOrEqual(0);
+    const small = a.allocate(3);
+    for (const f of [again, small]) expect(a.bytes[f]).toBe(0);
+    expect(a.bytes.subarray(big, big + 512 * 4096).every((b) => b === 0 || b === 0xaa)).toBe(true);
+    // whichever run reuses the dirty frames gets zeros
+    const all = [again, small];
+    for (const f of all) expect(a.bytes.subarray(f, f + 4096).every((b) => b === 0)).toBe(true);
+  });
+
+  it('never hands out a former page-table frame as a table again, but reuses it as data', () => {
+    const a = make(8, 4); // 4 frames
+    const tables = [a.allocateTable(), a.allocateTable()];
+    for (const t of tables) a.free(t, 1);
+    const next = [a.allocateTable(), a.allocateTable()];
+    expect(next.filter((f) => tables.includes(f))).toEqual([]);
+    expect(a.allocateTable()).toBe(-1); // only former tables are left
+    const data = [a.allocate(1), a.allocate(1)];
+    expect(data.sort()).toEqual([...tables].sort());
+  });
+
+  it('fails cleanly when exhausted or asked nonsense, and rejects bad frees', () => {
+    const a = make(16, 8);
+    expect(a.allocate(9)).toBe(-1);
+    expect(a.allocate(0)).toBe(-1);
+    expect(a.allocate(-1)).toBe(-1);
+    expect(() => a.free(0, 1)).toThrow(RangeError);
+    const f = a.allocate(1);
+    a.free(f, 1);
+    expect(() => a.free(f, 1)).toThrow(/not allocated/);
+  });
+});

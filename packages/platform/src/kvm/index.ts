@@ -1,0 +1,6 @@
+// @tsv/platform/kvm: the Platform interface implemented on KVM.
+export { KvmAddressSpace, pteFlags } from './address-space.js';
+export { KvmContext } from './context.js';
+export { FrameAllocator } from './frames.js';
+export { KvmPlatform, type KvmPlatformOptions } from './platform.js';
+export { Revoker } from './revoke.js';

@@ -1,0 +1,87 @@
+// The KVM platform: one VM with one guest-physical memory region, the
+// @tsv/ring0 kernel image at its bottom, frames above it for the Sentry,
+// and a VirtualCpu per Context.
+import { Kvm, type Vm } from '@tsv/kvm-sys';
+import { KERNEL_PHYS_END, type KernelImage, MAX_VCPUS, USER_MAX, USER_MIN, writeKernelImage } from '@tsv/ring0';
+import { VirtualCpu } from '@tsv/vcpu';
+import type { Platform, PlatformStats } from '../platform.js';
+import { KvmAddressSpace } from './address-space.js';
+import { KvmContext } from './context.js';
+import { FrameAllocator } from './frames.js';
+import { Revoker } from './revoke.js';
+
+export interface KvmPlatformOptions {
+  /** Guest-physical memory in bytes (a multiple of 2 MiB, at most 4 GiB). Default 1 GiB; pages cost host memory only when used. */
+  memoryBytes?: number;
+  /** The KVM device. Default /dev/kvm. */
+  device?: string;
+}
+
+export class KvmPlatform implements Platform {
+  readonly name = 'kvm';
+  readonly memory: FrameAllocator;
+  readonly minUserAddress = USER_MIN;
+  readonly maxUserAddress = USER_MAX;
+  readonly kvm: Kvm;
+  readonly vm: Vm;
+  readonly image: KernelImage;
+  readonly #contexts = new Set<KvmContext>();
+  readonly #revoker: Revoker;
+  #closed = false;
+
+  constructor(options: KvmPlatformOptions = {}) {
+    const size = options.memoryBytes ?? 1 << 30;
+    if (!Number.isInteger(size) || size % (2 << 20) !== 0 || size < 4 << 20 || size > 2 ** 32) {
+      throw new RangeError(`memoryBytes must be a multiple of 2 MiB between 4 MiB and 4 GiB, got ${size}`);
+    }
+    this.kvm = Kvm.open(options.device);
+    try {
+      this.vm = this.kvm.createVm();
+      const mem = this.vm.createGuestMemory(size, 'tsv-guest');
+      this.vm.mapMemory(0, 0, mem);
+      this.image = writeKernelImage(mem, MAX_VCPUS);
+      this.memory = new FrameAllocator(mem.bytes, mem.view, KERNEL_PHYS_END);
+      this.#revoker = new Revoker(this.memory);
+    } catch (e) {
+      this.kvm.close();
+      throw e;
+    }
+  }
+
+  newAddressSpace(): KvmAddressSpace {
+    return new KvmAddressSpace(this.memory, this.image.sharedEntries);
+  }
+
+  newContext(): KvmContext {
+    const used = new Set([...this.#contexts].map((c) => c.vcpu.index));
+    let index = 0;
+    while (used.has(index)) index++;
+    if (index >= MAX_VCPUS) throw new RangeError(`at most ${MAX_VCPUS} contexts`);
+    const ctx = new KvmContext(new VirtualCpu(this.kvm, this.vm, this.image, this.memory, index), this.#revoker, () => {
+      this.#contexts.delete(ctx);
+    });
+    this.#contexts.add(ctx);
+    return ctx;
+  }
+
+  get stats(): PlatformStats {
+    const s: PlatformStats = { exits: { syscall: 0, fault: 0, interrupt: 0, other: 0 }, hostNs: 0 };
+    for (const c of this.#contexts) {
+      const v = c.vcpu.stats;
+      s.exits.syscall += v.syscalls;
+      s.exits.fault += v.exceptions;
+      s.exits.interrupt += v.interrupts;
+      s.exits.other += v.unexpected + v.kernelRuns;
+      s.hostNs += v.hostNs;
+    }
+    return s;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const c of [...this.#contexts]) c.release();
+    this.vm.destroy();
+    this.kvm.close();
+  }
+}

@@ -1,0 +1,63 @@
+// A task that computes without system calls is preempted by the tick, and
+// two address spaces alternate on one vCPU without seeing each other.
+import { announceKvmSkip } from '@tsv/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PROT_READ, PROT_WRITE, Stop } from '../platform.js';
+import { Reg } from '../registers.js';
+import type { KvmPlatform } from './platform.js';
+import { DATA_VA, mapBytes, newPlatform, newTask, run } from './test-support.js';
+
+let platform: KvmPlatform | undefined;
+afterEach(() => {
+  platform?.close();
+  platform = undefined;
+});
+
+describe.skipIf(announceKvmSkip())('preemption and address spaces', () => {
+  it('the tick interrupts a spinning task, which resumes where it was', () => {
+    const p = newPlatform();
+    platform = p.platform;
+    const t = newTask(p.platform, p.ctx, 'xor %ebx, %ebx\n1: inc %rbx\njmp 1b');
+    p.ctx.setPreemption(5e6);
+    let last = 0;
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) {
+      expect(run(p.ctx, t)).toBe(Stop.Interrupt);
+      const n = t.regs.get(Reg.rbx);
+      expect(n).toBeGreaterThan(last); // it ran on, from where it was
+      last = n;
+    }
+    p.ctx.setPreemption(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('interrupt() from the host stops a task before it enters', () => {
+    const p = newPlatform();
+    platform = p.platform;
+    const t = newTask(p.platform, p.ctx, '1: jmp 1b');
+    p.ctx.interrupt();
+    expect(run(p.ctx, t)).toBe(Stop.Interrupt);
+  });
+
+  it('two address spaces map the same address to different memory', () => {
+    const p = newPlatform();
+    platform = p.platform;
+    const prog = `movabs $${DATA_VA}, %rbx\n1: mov (%rbx), %rdi\nincq (%rbx)\nmov $1, %eax\nsyscall\njmp 1b`;
+    const a = newTask(p.platform, p.ctx, prog);
+    const b = newTask(p.platform, p.ctx, prog);
+    // Replace each data page with one holding a distinct starting value.
+    const page = (v: number) => {
+      const x = new Uint8Array(4096);
+      new DataView(x.buffer).setUint32(0, v, true);
+      return x;
+    };
+    mapBytes(p.platform, a.as, DATA_VA, page(1000), PROT_READ | PROT_WRITE);
+    mapBytes(p.platform, b.as, DATA_VA, page(5000), PROT_READ | PROT_WRITE);
+    for (let i = 0; i < 10; i++) {
+      expect(run(p.ctx, a)).toBe(Stop.Syscall);
+      expect(a.regs.get(Reg.rdi)).toBe(1000 + i);
+      expect(run(p.ctx, b)).toBe(Stop.Syscall);
+      expect(b.regs.get(Reg.rdi)).toBe(5000 + i);
+    }
+  });
+});

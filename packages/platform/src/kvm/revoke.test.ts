@@ -1,0 +1,62 @@
+// Taking rights away takes effect before the task runs again, even though
+// the guest had the old translation cached (shadow paging: see revoke.ts).
+import { announceKvmSkip } from '@tsv/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ACCESS_READ, ACCESS_WRITE, PROT_READ, PROT_WRITE, Stop } from '../platform.js';
+import { Reg } from '../registers.js';
+import type { KvmPlatform } from './platform.js';
+import { CODE_VA, DATA_VA, mapBytes, newPlatform, newTask, run } from './test-support.js';
+
+let platform: KvmPlatform | undefined;
+afterEach(() => {
+  platform?.close();
+  platform = undefined;
+});
+
+// Reads and writes its data page, then makes a syscall with what it read.
+const TOUCH = `movabs $${DATA_VA}, %rbx\n1: mov (%rbx), %rdi\nmov %rdi, 8(%rbx)\nmov $1, %eax\nsyscall\njmp 1b`;
+const page = (v: number) => {
+  const x = new Uint8Array(4096);
+  new DataView(x.buffer).setUint32(0, v, true);
+  return x;
+};
+
+describe.skipIf(announceKvmSkip())('revoking mappings', () => {
+  it('unmap, protect and remap take effect at once', () => {
+    const p = newPlatform();
+    platform = p.platform;
+    const t = newTask(p.platform, p.ctx, TOUCH);
+    mapBytes(p.platform, t.as, DATA_VA, page(11), PROT_READ | PROT_WRITE);
+    for (let i = 0; i < 3; i++) expect(run(p.ctx, t)).toBe(Stop.Syscall);
+    expect(t.regs.get(Reg.rdi)).toBe(11);
+
+    // Another frame at the same address: the task sees the new contents.
+    mapBytes(p.platform, t.as, DATA_VA, page(22), PROT_READ | PROT_WRITE);
+    expect(run(p.ctx, t)).toBe(Stop.Syscall);
+    expect(t.regs.get(Reg.rdi)).toBe(22);
+
+    // Read-only: the write faults.
+    t.as.protect(DATA_VA, 4096, PROT_READ);
+    expect(run(p.ctx, t)).toBe(Stop.Fault);
+    expect(p.ctx.fault).toMatchObject({ vector: 14, address: DATA_VA + 8, access: ACCESS_WRITE, protection: true });
+
+    // Unmapped: the read faults (restart the program at its first instruction).
+    t.as.unmap(DATA_VA, 4096);
+    t.regs.set(Reg.rip, CODE_VA);
+    expect(run(p.ctx, t)).toBe(Stop.Fault);
+    expect(p.ctx.fault).toMatchObject({ vector: 14, address: DATA_VA, access: ACCESS_READ, protection: false });
+  });
+
+  it('unmapping a whole table and mapping elsewhere does not bring old mappings back', () => {
+    const p = newPlatform();
+    platform = p.platform;
+    const t = newTask(p.platform, p.ctx, TOUCH);
+    mapBytes(p.platform, t.as, DATA_VA, page(33), PROT_READ | PROT_WRITE);
+    expect(run(p.ctx, t)).toBe(Stop.Syscall);
+    t.as.unmap(DATA_VA, 4096); // drops the last page of its table
+    // New tables for other addresses must not reuse the dropped table's shadow.
+    for (let i = 1; i <= 8; i++) mapBytes(p.platform, t.as, DATA_VA + i * (2 << 20), page(100 + i), PROT_READ);
+    expect(run(p.ctx, t)).toBe(Stop.Fault);
+    expect(p.ctx.fault.address).toBe(DATA_VA);
+  });
+});

@@ -1,0 +1,156 @@
+// The platform contract, modelled on gVisor's platform.Platform /
+// AddressSpace / Context. The Sentry is written against these interfaces
+// only: a KVM platform (@tsv/platform/kvm), a ptrace one or an emulator can
+// sit behind them and the Sentry cannot tell the difference.
+import type { Registers } from './registers.js';
+
+/** Memory protections, as mmap's PROT_* bits. */
+export const PROT_NONE = 0;
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+
+export const PAGE_SIZE = 4096;
+
+/**
+ * Guest-physical memory: the frames the Sentry places at user addresses.
+ * The Sentry reads and writes guest memory through `bytes` (copy-in and
+ * copy-out), addressing it by frame address.
+ */
+export interface PhysicalMemory {
+  /** Every frame, addressed by its guest-physical address. */
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  /** Total bytes of frames the allocator may hand out. */
+  readonly capacity: number;
+  /** Bytes handed out now. */
+  readonly used: number;
+  /**
+   * Allocates `pages` contiguous zeroed frames aligned to `align` bytes (a
+   * power of two, default 4 KiB) and returns the first one's address, or -1
+   * when memory is exhausted.
+   */
+  allocate(pages: number, align?: number): number;
+  /** Returns frames to the allocator; their contents are discarded. */
+  free(address: number, pages: number): void;
+}
+
+/**
+ * One process's user address space: page tables (or their equivalent) that
+ * place frames of PhysicalMemory at user virtual addresses. The Sentry's
+ * memory manager decides what goes where; an AddressSpace only records it.
+ * Every address and length is page aligned and inside
+ * [minUserAddress, maxUserAddress); violations throw RangeError (a Sentry
+ * bug, never guest input).
+ */
+export interface AddressSpace {
+  /**
+   * Maps `length` bytes of frames starting at physical `address` at virtual
+   * `va` with `prot`, replacing whatever was mapped there. The change is in
+   * effect when the next switch() into this address space enters the guest.
+   */
+  map(va: number, length: number, address: number, prot: number): void;
+  /** Unmaps [va, va+length); unmapped pages fault on access. */
+  unmap(va: number, length: number): void;
+  /** Changes the protection of the mapped pages in [va, va+length). */
+  protect(va: number, length: number, prot: number): void;
+  /**
+   * The physical address backing `va` if it is mapped with at least `prot`
+   * (e.g. PROT_WRITE for copy-out), else -1.
+   */
+  translate(va: number, prot: number): number;
+  /** Releases everything the address space holds (not the mapped frames). */
+  release(): void;
+}
+
+/** Why switch() returned. */
+export const Stop = {
+  /** The task made a system call: number in orig_rax/rax, arguments in rdi..r9; rip is past the instruction. Put the result in rax. */
+  Syscall: 1,
+  /** A CPU exception: details in context.fault; registers are as at the faulting instruction. */
+  Fault: 2,
+  /** The task was kicked (interrupt()) or its time slice ended; resume it when you like. */
+  Interrupt: 3,
+} as const;
+export type StopReason = (typeof Stop)[keyof typeof Stop];
+
+/** Access bits of a fault (FaultInfo.access). */
+export const ACCESS_READ = 1;
+export const ACCESS_WRITE = 2;
+export const ACCESS_EXEC = 4;
+
+/** Filled in place by switch() when it returns Stop.Fault. */
+export interface FaultInfo {
+  /** x86 exception vector (0-31). */
+  vector: number;
+  /** The signal Linux would deliver for it (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP). */
+  signal: number;
+  /** Faulting address for a page fault (CR2), else the faulting instruction's address. */
+  address: number;
+  /** ACCESS_* of a page fault; 0 otherwise. */
+  access: number;
+  /** True when a page fault hit a mapped page with the wrong protection (vs. not present). */
+  protection: boolean;
+  /** The CPU's error code (0 where it pushes none). */
+  errorCode: number;
+}
+
+/** A task's CPU state beyond the general registers: the FPU/SSE/AVX area. */
+export interface FpuState {
+  /** Opaque to the Sentry: save/restore image in the platform's format. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * An execution context, like one CPU: it runs one task at a time.
+ */
+export interface Context {
+  /**
+   * Runs the task described by `regs` and `fpu` in `as` until it needs the
+   * kernel, and says why. `regs` and `fpu` are read before and written after,
+   * in place. Throws PlatformError only when the platform itself failed
+   * (never for anything the task did).
+   */
+  switch(as: AddressSpace, regs: Registers, fpu: FpuState): StopReason;
+  /** Details of the last Stop.Fault. */
+  readonly fault: FaultInfo;
+  /** Makes a running switch() return Stop.Interrupt promptly; any thread. */
+  interrupt(): void;
+  /** Preempts a running task every `periodNs` (0 stops it): switch() returns Stop.Interrupt. */
+  setPreemption(periodNs: number): void;
+  /** A fresh FPU state in the platform's format, as a new task starts with. */
+  newFpuState(): FpuState;
+  release(): void;
+}
+
+export interface Platform {
+  readonly name: string;
+  readonly memory: PhysicalMemory;
+  /** Lowest and one-past-highest user virtual address. */
+  readonly minUserAddress: number;
+  readonly maxUserAddress: number;
+  newAddressSpace(): AddressSpace;
+  newContext(): Context;
+  /** Counters since creation, for --stats. */
+  readonly stats: PlatformStats;
+  close(): void;
+}
+
+export interface PlatformStats {
+  /** Guest exits by kind. */
+  exits: { syscall: number; fault: number; interrupt: number; other: number };
+  /** Host nanoseconds spent between exits (from KVM_RUN returning to the next KVM_RUN). */
+  hostNs: number;
+}
+
+/** The platform itself failed (e.g. KVM reported an internal error). */
+export class PlatformError extends Error {
+  /** Whatever the platform could gather: exit reason, registers, ... */
+  readonly diagnostics: Record<string, unknown>;
+
+  constructor(message: string, diagnostics: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'PlatformError';
+    this.diagnostics = diagnostics;
+  }
+}

@@ -1,0 +1,5 @@
+import { assembleAll } from './assemble.mjs';
+
+export default function setup() {
+  assembleAll();
+}

@@ -1,0 +1,2 @@
+export * from './errno.js';
+export * from './vfs/index.js';

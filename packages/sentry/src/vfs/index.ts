@@ -1,0 +1,15 @@
+export * from './constants.js';
+export { decodeDirents64, encodeDirent64 } from './dirent.js';
+export { createDevFs, type DevOptions, type TtyOps } from './devfs.js';
+export { DirDescription, FileDescription, PathDescription } from './file.js';
+export { HostFileDescription, HostFs, HostNode } from './hostfs.js';
+export { InoTable } from './ino.js';
+export { Location, type Mount } from './location.js';
+export { MemFileDescription } from './mem.js';
+export { type Cred, type DirEntry, type Filesystem, ReadOnlyNode, ROOT_CRED, type SetAttr, type VNode } from './node.js';
+export { OverlayFs, OverlayNode, type OverlayOptions } from './overlay.js';
+export { type PathArg, toBinary, toBytes, toText } from './path.js';
+export * from './stat.js';
+export { type CharOps, SyntheticFs, SynthDir } from './synthetic.js';
+export { type AtOpts, type CreateOpts, type FollowOpts, type TwoPathOpts, Vfs, type VfsOptions } from './vfs.js';
+export { parseVolume, type Volume } from './volume.js';

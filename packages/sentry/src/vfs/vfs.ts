@@ -1,0 +1,473 @@
+import { E } from '../errno.js';
+import {
+  makedev,
+  O_ACCMODE,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  O_TMPFILE,
+  O_TRUNC,
+  O_WRONLY,
+  PATH_MAX,
+  R_OK,
+  RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFREG,
+  S_ISGID,
+  UTIME_NOW,
+  UTIME_OMIT,
+  W_OK,
+  X_OK,
+} from './constants.js';
+import { createDevFs, type DevOptions } from './devfs.js';
+import { DirDescription, type FileDescription, PathDescription } from './file.js';
+import { HostFs } from './hostfs.js';
+import { Location, type Mount } from './location.js';
+import type { Cred, DirEntry, Filesystem, VNode } from './node.js';
+import { SyntheticFs } from './synthetic.js';
+import { OverlayFs } from './overlay.js';
+import { dirnameOf, joinPath, type PathArg, toBinary, toBytes } from './path.js';
+import { inGroup, isOwner, permits, stickyBlocks } from './perm.js';
+import { now, type Stat, type StatFs, ST_RDONLY, type Timespec } from './stat.js';
+import { canonicalGuestPath, parseVolume, type Volume } from './volume.js';
+import { type LastMode, type Namespace, walk, type Walked } from './walk.js';
+
+export interface VfsOptions {
+  /** Host directory shown as "/" (default "/"); never written. */
+  root?: string;
+  /** In-memory writable layer over the root (default true); without it writes fail with EROFS. */
+  overlay?: boolean;
+  /** Bytes each in-memory filesystem may hold (default 1 GiB). */
+  memoryLimit?: number;
+  /** `HOST:GUEST[:ro]` strings or parsed volumes. */
+  volumes?: (string | Volume)[];
+  /** Synthetic /dev (default true), with its options. */
+  dev?: boolean | DevOptions;
+  /** Default credentials of calls that pass none (default root). */
+  uid?: number;
+  gid?: number;
+}
+
+/** Where a relative path starts (default: the root) and whose permissions apply. */
+export interface AtOpts {
+  at?: Location;
+  cred?: Cred;
+  /** AT_EMPTY_PATH: an empty path names `at` itself. */
+  emptyPath?: boolean;
+}
+
+export interface FollowOpts extends AtOpts {
+  /** Follow a symlink in the last component (default: as the operation does on Linux). */
+  follow?: boolean;
+}
+
+export interface CreateOpts extends AtOpts {
+  umask?: number;
+}
+
+export interface TwoPathOpts extends FollowOpts {
+  /** Start of the second path (default: `at`). */
+  newAt?: Location;
+}
+
+const DOTS = new Set(['.', '..', '/']);
+
+/**
+ * The guest's file namespace: a mount table of filesystems under one root, and
+ * the path operations the syscall layer calls. Every method returns a
+ * negative Linux errno on failure and never throws for anything the guest
+ * controls. Paths are bytes or text (see path.ts).
+ */
+export class Vfs implements Namespace {
+  readonly root: Location;
+  cred: Cred;
+  umask = 0o022;
+  private readonly mounts = new Map<string, Mount>();
+  /** Empty read-only directories standing in for missing ancestors of mount points. */
+  private readonly stubs = new SyntheticFs();
+  private readonly stubDirs = new Map<string, VNode>();
+  private devs = 0;
+
+  constructor(opts: VfsOptions = {}) {
+    const overlay = opts.overlay ?? true;
+    const limit = { limit: opts.memoryLimit };
+    const rootFs = overlay ? new OverlayFs(opts.root ?? '/', limit) : new HostFs(opts.root ?? '/', true);
+    const m = this.attach('/', rootFs, !overlay);
+    this.root = new Location(m, rootFs.root(), '/', null);
+    this.cred = { uid: opts.uid ?? 0, gid: opts.gid ?? 0 };
+    if (opts.dev !== false) {
+      this.mount('/dev', createDevFs(typeof opts.dev === 'object' ? opts.dev : {}));
+      this.mount('/dev/shm', new OverlayFs(null, limit));
+    }
+    for (const v of opts.volumes ?? []) {
+      const vol = typeof v === 'string' ? parseVolume(v) : v;
+      this.mount(vol.guest, new HostFs(vol.host, vol.readOnly), { readOnly: vol.readOnly });
+    }
+  }
+
+  /**
+   * Attaches `fs` at the absolute guest path `path` (text), which need not
+   * exist in the filesystem below: the mount table is consulted before any
+   * lookup. For configuration — a synthetic /proc, volumes — so it throws.
+   */
+  mount(path: string, fs: Filesystem, opts: { readOnly?: boolean } = {}): void {
+    const p = canonicalGuestPath(path);
+    this.attach(p, fs, opts.readOnly ?? false);
+    if (this.stubs.dev === 0) this.stubs.dev = makedev(0, ++this.devs);
+    for (let a = dirnameOf(p); a !== '/' && !this.stubDirs.has(a); a = dirnameOf(a)) {
+      this.stubDirs.set(a, this.stubs.root().addDir(a));
+    }
+  }
+
+  private attach(path: string, fs: Filesystem, readOnly: boolean): Mount {
+    if (this.mounts.has(path)) throw new Error(`tsv: already mounted: ${path}`);
+    if (fs.dev !== 0) throw new Error('tsv: filesystem already mounted');
+    fs.dev = makedev(0, ++this.devs);
+    const m: Mount = { path, fs, readOnly };
+    this.mounts.set(path, m);
+    return m;
+  }
+
+  // ---- Namespace (used by walk) ----
+
+  child(dir: Location, name: string): Location | number {
+    const path = joinPath(dir.path, name);
+    const m = this.mounts.get(path);
+    if (m) return new Location(m, m.fs.root(), path, dir);
+    const n = dir.node.lookup(name);
+    const stub = n === -E.ENOENT ? this.stubDirs.get(path) : undefined;
+    if (stub) return new Location(dir.mount, stub, path, dir);
+    return typeof n === 'number' ? n : new Location(dir.mount, n, path, dir);
+  }
+
+  searchable(dir: Location, cred: Cred): boolean {
+    return cred.uid === 0 || this.may(dir, X_OK, cred) === 0;
+  }
+
+  // ---- helpers ----
+
+  private credOf(o: AtOpts): Cred {
+    return o.cred ?? this.cred;
+  }
+
+  private walkPath(path: PathArg, o: AtOpts, last: LastMode): Walked | number {
+    const p = toBinary(path);
+    const at = o.at ?? this.root;
+    if (p.length === 0 && o.emptyPath) return { parent: at.parent ?? at, name: '.', loc: at, slash: false };
+    return walk(this, p, at, last, this.credOf(o));
+  }
+
+  private find(path: PathArg, o: AtOpts, follow: boolean): Location | number {
+    const w = this.walkPath(path, o, follow ? 'follow' : 'nofollow');
+    return typeof w === 'number' ? w : (w.loc ?? -E.ENOENT);
+  }
+
+  /** 0 if `cred` has `want` (R_OK|W_OK|X_OK) on `loc`, else -EACCES. */
+  private may(loc: Location, want: number, cred: Cred): number {
+    const st = loc.node.stat();
+    if (typeof st === 'number') return st;
+    return permits(st, cred, want) ? 0 : -E.EACCES;
+  }
+
+  private mayCreate(dir: Location, cred: Cred): number {
+    return dir.mount.readOnly ? -E.EROFS : this.may(dir, W_OK | X_OK, cred);
+  }
+
+  private mayDelete(dir: Location, victim: Location, cred: Cred): number {
+    const r = this.may(dir, W_OK | X_OK, cred);
+    if (r < 0) return r;
+    const ds = dir.node.stat();
+    const vs = victim.node.stat();
+    if (typeof ds === 'number') return ds;
+    if (typeof vs === 'number') return vs;
+    return stickyBlocks(ds, vs, cred) ? -E.EPERM : 0;
+  }
+
+  private isMountPoint(loc: Location): boolean {
+    return loc.path === loc.mount.path;
+  }
+
+  private hasMountBelow(path: string): boolean {
+    for (const p of this.mounts.keys()) if (p.startsWith(`${path}/`)) return true;
+    return false;
+  }
+
+  private mask(mode: number, o: CreateOpts): number {
+    return mode & ~(o.umask ?? this.umask);
+  }
+
+  /** Directory listing, plus mount points (and their stand-in ancestors) the directory itself lacks. */
+  private listDir(loc: Location): DirEntry[] | number {
+    const list = loc.node.readdir();
+    if (typeof list === 'number') return list;
+    for (const p of [...this.mounts.keys(), ...this.stubDirs.keys()]) {
+      if (p === '/' || dirnameOf(p) !== loc.path) continue;
+      const name = p.slice(p.lastIndexOf('/') + 1);
+      const child = this.child(loc, name);
+      const st = typeof child === 'number' ? child : child.node.stat();
+      if (!list.some((e) => e.name === name) && typeof st !== 'number') list.push({ name, ino: st.ino, kind: S_IFDIR });
+    }
+    return list;
+  }
+
+  private openDir(loc: Location, flags: number): FileDescription | number {
+    const self = loc.node.stat();
+    if (typeof self === 'number') return self;
+    const up = loc.parent?.node.stat() ?? self;
+    const dots = { self: self.ino, parent: typeof up === 'number' ? self.ino : up.ino };
+    return new DirDescription(flags, loc.node, () => this.listDir(loc), dots);
+  }
+
+  private placed(d: FileDescription | number, loc: Location): FileDescription | number {
+    if (typeof d !== 'number') d.location = loc;
+    return d;
+  }
+
+  // ---- operations ----
+
+  /** Resolves a path to a location (chdir, a dirfd, *at starting points). */
+  resolve(path: PathArg, o: FollowOpts = {}): Location | number {
+    return this.find(path, o, o.follow ?? true);
+  }
+
+  stat(path: PathArg, o: FollowOpts = {}): Stat | number {
+    const loc = this.find(path, o, o.follow ?? true);
+    return typeof loc === 'number' ? loc : loc.node.stat();
+  }
+
+  lstat(path: PathArg, o: AtOpts = {}): Stat | number {
+    return this.stat(path, { ...o, follow: false });
+  }
+
+  /**
+   * open(2)/openat(2). `flags` are Linux O_* bits (O_CLOEXEC is the fd
+   * table's; O_TMPFILE is EOPNOTSUPP); `mode` is used with O_CREAT, less umask.
+   */
+  open(path: PathArg, flags: number, mode = 0, o: CreateOpts = {}): FileDescription | number {
+    if ((flags & O_TMPFILE) === O_TMPFILE) return -E.EOPNOTSUPP;
+    const cred = this.credOf(o);
+    const excl = (flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL);
+    const w = this.walkPath(path, o, flags & O_NOFOLLOW || excl ? 'nofollow' : 'follow');
+    if (typeof w === 'number') return w;
+    const acc = flags & O_ACCMODE;
+    if (acc === O_ACCMODE && !(flags & O_PATH)) return -E.EINVAL;
+    if (!w.loc) {
+      if (!(flags & O_CREAT) || flags & O_PATH) return -E.ENOENT;
+      if (w.slash) return -E.EISDIR;
+      const r = this.mayCreate(w.parent, cred);
+      if (r < 0) return r;
+      const d = w.parent.node.create(w.name, this.mask(mode & 0o7777, o), flags, cred);
+      if (typeof d === 'number') return d;
+      const loc = this.child(w.parent, w.name);
+      if (typeof loc === 'number') d.close();
+      return typeof loc === 'number' ? loc : this.placed(d, loc);
+    }
+    if (excl) return -E.EEXIST;
+    const loc = w.loc;
+    const kind = loc.node.kind;
+    if (flags & O_DIRECTORY && kind !== S_IFDIR && !(flags & O_PATH && kind === S_IFLNK)) return -E.ENOTDIR;
+    if (flags & O_PATH) return this.placed(new PathDescription(flags, loc.node), loc);
+    if (kind === S_IFLNK) return -E.ELOOP;
+    if (kind === S_IFDIR && (acc !== O_RDONLY || flags & O_CREAT)) return -E.EISDIR;
+    const writes = acc !== O_RDONLY || (flags & O_TRUNC && kind === S_IFREG);
+    if (writes && loc.mount.readOnly && (kind === S_IFREG || kind === S_IFDIR)) return -E.EROFS;
+    const r = this.may(loc, (acc !== O_WRONLY ? R_OK : 0) | (writes ? W_OK : 0), cred);
+    if (r < 0) return r;
+    return this.placed(kind === S_IFDIR ? this.openDir(loc, flags) : loc.node.open(flags), loc);
+  }
+
+  /** access(2)/faccessat(2): `mode` is F_OK or R_OK|W_OK|X_OK. */
+  access(path: PathArg, mode: number, o: FollowOpts = {}): number {
+    if (mode & ~7) return -E.EINVAL;
+    const loc = this.find(path, o, o.follow ?? true);
+    if (typeof loc === 'number') return loc;
+    if (mode === 0) return 0;
+    const kind = loc.node.kind;
+    if (mode & W_OK && loc.mount.readOnly && (kind === S_IFREG || kind === S_IFDIR || kind === S_IFLNK)) return -E.EROFS;
+    return this.may(loc, mode, this.credOf(o));
+  }
+
+  mkdir(path: PathArg, mode: number, o: CreateOpts = {}): number {
+    const w = this.walkPath(path, o, 'parent');
+    if (typeof w === 'number') return w;
+    if (w.loc) return -E.EEXIST;
+    const cred = this.credOf(o);
+    const r = this.mayCreate(w.parent, cred);
+    return r < 0 ? r : w.parent.node.mkdir(w.name, this.mask(mode & 0o1777, o), cred);
+  }
+
+  rmdir(path: PathArg, o: AtOpts = {}): number {
+    const w = this.walkPath(path, o, 'parent');
+    if (typeof w === 'number') return w;
+    if (w.name === '.') return -E.EINVAL;
+    if (w.name === '..') return -E.ENOTEMPTY;
+    if (w.name === '/') return -E.EBUSY;
+    if (w.parent.mount.readOnly) return -E.EROFS;
+    if (!w.loc) return -E.ENOENT;
+    if (w.loc.node.kind !== S_IFDIR) return -E.ENOTDIR;
+    if (this.isMountPoint(w.loc)) return -E.EBUSY;
+    const r = this.mayDelete(w.parent, w.loc, this.credOf(o));
+    return r < 0 ? r : w.parent.node.rmdir(w.name);
+  }
+
+  unlink(path: PathArg, o: AtOpts = {}): number {
+    const w = this.walkPath(path, o, 'parent');
+    if (typeof w === 'number') return w;
+    if (DOTS.has(w.name)) return -E.EISDIR;
+    if (w.parent.mount.readOnly) return -E.EROFS;
+    if (!w.loc) return -E.ENOENT;
+    if (w.loc.node.kind === S_IFDIR) return -E.EISDIR;
+    if (w.slash) return -E.ENOTDIR;
+    const r = this.mayDelete(w.parent, w.loc, this.credOf(o));
+    return r < 0 ? r : w.parent.node.unlink(w.name);
+  }
+
+  /** rename(2)/renameat2(2) with RENAME_NOREPLACE and RENAME_EXCHANGE (EINVAL where a filesystem cannot). */
+  rename(oldPath: PathArg, newPath: PathArg, flags = 0, o: TwoPathOpts = {}): number {
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) return -E.EINVAL;
+    if (flags & RENAME_NOREPLACE && flags & RENAME_EXCHANGE) return -E.EINVAL;
+    const ws = this.walkPath(oldPath, o, 'parent');
+    if (typeof ws === 'number') return ws;
+    const wd = this.walkPath(newPath, { ...o, at: o.newAt ?? o.at }, 'parent');
+    if (typeof wd === 'number') return wd;
+    if (DOTS.has(ws.name) || DOTS.has(wd.name)) return -E.EBUSY;
+    if (ws.parent.mount !== wd.parent.mount) return -E.EXDEV;
+    if (ws.parent.mount.readOnly) return -E.EROFS;
+    const src = ws.loc;
+    const dst = wd.loc;
+    if (!src) return -E.ENOENT;
+    if (flags & RENAME_NOREPLACE && dst) return -E.EEXIST;
+    if (flags & RENAME_EXCHANGE && !dst) return -E.ENOENT;
+    if (this.isMountPoint(src) || this.hasMountBelow(src.path)) return -E.EBUSY;
+    if (dst && (this.isMountPoint(dst) || this.hasMountBelow(dst.path))) return -E.EBUSY;
+    const srcDir = src.node.kind === S_IFDIR;
+    const dstDir = dst?.node.kind === S_IFDIR;
+    if ((ws.slash || wd.slash) && !srcDir) return -E.ENOTDIR;
+    const ss = src.node.stat();
+    const ds = dst?.node.stat();
+    if (typeof ss === 'number') return ss;
+    if (typeof ds === 'number') return ds;
+    if (ds && ds.ino === ss.ino && ds.dev === ss.dev) return 0;
+    if (dst && !(flags & RENAME_EXCHANGE)) {
+      if (srcDir && !dstDir) return -E.ENOTDIR;
+      if (!srcDir && dstDir) return -E.EISDIR;
+    }
+    const under = (dir: Location, p: string): boolean => dir.path === p || dir.path.startsWith(`${p}/`);
+    if (srcDir && under(wd.parent, src.path)) return -E.EINVAL;
+    if (dst && dstDir && flags & RENAME_EXCHANGE && under(ws.parent, dst.path)) return -E.EINVAL;
+    const cred = this.credOf(o);
+    const r1 = this.mayDelete(ws.parent, src, cred);
+    if (r1 < 0) return r1;
+    const r2 = dst ? this.mayDelete(wd.parent, dst, cred) : this.may(wd.parent, W_OK | X_OK, cred);
+    if (r2 < 0) return r2;
+    return ws.parent.node.rename(ws.name, wd.parent.node, wd.name, flags);
+  }
+
+  symlink(target: PathArg, linkPath: PathArg, o: AtOpts = {}): number {
+    const t = toBinary(target);
+    if (t.length === 0) return -E.ENOENT;
+    if (t.length >= PATH_MAX) return -E.ENAMETOOLONG;
+    const w = this.walkPath(linkPath, o, 'parent');
+    if (typeof w === 'number') return w;
+    if (w.loc) return -E.EEXIST;
+    if (w.slash) return -E.ENOENT;
+    const cred = this.credOf(o);
+    const r = this.mayCreate(w.parent, cred);
+    return r < 0 ? r : w.parent.node.symlink(w.name, t, cred);
+  }
+
+  /** link(2)/linkat(2); `follow` is AT_SYMLINK_FOLLOW (default off, as linkat). */
+  link(oldPath: PathArg, newPath: PathArg, o: TwoPathOpts = {}): number {
+    const src = this.find(oldPath, o, o.follow ?? false);
+    if (typeof src === 'number') return src;
+    const w = this.walkPath(newPath, { ...o, at: o.newAt ?? o.at }, 'parent');
+    if (typeof w === 'number') return w;
+    if (w.loc) return -E.EEXIST;
+    if (w.slash) return -E.ENOENT;
+    if (src.mount !== w.parent.mount) return -E.EXDEV;
+    const r = this.mayCreate(w.parent, this.credOf(o));
+    if (r < 0) return r;
+    if (src.node.kind === S_IFDIR) return -E.EPERM;
+    return w.parent.node.link(w.name, src.node);
+  }
+
+  /** readlink(2): the target bytes, EINVAL if not a symlink. */
+  readlink(path: PathArg, o: AtOpts = {}): Uint8Array | number {
+    const loc = this.find(path, o, false);
+    if (typeof loc === 'number') return loc;
+    if (loc.node.kind !== S_IFLNK) return -E.EINVAL;
+    const t = loc.node.readlink();
+    return typeof t === 'number' ? t : toBytes(t);
+  }
+
+  /** chmod(2)/fchmodat(2); only the owner (or root) may. */
+  chmod(path: PathArg, mode: number, o: FollowOpts = {}): number {
+    const loc = this.find(path, o, o.follow ?? true);
+    if (typeof loc === 'number') return loc;
+    if (loc.node.kind === S_IFLNK) return -E.EOPNOTSUPP;
+    if (loc.mount.readOnly) return -E.EROFS;
+    const st = loc.node.stat();
+    if (typeof st === 'number') return st;
+    const cred = this.credOf(o);
+    if (!isOwner(st, cred)) return -E.EPERM;
+    let m = mode & 0o7777;
+    if (cred.uid !== 0 && !inGroup(cred, st.gid)) m &= ~S_ISGID;
+    return loc.node.setattr({ mode: m });
+  }
+
+  /** truncate(2). */
+  truncate(path: PathArg, length: number, o: AtOpts = {}): number {
+    if (!Number.isSafeInteger(length) || length < 0) return -E.EINVAL;
+    const loc = this.find(path, o, true);
+    if (typeof loc === 'number') return loc;
+    if (loc.node.kind === S_IFDIR) return -E.EISDIR;
+    if (loc.node.kind !== S_IFREG) return -E.EINVAL;
+    if (loc.mount.readOnly) return -E.EROFS;
+    const r = this.may(loc, W_OK, this.credOf(o));
+    return r < 0 ? r : loc.node.setattr({ size: length });
+  }
+
+  /** statfs(2); ST_RDONLY is set on read-only mounts. */
+  statfs(path: PathArg, o: AtOpts = {}): StatFs | number {
+    const loc = this.find(path, o, true);
+    if (typeof loc === 'number') return loc;
+    const s = loc.node.statfs();
+    if (typeof s !== 'number' && loc.mount.readOnly) s.flags |= ST_RDONLY;
+    return s;
+  }
+
+  /**
+   * utimensat(2): `times` is [atime, mtime] (nsec may be UTIME_NOW or
+   * UTIME_OMIT), or null for "both now". Explicit times need ownership;
+   * "now" needs ownership or write permission.
+   */
+  utimens(path: PathArg, times: [Timespec, Timespec] | null, o: FollowOpts = {}): number {
+    const loc = this.find(path, o, o.follow ?? true);
+    if (typeof loc === 'number') return loc;
+    const t = now();
+    const pick = (x: Timespec | undefined): Timespec | undefined | null => {
+      if (!x || x.nsec === UTIME_NOW) return t;
+      if (x.nsec === UTIME_OMIT) return undefined;
+      return Number.isInteger(x.nsec) && x.nsec >= 0 && x.nsec < 1e9 && Number.isSafeInteger(x.sec) ? x : null;
+    };
+    const atime = pick(times?.[0]);
+    const mtime = pick(times?.[1]);
+    if (atime === null || mtime === null) return -E.EINVAL;
+    if (!atime && !mtime) return 0;
+    if (loc.mount.readOnly) return -E.EROFS;
+    const st = loc.node.stat();
+    if (typeof st === 'number') return st;
+    const cred = this.credOf(o);
+    const explicit = (atime && atime !== t) || (mtime && mtime !== t);
+    if (!isOwner(st, cred)) {
+      if (explicit) return -E.EPERM;
+      if (!permits(st, cred, W_OK)) return -E.EACCES;
+    }
+    return loc.node.setattr({ ...(atime ? { atime } : {}), ...(mtime ? { mtime } : {}) });
+  }
+}

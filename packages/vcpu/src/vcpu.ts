@@ -1,0 +1,246 @@
+// One virtual CPU running the ring-0 image of @tsv/ring0, entered and left
+// through kvm_run's sync-regs area: exactly one ioctl (KVM_RUN) per exit.
+//
+// The caller owns the ring-3 register contents: before run() it writes the
+// general registers into `regs` (struct kvm_regs, as u32 halves) and calls
+// enterUser(); after run() it reads them back (for a syscall or exception,
+// the user RIP/RSP/RFLAGS are in `trap`, not in `regs`, which then hold the
+// stub's values).
+import {
+  constant, encodeRegs, encodeSregs, type Kvm, runOffsets, type Vcpu as KvmVcpu, type Vm, XSAVE_SIZE,
+} from '@tsv/kvm-sys';
+import {
+  CR4_OSXSAVE, decodeTrap, KERNEL_VA_HI, type KernelImage, kernelStackTop, type PhysicalMemory, RFLAGS_FIXED, SEGMENTS,
+  SREGS_CS, SREGS_SS, Trap, TRAP_EXCEPTION, TRAP_SYSCALL, writeKvmSegment, writeUserSegments,
+} from '@tsv/ring0';
+import { Exit, type ExitKind, KVM_EXIT_NAMES, VcpuStats } from './exit.js';
+import { StateMachine, VcpuState } from './state.js';
+
+const SYNC_REGS = constant('KVM_SYNC_X86_REGS');
+const SYNC_SREGS = constant('KVM_SYNC_X86_SREGS');
+const EXIT_HLT = constant('KVM_EXIT_HLT');
+const EXIT_INTR = constant('KVM_EXIT_INTR');
+const REGS_AT = runOffsets['s.regs.regs']!;
+const SREGS_AT = runOffsets['s.regs.sregs']!;
+const DIRTY_AT = runOffsets['kvm_dirty_regs']!;
+
+/** Byte offsets inside struct kvm_sregs used on every entry. */
+const SREGS_FS_BASE = 72;
+const SREGS_GS_BASE = 96;
+const SREGS_CR2 = 232;
+const SREGS_CR3 = 240;
+
+/** Index of each register in struct kvm_regs (u64 units). */
+export const KvmReg = {
+  rax: 0, rbx: 1, rcx: 2, rdx: 3, rsi: 4, rdi: 5, rsp: 6, rbp: 7,
+  r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15, rip: 16, rflags: 17,
+} as const;
+
+/** XSAVE features this vCPU enables in XCR0, as far as KVM supports them: x87, SSE, AVX, AVX-512. */
+const XCR0_WANTED = 0x7n | 0xe0n;
+
+export class VirtualCpu {
+  readonly index: number;
+  /** The last trap into ring 0 (valid after Exit.Syscall / Exit.Exception). */
+  readonly trap = new Trap();
+  /** struct kvm_regs in kvm_run: two u32 per register (index KvmReg.x * 2, low half first). */
+  readonly regs: Uint32Array;
+  readonly stats = new VcpuStats();
+  /** What the last Exit.Unexpected was. */
+  unexpected = '';
+  /** The kvm_run exit reason of the last run(). */
+  kvmExitReason = 0;
+  readonly #cpu: KvmVcpu;
+  readonly #run: DataView;
+  readonly #mem: DataView;
+  readonly #sm = new StateMachine();
+  #exitedAt = 0;
+
+  constructor(kvm: Kvm, vm: Vm, image: KernelImage, memory: PhysicalMemory, index: number) {
+    this.index = index;
+    this.#mem = memory.view;
+    const cpu = vm.createVcpu(index);
+    this.#cpu = cpu;
+    try {
+      const cpuid = kvm.supportedCpuid();
+      cpu.setCpuid(cpuid);
+      const hasXsave = cpuid.some((e) => e.function === 1 && (e.ecx & (1 << 26)) !== 0);
+      const s = cpu.getSregs();
+      Object.assign(s, image.sregs(index));
+      if (hasXsave) s.cr4 |= BigInt(CR4_OSXSAVE);
+      cpu.setSregs(s);
+      cpu.setMsrs(image.msrs);
+      if (hasXsave) {
+        const leafD = cpuid.find((e) => e.function === 0xd && e.index === 0);
+        const supported = BigInt(leafD?.eax ?? 3) | (BigInt(leafD?.edx ?? 0) << 32n);
+        cpu.setXcrs([{ xcr: 0, value: XCR0_WANTED & supported }]);
+      }
+      cpu.setSyncRegs(SYNC_REGS | SYNC_SREGS);
+      // KVM fills the sync area only at an exit; until the first one it must
+      // already hold the full state, since enterUser() marks it all dirty.
+      encodeSregs(cpu.getSregs(), cpu.runBytes, SREGS_AT);
+      encodeRegs(cpu.getRegs(), cpu.runBytes, REGS_AT);
+    } catch (e) {
+      cpu.close();
+      throw e;
+    }
+    this.#run = cpu.runView;
+    this.regs = new Uint32Array(cpu.kvmRun, REGS_AT, 36);
+  }
+
+  get state(): string {
+    return this.#sm.state;
+  }
+
+  /**
+   * Makes the next run() enter ring 3: user CS/SS, page-table root `cr3` and
+   * the FS/GS bases (as u32 halves), with the general registers the caller
+   * put in `regs`.
+   */
+  enterUser(cr3: number, fsLo: number, fsHi: number, gsLo: number, gsHi: number): void {
+    const v = this.#run;
+    writeUserSegments(v, SREGS_AT);
+    v.setUint32(SREGS_AT + SREGS_CR3, cr3, true);
+    v.setUint32(SREGS_AT + SREGS_CR3 + 4, 0, true);
+    v.setUint32(SREGS_AT + SREGS_FS_BASE, fsLo, true);
+    v.setUint32(SREGS_AT + SREGS_FS_BASE + 4, fsHi, true);
+    v.setUint32(SREGS_AT + SREGS_GS_BASE, gsLo, true);
+    v.setUint32(SREGS_AT + SREGS_GS_BASE + 4, gsHi, true);
+    v.setUint32(DIRTY_AT, SYNC_REGS | SYNC_SREGS, true);
+  }
+
+  /** Continues after an interrupt exactly where the guest was: nothing is reloaded. */
+  resume(): void {
+    this.#run.setUint32(DIRTY_AT, 0, true);
+  }
+
+  /** True when the guest stopped in ring 3 (CS RPL 3), e.g. at an interrupt. */
+  inUserMode(): boolean {
+    return (this.#run.getUint16(SREGS_AT + 12, true) & 3) === 3;
+  }
+
+  /** The FS/GS bases as the guest last left them (it may change them with WRFSBASE). */
+  baseLo(gs: boolean): number {
+    return this.#run.getUint32(SREGS_AT + (gs ? SREGS_GS_BASE : SREGS_FS_BASE), true);
+  }
+
+  baseHi(gs: boolean): number {
+    return this.#run.getUint32(SREGS_AT + (gs ? SREGS_GS_BASE : SREGS_FS_BASE) + 4, true);
+  }
+
+  /** One KVM_RUN, decoded. */
+  run(): ExitKind {
+    const stats = this.stats;
+    if (this.#exitedAt !== 0) stats.hostNs += (performance.now() - this.#exitedAt) * 1e6;
+    this.#sm.to(VcpuState.InGuest);
+    let reason: number;
+    try {
+      reason = this.#cpu.run();
+    } catch (e) {
+      this.#sm.to(VcpuState.Dead);
+      throw e;
+    }
+    this.#exitedAt = performance.now();
+    this.#sm.to(VcpuState.InHost);
+    stats.runs++;
+    this.kvmExitReason = reason;
+    if (reason === EXIT_HLT) {
+      const kind = decodeTrap(this.index, this.#run, REGS_AT, SREGS_AT, this.#mem, this.trap);
+      if (kind === TRAP_SYSCALL) {
+        stats.syscalls++;
+        return Exit.Syscall;
+      }
+      if (kind === TRAP_EXCEPTION) {
+        stats.exceptions++;
+        return Exit.Exception;
+      }
+      return this.#unexpected(`a trap in kernel mode (vector ${this.trap.vector})`);
+    }
+    if (reason === EXIT_INTR) {
+      stats.interrupts++;
+      return Exit.Interrupt;
+    }
+    return this.#unexpected(`KVM exit ${KVM_EXIT_NAMES[reason] ?? reason}`);
+  }
+
+  #unexpected(what: string): ExitKind {
+    this.stats.unexpected++;
+    const rip = this.#run.getBigUint64(REGS_AT + KvmReg.rip * 8, true);
+    const cr2 = this.#run.getBigUint64(SREGS_AT + SREGS_CR2, true);
+    this.unexpected = `${what} at rip 0x${rip.toString(16)} (cr2 0x${cr2.toString(16)})`;
+    return Exit.Unexpected;
+  }
+
+  /**
+   * Runs a ring-0 routine of the stub to completion: RIP = kernel VA of
+   * `entryLo`, RDI = `rdiHi:rdiLo`, RSI = `rsi` (below 2^32), on this vCPU's
+   * kernel stack. It must end in the `hlt` whose exit shows RIP low half `exitLo`;
+   * anything else is a PlatformError-worthy failure and throws. The user
+   * state in kvm_run is overwritten: call enterUser() afterwards.
+   */
+  callKernel(entryLo: number, exitLo: number, rdiLo: number, rdiHi: number, rsi: number): void {
+    const k = this.regs;
+    k.fill(0);
+    k[KvmReg.rip * 2] = entryLo;
+    k[KvmReg.rip * 2 + 1] = KERNEL_VA_HI;
+    k[KvmReg.rsp * 2] = kernelStackTop(this.index);
+    k[KvmReg.rsp * 2 + 1] = KERNEL_VA_HI;
+    k[KvmReg.rflags * 2] = RFLAGS_FIXED;
+    k[KvmReg.rdi * 2] = rdiLo;
+    k[KvmReg.rdi * 2 + 1] = rdiHi;
+    k[KvmReg.rsi * 2] = rsi;
+    writeKvmSegment(this.#run, SREGS_AT + SREGS_CS, SEGMENTS.kernelCode);
+    writeKvmSegment(this.#run, SREGS_AT + SREGS_SS, SEGMENTS.kernelData);
+    this.#run.setUint32(DIRTY_AT, SYNC_REGS | SYNC_SREGS, true);
+    this.#sm.to(VcpuState.InGuest);
+    let reason: number;
+    try {
+      reason = this.#cpu.run();
+    } catch (e) {
+      this.#sm.to(VcpuState.Dead);
+      throw e;
+    }
+    this.#sm.to(VcpuState.InHost);
+    this.stats.kernelRuns++;
+    const ripLo = this.#run.getUint32(REGS_AT + KvmReg.rip * 8, true);
+    if (reason !== EXIT_HLT || ripLo !== exitLo) {
+      this.#unexpected(`ring-0 routine 0x${entryLo.toString(16)} ended with KVM exit ${KVM_EXIT_NAMES[reason] ?? reason}`);
+      throw new Error(`vCPU ${this.index}: ${this.unexpected}`);
+    }
+  }
+
+  /** The task leaves this vCPU (it may be loaded again later). */
+  park(): void {
+    if (this.#sm.state === VcpuState.InHost) this.#sm.to(VcpuState.Idle);
+    this.#exitedAt = 0;
+  }
+
+  /** Saves the FPU/SSE/AVX state (XSAVE image, XSAVE_SIZE bytes) into `into`. */
+  saveFpu(into: Uint8Array): void {
+    this.#cpu.getXsave(into);
+  }
+
+  restoreFpu(from: Uint8Array): void {
+    this.#cpu.setXsave(from);
+  }
+
+  /** The FPU state of a freshly reset vCPU, which a new task starts with. */
+  initialFpu(): Uint8Array {
+    return this.#cpu.getXsave(new Uint8Array(XSAVE_SIZE));
+  }
+
+  kick(): void {
+    this.#cpu.kick();
+  }
+
+  /** Kicks this vCPU every `periodNs` (0 stops it): the preemption tick. */
+  setTick(periodNs: number): void {
+    if (periodNs > 0) this.#cpu.startTick(periodNs);
+    else this.#cpu.stopTick();
+  }
+
+  close(): void {
+    if (this.#sm.state !== VcpuState.Dead) this.#sm.to(VcpuState.Dead);
+    this.#cpu.close();
+  }
+}

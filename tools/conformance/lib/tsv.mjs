@@ -1,0 +1,32 @@
+// The one place that knows how to invoke tsv. TSV_CONFORMANCE_BIN overrides
+// the CLI path (e.g. an installed build) without touching the suite.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './paths.mjs';
+
+export const TSV_BIN = process.env.TSV_CONFORMANCE_BIN ?? join(REPO_ROOT, 'apps/runner/bin/tsv');
+
+let available;
+
+/**
+ * True when the CLI exists and its `help` lists a `run` command; a CLI that
+ * predates `tsv run` counts as unavailable rather than as a failing tsv.
+ */
+export function tsvAvailable() {
+  if (available === undefined) {
+    available =
+      existsSync(TSV_BIN) &&
+      /^\s+run\b/m.test(spawnSync(process.execPath, [TSV_BIN, 'help'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '');
+  }
+  return available;
+}
+
+/**
+ * argv that runs `program args` in the sandbox with guest cwd `cwd` and guest
+ * environment exactly `env`. `program` must be an absolute path.
+ */
+export function tsvArgv({ program, args = [], cwd, env = {} }) {
+  const envFlags = Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+  return [process.execPath, TSV_BIN, 'run', '--cwd', cwd, ...envFlags, '--', program, ...args];
+}

@@ -1,0 +1,45 @@
+// The suite checks itself natively (every case builds, exits as declared and
+// prints the same thing twice) and runs the cases expected to pass under tsv.
+import { existsSync } from 'node:fs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { busyboxJobs } from '../busybox.mjs';
+import { buildCases } from '../lib/build.mjs';
+import { BUSYBOX } from '../lib/busybox-fixture.mjs';
+import { listCases, readExpected, selectCases } from '../lib/cases.mjs';
+import { evaluate, nativeNondeterminism, runNative } from '../lib/suite.mjs';
+
+const cases = listCases();
+
+describe('cases natively', () => {
+  let built;
+  beforeAll(async () => {
+    built = new Map((await buildCases(cases)).map((r) => [r.name, r]));
+  }, 300_000);
+
+  test.each(cases.map((c) => [c.name, c]))('%s builds, exits as declared, is deterministic', (_name, c) => {
+    const b = built.get(c.name);
+    expect(b.state, b.output).not.toBe('failed');
+    const first = runNative(c);
+    expect(first.status).toBe(c.exitStatus);
+    expect(first.stdout.length + first.stderr.length).toBeGreaterThan(0);
+    expect(nativeNondeterminism(c)).toBeNull();
+  });
+});
+
+describe('expected to pass under tsv', () => {
+  const expected = selectCases(cases, readExpected());
+
+  test(`expected-pass.txt lists ${expected.length} case(s)`, async () => {
+    console.log(`${expected.length} case(s) expected to pass under tsv`);
+    await buildCases(expected);
+    const failures = expected.map((c) => [c.name, evaluate(c).result]).filter(([, result]) => result !== 'pass');
+    expect(failures).toEqual([]);
+  });
+});
+
+describe.skipIf(!existsSync(BUSYBOX))('busybox natively', () => {
+  test.each(busyboxJobs().map((j) => [j.name, j]))('%s is deterministic', (_name, job) => {
+    expect(typeof runNative(job).status).toBe('number');
+    expect(nativeNondeterminism(job)).toBeNull();
+  });
+});
