@@ -26,7 +26,7 @@ export function floorNs(test) {
  */
 export function report({ name, value, unit, baseline, baselineValue, note }) {
   const base = baselineValue ?? (baseline !== undefined ? floorNs(baseline) : undefined);
-  const row = { name, value: round(value), unit };
+  const row = { name, value: round(value, value < 10 ? 3 : 1), unit };
   if (baseline !== undefined) row.baseline = baseline;
   if (base !== undefined) {
     row.baselineValue = round(base);

@@ -36,6 +36,12 @@ export const KvmReg = {
   r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15, rip: 16, rflags: 17,
 } as const;
 
+/** struct kvm_segment images of the user CS and SS, copied in at every entry. */
+const USER_SEGMENTS = new DataView(new ArrayBuffer(SREGS_SS + 24));
+writeUserSegments(USER_SEGMENTS, 0);
+const USER_CS = new Uint8Array(USER_SEGMENTS.buffer, SREGS_CS, 24);
+const USER_SS = new Uint8Array(USER_SEGMENTS.buffer, SREGS_SS, 24);
+
 /** XSAVE features this vCPU enables in XCR0, as far as KVM supports them: x87, SSE, AVX, AVX-512. */
 const XCR0_WANTED = 0x7n | 0xe0n;
 
@@ -54,6 +60,9 @@ export class VirtualCpu {
   readonly #run: DataView;
   readonly #mem: DataView;
   readonly #sm = new StateMachine();
+  /** kvm_run's sync sregs as u32 (the per-entry fields are written through it). */
+  readonly #sregs32: Uint32Array;
+  readonly #runBytes: Uint8Array;
   #exitedAt = 0;
 
   constructor(kvm: Kvm, vm: Vm, image: KernelImage, memory: PhysicalMemory, index: number) {
@@ -85,7 +94,9 @@ export class VirtualCpu {
       throw e;
     }
     this.#run = cpu.runView;
+    this.#runBytes = cpu.runBytes;
     this.regs = new Uint32Array(cpu.kvmRun, REGS_AT, 36);
+    this.#sregs32 = new Uint32Array(cpu.kvmRun, SREGS_AT, 312 / 4);
   }
 
   get state(): string {
@@ -98,15 +109,17 @@ export class VirtualCpu {
    * put in `regs`.
    */
   enterUser(cr3: number, fsLo: number, fsHi: number, gsLo: number, gsHi: number): void {
-    const v = this.#run;
-    writeUserSegments(v, SREGS_AT);
-    v.setUint32(SREGS_AT + SREGS_CR3, cr3, true);
-    v.setUint32(SREGS_AT + SREGS_CR3 + 4, 0, true);
-    v.setUint32(SREGS_AT + SREGS_FS_BASE, fsLo, true);
-    v.setUint32(SREGS_AT + SREGS_FS_BASE + 4, fsHi, true);
-    v.setUint32(SREGS_AT + SREGS_GS_BASE, gsLo, true);
-    v.setUint32(SREGS_AT + SREGS_GS_BASE + 4, gsHi, true);
-    v.setUint32(DIRTY_AT, SYNC_REGS | SYNC_SREGS, true);
+    const b = this.#runBytes;
+    b.set(USER_CS, SREGS_AT + SREGS_CS);
+    b.set(USER_SS, SREGS_AT + SREGS_SS);
+    const s = this.#sregs32;
+    s[SREGS_CR3 >> 2] = cr3;
+    s[(SREGS_CR3 >> 2) + 1] = 0;
+    s[SREGS_FS_BASE >> 2] = fsLo;
+    s[(SREGS_FS_BASE >> 2) + 1] = fsHi;
+    s[SREGS_GS_BASE >> 2] = gsLo;
+    s[(SREGS_GS_BASE >> 2) + 1] = gsHi;
+    this.#run.setUint32(DIRTY_AT, SYNC_REGS | SYNC_SREGS, true);
   }
 
   /** Continues after an interrupt exactly where the guest was: nothing is reloaded. */
@@ -121,11 +134,11 @@ export class VirtualCpu {
 
   /** The FS/GS bases as the guest last left them (it may change them with WRFSBASE). */
   baseLo(gs: boolean): number {
-    return this.#run.getUint32(SREGS_AT + (gs ? SREGS_GS_BASE : SREGS_FS_BASE), true);
+    return this.#sregs32[(gs ? SREGS_GS_BASE : SREGS_FS_BASE) >> 2]!;
   }
 
   baseHi(gs: boolean): number {
-    return this.#run.getUint32(SREGS_AT + (gs ? SREGS_GS_BASE : SREGS_FS_BASE) + 4, true);
+    return this.#sregs32[((gs ? SREGS_GS_BASE : SREGS_FS_BASE) >> 2) + 1]!;
   }
 
   /** One KVM_RUN, decoded. */
