@@ -3,10 +3,12 @@
 import { parseArgs } from 'node:util';
 import { formatDoctor, runDoctor } from './doctor.js';
 import { runHello } from './hello.js';
+import { runCommand } from './run.js';
 
 const USAGE = `usage: tsv <command> [options]
 
 commands:
+  run [options] -- PROGRAM [ARGS]   run a static Linux x86-64 program in the sandbox (tsv run --help)
   doctor [--json] [--device PATH]   can tsv run here? KVM flavor, capabilities, exit cost
   hello                             run the built-in real-mode hello guest
   help                              this text
@@ -21,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
       return report.ok ? 0 : 1;
     }
+    case 'run':
+      return runCommand(rest);
     case 'hello':
       process.stdout.write(runHello());
       return 0;

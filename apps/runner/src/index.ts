@@ -1,4 +1,6 @@
-// @tsv/runner: the tsv command line and (soon) the Sandbox API.
+// @tsv/runner: the tsv command line and the Sandbox API.
 export { detectFlavor, formatDoctor, runDoctor, type Capability, type DoctorReport, type KvmFlavor } from './doctor.js';
 export { runHello } from './hello.js';
 export { main } from './cli.js';
+export { type OutputMode, Sandbox, SandboxError, type SandboxOptions, type SandboxResult } from './sandbox.js';
+export { parseSize } from './size.js';

@@ -69,6 +69,21 @@ describe.skipIf(announceKvmSkip())('kick', () => {
     close();
   });
 
+  it('vCPUs of two VMs share a thread: kicks and ticks reach the right one', () => {
+    const a = spinningGuest();
+    const b = spinningGuest(); // created last: the thread's binding is b's
+    a.cpu.kick();
+    expect(a.cpu.run()).toBe(INTR()); // a's own kick, though b was bound
+    b.cpu.startTick(10e6);
+    expect(b.cpu.run()).toBe(INTR()); // b's tick while b runs
+    b.cpu.stopTick();
+    a.cpu.startTick(10e6);
+    expect(a.cpu.run()).toBe(INTR()); // and a's tick once a runs again
+    a.cpu.stopTick();
+    a.close();
+    b.close();
+  });
+
   it('the periodic tick preempts repeatedly at about its period', () => {
     const { cpu, close } = spinningGuest();
     cpu.startTick(10e6);

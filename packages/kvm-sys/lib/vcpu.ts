@@ -45,6 +45,11 @@ interface Held {
   timer: number;
   tid: number;
 }
+// The vCPU whose immediate_exit the kick handler sets on this thread. Several
+// vCPUs may share a thread (several sandboxes in one Node process): the
+// binding follows whichever is about to run.
+let bound: WeakRef<Vcpu> | undefined;
+
 const registry = new FinalizationRegistry<Held>((h) => {
   if (h.timer >= 0) native.tickStop(h.timer);
   native.close(h.fd);
@@ -79,9 +84,17 @@ export class Vcpu {
     this.runBytes = new Uint8Array(m.buffer);
     this.runView = new DataView(m.buffer);
     this.#runU32 = new Uint32Array(m.buffer, 0, 64);
-    // Kicks and ticks are aimed at the thread that created the vCPU, the one
-    // that runs it.
-    this.#held.tid = check('bindThread', native.bindThread(m.address + BigInt(IMMEDIATE_EXIT)));
+    this.#immediateExit = m.address + BigInt(IMMEDIATE_EXIT);
+    this.#bind();
+  }
+
+  readonly #immediateExit: bigint;
+  readonly #self = new WeakRef(this);
+
+  // Kicks and ticks are aimed at the thread that runs the vCPU.
+  #bind(): void {
+    this.#held.tid = check('bindThread', native.bindThread(this.#immediateExit));
+    bound = this.#self;
   }
 
   get fd(): number {
@@ -95,6 +108,7 @@ export class Vcpu {
    * on any other failure.
    */
   run(): number {
+    if (bound !== this.#self && this.#fd >= 0) this.#bind();
     const r = native.run(this.#fd);
     if (r === 0) return this.#runU32[EXIT_REASON >> 2]!;
     if (r === -EINTR) {
@@ -113,6 +127,8 @@ export class Vcpu {
   /** Makes a running KVM_RUN return KVM_EXIT_INTR now (or the next one at once). Any thread. */
   kick(): void {
     if (this.#fd < 0) throw new ClosedError(`vCPU ${this.id}`);
+    // Mark this vCPU first: the thread may be running another one right now.
+    Atomics.store(this.runBytes, IMMEDIATE_EXIT, 1);
     check('kick', native.kick(this.#held.tid));
   }
 
@@ -203,6 +219,11 @@ export class Vcpu {
     if (n !== entries.length) throw new KvmError('KVM_SET_MSRS', 22, `MSR 0x${entries[n]?.index.toString(16)}`);
   }
 
+  /** The guest's TSC frequency in kHz (KVM_GET_TSC_KHZ). */
+  getTscKhz(): number {
+    return check('KVM_GET_TSC_KHZ', native.ioctlInt(this.fd, ioctl('KVM_GET_TSC_KHZ'), 0));
+  }
+
   /** Extended control registers (XCR0: which XSAVE features the guest may use). */
   getXcrs(): { xcr: number; value: bigint }[] {
     const b = this.#get('KVM_GET_XCRS', XCRS_SIZE);
@@ -245,6 +266,7 @@ export class Vcpu {
     if (this.#fd < 0) return;
     this.stopTick();
     registry.unregister(this);
+    if (bound === this.#self) bound = undefined;
     if (this.kvmRun !== undefined && this.kvmRun.byteLength > 0) native.unmap(this.kvmRun); // also unbinds the kick target
     native.close(this.#fd);
     this.#fd = -1;

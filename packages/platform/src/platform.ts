@@ -133,6 +133,12 @@ export interface Platform {
   newContext(): Context;
   /** Counters since creation, for --stats. */
   readonly stats: PlatformStats;
+  /**
+   * A sample of the guest's time stamp counter and its frequency, if guest
+   * code can read a TSC (RDTSC) that this sample relates to host time: the
+   * Sentry's vDSO then answers clock_gettime without a system call.
+   */
+  guestTsc?(): { tsc: bigint; tscKhz: number };
   close(): void;
 }
 

@@ -1,2 +1,12 @@
 export * from './errno.js';
 export * from './vfs/index.js';
+export * from './loader/index.js';
+export * from './mm/index.js';
+export * from './boot/index.js';
+export * from './kernel/index.js';
+export * from './fd/index.js';
+export * from './syscalls/index.js';
+export { MM_SYSCALLS } from './syscalls/mm.js';
+export { buildSyscallTable } from './syscalls/all.js';
+export { FS_SYSCALLS } from './syscalls/fs/index.js';
+export { mountProc, type ProcTasks } from './proc/index.js';

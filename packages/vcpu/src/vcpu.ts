@@ -6,6 +6,8 @@
 // enterUser(); after run() it reads them back (for a syscall or exception,
 // the user RIP/RSP/RFLAGS are in `trap`, not in `regs`, which then hold the
 // stub's values).
+// The global `performance` is a lazy getter in Node: import it once.
+import { performance } from 'node:perf_hooks';
 import {
   constant, encodeRegs, encodeSregs, type Kvm, runOffsets, type Vcpu as KvmVcpu, type Vm, XSAVE_SIZE,
 } from '@tsv/kvm-sys';
@@ -41,6 +43,8 @@ const USER_SEGMENTS = new DataView(new ArrayBuffer(SREGS_SS + 24));
 writeUserSegments(USER_SEGMENTS, 0);
 const USER_CS = new Uint8Array(USER_SEGMENTS.buffer, SREGS_CS, 24);
 const USER_SS = new Uint8Array(USER_SEGMENTS.buffer, SREGS_SS, 24);
+
+const IA32_TSC = 0x10;
 
 /** XSAVE features this vCPU enables in XCR0, as far as KVM supports them: x87, SSE, AVX, AVX-512. */
 const XCR0_WANTED = 0x7n | 0xe0n;
@@ -205,16 +209,21 @@ export class VirtualCpu {
     writeKvmSegment(this.#run, SREGS_AT + SREGS_CS, SEGMENTS.kernelCode);
     writeKvmSegment(this.#run, SREGS_AT + SREGS_SS, SEGMENTS.kernelData);
     this.#run.setUint32(DIRTY_AT, SYNC_REGS | SYNC_SREGS, true);
-    this.#sm.to(VcpuState.InGuest);
     let reason: number;
-    try {
-      reason = this.#cpu.run();
-    } catch (e) {
-      this.#sm.to(VcpuState.Dead);
-      throw e;
-    }
-    this.#sm.to(VcpuState.InHost);
-    this.stats.kernelRuns++;
+    // A kick or the tick may interrupt the routine (or land before it starts):
+    // it then simply continues from where it was, nothing reloaded.
+    do {
+      this.#sm.to(VcpuState.InGuest);
+      try {
+        reason = this.#cpu.run();
+      } catch (e) {
+        this.#sm.to(VcpuState.Dead);
+        throw e;
+      }
+      this.#sm.to(VcpuState.InHost);
+      this.stats.kernelRuns++;
+      if (reason === EXIT_INTR) this.#run.setUint32(DIRTY_AT, 0, true);
+    } while (reason === EXIT_INTR);
     const ripLo = this.#run.getUint32(REGS_AT + KvmReg.rip * 8, true);
     if (reason !== EXIT_HLT || ripLo !== exitLo) {
       this.#unexpected(`ring-0 routine 0x${entryLo.toString(16)} ended with KVM exit ${KVM_EXIT_NAMES[reason] ?? reason}`);
@@ -244,6 +253,12 @@ export class VirtualCpu {
 
   kick(): void {
     this.#cpu.kick();
+  }
+
+  /** The guest's time stamp counter now (IA32_TSC) and its frequency: for the vDSO's clock. */
+  readTsc(): { tsc: bigint; tscKhz: number } {
+    const [msr] = this.#cpu.getMsrs([IA32_TSC]);
+    return { tsc: msr!.data, tscKhz: this.#cpu.getTscKhz() };
   }
 
   /** Kicks this vCPU every `periodNs` (0 stops it): the preemption tick. */

@@ -2,10 +2,14 @@
 // the CLI path (e.g. an installed build) without touching the suite.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.mjs';
 
 export const TSV_BIN = process.env.TSV_CONFORMANCE_BIN ?? join(REPO_ROOT, 'apps/runner/bin/tsv');
+
+/** Where tsv's own warnings from conformance runs go. */
+export const TSV_LOG = join(tmpdir(), `tsv-conformance-${process.pid}.log`);
 
 let available;
 
@@ -28,5 +32,7 @@ export function tsvAvailable() {
  */
 export function tsvArgv({ program, args = [], cwd, env = {} }) {
   const envFlags = Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-  return [process.execPath, TSV_BIN, 'run', '--cwd', cwd, ...envFlags, '--', program, ...args];
+  // tsv's own warnings (e.g. an unimplemented system call) go to a log, so
+  // that stderr holds only what the program wrote, as it does natively.
+  return [process.execPath, TSV_BIN, 'run', '--log', TSV_LOG, '--cwd', cwd, ...envFlags, '--', program, ...args];
 }

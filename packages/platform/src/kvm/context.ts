@@ -2,11 +2,11 @@
 // given. Registers cross between the task's user_regs_struct and kvm_run's
 // sync area as u32 halves (no BigInt, no allocation); FPU state moves only
 // when a different task's state is loaded.
-import { userRflags } from '@tsv/ring0';
+import { KERNEL_VA_HI, LSTAR_LO, userRflags } from '@tsv/ring0';
 import { Exit, KvmReg, type VirtualCpu } from '@tsv/vcpu';
 import {
   ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type AddressSpace, type Context, type FaultInfo, type FpuState,
-  PlatformError, Stop, type StopReason,
+  PlatformError, PROT_EXEC, Stop, type StopReason,
 } from '../platform.js';
 import { Reg, type Registers } from '../registers.js';
 import { signalForVector } from '../signals.js';
@@ -29,12 +29,14 @@ export class KvmContext implements Context {
   readonly fault: FaultInfo = { vector: 0, signal: 0, address: 0, access: 0, protection: false, errorCode: 0 };
   readonly vcpu: VirtualCpu;
   readonly #revoker: Revoker;
+  readonly #memory: Uint8Array;
   readonly #initialFpu: Uint8Array;
   readonly #onRelease: () => void;
   #fpu: FpuState | undefined;
 
-  constructor(vcpu: VirtualCpu, revoker: Revoker, onRelease: () => void = () => {}) {
+  constructor(vcpu: VirtualCpu, memory: Uint8Array, revoker: Revoker, onRelease: () => void = () => {}) {
     this.vcpu = vcpu;
+    this.#memory = memory;
     this.#revoker = revoker;
     this.#onRelease = onRelease;
     this.#initialFpu = vcpu.initialFpu();
@@ -72,7 +74,7 @@ export class KvmContext implements Context {
         regs.setHalves(Reg.rip, t.ripLo, t.ripHi);
         regs.setHalves(Reg.rsp, t.rspLo, t.rspHi);
         regs.setHalves(Reg.eflags, t.rflags, 0);
-        if (kind === Exit.Syscall) {
+        if (kind === Exit.Syscall || this.#isAmbiguousSyscall(as, regs)) {
           regs.setHalves(Reg.orig_rax, u[Reg.rax * 2]!, u[Reg.rax * 2 + 1]!);
           return Stop.Syscall;
         }
@@ -96,6 +98,32 @@ export class KvmContext implements Context {
         state: vcpu.state,
       });
     }
+  }
+
+  /**
+   * On PVM a SYSCALL arrives as a fetch fault at LSTAR. The decoder
+   * recognises it by RFLAGS.IF = 0 (SFMASK applied), but this host now and
+   * then reports IF = 1 for a genuine SYSCALL, which a plain jump to LSTAR
+   * would also show. Then: it was a SYSCALL if the two bytes before RCX
+   * (where SYSCALL leaves the return address) are the SYSCALL instruction.
+   * A program can arrange that with a jump, but then only gets the system
+   * call it could have made anyway, resuming at an address it chose.
+   * On a match, `regs` is turned into the syscall stop's registers.
+   */
+  #isAmbiguousSyscall(as: KvmAddressSpace, regs: Registers): boolean {
+    const t = this.vcpu.trap;
+    if (t.vector !== PF || t.addrHi !== KERNEL_VA_HI || t.addrLo !== LSTAR_LO || t.ripHi !== KERNEL_VA_HI || t.ripLo !== LSTAR_LO) {
+      return false;
+    }
+    const rcx = regs.get(Reg.rcx);
+    if (!(rcx >= 2 && rcx < 2 ** 47)) return false;
+    const a = as.translate(rcx - 2, PROT_EXEC);
+    const b = as.translate(rcx - 1, PROT_EXEC);
+    const mem = this.#memory;
+    if (a < 0 || b < 0 || mem[a] !== 0x0f || mem[b] !== 0x05) return false;
+    regs.setHalves(Reg.rip, regs.getLo(Reg.rcx), regs.getHi(Reg.rcx));
+    regs.setHalves(Reg.eflags, regs.getLo(Reg.r11), 0);
+    return true;
   }
 
   #saveGprs(regs: Registers): void {

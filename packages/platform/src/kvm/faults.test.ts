@@ -102,6 +102,19 @@ describe.skipIf(announceKvmSkip())('faults from ring 3', () => {
     expect(r.f.address).toBe(0xffff_ff80_0000_6000);
   });
 
+  it('a jump to LSTAR counts as a system call only where RCX follows a syscall instruction', () => {
+    // RCX points just past a real `syscall`: the same as making that call (PVM
+    // may report a genuine SYSCALL this way, with IF still set).
+    const arranged = fault(`lea after(%rip), %rcx\nmov $39, %eax\nmovabs $0xffffff8000006000, %rdx\njmp *%rdx\nsyscall\nafter: ud2`);
+    expect(arranged.stop).toBe(Stop.Syscall);
+    expect(arranged.t.regs.get(Reg.orig_rax)).toBe(39);
+    expect(arranged.rip).toBe(arranged.t.regs.get(Reg.rcx));
+    // Anything else is a fault.
+    const other = fault(`lea 0(%rip), %rcx\nmovabs $0xffffff8000006000, %rdx\njmp *%rdx`);
+    expect(other.stop).toBe(Stop.Fault);
+    expect(other.f).toMatchObject({ vector: 14, access: ACCESS_EXEC });
+  });
+
   it('resumes after a fault the host repairs', () => {
     const p = newPlatform();
     platform = p.platform;

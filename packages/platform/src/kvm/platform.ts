@@ -57,11 +57,16 @@ export class KvmPlatform implements Platform {
     let index = 0;
     while (used.has(index)) index++;
     if (index >= MAX_VCPUS) throw new RangeError(`at most ${MAX_VCPUS} contexts`);
-    const ctx = new KvmContext(new VirtualCpu(this.kvm, this.vm, this.image, this.memory, index), this.#revoker, () => {
+    const ctx = new KvmContext(new VirtualCpu(this.kvm, this.vm, this.image, this.memory, index), this.memory.bytes, this.#revoker, () => {
       this.#contexts.delete(ctx);
     });
     this.#contexts.add(ctx);
     return ctx;
+  }
+
+  guestTsc(): { tsc: bigint; tscKhz: number } {
+    const ctx = this.#contexts.values().next().value ?? this.newContext();
+    return ctx.vcpu.readTsc();
   }
 
   get stats(): PlatformStats {

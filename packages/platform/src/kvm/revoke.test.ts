@@ -47,6 +47,18 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
     expect(p.ctx.fault).toMatchObject({ vector: 14, address: DATA_VA, access: ACCESS_READ, protection: false });
   });
 
+  it('a kick that lands during the revoke routine does not break it', () => {
+    const p = newPlatform();
+    platform = p.platform;
+    const t = newTask(p.platform, p.ctx, TOUCH);
+    mapBytes(p.platform, t.as, DATA_VA, page(44), PROT_READ | PROT_WRITE);
+    expect(run(p.ctx, t)).toBe(Stop.Syscall);
+    t.as.unmap(DATA_VA, 4096);
+    p.ctx.interrupt(); // pending: the routine's first KVM_RUN returns at once
+    expect(run(p.ctx, t)).toBe(Stop.Fault);
+    expect(p.ctx.fault.address).toBe(DATA_VA);
+  });
+
   it('unmapping a whole table and mapping elsewhere does not bring old mappings back', () => {
     const p = newPlatform();
     platform = p.platform;

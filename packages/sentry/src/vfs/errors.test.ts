@@ -49,8 +49,16 @@ describe('errno values', () => {
     expect(vfs.rename('/etc/passwd', '/data')).toBe(-E.EISDIR);
     expect(vfs.stat('/links/loop2/x')).toBe(-E.ELOOP);
     expect(vfs.readlink('/etc/passwd')).toBe(-E.EINVAL);
-    expect(vfs.open('/x', O_RDWR | O_TMPFILE)).toBe(-E.EOPNOTSUPP);
-    expect(vfs.open('/etc/passwd', 3)).toBe(-E.EINVAL);
+    expect(vfs.open('/', O_RDWR | O_TMPFILE)).toBe(-E.EOPNOTSUPP); // a directory: unsupported
+    expect(vfs.open('/x', O_RDWR | O_TMPFILE)).toBe(-E.ENOENT);
+    expect(vfs.open('/etc/passwd', O_RDWR | O_TMPFILE)).toBe(-E.ENOTDIR);
+    // Access mode 3: allowed as in Linux, but the description can neither read nor write.
+    const both = vfs.open('/etc/passwd', 3);
+    expect(typeof both).not.toBe('number');
+    if (typeof both !== 'number') {
+      expect(both.read(new Uint8Array(4))).toBe(-E.EBADF);
+      expect(both.write(new Uint8Array(4))).toBe(-E.EBADF);
+    }
     expect(vfs.truncate('/etc', 0)).toBe(-E.EISDIR);
     expect(vfs.truncate('/etc/passwd', -1)).toBe(-E.EINVAL);
     expect(vfs.rename('/etc/passwd', '/x', 8)).toBe(-E.EINVAL);

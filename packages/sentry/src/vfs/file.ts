@@ -4,6 +4,7 @@ import {
   O_APPEND,
   O_PATH,
   O_RDONLY,
+  O_RDWR,
   O_WRONLY,
   S_IFDIR,
   SEEK_CUR,
@@ -37,11 +38,13 @@ export abstract class FileDescription {
   abstract stat(): Stat | number;
 
   get readable(): boolean {
-    return (this.flags & O_PATH) === 0 && (this.flags & O_ACCMODE) !== O_WRONLY;
+    const acc = this.flags & O_ACCMODE;
+    return (this.flags & O_PATH) === 0 && (acc === O_RDONLY || acc === O_RDWR);
   }
 
   get writable(): boolean {
-    return (this.flags & O_PATH) === 0 && (this.flags & O_ACCMODE) !== O_RDONLY;
+    const acc = this.flags & O_ACCMODE;
+    return (this.flags & O_PATH) === 0 && (acc === O_WRONLY || acc === O_RDWR);
   }
 
   /** False for streams (pipes, ttys): pread/pwrite give ESPIPE. */

@@ -249,13 +249,14 @@ export class Vfs implements Namespace {
    * table's; O_TMPFILE is EOPNOTSUPP); `mode` is used with O_CREAT, less umask.
    */
   open(path: PathArg, flags: number, mode = 0, o: CreateOpts = {}): FileDescription | number {
-    if ((flags & O_TMPFILE) === O_TMPFILE) return -E.EOPNOTSUPP;
     const cred = this.credOf(o);
     const excl = (flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL);
     const w = this.walkPath(path, o, flags & O_NOFOLLOW || excl ? 'nofollow' : 'follow');
     if (typeof w === 'number') return w;
+    // O_TMPFILE names a directory; no filesystem here supports unnamed files in it.
+    if ((flags & O_TMPFILE) === O_TMPFILE) return !w.loc ? -E.ENOENT : w.loc.node.kind !== S_IFDIR ? -E.ENOTDIR : -E.EOPNOTSUPP;
+    // O_ACCMODE (3) is allowed, as in Linux: it needs read and write permission and permits neither.
     const acc = flags & O_ACCMODE;
-    if (acc === O_ACCMODE && !(flags & O_PATH)) return -E.EINVAL;
     if (!w.loc) {
       if (!(flags & O_CREAT) || flags & O_PATH) return -E.ENOENT;
       if (w.slash) return -E.EISDIR;

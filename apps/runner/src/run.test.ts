@@ -1,0 +1,58 @@
+// `tsv run` as a user runs it: bin/tsv in a child process.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { announceKvmSkip } from '@tsv/testing';
+import { describe, expect, it } from 'vitest';
+import { mergeEnv } from './run.js';
+import { program } from './test-programs.js';
+
+const TSV = fileURLToPath(new URL('../bin/tsv', import.meta.url));
+const tsv = (args: string[], input?: string) => spawnSync(process.execPath, [TSV, ...args], { encoding: 'utf8', input });
+
+describe('mergeEnv', () => {
+  it('replaces variables by name and keeps one entry each', () => {
+    expect(mergeEnv(['PATH=/bin', 'HOME=/'], ['PATH=/x', 'A=1'])).toEqual(['PATH=/x', 'HOME=/', 'A=1']);
+  });
+});
+
+describe('tsv run: usage errors', () => {
+  it('says what is wrong in one line and exits 2', () => {
+    for (const args of [['run'], ['run', '--platform', 'ptrace', '--', '/bin/true'], ['run', '--env', 'NOEQUALS', '--', 'x'], ['run', '--bogus']]) {
+      const r = tsv(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')[0]).toMatch(/^tsv run: /);
+    }
+  });
+});
+
+describe.skipIf(announceKvmSkip())('tsv run', () => {
+  it('passes the exit status, arguments, --env and stdio through', () => {
+    const r = tsv(['run', '--env', 'TSV_TEST=cli', '--', program('echo_args'), '3']);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toContain('arg1=3\nTSV_TEST=cli\n');
+    expect(r.stderr).toBe('to stderr\n');
+    const c = tsv(['run', '--', program('cat_stdin')], 'piped input');
+    expect([c.status, c.stdout]).toEqual([0, 'piped input']);
+  });
+
+  it('reports 128+N for a signal and one clear line for a missing program', () => {
+    expect(tsv(['run', '--', program('crash')]).status).toBe(139);
+    const r = tsv(['run', '--', '/no/such/program']);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toBe('tsv: /no/such/program: No such file or directory\n');
+  });
+
+  it('--strace prints calls and results; --stats prints the costs', () => {
+    const r = tsv(['run', '--strace', '--stats', '--', program('echo_args'), '0']);
+    expect(r.stderr).toMatch(/^write\(1, "arg0=.*"(\.\.\.)?, \d+\) = \d+$/m);
+    expect(r.stderr).toMatch(/^exit_group\(0\) = \?$/m);
+    expect(r.stderr).toMatch(/^tsv: \d+ guest exits: \d+ syscall/m);
+    expect(r.stderr).toMatch(/^tsv: +\d+ +write$/m);
+  });
+
+  it('--timeout kills a program that runs too long', () => {
+    const r = tsv(['run', '--timeout', '0.3', '--', program('spin')]);
+    expect(r.status).toBe(137);
+    expect(r.stderr).toMatch(/timed out/);
+  });
+});

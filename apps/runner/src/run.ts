@@ -1,0 +1,117 @@
+// `tsv run [flags] -- PROGRAM [ARGS...]`: the exit status is the program's
+// (128+N when signal N killed it); errors a user can act on are one line on
+// stderr and a non-zero status.
+import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Sandbox, SandboxError } from './sandbox.js';
+import { formatStats } from './stats.js';
+
+export const RUN_USAGE = `usage: tsv run [options] -- PROGRAM [ARGS...]
+
+options:
+  --root DIR              host directory seen as / (read-only, in-memory overlay on top)   default /
+  --volume HOST:GUEST[:ro]  bind a host directory with real writes (repeatable)
+  --env K=V               set an environment variable (repeatable)
+  --cwd DIR               working directory in the sandbox                                   default /
+  --memory SIZE           memory limit, e.g. 512M, 2G                                         default 1G
+  --timeout SECONDS       kill the program after this long
+  --strace                print every system call to stderr
+  --strace-file FILE      print them to FILE instead
+  --stats                 print what the run cost at exit
+  --log FILE              write tsv's own warnings (unimplemented system calls, ...) to FILE, not stderr
+  --platform kvm          the platform (only kvm for now)
+`;
+
+const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
+
+/** `base` with each K=V of `overrides` replacing the same K (or appended): one entry per name. */
+export function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
+  const out = new Map<string, string>();
+  for (const kv of [...base, ...overrides]) out.set(kv.slice(0, kv.indexOf('=')), kv);
+  return [...out.values()];
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        root: { type: 'string' },
+        volume: { type: 'string', multiple: true },
+        env: { type: 'string', multiple: true },
+        cwd: { type: 'string' },
+        memory: { type: 'string' },
+        timeout: { type: 'string' },
+        strace: { type: 'boolean' },
+        'strace-file': { type: 'string' },
+        stats: { type: 'boolean' },
+        log: { type: 'string' },
+        platform: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`tsv run: ${e instanceof Error ? e.message : String(e)}\n${RUN_USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    process.stdout.write(RUN_USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) {
+    process.stderr.write(`tsv run: no program given\n${RUN_USAGE}`);
+    return 2;
+  }
+  if (v.platform !== undefined && v.platform !== 'kvm') {
+    process.stderr.write(`tsv run: unknown platform '${v.platform}' (only kvm)\n`);
+    return 2;
+  }
+  for (const e of v.env ?? []) {
+    if (!/^[^=]+=/.test(e)) {
+      process.stderr.write(`tsv run: --env expects K=V, got '${e}'\n`);
+      return 2;
+    }
+  }
+  const timeout = v.timeout !== undefined ? Number(v.timeout) : undefined;
+  if (timeout !== undefined && !(timeout > 0)) {
+    process.stderr.write(`tsv run: --timeout expects a positive number of seconds\n`);
+    return 2;
+  }
+  const traceFile = v['strace-file'] !== undefined ? createWriteStream(v['strace-file']) : undefined;
+  const logFd = v.log !== undefined ? openSync(v.log, 'a') : 2;
+  const log = (line: string) => writeSync(logFd, `${line}\n`);
+  const strace = traceFile !== undefined
+    ? (line: string) => traceFile.write(`${line}\n`)
+    : v.strace ? (line: string) => writeSync(2, `${line}\n`) : undefined;
+  try {
+    const r = await Sandbox.run(positionals, {
+      root: v.root,
+      volumes: v.volume,
+      env: mergeEnv(DEFAULT_ENV, v.env ?? []),
+      cwd: v.cwd,
+      memory: v.memory,
+      timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
+      stdin: 'inherit',
+      stdout: 'inherit',
+      stderr: 'inherit',
+      strace,
+      warn: log,
+      debug: process.env.TSV_DEBUG ? log : undefined,
+    });
+    if (v.stats) writeSync(2, `${formatStats(r.stats)}\n`);
+    if (r.timedOut) writeSync(2, `tsv: timed out after ${timeout} s: killed\n`);
+    return r.status;
+  } catch (e) {
+    if (e instanceof SandboxError) {
+      process.stderr.write(`tsv: ${e.message}\n`);
+      return e.status;
+    }
+    throw e;
+  } finally {
+    traceFile?.end();
+    if (logFd !== 2) closeSync(logFd);
+  }
+}

@@ -1,0 +1,76 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { announceKvmSkip } from '@tsv/testing';
+import { describe, expect, it } from 'vitest';
+import { Sandbox, SandboxError } from './sandbox.js';
+import { program } from './test-programs.js';
+
+describe.skipIf(announceKvmSkip())('Sandbox', () => {
+  it('runs a static program: arguments, environment, exit status, both streams', async () => {
+    const r = await Sandbox.run([program('echo_args'), '42', 'two words'], { env: { TSV_TEST: 'yes' } });
+    expect(r.exitCode).toBe(42);
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(42);
+    expect(r.stdout.toString()).toBe(`arg0=${program('echo_args')}\narg1=42\narg2=two words\nTSV_TEST=yes\n`);
+    expect(r.stderr.toString()).toBe('to stderr\n');
+    expect(r.stats.exits.syscall).toBeGreaterThan(0);
+    expect(r.stats.syscalls.get('write')).toBe(2); // stdout is not a terminal: stdio writes it once, at exit
+  });
+
+  it('feeds stdin from a string, bytes or a stream', async () => {
+    const exe = program('cat_stdin');
+    const a = await Sandbox.run([exe], { stdin: 'hello\n' });
+    expect([a.status, a.stdout.toString(), a.stderr.toString()]).toEqual([0, 'hello\n', '6 bytes\n']);
+    const big = Buffer.alloc(300_000, 'x');
+    const b = await Sandbox.run([exe], { stdin: Readable.from([big.subarray(0, 100_000), big.subarray(100_000)]) });
+    expect(b.stdout.equals(big)).toBe(true);
+    const c = await Sandbox.run([exe]);
+    expect(c.stdout.length).toBe(0); // no stdin: EOF at once
+  });
+
+  it('keeps output written just before a crash and reports the signal', async () => {
+    const r = await Sandbox.run([program('crash')]);
+    expect(r.stdout.toString()).toBe('before\n');
+    expect(r.signal).toBe(11);
+    expect(r.exitCode).toBeNull();
+    expect(r.status).toBe(139);
+  });
+
+  it('kills a program at its timeout, and on kill()', async () => {
+    const r = await Sandbox.run([program('spin')], { timeoutMs: 300 });
+    expect(r.timedOut).toBe(true);
+    expect(r.signal).toBe(9);
+    // Parked in a read of a stdin that never ends: the timeout still ends it.
+    const parked = await Sandbox.run([program('cat_stdin')], { stdin: new PassThrough(), timeoutMs: 300 });
+    expect([parked.timedOut, parked.signal]).toEqual([true, 9]);
+    const s = new Sandbox([program('spin')]);
+    await s.start();
+    setTimeout(() => s.kill(), 200);
+    const k = await s.wait();
+    expect(k.signal).toBe(9);
+    expect(k.timedOut).toBe(false);
+  });
+
+  it('streams output when asked', async () => {
+    const s = new Sandbox([program('echo_args'), '0'], { stdout: 'stream' });
+    const chunks: Buffer[] = [];
+    s.stdout!.on('data', (c: Buffer) => chunks.push(c));
+    await s.start();
+    const r = await s.wait();
+    expect(r.status).toBe(0);
+    expect(r.stdout.length).toBe(0); // streamed, not buffered
+    expect(Buffer.concat(chunks).toString()).toMatch(/^arg0=/);
+  });
+
+  it('refuses to start what it cannot run, with the shell status', async () => {
+    await expect(Sandbox.run(['/no/such/program'])).rejects.toMatchObject({ status: 127, message: '/no/such/program: No such file or directory' });
+    await expect(Sandbox.run(['no-such-command-anywhere'])).rejects.toMatchObject({ status: 127, message: 'no-such-command-anywhere: command not found' });
+    const notElf = join(tmpdir(), `tsv-not-elf-${process.pid}`);
+    writeFileSync(notElf, '#!/bin/sh\necho hi\n', { mode: 0o755 });
+    await expect(Sandbox.run([notElf])).rejects.toBeInstanceOf(SandboxError);
+    await expect(Sandbox.run([notElf])).rejects.toMatchObject({ status: 126 });
+    await expect(Sandbox.run(['/tmp'])).rejects.toMatchObject({ status: 126 });
+  });
+});

@@ -1,0 +1,248 @@
+// The Sandbox API: run an untrusted Linux x86-64 program from Node.js.
+//
+//   const r = await Sandbox.run(['/bin/busybox', 'echo', 'hi'], { timeoutMs: 5000 });
+//   r.exitCode === 0 && r.stdout.toString() === 'hi\n'
+//
+// A Sandbox owns one KVM virtual machine. Several can run at once in one
+// Node process: each one's run loop yields to the event loop while its
+// program waits and at every preemption tick.
+import { writeSync } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
+import { KvmPlatform } from '@tsv/platform/kvm';
+import { boot, BootError, type ExitStatus, InputStream, type RunStats, type Sentry } from '@tsv/sentry';
+import { parseSize } from './size.js';
+
+/** Where a guest output stream goes. */
+export type OutputMode = 'buffer' | 'inherit' | 'stream' | ((chunk: Uint8Array) => void);
+
+export interface SandboxOptions {
+  /** Host directory seen as / (read-only; writes land in an in-memory overlay). Default '/'. */
+  root?: string;
+  /** Keep writes to the root in memory (default true); false makes the root read-only (EROFS). */
+  overlay?: boolean;
+  /** Host directories bound into the sandbox with real, durable writes: 'HOST:GUEST[:ro]'. */
+  volumes?: string[];
+  /** The program's environment. Default: PATH and HOME only. */
+  env?: Record<string, string> | string[];
+  /** Working directory inside the sandbox. Default '/'. */
+  cwd?: string;
+  /** Standard input: bytes, a string, a Node stream, 'inherit' (this process's stdin), or none (EOF). */
+  stdin?: string | Uint8Array | Readable | 'inherit' | null;
+  stdout?: OutputMode;
+  stderr?: OutputMode;
+  /** Memory limit for the program: bytes, or '512M', '2G'. Default 1 GiB. */
+  memory?: number | string;
+  /** Kill the program (SIGKILL) after this long. */
+  timeoutMs?: number;
+  /** strace-style lines for every system call. */
+  strace?: (line: string) => void;
+  /** Warnings (unimplemented system calls, ...). Default: ignored. */
+  warn?: (line: string) => void;
+  /** Diagnostics: a line for each fault that kills the program. */
+  debug?: (line: string) => void;
+  /** The KVM device. Default /dev/kvm. */
+  device?: string;
+}
+
+export interface SandboxResult {
+  /** The exit status (0-255) when the program exited, else null. */
+  exitCode: number | null;
+  /** The signal that killed it, else null. */
+  signal: number | null;
+  /** As a shell reports it: exitCode, or 128 + signal. */
+  status: number;
+  /** Captured output (empty unless the mode was 'buffer'). */
+  stdout: Buffer;
+  stderr: Buffer;
+  timedOut: boolean;
+  stats: RunStats;
+}
+
+/** The program could not be started (not found, not an executable, KVM unusable). */
+export class SandboxError extends Error {
+  /** The status a shell would report (127 not found, 126 not executable, 125 tsv itself). */
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super(message);
+    this.name = 'SandboxError';
+    this.status = status;
+  }
+}
+
+const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
+const GUEST_MEMORY_SLACK = 256 << 20; // page tables, the kernel image, the vDSO
+
+export class Sandbox {
+  readonly argv: readonly string[];
+  /** The program's output when the mode is 'stream'. */
+  readonly stdout: PassThrough | null;
+  readonly stderr: PassThrough | null;
+  readonly #options: SandboxOptions;
+  readonly #out: Uint8Array[] = [];
+  readonly #err: Uint8Array[] = [];
+  #sentry: Sentry | undefined;
+  #platform: KvmPlatform | undefined;
+  #started: Promise<void> | undefined;
+  #result: Promise<SandboxResult> | undefined;
+  #timedOut = false;
+  #stopStdin: () => void = () => {};
+
+  constructor(argv: readonly string[], options: SandboxOptions = {}) {
+    if (argv.length === 0 || argv[0] === '') throw new TypeError('Sandbox: argv must name a program');
+    this.argv = argv;
+    this.#options = options;
+    this.stdout = options.stdout === 'stream' ? new PassThrough() : null;
+    this.stderr = options.stderr === 'stream' ? new PassThrough() : null;
+  }
+
+  /** Runs `argv` to completion. Rejects with SandboxError when it cannot start. */
+  static async run(argv: readonly string[], options: SandboxOptions = {}): Promise<SandboxResult> {
+    const s = new Sandbox(argv, options);
+    await s.start();
+    return s.wait();
+  }
+
+  /** Boots the sandbox and starts the program. */
+  start(): Promise<void> {
+    this.#started ??= this.#boot();
+    return this.#started;
+  }
+
+  /** Resolves when the program has ended. */
+  wait(): Promise<SandboxResult> {
+    this.#result ??= this.start().then(() => this.#run());
+    return this.#result;
+  }
+
+  /** Ends the program with `signal` (default SIGKILL). */
+  kill(signal = 9): void {
+    this.#sentry?.kill(signal);
+  }
+
+  async #boot(): Promise<void> {
+    const o = this.#options;
+    const limit = typeof o.memory === 'string' ? parseSize(o.memory) : (o.memory ?? 1 << 30);
+    if (!Number.isFinite(limit) || limit < 1 << 20) throw new SandboxError(`invalid memory limit: ${String(o.memory)}`, 125);
+    const physical = Math.min(2 ** 32, Math.ceil((limit + GUEST_MEMORY_SLACK) / (2 << 20)) * (2 << 20));
+    try {
+      this.#platform = new KvmPlatform({ memoryBytes: physical, device: o.device });
+    } catch (e) {
+      throw new SandboxError(`cannot use KVM: ${e instanceof Error ? e.message : String(e)}`, 125);
+    }
+    const stdin = this.#stdin();
+    try {
+      this.#sentry = await boot({
+        platform: this.#platform,
+        argv: [...this.argv],
+        env: envList(o.env),
+        cwd: o.cwd ?? '/',
+        root: o.root ?? '/',
+        overlay: o.overlay ?? true,
+        volumes: o.volumes ?? [],
+        memoryLimit: limit,
+        stdin: stdin.stream,
+        stdinIsTty: stdin.isTty,
+        stdout: this.#sink(o.stdout, this.#out, this.stdout, 1),
+        stderr: this.#sink(o.stderr, this.#err, this.stderr, 2),
+        stdoutIsTty: o.stdout === 'inherit' && process.stdout.isTTY === true,
+        strace: o.strace,
+        warn: o.warn,
+        debug: o.debug,
+      });
+    } catch (e) {
+      this.#platform.close();
+      stdin.stop();
+      if (e instanceof BootError) throw new SandboxError(e.message, e.status);
+      throw e;
+    }
+    this.#stopStdin = stdin.stop;
+  }
+
+  async #run(): Promise<SandboxResult> {
+    const sentry = this.#sentry!;
+    const timer = this.#options.timeoutMs !== undefined
+      ? setTimeout(() => {
+        this.#timedOut = true;
+        sentry.kill(9);
+      }, this.#options.timeoutMs)
+      : undefined;
+    let status: ExitStatus;
+    try {
+      status = await sentry.run();
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      this.#stopStdin();
+      this.stdout?.end();
+      this.stderr?.end();
+    }
+    const stats = sentry.stats();
+    this.#platform!.close();
+    return {
+      exitCode: status.code ?? null,
+      signal: status.signal ?? null,
+      status: status.code ?? 128 + (status.signal ?? 0),
+      stdout: Buffer.concat(this.#out),
+      stderr: Buffer.concat(this.#err),
+      timedOut: this.#timedOut,
+      stats,
+    };
+  }
+
+  #stdin(): { stream: InputStream; isTty: boolean; stop: () => void } {
+    const input = this.#options.stdin;
+    const stream = new InputStream(input === 'inherit' && process.stdin.isTTY === true);
+    if (input === undefined || input === null) {
+      stream.end();
+      return { stream, isTty: false, stop: () => {} };
+    }
+    const inherit = input === 'inherit';
+    if (!inherit && (typeof input === 'string' || input instanceof Uint8Array)) {
+      stream.push(typeof input === 'string' ? Buffer.from(input) : input);
+      stream.end();
+      return { stream, isTty: false, stop: () => {} };
+    }
+    const source: Readable = inherit ? process.stdin : (input as Readable);
+    const onData = (chunk: Buffer | string) => stream.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    const onEnd = () => stream.end();
+    source.on('data', onData);
+    source.on('end', onEnd);
+    source.on('error', onEnd);
+    return {
+      stream,
+      isTty: inherit && process.stdin.isTTY === true,
+      stop: () => {
+        source.off('data', onData);
+        source.off('end', onEnd);
+        source.off('error', onEnd);
+        if (source === process.stdin) process.stdin.pause();
+      },
+    };
+  }
+
+  #sink(mode: OutputMode | undefined, chunks: Uint8Array[], stream: PassThrough | null, hostFd: number): (b: Uint8Array) => void {
+    if (typeof mode === 'function') return (b) => mode(b.slice());
+    if (mode === 'inherit') return (b) => writeAllSync(hostFd, b);
+    if (mode === 'stream') return (b) => stream!.write(b.slice());
+    return (b) => chunks.push(b.slice());
+  }
+}
+
+
+/** Writes all of `bytes` to a host descriptor now, waiting out EAGAIN on non-blocking pipes. */
+function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += writeSync(fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+function envList(env: SandboxOptions['env']): string[] {
+  if (env === undefined) return [...DEFAULT_ENV];
+  if (Array.isArray(env)) return [...env];
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}

@@ -1,0 +1,46 @@
+// What a sandbox is booted with, and the errors that stop it from starting.
+import type { Platform } from '@tsv/platform';
+import type { InputStream, OutputSink } from '../kernel/index.js';
+
+export interface BootConfig {
+  platform: Platform;
+  /** argv as the program sees it; argv[0] names the program (searched in PATH when it has no '/'). */
+  argv: string[];
+  /** The environment, K=V. */
+  env: string[];
+  /** Working directory inside the sandbox. */
+  cwd: string;
+  /** Host directory seen as /. */
+  root: string;
+  /** An in-memory writable layer over the root (default true). */
+  overlay?: boolean;
+  /** 'HOST:GUEST[:ro]' bind mounts with durable writes. */
+  volumes?: string[];
+  /** Bytes of memory the program may own. */
+  memoryLimit: number;
+  stdin: InputStream;
+  stdinIsTty?: boolean;
+  stdout: OutputSink;
+  stderr: OutputSink;
+  stdoutIsTty?: boolean;
+  strace?: (line: string) => void;
+  warn?: (line: string) => void;
+  /** Diagnostics: a line for each fault that kills the program. */
+  debug?: (line: string) => void;
+  /** Credentials of the program (default: this process's). */
+  uid?: number;
+  gid?: number;
+  /** The host name uname() reports. */
+  hostname?: string;
+}
+
+/** The program could not be started; `status` is what a shell would report (127 not found, 126 cannot execute). */
+export class BootError extends Error {
+  readonly status: number;
+
+  constructor(message: string, status: number) {
+    super(message);
+    this.name = 'BootError';
+    this.status = status;
+  }
+}

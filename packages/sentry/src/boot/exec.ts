@@ -1,0 +1,129 @@
+// Loading a static program into a fresh process image: its segments, the
+// initial stack (argv, envp, auxv), the vDSO and the registers it starts
+// with. Every failure is a negative errno (ENOEXEC for a bad ELF, E2BIG for
+// oversized arguments, ENOMEM past the memory limit).
+import { randomFillSync } from 'node:crypto';
+import { PROT_EXEC, PROT_READ, PROT_WRITE, Reg, type Platform, type Registers } from '@tsv/platform';
+import { E } from '../errno.js';
+import {
+  buildInitialStack, loadElf, type LoadPlan, loadVdso, VVAR_DEFAULT_CLOCKS, VVAR_SIZE, writeVvar,
+} from '../loader/index.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, type MemoryManager } from '../mm/index.js';
+import type { OpenedProgram } from './program.js';
+
+const PAGE = 4096;
+/** The initial stack mapping; it grows down on demand up to RLIMIT_STACK. */
+const INITIAL_STACK = 128 << 10;
+/** x86-64 AT_HWCAP: CPUID.1:EDX, as Linux reports it. */
+const CPUID1_EDX_BASELINE = 0x178bfbff;
+
+const pageDown = (n: number) => n - (n % PAGE);
+const pageUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
+
+export interface ExecImage {
+  plan: LoadPlan;
+  /** Where the vDSO is mapped (0 when there is none). */
+  vdso: number;
+}
+
+/**
+ * Maps the program's segments. Each segment's pages get the file bytes of
+ * every page they cover (as mapping file pages would), with the part past
+ * p_filesz zeroed, then their final protection.
+ */
+function mapSegments(mm: MemoryManager, program: OpenedProgram, plan: LoadPlan): number {
+  for (const seg of plan.segments) {
+    const start = pageDown(seg.start);
+    const end = pageUp(seg.end);
+    const r = mm.mmap(start, end - start, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+    if (r < 0) return r;
+    const head = seg.start - start;
+    const fileStart = seg.fileOffset - head;
+    const bytes = new Uint8Array(seg.fileSize + head);
+    if (bytes.length > 0) {
+      const n = program.file.pread(bytes, bytes.length, fileStart);
+      if (n < 0) return n;
+      if (n < bytes.length) return -E.ENOEXEC;
+      const w = mm.copyOut(start, bytes);
+      if (w < 0) return w;
+    }
+    const m = mm.mprotect(start, end - start, seg.prot);
+    if (m < 0) return m;
+  }
+  mm.setBrk(plan.brk);
+  return 0;
+}
+
+/** Maps [vvar][vDSO] when the platform can give the guest a usable TSC; returns the vDSO's address or 0. */
+function mapVdso(mm: MemoryManager, platform: Platform): number {
+  if (platform.guestTsc === undefined) return 0;
+  const image = loadVdso();
+  const len = VVAR_SIZE + image.pages * PAGE;
+  const base = mm.mmap(0, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+  if (base < 0) return base;
+  mm.munmap(base, len);
+  const sample = platform.guestTsc();
+  const vvar = new Uint8Array(VVAR_SIZE);
+  const mono = process.hrtime.bigint();
+  writeVvar(new DataView(vvar.buffer), 0, {
+    tscKhz: sample.tscKhz,
+    tsc: sample.tsc,
+    realtimeNs: BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)),
+    monotonicNs: mono,
+    boottimeNs: mono,
+    clocks: VVAR_DEFAULT_CLOCKS,
+  });
+  const v = mm.mapSpecial(base, vvar, PROT_READ, '[vvar]');
+  if (v < 0) return v;
+  return mm.mapSpecial(base + VVAR_SIZE, image.bytes, PROT_READ | PROT_EXEC, '[vdso]');
+}
+
+export interface ExecArgs {
+  argv: string[];
+  env: string[];
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Loads `program` into `mm` and sets `regs` to start it. Returns the image
+ * description, or a negative errno.
+ */
+export function execProgram(
+  mm: MemoryManager, platform: Platform, program: OpenedProgram, args: ExecArgs, regs: Registers,
+): ExecImage | number {
+  const plan = loadElf({ pread: (b, l, o) => program.file.pread(b, l, o), size: program.size });
+  if (typeof plan === 'number') return plan;
+  if (plan.interpreter !== null) return -E.ENOEXEC; // dynamically linked: not supported yet
+  const m = mapSegments(mm, program, plan);
+  if (m < 0) return m;
+  const vdso = mapVdso(mm, platform);
+  if (vdso < 0) return vdso;
+  const top = mm.stackTop;
+  const random = new Uint8Array(16);
+  randomFillSync(random);
+  const enc = (xs: string[]) => xs.map((x) => new Uint8Array(Buffer.from(x)));
+  const stack = buildInitialStack({
+    top,
+    argv: enc(args.argv),
+    envp: enc(args.env),
+    execfn: new Uint8Array(Buffer.from(program.path)),
+    random,
+    image: { phdr: plan.phdr, phent: plan.phent, phnum: plan.phnum, entry: plan.entry },
+    vdso: vdso > 0 ? vdso : undefined,
+    cred: { uid: args.uid, euid: args.uid, gid: args.gid, egid: args.gid },
+    hwcap: CPUID1_EDX_BASELINE,
+  });
+  if (typeof stack === 'number') return stack;
+  const s = mm.mapStack(top, Math.max(INITIAL_STACK, pageUp(top - stack.sp) + INITIAL_STACK));
+  if (s < 0) return s;
+  const w = mm.copyOut(stack.sp, stack.bytes);
+  if (w < 0) return w;
+  for (let r = 0; r < 27; r++) regs.set(r, 0);
+  regs.set(Reg.rip, plan.entry);
+  regs.set(Reg.rsp, stack.sp);
+  regs.set(Reg.eflags, 0x202);
+  regs.set(Reg.cs, 0x33);
+  regs.set(Reg.ss, 0x2b);
+  return { plan, vdso };
+}

@@ -1,0 +1,106 @@
+// Booting a sandbox: the filesystem, the first process and the kernel, from
+// a BootConfig. The Sentry runs one program (one task) for now; processes
+// and threads come next.
+import { Registers } from '@tsv/platform';
+import { E } from '../errno.js';
+import { InputStream, Kernel, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
+import { MemoryManager } from '../mm/index.js';
+import { Vfs } from '../vfs/index.js';
+import { buildSyscallTable } from '../syscalls/all.js';
+import { BootError, type BootConfig } from './config.js';
+import { execProgram } from './exec.js';
+import { mountProc } from '../proc/index.js';
+import { describe, openProgram } from './program.js';
+
+/** What a run cost (tsv run --stats). */
+export interface RunStats {
+  exits: { syscall: number; fault: number; interrupt: number; other: number };
+  /** Host nanoseconds spent between exits. */
+  hostNs: number;
+  /** System calls by name. */
+  syscalls: Map<string, number>;
+  unimplemented: Map<string, number>;
+  pageFaults: number;
+  wallMs: number;
+}
+
+export interface Sentry {
+  readonly kernel: Kernel;
+  readonly task: Task;
+  /** Runs the program to its end. */
+  run(): Promise<ExitStatus>;
+  kill(signal?: number): void;
+  stats(): RunStats;
+}
+
+export async function boot(c: BootConfig): Promise<Sentry> {
+  const uid = c.uid ?? process.getuid?.() ?? 0;
+  const gid = c.gid ?? process.getgid?.() ?? 0;
+  let vfs: Vfs;
+  try {
+    // /dev/tty exists only when the sandbox's stdin is a terminal.
+    const tty = {
+      read: (b: Uint8Array, len: number) => c.stdin.read(b, len),
+      write: (b: Uint8Array, len: number) => {
+        c.stdout(b.subarray(0, len));
+        return len;
+      },
+      stream: true,
+    };
+    vfs = new Vfs({ root: c.root, overlay: c.overlay ?? true, volumes: c.volumes ?? [], dev: c.stdinIsTty ? { tty } : true, uid, gid });
+  } catch (e) {
+    throw new BootError(e instanceof Error ? e.message : String(e), 125);
+  }
+  const cwd = vfs.resolve(c.cwd);
+  if (typeof cwd === 'number') throw new BootError(`working directory ${c.cwd}: ${describe(cwd)}`, 125);
+  const program = openProgram(vfs, c.argv[0]!, c.env, cwd);
+
+  const kernel = new Kernel({ platform: c.platform, vfs, table: buildSyscallTable(), strace: c.strace, warn: c.warn, debug: c.debug });
+  const mm = MemoryManager.forPlatform(c.platform, { memoryLimit: c.memoryLimit });
+  const regs = new Registers();
+  const image = execProgram(mm, c.platform, program, { argv: c.argv, env: c.env, uid, gid }, regs);
+  program.file.close();
+  if (typeof image === 'number') {
+    mm.release();
+    const status = image === -E.ENOMEM || image === -E.E2BIG ? 125 : 126;
+    throw new BootError(`${program.path}: ${image === -E.ENOEXEC ? 'Exec format error (not a static x86-64 ELF executable)' : describe(image)}`, status);
+  }
+  const task: Task = new Task({
+    kernel, tid: kernel.allocateTid(), regs, fpu: kernel.newFpuState(), mm, fs: { root: vfs.root, cwd, umask: 0o022 },
+    creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] },
+    comm: program.path.slice(program.path.lastIndexOf('/') + 1).slice(0, 15), exePath: program.path,
+  });
+  mountProc(vfs, {
+    get: (pid) => (pid === task.pid ? task : undefined),
+    current: () => kernel.current ?? task,
+    cmdline: () => Buffer.from(`${c.argv.join('\0')}\0`),
+  });
+  task.fds.add(c.stdin);
+  task.fds.add(new OutputStream(c.stdout, c.stdoutIsTty ?? false));
+  task.fds.add(new OutputStream(c.stderr, c.stdoutIsTty ?? false));
+
+  let started = 0;
+  return {
+    kernel,
+    task,
+    run: async () => {
+      started = performance.now();
+      try {
+        return await kernel.run(task);
+      } finally {
+        task.fds.closeAll();
+        mm.release();
+      }
+    },
+    kill: (signal = 9) => kernel.kill(signal),
+    stats: () => {
+      const p = c.platform.stats;
+      return {
+        exits: { ...p.exits }, hostNs: p.hostNs, syscalls: kernel.stats.syscalls, unimplemented: kernel.stats.unimplemented,
+        pageFaults: kernel.stats.pageFaults, wallMs: started === 0 ? 0 : performance.now() - started,
+      };
+    },
+  };
+}
+
+export { InputStream };

@@ -1,0 +1,93 @@
+// The descriptor table of a process: small integers -> open file
+// descriptions, with the close-on-exec bit per descriptor (as Linux keeps
+// FD_CLOEXEC in the table, not in the description).
+import { E } from '../errno.js';
+import type { FileDescription } from '../vfs/index.js';
+
+/** The default RLIMIT_NOFILE soft limit. */
+export const DEFAULT_NOFILE = 1024;
+
+export class FdTable {
+  readonly #files: (FileDescription | undefined)[] = [];
+  readonly #cloexec: boolean[] = [];
+  /** RLIMIT_NOFILE: descriptors must be below it. */
+  limit = DEFAULT_NOFILE;
+
+  get(fd: number): FileDescription | undefined {
+    return Number.isInteger(fd) && fd >= 0 ? this.#files[fd] : undefined;
+  }
+
+  cloexec(fd: number): boolean {
+    return this.#cloexec[fd] === true;
+  }
+
+  setCloexec(fd: number, on: boolean): void {
+    if (this.#files[fd] !== undefined) this.#cloexec[fd] = on;
+  }
+
+  /** Installs `file` at the lowest free descriptor >= `min`; -EMFILE when none is below the limit. */
+  add(file: FileDescription, cloexec = false, min = 0): number {
+    if (min >= this.limit) return -E.EINVAL;
+    for (let fd = Math.max(0, min); fd < this.limit; fd++) {
+      if (this.#files[fd] === undefined) {
+        hold(file);
+        this.#files[fd] = file;
+        this.#cloexec[fd] = cloexec;
+        return fd;
+      }
+    }
+    return -E.EMFILE;
+  }
+
+  /** Installs `file` at exactly `fd`, closing what was there (dup2). */
+  put(fd: number, file: FileDescription, cloexec = false): number {
+    if (!Number.isInteger(fd) || fd < 0 || fd >= this.limit) return -E.EBADF;
+    const old = this.#files[fd];
+    hold(file);
+    this.#files[fd] = file;
+    this.#cloexec[fd] = cloexec;
+    if (old !== undefined) release(old);
+    return fd;
+  }
+
+  /** Removes `fd`; the description is released when no descriptor refers to it any more. */
+  close(fd: number): number {
+    const f = this.get(fd);
+    if (f === undefined) return -E.EBADF;
+    this.#files[fd] = undefined;
+    this.#cloexec[fd] = false;
+    return release(f);
+  }
+
+  /** Every open descriptor, ascending. */
+  *entries(): IterableIterator<[number, FileDescription]> {
+    for (let fd = 0; fd < this.#files.length; fd++) {
+      const f = this.#files[fd];
+      if (f !== undefined) yield [fd, f];
+    }
+  }
+
+  closeAll(): void {
+    for (const [fd] of [...this.entries()]) this.close(fd);
+  }
+}
+
+// Descriptions are shared by dup'ed descriptors (and, later, by forked
+// processes): count the descriptors referring to each so that it is closed
+// with the last one.
+const refs = new WeakMap<FileDescription, number>();
+
+function hold(f: FileDescription): void {
+  refs.set(f, (refs.get(f) ?? 0) + 1);
+}
+
+function release(f: FileDescription): number {
+  const n = (refs.get(f) ?? 1) - 1;
+  if (n > 0) {
+    refs.set(f, n);
+    return 0;
+  }
+  refs.delete(f);
+  const r = f.close();
+  return typeof r === 'number' && r < 0 ? r : 0;
+}

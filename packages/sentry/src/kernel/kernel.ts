@@ -1,0 +1,378 @@
+// The Sentry's kernel object and run loop.
+//
+// The kernel is single-threaded, like a uniprocessor OS on the Node thread:
+// switch() runs the task until it needs the kernel; a system call is
+// dispatched synchronously (no promise, no allocation on the fast path)
+// unless its handler must wait, in which case the task is parked on the
+// promise and the Node event loop runs until it settles. A task that
+// computes without system calls is preempted by the tick, which also lets
+// the event loop turn (stdin data, timers, kill()).
+import { type Context, type FpuState, type Platform, Reg, Stop } from '@tsv/platform';
+import { E } from '../errno.js';
+import type { Vfs } from '../vfs/index.js';
+import { interruptTask } from '../syscalls/park.js';
+import { SyscallTable } from '../syscalls/table.js';
+import { SyscallArgs } from './args.js';
+import { placeFrame, writeFrame } from './signal-frame.js';
+import { saveFpuFrame, xstateFeatures } from './signal-fpu.js';
+import {
+  defaultAction, SA_NODEFER, SA_RESETHAND, SI_KERNEL, SIG_DFL, SIG_IGN, type SigAction, type SigInfo, SIGBUS, SIGKILL,
+  SIGSEGV,
+} from './signals.js';
+import { formatCall, formatResult } from './strace.js';
+import { FAULT_ACCERR, FAULT_OOM, FAULT_SIGBUS } from '../mm/pager.js';
+import type { ExitStatus, Task } from './task.js';
+
+/** The preemption tick. */
+export const TICK_NS = 10_000_000;
+const PF = 14;
+const SEGV_MAPERR = 1;
+const SEGV_ACCERR = 2;
+const BUS_ADRERR = 2;
+
+/** si_code and whether si_addr is the faulting RIP, for exceptions other than #PF (Linux's arch/x86/kernel/traps.c). */
+const TRAP_CODES: ReadonlyMap<number, readonly [code: number, ripAddr: boolean]> = new Map([
+  [0, [1, true]], // #DE: FPE_INTDIV
+  [1, [2, true]], // #DB: TRAP_TRACE
+  [6, [2, true]], // #UD: ILL_ILLOPN
+  [16, [14, true]], // #MF: FPE_FLTUNK (the x87 status is not decoded)
+  [17, [1, false]], // #AC: BUS_ADRALN
+  [19, [14, true]], // #XM: FPE_FLTUNK
+]);
+
+/** A frame whose FPU area was written from an image the platform had not stored yet (see Kernel#refreshFrameFpu). */
+interface StaleFpu {
+  task: Task;
+  state: FpuState;
+  address: number;
+  written: Uint8Array;
+}
+
+export interface KernelOptions {
+  platform: Platform;
+  /** The sandbox's filesystem. */
+  vfs: Vfs;
+  table: SyscallTable;
+  /** strace lines (without newline); absent: no tracing. */
+  strace?: (line: string) => void;
+  /** Warnings for the user: unimplemented system calls (once each), internal errors. */
+  warn?: (line: string) => void;
+  /** Diagnostics (like the kernel log): a line for each fault that kills the program. */
+  debug?: (line: string) => void;
+}
+
+/** What a run cost, for --stats. */
+export interface KernelStats {
+  syscalls: Map<string, number>;
+  /** Page faults resolved by the memory manager, and faults turned into signals. */
+  pageFaults: number;
+  signals: number;
+  unimplemented: Map<string, number>;
+}
+
+export class Kernel {
+  readonly platform: Platform;
+  readonly vfs: Vfs;
+  readonly table: SyscallTable;
+  /** When the sandbox started (CLOCK_MONOTONIC-style, ms from performance.now()). */
+  readonly bootTime = performance.now();
+  readonly stats: KernelStats = { syscalls: new Map(), pageFaults: 0, signals: 0, unimplemented: new Map() };
+  readonly #ctx: Context;
+  readonly #args = new SyscallArgs(undefined as never);
+  readonly #strace: ((line: string) => void) | undefined;
+  readonly #warn: (line: string) => void;
+  readonly #debug: ((line: string) => void) | undefined;
+  readonly #counts = new Map<number, number>();
+  #killSignal = 0;
+  #nextTid = 1;
+  /** The FPU state passed to the last switch: the platform may hold it live, its bytes stale. */
+  #loadedFpu: FpuState | undefined;
+  #staleFpu: StaleFpu[] = [];
+  /** XSAVE components the platform has produced: the ones a sigreturn may load. */
+  #xfeatures: number;
+  /** The task being run (the caller of the system call being handled). */
+  current: Task | undefined;
+
+  constructor(options: KernelOptions) {
+    this.platform = options.platform;
+    this.vfs = options.vfs;
+    this.table = options.table;
+    this.#strace = options.strace;
+    this.#warn = options.warn ?? (() => {});
+    this.#debug = options.debug;
+    this.#ctx = this.platform.newContext();
+    this.#xfeatures = 3 | xstateFeatures(this.#ctx.newFpuState().bytes);
+  }
+
+  /** XSAVE components a signal frame's FPU state may restore (see signal-fpu.ts). */
+  get xfeatures(): number {
+    return this.#xfeatures;
+  }
+
+  /** A fresh FPU state for a new task. */
+  newFpuState() {
+    return this.#ctx.newFpuState();
+  }
+
+  allocateTid(): number {
+    return this.#nextTid++;
+  }
+
+  warn(line: string): void {
+    this.#warn(line);
+  }
+
+  /**
+   * Ends the sandbox from outside (Sandbox.kill, a timeout): the task dies
+   * with `signal` at its next stop, or at once if it is parked in a system
+   * call.
+   */
+  kill(signal = SIGKILL): void {
+    if (this.#killSignal === 0) this.#killSignal = signal;
+    this.#ctx.interrupt();
+    this.#onKill?.();
+  }
+
+  #onKill: (() => void) | undefined;
+
+  /** Settles with the handler's result, or with undefined when the sandbox is killed first. */
+  #parked(r: Promise<number>): Promise<number | undefined> {
+    if (this.#killSignal !== 0) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.#onKill = () => resolve(undefined);
+      r.then(resolve, reject).finally(() => {
+        this.#onKill = undefined;
+      });
+    });
+  }
+
+  /** Runs `task` until it exits; resolves with how it ended. */
+  async run(task: Task): Promise<ExitStatus> {
+    const ctx = this.#ctx;
+    this.current = task;
+    ctx.setPreemption(TICK_NS);
+    try {
+      while (!task.exited) {
+        if (this.#killSignal !== 0) {
+          task.exit({ signal: this.#killSignal });
+          break;
+        }
+        this.#loadedFpu = task.fpu;
+        const stop = ctx.switch(task.mm.addressSpace, task.regs, task.fpu);
+        if (this.#staleFpu.length !== 0) this.#refreshFrameFpu();
+        if (stop === Stop.Syscall) {
+          const r = this.#syscall(task);
+          if (task.mm.oomPending === true) this.#outOfMemory(task);
+          if (typeof r === 'number') {
+            this.#setResult(task, r);
+          } else {
+            ctx.setPreemption(0);
+            const v = await this.#parked(r);
+            ctx.setPreemption(TICK_NS);
+            if (v !== undefined) this.#setResult(task, v);
+          }
+        } else if (stop === Stop.Fault) {
+          this.#fault(task);
+        } else {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        const s = task.signals;
+        if (!task.exited && (s.hasDeliverable() || s.savedMask !== undefined)) this.deliverPending(task);
+      }
+    } finally {
+      ctx.setPreemption(0);
+    }
+    for (const [nr, n] of this.#counts) this.stats.syscalls.set(this.table.get(nr)?.name ?? `syscall_${nr}`, n);
+    return task.exitStatus!;
+  }
+
+  /** Stores a system call's result, unless rt_sigreturn already loaded every register. */
+  #setResult(task: Task, r: number): void {
+    if (task.signals.sigreturned) task.signals.sigreturned = false;
+    else if (!task.exited) task.regs.set(Reg.rax, r);
+  }
+
+  #syscall(task: Task): number | Promise<number> {
+    const a = this.#args;
+    a.regs = task.regs;
+    const nr = a.nr;
+    this.#counts.set(nr, (this.#counts.get(nr) ?? 0) + 1);
+    const def = this.table.get(nr);
+    let r: number | Promise<number>;
+    if (def === undefined) {
+      r = this.#unimplemented(nr);
+    } else {
+      try {
+        r = def.handler(task, a);
+      } catch (e) {
+        // A Sentry bug must not take the host down: the guest gets an error.
+        this.#warn(`tsv: internal error in ${def.name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        r = -E.EIO;
+      }
+    }
+    if (this.#strace === undefined) return r;
+    if (typeof r === 'number') {
+      this.#trace(task, nr, r);
+      return r;
+    }
+    return r.then((v) => {
+      a.regs = task.regs;
+      this.#trace(task, nr, v);
+      return v;
+    });
+  }
+
+  #trace(task: Task, nr: number, r: number): void {
+    const def = this.table.get(nr);
+    if (task.exited && (def?.name === 'exit' || def?.name === 'exit_group')) {
+      this.#strace!(`${formatCall(nr, def.args, this.#args, task.mm)} = ?`);
+      return;
+    }
+    this.#strace!(`${formatCall(nr, def?.args, this.#args, task.mm, r)} ${formatResult(r, def?.ret ?? 'int')}`);
+  }
+
+  #unimplemented(nr: number): number {
+    const name = SyscallTable.nameOf(nr);
+    const seen = this.stats.unimplemented.get(name) ?? 0;
+    this.stats.unimplemented.set(name, seen + 1);
+    if (seen === 0) this.#warn(`tsv: unimplemented system call ${name} (${nr}): returning ENOSYS`);
+    return -E.ENOSYS;
+  }
+
+  /** The memory limit was reached while the kernel or the program touched memory: SIGKILL, as the OOM killer. */
+  #outOfMemory(task: Task): void {
+    this.#warn('tsv: out of memory: the memory limit was reached; killing the program');
+    task.exit({ signal: SIGKILL });
+  }
+
+  #fault(task: Task): void {
+    const f = this.#ctx.fault;
+    const s = task.signals;
+    let info: SigInfo;
+    if (f.vector === PF) {
+      const r = task.mm.handleFault(f.address, f.access);
+      if (r === 0) {
+        this.stats.pageFaults++;
+        return;
+      }
+      if (r === FAULT_OOM) {
+        this.#outOfMemory(task);
+        return;
+      }
+      info = r === FAULT_SIGBUS
+        ? { signo: SIGBUS, code: BUS_ADRERR, addr: f.address }
+        : { signo: SIGSEGV, code: r === FAULT_ACCERR ? SEGV_ACCERR : SEGV_MAPERR, addr: f.address };
+      s.cr2 = f.address;
+    } else {
+      const c = TRAP_CODES.get(f.vector);
+      info = c === undefined ? { signo: f.signal, code: SI_KERNEL } : { signo: f.signal, code: c[0], addr: c[1] ? f.address : 0 };
+    }
+    s.trapno = f.vector;
+    s.trapErr = f.errorCode;
+    this.stats.signals++;
+    this.forceSignal(task, info);
+    if (this.#debug !== undefined && s.actions[info.signo]!.handler === SIG_DFL) {
+      const access = ['', 'read', 'write', '', 'exec'][f.access] ?? '';
+      this.#debug(`tsv: ${task.comm}[${task.pid}]: signal ${info.signo}: vector ${f.vector} error ${f.errorCode} at 0x${f.address.toString(16)}` +
+        `${access ? ` (${access}${f.protection ? ', protection' : ', not mapped'})` : ''} ip 0x${task.regs.get(Reg.rip).toString(16)} sp 0x${task.regs.get(Reg.rsp).toString(16)}`);
+    }
+  }
+
+  /**
+   * A synchronous signal (a fault, or a frame that could not be written):
+   * queued for delivery before the task runs again. If the task blocks or
+   * ignores it, the default action is forced (unblocked, SIG_DFL), as
+   * Linux's force_sig_info: a fault cannot be skipped.
+   */
+  forceSignal(task: Task, info: SigInfo): void {
+    const s = task.signals;
+    const sig = info.signo;
+    const a = s.actions[sig]!;
+    const blocked = s.isBlocked(sig);
+    if (blocked || a.handler === SIG_IGN) {
+      s.actions[sig] = { ...a, handler: SIG_DFL };
+      if (blocked) s.setMask(s.maskLo & ~(sig <= 32 ? 1 << (sig - 1) : 0), s.maskHi & ~(sig > 32 ? 1 << (sig - 33) : 0));
+    }
+    s.enqueue(info);
+  }
+
+  /** A deliverable signal was queued for `task`: a wait it is parked in ends (EINTR). */
+  signalWake(task: Task): void {
+    interruptTask(task);
+  }
+
+  /**
+   * The return to user space: delivers every pending signal the mask lets
+   * through, as Linux's exit_to_user_mode_loop does — a default action, or a
+   * handler frame; several handlers nest, the last one set up running
+   * first. Without a handler delivered, a mask rt_sigsuspend saved is
+   * restored.
+   */
+  deliverPending(task: Task): void {
+    const s = task.signals;
+    while (!task.exited) {
+      const info = s.dequeue();
+      if (info === undefined) break;
+      const sig = info.signo;
+      const action = s.actions[sig]!;
+      if (action.handler === SIG_IGN) continue;
+      if (action.handler === SIG_DFL) {
+        const d = defaultAction(sig);
+        if (d === 'stop') this.#warn(`tsv: signal ${sig} would stop the process; job control is not supported: ignored`);
+        if (d === 'terminate' || d === 'core') task.exit({ signal: sig, coreDumped: d === 'core' });
+        continue;
+      }
+      this.#runHandler(task, info, action);
+    }
+    if (s.savedMask !== undefined) {
+      s.setMask(s.savedMask.lo, s.savedMask.hi);
+      s.savedMask = undefined;
+    }
+  }
+
+  /** handle_signal(): the frame, the handler's FPU state and mask; SIGSEGV when the frame cannot be written. */
+  #runHandler(task: Task, info: SigInfo, action: SigAction): void {
+    const s = task.signals;
+    const sig = info.signo;
+    if ((action.flags & SA_RESETHAND) !== 0) s.actions[sig] = { handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
+    const old = s.savedMask ?? { lo: s.maskLo, hi: s.maskHi };
+    const place = placeFrame(task, action);
+    const written = place === null ? null : writeFrame(task, place, { info, action, maskLo: old.lo, maskHi: old.hi });
+    if (place === null || written === null) {
+      // force_sigsegv(): a SIGSEGV handler that cannot get a frame is not tried again.
+      if (sig === SIGSEGV) s.actions[SIGSEGV] = { ...s.actions[SIGSEGV]!, handler: SIG_DFL };
+      this.forceSignal(task, { signo: SIGSEGV, code: SI_KERNEL });
+      return;
+    }
+    s.savedMask = undefined;
+    if (task.fpu === this.#loadedFpu) this.#staleFpu.push({ task, state: task.fpu, address: place.fpstate, written });
+    task.fpu = this.newFpuState();
+    let lo = s.maskLo | action.maskLo;
+    let hi = s.maskHi | action.maskHi;
+    if ((action.flags & SA_NODEFER) === 0) {
+      if (sig <= 32) lo |= 1 << (sig - 1);
+      else hi |= 1 << (sig - 33);
+    }
+    s.setMask(lo, hi);
+  }
+
+  /**
+   * The platform keeps the FPU state of the task it runs in the CPU and
+   * stores it into the FpuState only when another one is switched in. A
+   * frame written while the interrupted state was live got its FPU area
+   * from stale bytes; the handler runs with a fresh state, so at the first
+   * stop after that switch the old state's bytes are current and the frame
+   * is corrected — unless the handler already changed that area itself.
+   */
+  #refreshFrameFpu(): void {
+    for (const e of this.#staleFpu) {
+      this.#xfeatures |= xstateFeatures(e.state.bytes);
+      if (e.task.exited) continue;
+      const now = new Uint8Array(e.written.length);
+      if (e.task.mm.copyIn(e.address, now) < 0 || now.some((b, i) => b !== e.written[i])) continue;
+      saveFpuFrame(e.state.bytes, now);
+      e.task.mm.copyOut(e.address, now);
+    }
+    this.#staleFpu = [];
+  }
+}

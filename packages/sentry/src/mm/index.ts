@@ -1,0 +1,12 @@
+// The memory manager: VMAs, mmap family, demand paging, copy-in/out.
+export * from './constants.js';
+export { MemoryAccount } from './account.js';
+export { FakeAddressSpace, FakePhysicalMemory, type FakePte } from './fake.js';
+export { formatMaps, formatMapsLine } from './maps.js';
+export { MemoryManager, type MemoryManagerOptions } from './mm.js';
+export {
+  accessAllowed, FAULT_ACCERR, FAULT_MAPERR, FAULT_OK, FAULT_OOM, FAULT_SIGBUS, type MmStats, type MmTunables,
+} from './pager.js';
+export { SharedMemory } from './shared.js';
+export { type Iovec, U64, UserAccess } from './usercopy.js';
+export { type MappedFile, type Vma, VMA_GROWSDOWN, VMA_LOCKED, VMA_NORESERVE, VMA_SHARED, VmaList } from './vma.js';

@@ -1,0 +1,569 @@
+// A process's memory: VMAs, the brk heap, the mmap family with Linux's
+// argument checks and errno values, demand paging (via Pager) and copy-in /
+// copy-out (via UserAccess). Every method takes raw guest values and
+// returns a result or a negative errno; nothing here throws on guest input.
+import { ACCESS_READ, ACCESS_WRITE, type AddressSpace, type PhysicalMemory, type Platform } from '@tsv/platform';
+import { E } from '../errno.js';
+import { MemoryAccount } from './account.js';
+import {
+  HUGE_PAGE_SIZE, MADV_COLD, MADV_COLLAPSE, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED,
+  MADV_DONTNEED_LOCKED, MADV_FREE, MADV_HUGEPAGE, MADV_HWPOISON, MADV_KEEPONFORK, MADV_MERGEABLE, MADV_NOHUGEPAGE,
+  MADV_NORMAL, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_RANDOM, MADV_REMOVE, MADV_SEQUENTIAL,
+  MADV_SOFT_OFFLINE, MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, MAP_32BIT, MAP_ANONYMOUS, MAP_DENYWRITE,
+  MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
+  MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE, MAP_UNINITIALIZED,
+  MAX_MAP_COUNT, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE,
+  MS_ASYNC, MS_INVALIDATE, MS_SYNC, PAGE_SIZE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_NONE, PROT_READ,
+  PROT_SEM, PROT_WRITE,
+} from './constants.js';
+import { formatMaps } from './maps.js';
+import { FAULT_OK, FAULT_OOM, type MmStats, type MmTunables, Pager, accessAllowed } from './pager.js';
+import { SharedMemory } from './shared.js';
+import { UserAccess } from './usercopy.js';
+import { type MappedFile, VMA_GROWSDOWN, VMA_LOCKED, VMA_NORESERVE, VMA_SHARED, type Vma } from './vma.js';
+
+const PAGE = PAGE_SIZE;
+const HUGE = HUGE_PAGE_SIZE;
+const MAP_KNOWN = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_32BIT | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE |
+  MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_SYNC | MAP_FIXED_NOREPLACE |
+  MAP_UNINITIALIZED;
+/** Where MAP_32BIT mappings go on x86-64 (the second GiB). */
+const LOW_32_START = 0x4000_0000;
+const LOW_32_END = 0x8000_0000;
+/** Linux's minimum gap between the stack top and mmap_base. */
+const MIN_GAP = 128 << 20;
+
+export interface MemoryManagerOptions {
+  memory: PhysicalMemory;
+  addressSpace: AddressSpace;
+  /** User space [minUserAddress, maxUserAddress). Default [0x1000, 0x7fff_ffff_f000). */
+  minUserAddress?: number;
+  maxUserAddress?: number;
+  /** Frames are charged here; default a new account with `memoryLimit`. */
+  account?: MemoryAccount;
+  /** Bytes of frames this process may own (when no `account` is given). Default unlimited. */
+  memoryLimit?: number;
+  /** Total bytes of VMAs (RLIMIT_AS). Default unlimited. */
+  addressSpaceLimit?: number;
+  /** Most a grows-down stack may grow to (RLIMIT_STACK). Default 8 MiB. */
+  stackLimit?: number;
+  /** Gap kept below a grows-down VMA (stack_guard_gap). Default 1 MiB. */
+  stackGuardGap?: number;
+  /** Lowest address mmap hands out or accepts with MAP_FIXED (vm.mmap_min_addr). Default 64 KiB. */
+  mmapMinAddr?: number;
+  /** Top of the stack; default the top of user space. */
+  stackTop?: number;
+  /** Top-down mmap placement starts below here; default stackTop less the stack limit and gaps (>= 128 MiB), as Linux. */
+  mmapBase?: number;
+  tunables?: Partial<MmTunables>;
+}
+
+function pageUp(n: number): number {
+  return Math.ceil(n / PAGE) * PAGE;
+}
+
+function isInt(...xs: number[]): boolean {
+  for (const x of xs) if (!Number.isSafeInteger(x)) return false;
+  return true;
+}
+
+export class MemoryManager extends UserAccess {
+  readonly account: MemoryAccount;
+  readonly mmapBase: number;
+  readonly stackTop: number;
+  readonly mmapMinAddr: number;
+  #startBrk = 0;
+  #brk = 0;
+
+  constructor(o: MemoryManagerOptions) {
+    const min = o.minUserAddress ?? 0x1000;
+    const max = o.maxUserAddress ?? 0x7fff_ffff_f000;
+    const account = o.account ?? new MemoryAccount(o.memoryLimit ?? Infinity);
+    const stackLimit = o.stackLimit ?? 8 << 20;
+    const stackGuardGap = o.stackGuardGap ?? 1 << 20;
+    const tunables: MmTunables = {
+      faultAroundBytes: 64 << 10, eagerBytes: 64 << 10, eagerFileBytes: 16 << 20, hugePages: true, ...o.tunables,
+    };
+    super(new Pager(o.memory, o.addressSpace, account, tunables, {
+      min, max, stackLimit, stackGuardGap, addressSpaceLimit: o.addressSpaceLimit ?? Infinity,
+    }));
+    this.account = account;
+    this.mmapMinAddr = Math.max(min, o.mmapMinAddr ?? 0x1_0000);
+    this.stackTop = o.stackTop ?? max;
+    const gap = Math.max(MIN_GAP, stackLimit + stackGuardGap);
+    this.mmapBase = o.mmapBase ?? Math.floor((this.stackTop - gap) / PAGE) * PAGE;
+  }
+
+  /** A memory manager on `platform`'s memory with a new address space. */
+  static forPlatform(platform: Platform, options: Omit<MemoryManagerOptions, 'memory' | 'addressSpace'> = {}): MemoryManager {
+    return new MemoryManager({
+      memory: platform.memory, addressSpace: platform.newAddressSpace(),
+      minUserAddress: platform.minUserAddress, maxUserAddress: platform.maxUserAddress, ...options,
+    });
+  }
+
+  get addressSpace(): AddressSpace {
+    return this.pager.as;
+  }
+
+  get stats(): Readonly<MmStats> {
+    return this.pager.stats;
+  }
+
+  get tunables(): MmTunables {
+    return this.pager.tunables;
+  }
+
+  /** The VMAs in address order (read only). */
+  get vmas(): readonly Vma[] {
+    return this.pager.vmas.all;
+  }
+
+  /** Bytes of frames charged to this process's account. */
+  get memoryUsed(): number {
+    return this.account.used;
+  }
+
+  /** Bytes of VMAs. */
+  get mappedBytes(): number {
+    return this.pager.vmas.total;
+  }
+
+  /** Resolves a page fault: FAULT_OK, or FAULT_MAPERR / FAULT_ACCERR (SIGSEGV), FAULT_SIGBUS, FAULT_OOM (SIGKILL). */
+  handleFault(address: number, access: number): number {
+    return this.pager.fault(address, access);
+  }
+
+  /** Describes the first broken VMA invariant, or null (tests, debugging). */
+  checkInvariants(): string | null {
+    return this.pager.vmas.check(this.pager.limits.min, this.pager.limits.max);
+  }
+
+  /** /proc/self/maps. */
+  procMaps(): string {
+    return formatMaps(this.pager.vmas.all);
+  }
+
+  // ---- Set-up by the loader ----
+
+  /** Sets the start of the heap (the page-aligned end of the program's data); brk starts there. */
+  setBrk(addr: number): void {
+    this.#startBrk = this.#brk = pageUp(addr);
+  }
+
+  /** Maps a grows-down "[stack]" VMA [top - size, top), populated; its start, or -errno. */
+  mapStack(top: number, size: number): number {
+    const start = top - pageUp(size);
+    const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN;
+    const r = this.#mmap(start, top - start, PROT_READ | PROT_WRITE, flags, null, 0, '[stack]');
+    if (r >= 0) this.pager.populate(r, top);
+    return r;
+  }
+
+  /**
+   * Maps `bytes` as a named special mapping ("[vdso]", "[vvar]") at `addr`
+   * (0: anywhere), populated and private; its address, or -errno.
+   */
+  mapSpecial(addr: number, bytes: Uint8Array, prot: number, name: string): number {
+    const len = Math.max(PAGE, pageUp(bytes.length));
+    const flags = MAP_PRIVATE | MAP_ANONYMOUS | (addr !== 0 ? MAP_FIXED_NOREPLACE : 0);
+    const r = this.#mmap(addr, len, prot | PROT_READ, flags, null, 0, name);
+    if (r < 0) return r;
+    if (this.pager.populate(r, r + len) !== FAULT_OK) {
+      this.munmap(r, len);
+      return -E.ENOMEM;
+    }
+    this.pager.write(r, bytes);
+    return r;
+  }
+
+  // ---- System calls ----
+
+  /** brk(2): the new break, or the current one when the request fails. */
+  brk(addr: number): number {
+    const old = this.#brk;
+    if (!isInt(addr) || addr < this.#startBrk || addr > this.pager.limits.max || this.#startBrk === 0) return old;
+    const newTop = pageUp(addr);
+    const oldTop = pageUp(old);
+    if (newTop < oldTop) this.pager.unmapRange(newTop, oldTop);
+    if (newTop > oldTop) {
+      const vmas = this.pager.vmas;
+      const next = vmas.at(vmas.indexAbove(oldTop));
+      const ceiling = next === undefined ? this.pager.limits.max
+        : next.start - ((next.flags & VMA_GROWSDOWN) !== 0 ? this.pager.limits.stackGuardGap : PAGE);
+      if (newTop > ceiling || newTop - this.#startBrk > this.account.limit ||
+        vmas.total + (newTop - oldTop) > this.pager.limits.addressSpaceLimit) {
+        return old;
+      }
+      vmas.insert({ start: oldTop, end: newTop, prot: PROT_READ | PROT_WRITE, flags: 0, file: null, offset: 0, shm: null, name: '[heap]' });
+      if (newTop - oldTop <= this.pager.tunables.eagerBytes) this.pager.populate(oldTop, newTop);
+    }
+    this.#brk = addr;
+    return addr;
+  }
+
+  /** mmap(2): the mapping's address, or -errno. `file` is ignored with MAP_ANONYMOUS. */
+  mmap(addr: number, len: number, prot: number, flags: number, file?: MappedFile | null, offset = 0): number {
+    return this.#mmap(addr, len, prot, flags, file ?? null, offset, '');
+  }
+
+  #mmap(addr: number, len: number, prot: number, flags: number, file: MappedFile | null, offset: number, name: string): number {
+    if (!isInt(addr, len, prot, flags, offset)) return -E.EINVAL;
+    let type = flags & MAP_TYPE;
+    if (type === MAP_SHARED_VALIDATE) {
+      if ((flags & ~MAP_KNOWN) !== 0) return -E.EOPNOTSUPP;
+      type = MAP_SHARED;
+    } else if (type !== MAP_SHARED && type !== MAP_PRIVATE) {
+      return -E.EINVAL;
+    }
+    if (len === 0 || offset < 0 || offset % PAGE !== 0) return -E.EINVAL;
+    const max = this.pager.limits.max;
+    if (len < 0 || len > max) return -E.ENOMEM;
+    const size = pageUp(len);
+    if (offset + size > Number.MAX_SAFE_INTEGER) return -E.EOVERFLOW;
+    if ((flags & MAP_HUGETLB) !== 0) return -E.ENOMEM; // no hugetlbfs pool
+    const shared = type === MAP_SHARED;
+    const anon = (flags & MAP_ANONYMOUS) !== 0;
+    const backing = anon ? null : file;
+    if (!anon && backing === null) return -E.EBADF;
+    if (backing !== null && backing.readable === false) return -E.EACCES;
+    if (backing !== null && shared && (prot & PROT_WRITE) !== 0 && backing.writable === false) return -E.EACCES;
+    const growsDown = (flags & MAP_GROWSDOWN) !== 0;
+    if (growsDown && shared && anon) return -E.EINVAL;
+    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+
+    const vmas = this.pager.vmas;
+    const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+    let start: number;
+    let replaced = 0;
+    if (fixed) {
+      if (addr % PAGE !== 0 || addr < 0) return -E.EINVAL;
+      if (addr > max - size) return -E.ENOMEM;
+      if (addr < this.mmapMinAddr) return -E.EPERM;
+      if ((flags & MAP_FIXED_NOREPLACE) !== 0 && vmas.overlaps(addr, addr + size)) return -E.EEXIST;
+      start = addr;
+      replaced = this.#mappedIn(start, start + size);
+    } else {
+      start = this.#place(addr, size, flags, !anon || shared);
+      if (start < 0) return -E.ENOMEM;
+    }
+    const accountable = !shared && (prot & PROT_WRITE) !== 0 && (flags & MAP_NORESERVE) === 0;
+    if ((accountable && size > this.account.limit) || vmas.total - replaced + size > this.pager.limits.addressSpaceLimit ||
+      vmas.length >= MAX_MAP_COUNT) {
+      return -E.ENOMEM;
+    }
+    if (fixed) this.pager.unmapRange(start, start + size);
+    let shm: SharedMemory | null = null;
+    if (shared) {
+      shm = new SharedMemory(this.pager.mem, this.account);
+      shm.refs = 1;
+    }
+    const vflags = (shared ? VMA_SHARED : 0) | (growsDown ? VMA_GROWSDOWN : 0) |
+      ((flags & MAP_NORESERVE) !== 0 ? VMA_NORESERVE : 0) | ((flags & MAP_LOCKED) !== 0 ? VMA_LOCKED : 0);
+    vmas.insert({ start, end: start + size, prot, flags: vflags, file: backing, offset: backing === null ? 0 : offset, shm, name });
+
+    if (prot !== PROT_NONE) {
+      const t = this.pager.tunables;
+      let eager = 0;
+      if ((flags & MAP_POPULATE) !== 0) eager = size;
+      else if (backing === null && size <= t.eagerBytes) eager = size;
+      else if (backing !== null && !shared) eager = Math.min(size, pageUp(t.eagerFileBytes));
+      if (eager > 0) this.pager.populate(start, start + eager);
+    }
+    return start;
+  }
+
+  /** munmap(2): 0 or -EINVAL. Unmapping nothing is fine. */
+  munmap(addr: number, len: number): number {
+    if (!isInt(addr, len) || addr < 0 || addr % PAGE !== 0 || len <= 0) return -E.EINVAL;
+    const max = this.pager.limits.max;
+    if (addr > max || len > max - addr) return -E.EINVAL;
+    this.pager.unmapRange(addr, addr + pageUp(len));
+    return 0;
+  }
+
+  /** mprotect(2): 0 or -errno (-ENOMEM when part of the range is not mapped; nothing changes then). */
+  mprotect(addr: number, len: number, prot: number): number {
+    if (!isInt(addr, len, prot) || addr % PAGE !== 0) return -E.EINVAL;
+    const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+    prot &= ~grows;
+    if (grows === (PROT_GROWSDOWN | PROT_GROWSUP) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) !== 0) {
+      return -E.EINVAL;
+    }
+    if (len === 0) return 0;
+    const max = this.pager.limits.max;
+    if (addr < 0 || len < 0 || addr >= max || len > max - addr) return -E.ENOMEM;
+    const vmas = this.pager.vmas;
+    let start = addr;
+    const end = addr + pageUp(len);
+    if (grows !== 0) {
+      const v = vmas.find(start);
+      if (v === undefined) return -E.ENOMEM;
+      if (grows === PROT_GROWSUP || (v.flags & VMA_GROWSDOWN) === 0) return -E.EINVAL;
+      start = v.start;
+    }
+    if (!vmas.covers(start, end)) return -E.ENOMEM;
+    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+    const [first, last] = vmas.isolate(start, end);
+    for (let i = first; i < last; i++) {
+      const v = vmas.at(i)!;
+      if (v.shm !== null && v.file?.writable === false && (prot & PROT_WRITE) !== 0) {
+        this.#mergeRange(first, last);
+        return -E.EACCES;
+      }
+    }
+    for (let i = first; i < last; i++) vmas.at(i)!.prot = prot;
+    this.pager.reprotect(start, end, prot);
+    this.#mergeRange(first, last);
+    return 0;
+  }
+
+  /** mremap(2): the (possibly new) address, or -errno. */
+  mremap(oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
+    if (!isInt(oldAddr, oldLen, newLen, flags, newAddr)) return -E.EINVAL;
+    if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) return -E.EINVAL;
+    const mayMove = (flags & MREMAP_MAYMOVE) !== 0;
+    const fixed = (flags & MREMAP_FIXED) !== 0;
+    const dontUnmap = (flags & MREMAP_DONTUNMAP) !== 0;
+    if ((fixed || dontUnmap) && !mayMove) return -E.EINVAL;
+    if (dontUnmap && oldLen !== newLen) return -E.EINVAL;
+    if (oldAddr % PAGE !== 0 || oldLen < 0 || newLen <= 0) return -E.EINVAL;
+    const max = this.pager.limits.max;
+    if (newLen > max) return -E.EINVAL;
+    if (oldAddr < 0 || oldAddr >= max || oldLen > max - oldAddr) return -E.EFAULT;
+    oldLen = pageUp(oldLen);
+    newLen = pageUp(newLen);
+    const vmas = this.pager.vmas;
+    let v = vmas.find(oldAddr);
+    if (v === undefined) return -E.EFAULT;
+    if (oldLen === 0 && (v.shm === null || !mayMove)) return -E.EINVAL;
+    if (oldAddr + oldLen > v.end) return -E.EFAULT;
+    if (dontUnmap && (v.shm !== null || v.file !== null)) return -E.EINVAL;
+    if (fixed) {
+      if (newAddr % PAGE !== 0 || newAddr < 0 || newAddr > max - newLen) return -E.EINVAL;
+      if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) return -E.EINVAL;
+      if (newAddr < this.mmapMinAddr) return -E.EPERM;
+    }
+    const grow = newLen - Math.min(oldLen === 0 ? 0 : oldLen, newLen);
+    const accountable = v.shm === null && (v.prot & PROT_WRITE) !== 0 && (v.flags & VMA_NORESERVE) === 0;
+    if ((accountable && grow > this.account.limit) || vmas.total + grow > this.pager.limits.addressSpaceLimit) return -E.ENOMEM;
+
+    if (!fixed && !dontUnmap && oldLen !== 0) {
+      if (newLen <= oldLen) {
+        this.pager.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+        return oldAddr;
+      }
+      const end = oldAddr + newLen;
+      if (oldAddr + oldLen === v.end && end <= max && !vmas.overlaps(v.end, end) && end <= this.#ceiling(v.end)) {
+        vmas.setBounds(v, v.start, end);
+        vmas.mergeAt(vmas.indexAbove(end));
+        return oldAddr;
+      }
+      if (!mayMove) return -E.ENOMEM;
+    }
+    let dest: number;
+    if (fixed) {
+      dest = newAddr;
+      this.pager.unmapRange(dest, dest + newLen);
+      if (oldLen > newLen) {
+        this.pager.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+        oldLen = newLen;
+      }
+      v = vmas.find(oldAddr)!;
+    } else {
+      dest = this.#place(0, newLen, 0, v.file !== null || v.shm !== null);
+      if (dest < 0) return -E.ENOMEM;
+    }
+    if (oldLen === 0) {
+      v.shm!.refs++;
+      vmas.insert({ ...v, start: dest, end: dest + newLen, offset: v.offset + (oldAddr - v.start) });
+      return dest;
+    }
+    vmas.isolate(oldAddr, oldAddr + oldLen);
+    const src = vmas.find(oldAddr)!;
+    const moved: Vma = { ...src, start: dest, end: dest + newLen };
+    this.pager.move(oldAddr, dest, oldLen, src.prot);
+    if (dontUnmap) {
+      vmas.mergeAt(vmas.indexAbove(oldAddr + oldLen));
+      vmas.mergeAt(vmas.indexAbove(oldAddr));
+    } else {
+      vmas.remove(oldAddr, oldAddr + oldLen); // its pages moved; its shm reference passes to `moved`
+    }
+    vmas.insert(moved);
+    return dest;
+  }
+
+  /** madvise(2): 0 or -errno. */
+  madvise(addr: number, len: number, advice: number): number {
+    if (!isInt(addr, len, advice) || addr < 0 || addr % PAGE !== 0 || len < 0) return -E.EINVAL;
+    switch (advice) {
+      case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED: case MADV_DONTNEED:
+      case MADV_FREE: case MADV_REMOVE: case MADV_DONTFORK: case MADV_DOFORK: case MADV_MERGEABLE:
+      case MADV_UNMERGEABLE: case MADV_HUGEPAGE: case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP:
+      case MADV_WIPEONFORK: case MADV_KEEPONFORK: case MADV_COLD: case MADV_PAGEOUT: case MADV_POPULATE_READ:
+      case MADV_POPULATE_WRITE: case MADV_DONTNEED_LOCKED: case MADV_COLLAPSE:
+        break;
+      case MADV_HWPOISON: case MADV_SOFT_OFFLINE:
+        return -E.EPERM;
+      default:
+        return -E.EINVAL;
+    }
+    const end = addr + pageUp(len);
+    if (end > this.pager.limits.max) return -E.ENOMEM;
+    if (end === addr) return 0;
+    const vmas = this.pager.vmas;
+    const pieces: Vma[] = [];
+    for (let i = vmas.indexAbove(addr); i < vmas.length && vmas.at(i)!.start < end; i++) pieces.push(vmas.at(i)!);
+    // Reject before changing anything, as Linux does for these checks.
+    for (const v of pieces) {
+      const anonPrivate = v.file === null && v.shm === null;
+      if ((advice === MADV_FREE || advice === MADV_WIPEONFORK) && !anonPrivate) return -E.EINVAL;
+      if (advice === MADV_REMOVE && v.shm === null) return -E.EINVAL;
+      if (advice === MADV_DONTNEED && (v.flags & VMA_LOCKED) !== 0) return -E.EINVAL;
+    }
+    for (const v of pieces) {
+      const s = Math.max(addr, v.start);
+      const e = Math.min(end, v.end);
+      switch (advice) {
+        case MADV_DONTNEED: case MADV_DONTNEED_LOCKED: case MADV_FREE:
+          this.pager.drop(v, s, e);
+          break;
+        case MADV_REMOVE:
+          this.pager.drop(v, s, e);
+          for (let va = s; va < e; va += PAGE) v.shm!.discard((v.offset + (va - v.start)) / PAGE);
+          break;
+        case MADV_POPULATE_READ: case MADV_POPULATE_WRITE: {
+          if (!accessAllowed(v.prot, advice === MADV_POPULATE_WRITE ? ACCESS_WRITE : ACCESS_READ)) return -E.EFAULT;
+          const r = this.pager.populate(s, e);
+          if (r !== FAULT_OK) return r === FAULT_OOM ? -E.ENOMEM : -E.EFAULT;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return vmas.covers(addr, end) ? 0 : -E.ENOMEM;
+  }
+
+  /** msync(2): validates; contents need no writing back (shared file mappings are not written to the file). */
+  msync(addr: number, len: number, flags: number): number {
+    if (!isInt(addr, len, flags) || addr < 0 || addr % PAGE !== 0 || len < 0) return -E.EINVAL;
+    if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) !== 0 || (flags & (MS_ASYNC | MS_SYNC)) === (MS_ASYNC | MS_SYNC)) {
+      return -E.EINVAL;
+    }
+    return this.#requireMapped(addr, len);
+  }
+
+  /** mlock(2) / mlock2(2): nothing is ever paged out, so this only validates. */
+  mlock(addr: number, len: number, flags = 0): number {
+    if (!isInt(addr, len, flags) || (flags & ~MLOCK_ONFAULT) !== 0 || addr < 0 || len < 0) return -E.EINVAL;
+    return this.#requireMapped(addr - (addr % PAGE), len + (addr % PAGE));
+  }
+
+  munlock(addr: number, len: number): number {
+    return this.mlock(addr, len);
+  }
+
+  mlockall(flags: number): number {
+    if (!isInt(flags) || flags === 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) !== 0 || flags === MCL_ONFAULT) {
+      return -E.EINVAL;
+    }
+    return 0;
+  }
+
+  munlockall(): number {
+    return 0;
+  }
+
+  /** Frees every frame and the address space. */
+  release(): void {
+    this.pager.releaseAll();
+    this.pager.as.release();
+  }
+
+  // ---- Helpers ----
+
+  /** 0 if [addr, addr+len) is mapped throughout, -ENOMEM if not. */
+  #requireMapped(addr: number, len: number): number {
+    const end = addr + pageUp(len);
+    if (end > this.pager.limits.max) return -E.ENOMEM;
+    return this.pager.vmas.covers(addr, end) ? 0 : -E.ENOMEM;
+  }
+
+  #mergeRange(first: number, last: number): void {
+    for (let i = last; i >= first; i--) this.pager.vmas.mergeAt(i);
+  }
+
+  /** Bytes of VMAs inside [start, end). */
+  #mappedIn(start: number, end: number): number {
+    const vmas = this.pager.vmas;
+    let n = 0;
+    for (let i = vmas.indexAbove(start); i < vmas.length && vmas.at(i)!.start < end; i++) {
+      const v = vmas.at(i)!;
+      n += Math.min(end, v.end) - Math.max(start, v.start);
+    }
+    return n;
+  }
+
+  /** How far a mapping ending in a gap may reach: the next VMA, less the guard gap below a stack. */
+  #ceiling(at: number): number {
+    const vmas = this.pager.vmas;
+    const next = vmas.at(vmas.indexAbove(at));
+    if (next === undefined) return this.pager.limits.max;
+    return next.start - ((next.flags & VMA_GROWSDOWN) !== 0 ? this.pager.limits.stackGuardGap : 0);
+  }
+
+  /** Whether [start, start+size) is free, in user space, and clear of a stack's guard gap. */
+  #free(start: number, size: number): boolean {
+    return start >= this.mmapMinAddr && start <= this.pager.limits.max - size &&
+      !this.pager.vmas.overlaps(start, start + size) && start + size <= this.#ceiling(start);
+  }
+
+  /**
+   * Chooses an address for a non-fixed mapping: the hint if that range is
+   * free, else top-down below mmapBase, else bottom-up above it. Large
+   * anonymous private mappings are 2 MiB aligned so they can get 2 MiB pages.
+   */
+  #place(hint: number, size: number, flags: number, fileOrShared: boolean): number {
+    if ((flags & MAP_32BIT) !== 0) return this.#bottomUp(LOW_32_START, LOW_32_END, size, PAGE);
+    if (hint > 0) {
+      const h = hint - (hint % PAGE);
+      if (this.#free(h, size)) return h;
+    }
+    const align = !fileOrShared && size >= HUGE && this.pager.tunables.hugePages ? HUGE : PAGE;
+    const low = this.mmapMinAddr;
+    const top = this.#topDown(low, this.mmapBase, size, align);
+    return top >= 0 ? top : this.#bottomUp(Math.max(low, this.mmapBase), this.pager.limits.max, size, align);
+  }
+
+  /** The highest `align`-aligned free range of `size` in [low, high), or -1. */
+  #topDown(low: number, high: number, size: number, align: number): number {
+    const vmas = this.pager.vmas;
+    const gap = this.pager.limits.stackGuardGap;
+    for (let j = vmas.indexAbove(high); j >= 0; j--) {
+      const upper = vmas.at(j);
+      const lower = vmas.at(j - 1);
+      const top = Math.min(high, upper === undefined ? high : upper.start - ((upper.flags & VMA_GROWSDOWN) !== 0 ? gap : 0));
+      const bottom = Math.max(low, lower === undefined ? low : lower.end);
+      const at = Math.floor((top - size) / align) * align;
+      if (at >= bottom && top - bottom >= size) return at;
+      if (lower === undefined || lower.end <= low) break;
+    }
+    return -1;
+  }
+
+  /** The lowest `align`-aligned free range of `size` in [low, high), or -1. */
+  #bottomUp(low: number, high: number, size: number, align: number): number {
+    const vmas = this.pager.vmas;
+    const gap = this.pager.limits.stackGuardGap;
+    let bottom = low;
+    for (let j = vmas.indexAbove(low); ; j++) {
+      const upper = vmas.at(j);
+      const top = Math.min(high, upper === undefined ? high : upper.start - ((upper.flags & VMA_GROWSDOWN) !== 0 ? gap : 0));
+      const at = Math.ceil(bottom / align) * align;
+      if (at + size <= top) return at;
+      if (upper === undefined || upper.end >= high) return -1;
+      bottom = Math.max(bottom, upper.end);
+    }
+  }
+}

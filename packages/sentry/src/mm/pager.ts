@@ -1,0 +1,351 @@
+// Demand paging: turns a fault (or a kernel access, or a populate request)
+// inside a VMA into resident frames mapped in the AddressSpace, and takes
+// pages away again. Guest exits are expensive (~75 us each), so one fault
+// fills a window around itself and large anonymous regions get 2 MiB pages.
+//
+// Invariant: every page in `pages` is mapped in `as` with its VMA's
+// protection (not mapped while that is PROT_NONE), and `as` maps nothing
+// else. Private pages' frames are charged to `account` and freed here;
+// shared pages' frames belong to the VMA's SharedMemory.
+import { ACCESS_EXEC, ACCESS_WRITE, type AddressSpace, type PhysicalMemory } from '@tsv/platform';
+import { E } from '../errno.js';
+import type { MemoryAccount } from './account.js';
+import { HUGE_PAGE_SIZE, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from './constants.js';
+import { PageMap } from './pagemap.js';
+import { VMA_GROWSDOWN, type Vma, VmaList } from './vma.js';
+
+/** Results of handleFault: 0, or why the task gets a signal. */
+export const FAULT_OK = 0;
+/** No VMA at the address: SIGSEGV with SEGV_MAPERR. */
+export const FAULT_MAPERR = -E.EFAULT;
+/** A VMA whose protection forbids the access: SIGSEGV with SEGV_ACCERR. */
+export const FAULT_ACCERR = -E.EACCES;
+/** Out of memory (the limit or the frames): the task is killed with SIGKILL. */
+export const FAULT_OOM = -E.ENOMEM;
+/** A file mapping's page lies beyond the end of the file (or reading it failed): SIGBUS with BUS_ADRERR. */
+export const FAULT_SIGBUS = -E.EIO;
+
+export interface MmTunables {
+  /** Bytes a fault fills around itself (aligned window, clipped to the VMA). Default 64 KiB. */
+  faultAroundBytes: number;
+  /** Anonymous mappings up to this size are populated by mmap itself. Default 64 KiB. */
+  eagerBytes: number;
+  /** Private file mappings are read in by mmap up to this many bytes. Default 16 MiB. */
+  eagerFileBytes: number;
+  /** Back fully covered, aligned 2 MiB blocks of private anonymous memory with 2 MiB pages. Default true. */
+  hugePages: boolean;
+}
+
+export interface MmStats {
+  /** Faults resolved (including those the kernel took on copy-in/out). */
+  faults: number;
+  /** Pages mapped into the address space (a 2 MiB page counts 512). */
+  pagesMapped: number;
+  /** 2 MiB pages used. */
+  hugePages: number;
+}
+
+const PAGE = PAGE_SIZE;
+const HUGE = HUGE_PAGE_SIZE;
+
+/** Whether a VMA with `prot` permits `access` (x86: any present page is readable). */
+export function accessAllowed(prot: number, access: number): boolean {
+  if ((access & ACCESS_WRITE) !== 0) return (prot & PROT_WRITE) !== 0;
+  if ((access & ACCESS_EXEC) !== 0) return (prot & PROT_EXEC) !== 0;
+  return (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0;
+}
+
+export interface PagerLimits {
+  min: number;
+  max: number;
+  stackLimit: number;
+  stackGuardGap: number;
+  addressSpaceLimit: number;
+}
+
+export class Pager {
+  readonly vmas = new VmaList();
+  readonly pages = new PageMap();
+  readonly stats: MmStats = { faults: 0, pagesMapped: 0, hugePages: 0 };
+  // The run of pages being gathered for one AddressSpace.map call.
+  #runVa = -1;
+  #runLen = 0;
+  #runFrame = 0;
+  #runProt = 0;
+
+  constructor(
+    readonly mem: PhysicalMemory,
+    readonly as: AddressSpace,
+    readonly account: MemoryAccount,
+    readonly tunables: MmTunables,
+    readonly limits: PagerLimits,
+  ) {}
+
+  /** Resolves a fault at `va`; FAULT_OK or a FAULT_* error. */
+  fault(va: number, access: number): number {
+    if (!Number.isInteger(va) || va < this.limits.min || va >= this.limits.max) return FAULT_MAPERR;
+    const page = va - (va % PAGE);
+    const v = this.vmas.find(va) ?? this.#growStack(page);
+    if (v === undefined) return FAULT_MAPERR;
+    if (!accessAllowed(v.prot, access)) return FAULT_ACCERR;
+    this.stats.faults++;
+    const resident = this.pages.get(page);
+    if (resident >= 0) {
+      // Already ours: the AddressSpace lost or never got the entry.
+      this.as.map(page, PAGE, resident, v.prot);
+      return FAULT_OK;
+    }
+    const block = page - (page % HUGE);
+    if (this.#hugeEligible(v, block) && this.#mapHuge(v, block)) return FAULT_OK;
+    const w = Math.max(PAGE, this.tunables.faultAroundBytes - (this.tunables.faultAroundBytes % PAGE));
+    // An aligned window, slid back inside the VMA when it sticks out, so a
+    // fault near either edge still maps a full window.
+    let start = page - (page % w);
+    let end = start + w;
+    if (start < v.start) {
+      start = v.start;
+      end = Math.min(v.end, start + w);
+    } else if (end > v.end) {
+      end = v.end;
+      start = Math.max(v.start, end - w);
+    }
+    if (!this.account.fits(end - start)) {
+      // Near the limit, speculative pages must not starve the one needed.
+      start = page;
+      end = page + PAGE;
+    }
+    const err = this.#fill(v, start, end);
+    if (this.pages.get(page) >= 0) return FAULT_OK;
+    return err !== FAULT_OK ? err : FAULT_OOM;
+  }
+
+  /**
+   * Makes [start, end) resident wherever VMAs allow any access; stops at the
+   * first failure and returns it (FAULT_OOM, FAULT_SIGBUS) or FAULT_OK.
+   */
+  populate(start: number, end: number): number {
+    const vmas = this.vmas;
+    for (let i = vmas.indexAbove(start); i < vmas.length; i++) {
+      const v = vmas.at(i)!;
+      if (v.start >= end) break;
+      if (v.prot === PROT_NONE) continue;
+      const s = Math.max(start, v.start);
+      const e = Math.min(end, v.end);
+      for (let at = s; at < e;) {
+        const block = at - (at % HUGE);
+        const next = Math.min(e, block + HUGE);
+        if (!(at === block && next === block + HUGE && this.#hugeEligible(v, block) && this.#mapHuge(v, block))) {
+          const err = this.#fill(v, at, next);
+          if (err !== FAULT_OK) return err;
+        }
+        at = next;
+      }
+    }
+    return FAULT_OK;
+  }
+
+  /** Unmaps and releases the pages of `v` in [start, end) (private frames are freed). */
+  drop(v: Vma, start: number, end: number): void {
+    const owned = v.shm === null;
+    let freed = 0;
+    this.pages.forEachRun(start, end, (va, len, frame) => {
+      this.as.unmap(va, len);
+      for (let o = 0; o < len; o += PAGE) this.pages.delete(va + o);
+      if (owned) {
+        this.mem.free(frame, len / PAGE);
+        freed += len;
+      }
+    });
+    this.account.uncharge(freed);
+  }
+
+  /** Removes the VMAs in [start, end) and everything they held. */
+  unmapRange(start: number, end: number): void {
+    for (const v of this.vmas.remove(start, end)) {
+      this.drop(v, v.start, v.end);
+      v.shm?.unref();
+    }
+  }
+
+  /** Re-maps the resident pages of [start, end) with `prot` (after mprotect). */
+  reprotect(start: number, end: number, prot: number): void {
+    this.pages.forEachRun(start, end, (va, len, frame) => {
+      if (prot === PROT_NONE) this.as.unmap(va, len);
+      else this.as.map(va, len, frame, prot);
+    });
+  }
+
+  /** Moves the resident pages of [from, from+len) to [to, to+len), mapped with `prot` (mremap). */
+  move(from: number, to: number, len: number, prot: number): void {
+    const moved: number[] = [];
+    this.pages.forEachRun(from, from + len, (va, l, frame) => {
+      this.as.unmap(va, l);
+      moved.push(va, l, frame);
+    });
+    for (let i = 0; i < moved.length; i += 3) {
+      const va = moved[i]!;
+      const l = moved[i + 1]!;
+      for (let o = 0; o < l; o += PAGE) this.pages.delete(va + o);
+    }
+    for (let i = 0; i < moved.length; i += 3) {
+      const at = moved[i]! - from + to;
+      const l = moved[i + 1]!;
+      const frame = moved[i + 2]!;
+      for (let o = 0; o < l; o += PAGE) this.pages.set(at + o, frame + o);
+      if (prot !== PROT_NONE) this.as.map(at, l, frame, prot);
+    }
+  }
+
+  /** Writes `bytes` at `va` into resident pages, whatever their protection (kernel-built contents such as the vDSO). */
+  write(va: number, bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length;) {
+      const at = va + done;
+      const frame = this.pages.get(at - (at % PAGE));
+      const n = Math.min(bytes.length - done, PAGE - (at % PAGE));
+      if (frame < 0) throw new RangeError(`write: 0x${at.toString(16)} is not resident`);
+      this.mem.bytes.set(bytes.subarray(done, done + n), frame + (at % PAGE));
+      done += n;
+    }
+  }
+
+  /** Releases every page and VMA. */
+  releaseAll(): void {
+    this.unmapRange(this.limits.min, this.limits.max);
+  }
+
+  /**
+   * Grows the grows-down VMA just above `page` down to it, within the stack
+   * limit and keeping the guard gap to the VMA below (Linux expand_stack).
+   */
+  #growStack(page: number): Vma | undefined {
+    const vmas = this.vmas;
+    const i = vmas.indexAbove(page);
+    const v = vmas.at(i);
+    if (v === undefined || (v.flags & VMA_GROWSDOWN) === 0) return undefined;
+    const l = this.limits;
+    if (v.end - page > l.stackLimit || vmas.total + (v.start - page) > l.addressSpaceLimit) return undefined;
+    const prev = vmas.at(i - 1);
+    if (prev !== undefined && (prev.flags & VMA_GROWSDOWN) === 0 && prev.prot !== PROT_NONE && page - prev.end < l.stackGuardGap) {
+      return undefined;
+    }
+    vmas.setBounds(v, page, v.end);
+    vmas.mergeAt(i);
+    return vmas.find(page);
+  }
+
+  #hugeEligible(v: Vma, block: number): boolean {
+    return this.tunables.hugePages && v.file === null && v.shm === null && (v.flags & VMA_GROWSDOWN) === 0 &&
+      block >= v.start && block + HUGE <= v.end && this.pages.count(block, block + HUGE) === 0;
+  }
+
+  /** Backs the empty, aligned 2 MiB `block` of `v` with one 2 MiB page; false when none is to be had. */
+  #mapHuge(v: Vma, block: number): boolean {
+    if (!this.account.charge(HUGE)) return false;
+    const frame = this.mem.allocate(HUGE / PAGE, HUGE);
+    if (frame < 0) {
+      this.account.uncharge(HUGE);
+      return false;
+    }
+    for (let o = 0; o < HUGE; o += PAGE) this.pages.set(block + o, frame + o);
+    this.as.map(block, HUGE, frame, v.prot);
+    this.stats.hugePages++;
+    this.stats.pagesMapped += HUGE / PAGE;
+    return true;
+  }
+
+  /** Makes every missing page of `v` in [start, end) resident; the first error, or FAULT_OK. */
+  #fill(v: Vma, start: number, end: number): number {
+    let err = FAULT_OK;
+    for (let va = start; va < end && err === FAULT_OK;) {
+      if (this.pages.get(va) >= 0) {
+        va += PAGE;
+        continue;
+      }
+      let runEnd = va + PAGE;
+      while (runEnd < end && this.pages.get(runEnd) < 0) runEnd += PAGE;
+      err = v.shm === null ? this.#fillPrivate(v, va, runEnd) : this.#fillShared(v, va, runEnd);
+      va = runEnd;
+    }
+    this.#flush();
+    return err;
+  }
+
+  /** Fresh frames for the missing run [start, end): one allocation if possible, else page by page. */
+  #fillPrivate(v: Vma, start: number, end: number): number {
+    const len = end - start;
+    if (len > PAGE && this.account.charge(len)) {
+      const frame = this.mem.allocate(len / PAGE);
+      if (frame >= 0) return this.#installPrivate(v, start, len, frame);
+      this.account.uncharge(len);
+    }
+    for (let va = start; va < end; va += PAGE) {
+      if (!this.account.charge(PAGE)) return FAULT_OOM;
+      const frame = this.mem.allocate(1);
+      if (frame < 0) {
+        this.account.uncharge(PAGE);
+        return FAULT_OOM;
+      }
+      const err = this.#installPrivate(v, va, PAGE, frame);
+      if (err !== FAULT_OK) return err;
+    }
+    return FAULT_OK;
+  }
+
+  /** Fills the charged frames at `frame` from the file (if any) and maps them at `va`; frees what lies past EOF. */
+  #installPrivate(v: Vma, va: number, len: number, frame: number): number {
+    const valid = v.file === null ? len : this.#read(v, va, frame, len);
+    if (valid < len) {
+      this.mem.free(frame + valid, (len - valid) / PAGE);
+      this.account.uncharge(len - valid);
+    }
+    for (let o = 0; o < valid; o += PAGE) this.#add(va + o, frame + o, v.prot);
+    return valid < len ? FAULT_SIGBUS : FAULT_OK;
+  }
+
+  #fillShared(v: Vma, start: number, end: number): number {
+    const shm = v.shm!;
+    for (let va = start; va < end; va += PAGE) {
+      const index = (v.offset + (va - v.start)) / PAGE;
+      let frame = shm.frames.get(index) ?? -1;
+      if (frame < 0) {
+        frame = shm.allocate(index);
+        if (frame < 0) return FAULT_OOM;
+        if (v.file !== null && this.#read(v, va, frame, PAGE) === 0) {
+          shm.discard(index);
+          return FAULT_SIGBUS;
+        }
+      }
+      this.#add(va, frame, v.prot);
+    }
+    return FAULT_OK;
+  }
+
+  /** Reads the file contents for [va, va+len) into frames at `frame`; the bytes of whole-or-partial pages read. */
+  #read(v: Vma, va: number, frame: number, len: number): number {
+    const n = v.file!.pread(this.mem.bytes.subarray(frame, frame + len), len, v.offset + (va - v.start));
+    if (!(n > 0)) return 0;
+    return Math.min(len, Math.ceil(n / PAGE) * PAGE);
+  }
+
+  /** Records a resident page and queues it for mapping, coalescing contiguous runs into one map call. */
+  #add(va: number, frame: number, prot: number): void {
+    this.pages.set(va, frame);
+    this.stats.pagesMapped++;
+    if (prot === PROT_NONE) return;
+    if (this.#runVa >= 0 && va === this.#runVa + this.#runLen && frame === this.#runFrame + this.#runLen && prot === this.#runProt) {
+      this.#runLen += PAGE;
+      return;
+    }
+    this.#flush();
+    this.#runVa = va;
+    this.#runLen = PAGE;
+    this.#runFrame = frame;
+    this.#runProt = prot;
+  }
+
+  #flush(): void {
+    if (this.#runVa < 0) return;
+    this.as.map(this.#runVa, this.#runLen, this.#runFrame, this.#runProt);
+    this.#runVa = -1;
+  }
+}

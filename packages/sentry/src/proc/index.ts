@@ -1,0 +1,2 @@
+export { mountProc, ProcFs, type ProcTasks } from './procfs.js';
+export { PROC_SUPER_MAGIC } from './nodes.js';

@@ -1,0 +1,170 @@
+// The building blocks of /proc: directories whose entries are computed when
+// they are looked up or listed, symlinks whose targets are computed when
+// read, and read-only files whose text is generated when opened (a snapshot,
+// as a seq_file is filled on the first read). Nothing can be created,
+// removed or written (EACCES, as Linux answers for /proc).
+import { E } from '../errno.js';
+import {
+  type DirEntry, FileDescription, type Filesystem, O_ACCMODE, O_RDONLY, ReadOnlyNode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+  type Stat, type StatFs, ST_VALID, type Timespec, now,
+} from '../vfs/index.js';
+
+export const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** Who owns a node: /proc/<pid> entries belong to the process's effective ids. */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+const ROOT: Owner = { uid: 0, gid: 0 };
+
+/** The filesystem part of /proc: device number, stable inode numbers by key, mount time. */
+export class ProcFsBase implements Filesystem {
+  dev = 0;
+  readonly born: Timespec = now();
+  readonly #inos = new Map<string, number>();
+  #next = 2;
+
+  constructor(readonly rootNode: () => ProcNode) {}
+
+  root(): ProcNode {
+    return this.rootNode();
+  }
+
+  /** The inode number for `key` ("/" for the root, "42/fd/3", ...): the same for the whole run. */
+  ino(key: string): number {
+    let n = this.#inos.get(key);
+    if (n === undefined) {
+      n = this.#next++;
+      this.#inos.set(key, n);
+    }
+    return n;
+  }
+}
+
+export abstract class ProcNode extends ReadOnlyNode {
+  readonly ino: number;
+  protected override readonly denied = -E.EACCES;
+
+  constructor(
+    readonly fs: ProcFsBase,
+    key: string,
+    readonly mode: number,
+    readonly owner: Owner = ROOT,
+  ) {
+    super();
+    this.ino = fs.ino(key);
+  }
+
+  get kind(): number {
+    return this.mode & S_IFMT;
+  }
+
+  stat(): Stat {
+    const t = this.fs.born;
+    return {
+      dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: this.kind === S_IFDIR ? 2 : 1, uid: this.owner.uid,
+      gid: this.owner.gid, rdev: 0, size: 0, blksize: 1024, blocks: 0, atimeSec: t.sec, atimeNsec: t.nsec,
+      mtimeSec: t.sec, mtimeNsec: t.nsec, ctimeSec: t.sec, ctimeNsec: t.nsec,
+    };
+  }
+
+  open(_flags: number): FileDescription | number {
+    return -E.EACCES;
+  }
+
+  statfs(): StatFs {
+    return {
+      type: PROC_SUPER_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0], namelen: 255,
+      frsize: 4096, flags: ST_VALID,
+    };
+  }
+}
+
+/** A directory listing `names()`, each looked up by `child()` (undefined: gone, ENOENT). */
+export class ProcDir extends ProcNode {
+  constructor(
+    fs: ProcFsBase,
+    key: string,
+    private readonly names: () => string[],
+    private readonly child: (name: string) => ProcNode | undefined,
+    owner?: Owner,
+    perm = 0o555,
+  ) {
+    super(fs, key, S_IFDIR | perm, owner);
+  }
+
+  override lookup(name: string): ProcNode | number {
+    return this.child(name) ?? -E.ENOENT;
+  }
+
+  override readdir(): DirEntry[] {
+    const out: DirEntry[] = [];
+    for (const name of this.names()) {
+      const n = this.child(name);
+      if (n !== undefined) out.push({ name, ino: n.ino, kind: n.kind });
+    }
+    return out;
+  }
+}
+
+export class ProcLink extends ProcNode {
+  constructor(
+    fs: ProcFsBase,
+    key: string,
+    private readonly target: () => string,
+    owner?: Owner,
+    perm = 0o777,
+  ) {
+    super(fs, key, S_IFLNK | perm, owner);
+  }
+
+  override readlink(): string {
+    return this.target();
+  }
+}
+
+/** A read-only file whose bytes (binary string or bytes) are generated at open. */
+export class ProcFile extends ProcNode {
+  constructor(
+    fs: ProcFsBase,
+    key: string,
+    private readonly text: () => string | Uint8Array,
+    owner?: Owner,
+    perm = 0o444,
+  ) {
+    super(fs, key, S_IFREG | perm, owner);
+  }
+
+  override open(flags: number): FileDescription | number {
+    if ((flags & O_ACCMODE) !== O_RDONLY) return -E.EACCES;
+    const t = this.text();
+    return new SnapshotDescription(flags, this, typeof t === 'string' ? new Uint8Array(Buffer.from(t, 'utf8')) : t);
+  }
+}
+
+class SnapshotDescription extends FileDescription {
+  constructor(
+    flags: number,
+    private readonly node: ProcNode,
+    private readonly data: Uint8Array,
+  ) {
+    super(flags);
+  }
+
+  stat(): Stat {
+    return this.node.stat();
+  }
+
+  protected override size(): number {
+    return this.data.length;
+  }
+
+  protected override readAt(buf: Uint8Array, len: number, pos: number): number {
+    if (pos >= this.data.length) return 0;
+    const n = Math.min(len, this.data.length - pos);
+    buf.set(this.data.subarray(pos, pos + n));
+    return n;
+  }
+}

@@ -1,0 +1,20 @@
+// Every system call the Sentry implements, in one table.
+import { FS_SYSCALLS } from './fs/index.js';
+import { FUTEX_SYSCALLS } from './futex.js';
+import { MISC_SYSCALLS } from './misc.js';
+import { MM_SYSCALLS } from './mm.js';
+import { PROCESS_SYSCALLS } from './process.js';
+import { SIGNAL_SYSCALLS } from './signal.js';
+import { SyscallTable } from './table.js';
+import { TIME_SYSCALLS } from './time.js';
+
+export function buildSyscallTable(): SyscallTable {
+  return new SyscallTable()
+    .add(MM_SYSCALLS)
+    .add(FS_SYSCALLS)
+    .add(PROCESS_SYSCALLS)
+    .add(TIME_SYSCALLS)
+    .add(SIGNAL_SYSCALLS)
+    .add(FUTEX_SYSCALLS)
+    .add(MISC_SYSCALLS);
+}

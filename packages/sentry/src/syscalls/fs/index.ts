@@ -1,0 +1,17 @@
+// The file, descriptor and filesystem system calls.
+import type { SyscallSpec } from '../table.js';
+import { DIR_SYSCALLS } from './dir.js';
+import { DUP_SYSCALLS } from './dup.js';
+import { IOCTL_SYSCALLS } from './ioctl.js';
+import { NAME_SYSCALLS } from './names.js';
+import { OPEN_SYSCALLS } from './open.js';
+import { PIPE_SYSCALLS } from './pipe.js';
+import { POLL_SYSCALLS } from './poll.js';
+import { RW_SYSCALLS } from './rw.js';
+import { STAT_SYSCALLS } from './stat.js';
+import { SYNC_SYSCALLS } from './sync.js';
+
+export const FS_SYSCALLS: readonly SyscallSpec[] = [
+  ...RW_SYSCALLS, ...OPEN_SYSCALLS, ...DUP_SYSCALLS, ...IOCTL_SYSCALLS, ...STAT_SYSCALLS, ...NAME_SYSCALLS,
+  ...DIR_SYSCALLS, ...PIPE_SYSCALLS, ...SYNC_SYSCALLS, ...POLL_SYSCALLS,
+];

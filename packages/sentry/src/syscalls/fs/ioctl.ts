@@ -1,0 +1,111 @@
+// ioctl: the few requests ordinary programs make of descriptors — terminal
+// queries on the standard streams (isatty, the window size), FIONREAD,
+// close-on-exec and non-blocking switches. Everything else is ENOTTY.
+import { E } from '../../errno.js';
+import { PipeEnd } from '../../fd/pipe.js';
+import { isStream } from '../../fd/stream.js';
+import type { SyscallArgs } from '../../kernel/args.js';
+import { InputStream, OutputStream } from '../../kernel/stdio.js';
+import type { Task } from '../../kernel/task.js';
+import { type FileDescription, O_NONBLOCK, S_IFMT, S_IFREG } from '../../vfs/index.js';
+import type { SyscallSpec } from '../table.js';
+import { fileOf } from './common.js';
+
+const TCGETS = 0x5401;
+const TCSETS = 0x5402;
+const TCSETSW = 0x5403;
+const TCSETSF = 0x5404;
+const TIOCGWINSZ = 0x5413;
+const FIONREAD = 0x541b;
+const FIONBIO = 0x5421;
+const FIONCLEX = 0x5450;
+const FIOCLEX = 0x5451;
+
+/** struct termios (x86-64 kernel layout): four u32 flag words, c_line, c_cc[19]. */
+const TERMIOS_SIZE = 36;
+const WINSIZE_SIZE = 8;
+
+/**
+ * A cooked terminal as a fresh Linux tty reports it: ICRNL|IXON, OPOST|ONLCR,
+ * B38400|CS8|CREAD|HUPCL, ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN,
+ * and the usual control characters (^C ^\ DEL ^U ^D, VMIN 1, ^Q ^S ^Z ^R ^O ^W ^V).
+ */
+function defaultTermios(): Uint8Array {
+  const b = new Uint8Array(TERMIOS_SIZE);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 0o2400, true);
+  v.setUint32(4, 0o5, true);
+  v.setUint32(8, 0o2277, true);
+  v.setUint32(12, 0o105073, true);
+  b.set([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0], 17);
+  return b;
+}
+
+function isTty(f: FileDescription): boolean {
+  return (f instanceof InputStream || f instanceof OutputStream) && f.isTty;
+}
+
+/** Bytes a read would return now, or -ENOTTY for objects without that notion. */
+function readable(f: FileDescription): number {
+  if (f instanceof PipeEnd) return f.buffered;
+  if (f instanceof InputStream) return f.available;
+  if (isStream(f)) return -E.ENOTTY;
+  const st = f.stat();
+  if (typeof st === 'number') return st;
+  if ((st.mode & S_IFMT) !== S_IFREG) return -E.ENOTTY;
+  return Math.max(0, st.size - f.pos);
+}
+
+function putInt(t: Task, addr: number, value: number): number {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, Math.min(value, 0x7fff_ffff), true);
+  return addr <= 0 ? -E.EFAULT : t.mm.copyOut(addr, b);
+}
+
+function ioctl(t: Task, a: SyscallArgs): number {
+  const fd = a.int(0);
+  const f = fileOf(t, fd);
+  if (typeof f === 'number') return f;
+  const arg = a.ptr(2);
+  switch (a.uint(1)) {
+    case FIOCLEX:
+      t.fds.setCloexec(fd, true);
+      return 0;
+    case FIONCLEX:
+      t.fds.setCloexec(fd, false);
+      return 0;
+    case FIONBIO: {
+      const b = new Uint8Array(4);
+      if (arg <= 0 || t.mm.copyIn(arg, b) < 0) return -E.EFAULT;
+      const on = new DataView(b.buffer).getInt32(0, true) !== 0;
+      f.flags = on ? f.flags | O_NONBLOCK : f.flags & ~O_NONBLOCK;
+      return 0;
+    }
+    case FIONREAD: {
+      const n = readable(f);
+      return n < 0 ? n : putInt(t, arg, n);
+    }
+    case TCGETS:
+      if (!isTty(f)) return -E.ENOTTY;
+      return arg <= 0 ? -E.EFAULT : t.mm.copyOut(arg, defaultTermios());
+    case TCSETS:
+    case TCSETSW:
+    case TCSETSF: {
+      // The host terminal's mode is the runner's: settings are accepted, not applied.
+      if (!isTty(f)) return -E.ENOTTY;
+      return arg <= 0 ? -E.EFAULT : t.mm.copyIn(arg, new Uint8Array(TERMIOS_SIZE));
+    }
+    case TIOCGWINSZ: {
+      if (!isTty(f)) return -E.ENOTTY;
+      const b = new Uint8Array(WINSIZE_SIZE);
+      const v = new DataView(b.buffer);
+      v.setUint16(0, 24, true);
+      v.setUint16(2, 80, true);
+      return arg <= 0 ? -E.EFAULT : t.mm.copyOut(arg, b);
+    }
+    default:
+      return -E.ENOTTY;
+  }
+}
+
+export const IOCTL_SYSCALLS: readonly SyscallSpec[] = [['ioctl', ['fd', 'hex', 'hex'], ioctl]];

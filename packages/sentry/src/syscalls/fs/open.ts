@@ -1,0 +1,72 @@
+// open, openat, creat and close, close_range.
+import { E } from '../../errno.js';
+import type { SyscallArgs } from '../../kernel/args.js';
+import type { Task } from '../../kernel/task.js';
+import {
+  type FileDescription, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_PATH, O_TRUNC, O_WRONLY,
+} from '../../vfs/index.js';
+import type { SyscallSpec } from '../table.js';
+import { AT_FDCWD, credOf, dirOf, pathArg } from './common.js';
+
+/** x86-64 Linux adds O_LARGEFILE to every open; F_GETFL shows it. */
+const O_LARGEFILE = 0o100000;
+/** Flags that act at open time only and are not kept in the description (F_GETFL never shows them). */
+const OPEN_ONLY = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC;
+const CLOSE_RANGE_UNSHARE = 2;
+const CLOSE_RANGE_CLOEXEC = 4;
+
+/** Is any descriptor below the RLIMIT_NOFILE limit free? Checked before opening, so EMFILE creates nothing. */
+function hasFreeFd(t: Task): boolean {
+  for (let fd = 0; fd < t.fds.limit; fd++) if (t.fds.get(fd) === undefined) return true;
+  return false;
+}
+
+/** Installs a freshly opened description; it is closed again if no descriptor can take it. */
+export function install(t: Task, f: FileDescription, cloexec: boolean): number {
+  const fd = t.fds.add(f, cloexec);
+  if (fd < 0) f.close();
+  return fd;
+}
+
+function openAt(t: Task, dirfd: number, a: SyscallArgs, pathIdx: number, flags: number, mode: number): number {
+  const path = pathArg(t, a, pathIdx);
+  if (typeof path === 'number') return path;
+  const at = dirOf(t, dirfd, path);
+  if (typeof at === 'number') return at;
+  if (!hasFreeFd(t)) return -E.EMFILE;
+  const f = t.kernel.vfs.open(path, flags, mode, { at, cred: credOf(t), umask: t.fs.umask });
+  if (typeof f === 'number') return f;
+  f.flags = (f.flags & ~OPEN_ONLY) | (f.flags & O_PATH ? 0 : O_LARGEFILE);
+  return install(t, f, (flags & O_CLOEXEC) !== 0);
+}
+
+const open = (t: Task, a: SyscallArgs) => openAt(t, AT_FDCWD, a, 0, a.int(1), a.uint(2));
+const openat = (t: Task, a: SyscallArgs) => openAt(t, a.int(0), a, 1, a.int(2), a.uint(3));
+const creat = (t: Task, a: SyscallArgs) => openAt(t, AT_FDCWD, a, 0, O_CREAT | O_WRONLY | O_TRUNC, a.uint(1));
+
+function close(t: Task, a: SyscallArgs): number {
+  return t.fds.close(a.int(0));
+}
+
+/** close_range(first, last, flags): closes (or marks close-on-exec) every open descriptor in [first, last]. */
+function closeRange(t: Task, a: SyscallArgs): number {
+  const first = a.uint(0);
+  const last = a.uint(1);
+  const flags = a.uint(2);
+  if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) !== 0 || first > last) return -E.EINVAL;
+  // The table is not shared between processes yet, so UNSHARE has nothing to do.
+  for (const [fd] of [...t.fds.entries()]) {
+    if (fd < first || fd > last) continue;
+    if (flags & CLOSE_RANGE_CLOEXEC) t.fds.setCloexec(fd, true);
+    else t.fds.close(fd);
+  }
+  return 0;
+}
+
+export const OPEN_SYSCALLS: readonly SyscallSpec[] = [
+  ['open', ['path', 'oflags', 'mode'], open],
+  ['openat', ['dirfd', 'path', 'oflags', 'mode'], openat],
+  ['creat', ['path', 'mode'], creat],
+  ['close', ['fd'], close],
+  ['close_range', ['uint', 'uint', 'hex'], closeRange],
+];

@@ -1,0 +1,255 @@
+// Signal calls: rt_sigaction, rt_sigprocmask, sigaltstack and rt_sigpending
+// set and report the task's signal state (kernel/signals.ts);
+// kill/tkill/tgkill send a signal to the caller itself, the only process
+// there is; rt_sigreturn returns from a handler's frame
+// (kernel/signal-frame.ts); rt_sigsuspend and rt_sigtimedwait wait for
+// one. Delivery happens at the return to user space (Kernel.deliverPending).
+import { Reg } from '@tsv/platform';
+import { E } from '../errno.js';
+import type { SyscallArgs } from '../kernel/args.js';
+import { encodeSigInfo, readFrame, SIGINFO_SIZE } from '../kernel/signal-frame.js';
+import {
+  NSIG, SI_KERNEL, SI_TKILL, SI_USER, type SigAction, type SigInfo, SIGKILL, SIGSEGV, SIGSTOP, sendSignal, UNBLOCKABLE_LO,
+} from '../kernel/signals.js';
+import type { Task } from '../kernel/task.js';
+import { monotonicNs } from './clocks.js';
+import { Park } from './park.js';
+import { readTimespec, toU64 } from './structs.js';
+import type { SyscallSpec } from './table.js';
+
+export { MINSIGSTKSZ, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from '../kernel/signals.js';
+export const SIG_BLOCK = 0;
+export const SIG_UNBLOCK = 1;
+export const SIG_SETMASK = 2;
+/** sizeof(sigset_t) in the kernel ABI: 64 signals. */
+export const SIGSET_SIZE = 8;
+/** sa_flags bits Linux keeps (UAPI_SA_FLAGS); the rest are cleared so programs can probe for support. */
+export const SA_FLAGS_KNOWN = 0xdc00_0807;
+const SIGACTION_SIZE = 32;
+const STACK_T_SIZE = 24;
+const INT_MIN = -(2 ** 31);
+
+/** The sigset_t at `ptr` as halves without SIGKILL/SIGSTOP, or -EFAULT. */
+function readSigset(t: Task, ptr: number): { lo: number; hi: number } | number {
+  const buf = new Uint8Array(SIGSET_SIZE);
+  if (ptr <= 0 || t.mm.copyIn(ptr, buf) < 0) return -E.EFAULT;
+  const v = new DataView(buf.buffer);
+  return { lo: (v.getUint32(0, true) & ~UNBLOCKABLE_LO) >>> 0, hi: v.getUint32(4, true) };
+}
+
+function validSignal(sig: number): boolean {
+  return sig >= 1 && sig <= NSIG;
+}
+
+function encodeAction(sa: SigAction): Uint8Array {
+  const b = new DataView(new ArrayBuffer(SIGACTION_SIZE));
+  b.setBigUint64(0, toU64(sa.handler), true);
+  b.setBigUint64(8, BigInt(sa.flags), true);
+  b.setBigUint64(16, toU64(sa.restorer), true);
+  b.setUint32(24, sa.maskLo, true);
+  b.setUint32(28, sa.maskHi, true);
+  return new Uint8Array(b.buffer);
+}
+
+function decodeAction(bytes: Uint8Array): SigAction {
+  const b = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u64 = (o: number): number => b.getUint32(o + 4, true) * 2 ** 32 + b.getUint32(o, true);
+  return {
+    handler: u64(0),
+    flags: (b.getUint32(8, true) & SA_FLAGS_KNOWN) >>> 0,
+    restorer: u64(16),
+    maskLo: (b.getUint32(24, true) & ~UNBLOCKABLE_LO) >>> 0,
+    maskHi: b.getUint32(28, true),
+  };
+}
+
+function rtSigaction(t: Task, a: SyscallArgs): number {
+  if (a.size(3) !== SIGSET_SIZE) return -E.EINVAL;
+  const sig = a.int(0);
+  const actPtr = a.ptr(1);
+  const oactPtr = a.ptr(2);
+  let next: SigAction | undefined;
+  if (actPtr !== 0) {
+    const buf = new Uint8Array(SIGACTION_SIZE);
+    if (actPtr < 0 || t.mm.copyIn(actPtr, buf) < 0) return -E.EFAULT;
+    next = decodeAction(buf);
+  }
+  if (!validSignal(sig) || (next !== undefined && (sig === SIGKILL || sig === SIGSTOP))) return -E.EINVAL;
+  const old = t.signals.actions[sig]!;
+  if (next !== undefined) {
+    t.signals.actions[sig] = next;
+    // An ignored signal is discarded, pending or not (POSIX 3.3.1.3).
+    if (t.signals.isIgnored(sig)) t.signals.discard(sig);
+  }
+  if (oactPtr !== 0 && (oactPtr < 0 || t.mm.copyOut(oactPtr, encodeAction(old)) < 0)) return -E.EFAULT;
+  return 0;
+}
+
+function rtSigprocmask(t: Task, a: SyscallArgs): number {
+  if (a.size(3) !== SIGSET_SIZE) return -E.EINVAL;
+  const s = t.signals;
+  const oldLo = s.maskLo;
+  const oldHi = s.maskHi;
+  const setPtr = a.ptr(1);
+  const osetPtr = a.ptr(2);
+  if (setPtr !== 0) {
+    const set = readSigset(t, setPtr);
+    if (typeof set === 'number') return set;
+    switch (a.int(0)) {
+      case SIG_BLOCK: s.setMask(s.maskLo | set.lo, s.maskHi | set.hi); break;
+      case SIG_UNBLOCK: s.setMask(s.maskLo & ~set.lo, s.maskHi & ~set.hi); break;
+      case SIG_SETMASK: s.setMask(set.lo, set.hi); break;
+      default: return -E.EINVAL;
+    }
+  }
+  if (osetPtr !== 0) {
+    const v = new DataView(new ArrayBuffer(SIGSET_SIZE));
+    v.setUint32(0, oldLo, true);
+    v.setUint32(4, oldHi, true);
+    if (osetPtr < 0 || t.mm.copyOut(osetPtr, new Uint8Array(v.buffer)) < 0) return -E.EFAULT;
+  }
+  return 0;
+}
+
+function rtSigpending(t: Task, a: SyscallArgs): number {
+  const size = a.size(1);
+  if (size > SIGSET_SIZE) return -E.EINVAL;
+  const s = t.signals;
+  const v = new DataView(new ArrayBuffer(SIGSET_SIZE));
+  v.setUint32(0, s.pendingLo & s.maskLo, true);
+  v.setUint32(4, s.pendingHi & s.maskHi, true);
+  const ptr = a.ptr(0);
+  if (size === 0) return 0;
+  if (ptr <= 0 || t.mm.copyOut(ptr, new Uint8Array(v.buffer, 0, size)) < 0) return -E.EFAULT;
+  return 0;
+}
+
+function sigaltstack(t: Task, a: SyscallArgs): number {
+  const s = t.signals;
+  const ssPtr = a.ptr(0);
+  const ossPtr = a.ptr(1);
+  const old = new DataView(new ArrayBuffer(STACK_T_SIZE));
+  const curSp = t.regs.get(Reg.rsp);
+  old.setBigUint64(0, toU64(s.altSp), true);
+  old.setInt32(8, s.altStackFlags(curSp), true);
+  old.setBigUint64(16, toU64(s.altSize), true);
+  if (ssPtr !== 0) {
+    const buf = new Uint8Array(STACK_T_SIZE);
+    if (ssPtr < 0 || t.mm.copyIn(ssPtr, buf) < 0) return -E.EFAULT;
+    const v = new DataView(buf.buffer);
+    const sp = v.getUint32(4, true) * 2 ** 32 + v.getUint32(0, true);
+    const r = s.setAltStack(sp, v.getUint32(8, true), Number(v.getBigUint64(16, true)), curSp);
+    if (r < 0) return r;
+  }
+  if (ossPtr !== 0 && (ossPtr < 0 || t.mm.copyOut(ossPtr, new Uint8Array(old.buffer)) < 0)) return -E.EFAULT;
+  return 0;
+}
+
+/** Sends `sig` to the target if it is `t`: ESRCH for any other, EINVAL for a bad signal, 0 for signal 0. */
+function signalSelf(t: Task, isSelf: boolean, sig: number, code: number): number {
+  if (!isSelf) return -E.ESRCH;
+  if (sig < 0 || sig > NSIG) return -E.EINVAL;
+  if (sig !== 0) sendSignal(t, { signo: sig, code, pid: t.pid, uid: t.creds.uid });
+  return 0;
+}
+
+function kill(t: Task, a: SyscallArgs): number {
+  const pid = a.int(0);
+  // pid -1 means every process but the caller (and init): there is none.
+  const self = pid > 0 ? pid === t.pid : pid === 0 || (pid !== -1 && pid !== INT_MIN && -pid === t.pgid);
+  return signalSelf(t, self, a.int(1), SI_USER);
+}
+
+function tkill(t: Task, a: SyscallArgs): number {
+  const tid = a.int(0);
+  if (tid <= 0) return -E.EINVAL;
+  return signalSelf(t, tid === t.tid, a.int(1), SI_TKILL);
+}
+
+function tgkill(t: Task, a: SyscallArgs): number {
+  const tgid = a.int(0);
+  const tid = a.int(1);
+  if (tgid <= 0 || tid <= 0) return -E.EINVAL;
+  return signalSelf(t, tgid === t.pid && tid === t.tid, a.int(2), SI_TKILL);
+}
+
+/**
+ * Returns from a handler: every register, the mask, the alternate stack and
+ * the FPU state come from the frame; the result is the restored rax (the
+ * dispatcher leaves it alone). A bad frame is SIGSEGV.
+ */
+function rtSigreturn(t: Task): number {
+  if (!readFrame(t, () => t.kernel.newFpuState().bytes, t.kernel.xfeatures)) {
+    t.kernel.forceSignal(t, { signo: SIGSEGV, code: SI_KERNEL });
+    return 0;
+  }
+  t.signals.sigreturned = true;
+  return t.regs.getSigned(Reg.rax);
+}
+
+/**
+ * Waits with `mask` as the blocked set until a signal is delivered: -EINTR,
+ * the handler's frame saving the mask from before the call. A signal
+ * already pending (one the task sent itself while it was blocked) ends the
+ * wait at once.
+ */
+function rtSigsuspend(t: Task, a: SyscallArgs): number | Promise<number> {
+  if (a.size(1) !== SIGSET_SIZE) return -E.EINVAL;
+  const set = readSigset(t, a.ptr(0));
+  if (typeof set === 'number') return set;
+  const s = t.signals;
+  s.savedMask = { lo: s.maskLo, hi: s.maskHi };
+  s.setMask(set.lo, set.hi);
+  if (s.hasDeliverable()) return -E.EINTR;
+  return new Park(t).promise.then(() => -E.EINTR);
+}
+
+/**
+ * Takes a pending signal of the set, waiting up to the timeout (none:
+ * forever) for one: its number, with its siginfo written; -EAGAIN at the
+ * timeout, -EINTR when another signal interrupts the wait.
+ */
+function rtSigtimedwait(t: Task, a: SyscallArgs): number | Promise<number> {
+  if (a.size(3) !== SIGSET_SIZE) return -E.EINVAL;
+  const set = readSigset(t, a.ptr(0));
+  if (typeof set === 'number') return set;
+  const infoPtr = a.ptr(1);
+  const tsPtr = a.ptr(2);
+  let timeout: bigint | undefined;
+  if (tsPtr !== 0) {
+    const ns = readTimespec(t.mm, tsPtr);
+    if (typeof ns === 'number') return ns;
+    timeout = ns;
+  }
+  const take = (): number | undefined => {
+    const info = t.signals.dequeue(~set.lo, ~set.hi);
+    return info === undefined ? undefined : reportSigInfo(t, infoPtr, info);
+  };
+  const now = take();
+  if (now !== undefined) return now;
+  if (timeout === 0n) return -E.EAGAIN;
+  const park = new Park(t, timeout === undefined ? undefined : monotonicNs() + timeout);
+  return park.promise.then((end) => take() ?? (end === 'timeout' ? -E.EAGAIN : -E.EINTR));
+}
+
+/** Writes `info` as a siginfo_t at `ptr` (if not NULL): the signal number, or -EFAULT. */
+function reportSigInfo(t: Task, ptr: number, info: SigInfo): number {
+  if (ptr === 0) return info.signo;
+  const v = new DataView(new ArrayBuffer(SIGINFO_SIZE));
+  encodeSigInfo(info, v);
+  if (ptr < 0 || t.mm.copyOut(ptr, new Uint8Array(v.buffer)) < 0) return -E.EFAULT;
+  return info.signo;
+}
+
+export const SIGNAL_SYSCALLS: readonly SyscallSpec[] = [
+  ['rt_sigaction', ['signal', 'ptr', 'ptr', 'size'], rtSigaction],
+  ['rt_sigprocmask', ['int', 'ptr', 'ptr', 'size'], rtSigprocmask],
+  ['rt_sigpending', ['ptr', 'size'], rtSigpending],
+  ['sigaltstack', ['ptr', 'ptr'], sigaltstack],
+  ['kill', ['int', 'signal'], kill],
+  ['tkill', ['int', 'signal'], tkill],
+  ['tgkill', ['int', 'int', 'signal'], tgkill],
+  ['rt_sigreturn', [], rtSigreturn],
+  ['rt_sigsuspend', ['ptr', 'size'], rtSigsuspend],
+  ['rt_sigtimedwait', ['ptr', 'ptr', 'ptr', 'size'], rtSigtimedwait],
+];
