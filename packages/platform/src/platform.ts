@@ -107,11 +107,16 @@ export interface FpuState {
 export interface Context {
   /**
    * Runs the task described by `regs` and `fpu` in `as` until it needs the
-   * kernel, and says why. `regs` and `fpu` are read before and written after,
-   * in place. Throws PlatformError only when the platform itself failed
-   * (never for anything the task did).
+   * kernel, and says why. `regs` is read before and written after, in
+   * place. `fpu` is loaded when it is not the state the context holds; the
+   * context keeps it in the CPU across stops and writes it back into
+   * `fpu.bytes` only when another state is switched in, or on saveFpu()
+   * (so that a system call costs no FPU save). Throws PlatformError only
+   * when the platform itself failed (never for anything the task did).
    */
   switch(as: AddressSpace, regs: Registers, fpu: FpuState): StopReason;
+  /** Brings `fpu.bytes` up to date now if `fpu` is the state this context holds (e.g. for a signal frame). */
+  saveFpu(fpu: FpuState): void;
   /** Details of the last Stop.Fault. */
   readonly fault: FaultInfo;
   /** Makes a running switch() return Stop.Interrupt promptly; any thread. */

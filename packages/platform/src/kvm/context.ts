@@ -154,6 +154,10 @@ export class KvmContext implements Context {
     }
   }
 
+  saveFpu(fpu: FpuState): void {
+    if (fpu === this.#fpu) this.vcpu.saveFpu(fpu.bytes);
+  }
+
   interrupt(): void {
     this.vcpu.kick();
   }

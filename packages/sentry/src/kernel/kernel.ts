@@ -40,14 +40,6 @@ const TRAP_CODES: ReadonlyMap<number, readonly [code: number, ripAddr: boolean]>
   [19, [14, true]], // #XM: FPE_FLTUNK
 ]);
 
-/** A frame whose FPU area was written from an image the platform had not stored yet (see Kernel#refreshFrameFpu). */
-interface StaleFpu {
-  task: Task;
-  state: FpuState;
-  address: number;
-  written: Uint8Array;
-}
-
 export interface KernelOptions {
   platform: Platform;
   /** The sandbox's filesystem. */
@@ -86,8 +78,6 @@ export class Kernel {
   #killSignal = 0;
   #nextTid = 1;
   /** The FPU state passed to the last switch: the platform may hold it live, its bytes stale. */
-  #loadedFpu: FpuState | undefined;
-  #staleFpu: StaleFpu[] = [];
   /** XSAVE components the platform has produced: the ones a sigreturn may load. */
   #xfeatures: number;
   /** The task being run (the caller of the system call being handled). */
@@ -157,9 +147,7 @@ export class Kernel {
           task.exit({ signal: this.#killSignal });
           break;
         }
-        this.#loadedFpu = task.fpu;
         const stop = ctx.switch(task.mm.addressSpace, task.regs, task.fpu);
-        if (this.#staleFpu.length !== 0) this.#refreshFrameFpu();
         if (stop === Stop.Syscall) {
           const r = this.#syscall(task);
           if (task.mm.oomPending === true) this.#outOfMemory(task);
@@ -336,6 +324,8 @@ export class Kernel {
     const sig = info.signo;
     if ((action.flags & SA_RESETHAND) !== 0) s.actions[sig] = { handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
     const old = s.savedMask ?? { lo: s.maskLo, hi: s.maskHi };
+    // The interrupted FPU state goes into the frame: make its bytes current.
+    this.#ctx.saveFpu(task.fpu);
     const place = placeFrame(task, action);
     const written = place === null ? null : writeFrame(task, place, { info, action, maskLo: old.lo, maskHi: old.hi });
     if (place === null || written === null) {
@@ -345,7 +335,7 @@ export class Kernel {
       return;
     }
     s.savedMask = undefined;
-    if (task.fpu === this.#loadedFpu) this.#staleFpu.push({ task, state: task.fpu, address: place.fpstate, written });
+    this.#xfeatures |= xstateFeatures(task.fpu.bytes);
     task.fpu = this.newFpuState();
     let lo = s.maskLo | action.maskLo;
     let hi = s.maskHi | action.maskHi;
@@ -354,25 +344,5 @@ export class Kernel {
       else hi |= 1 << (sig - 33);
     }
     s.setMask(lo, hi);
-  }
-
-  /**
-   * The platform keeps the FPU state of the task it runs in the CPU and
-   * stores it into the FpuState only when another one is switched in. A
-   * frame written while the interrupted state was live got its FPU area
-   * from stale bytes; the handler runs with a fresh state, so at the first
-   * stop after that switch the old state's bytes are current and the frame
-   * is corrected — unless the handler already changed that area itself.
-   */
-  #refreshFrameFpu(): void {
-    for (const e of this.#staleFpu) {
-      this.#xfeatures |= xstateFeatures(e.state.bytes);
-      if (e.task.exited) continue;
-      const now = new Uint8Array(e.written.length);
-      if (e.task.mm.copyIn(e.address, now) < 0 || now.some((b, i) => b !== e.written[i])) continue;
-      saveFpuFrame(e.state.bytes, now);
-      e.task.mm.copyOut(e.address, now);
-    }
-    this.#staleFpu = [];
   }
 }

@@ -10,8 +10,6 @@
 import type { UserMemory } from './usercopy.js';
 
 export const FXSAVE_SIZE = 512;
-/** The components this format knows the place of: x87, SSE, AVX, MPX (never enabled), AVX-512. */
-const KNOWN_FEATURES = 0xff;
 /** x87 | SSE | AVX | AVX-512 (opmask, ZMM_Hi256, Hi16_ZMM): what the platform may enable in XCR0. */
 export const USER_XFEATURES = 0xe7;
 /** End of the last AVX-512 component: the frame's xstate size (Linux: fpu_user_cfg.max_size). */
@@ -108,9 +106,10 @@ export function restoreFpuFrame(mm: UserMemory, addr: number, ref: Uint8Array, v
     const fv = new DataView(full.buffer);
     if (fv.getUint32(size, true) === FP_XSTATE_MAGIC2) {
       if (fv.getUint32(HEADER + 4, true) !== 0 || full.subarray(HEADER + 8, HEADER_END).some((b) => b !== 0)) return null;
-      const requested = fv.getUint32(HEADER, true) & lv.getUint32(SW_BYTES + 8, true);
-      if ((requested & ~KNOWN_FEATURES) !== 0) return null;
-      features = requested & (valid | 3);
+      const present = fv.getUint32(HEADER, true);
+      // XRSTOR faults on a component XCR0 does not enable.
+      if ((present & ~USER_XFEATURES) !== 0) return null;
+      features = present & lv.getUint32(SW_BYTES + 8, true) & (valid | 3);
       for (const [b, off, len] of COMPONENTS) {
         if ((features & (1 << b)) !== 0 && off + len <= size) image.set(full.subarray(off, off + len), off);
         else features &= ~(1 << b);

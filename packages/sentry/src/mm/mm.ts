@@ -211,6 +211,8 @@ export class MemoryManager extends UserAccess {
     if (!isInt(addr, len, prot, flags, offset)) return -E.EINVAL;
     let type = flags & MAP_TYPE;
     if (type === MAP_SHARED_VALIDATE) {
+      // Only a file mapping may ask for validation; for anonymous memory it is an unknown type (Linux).
+      if (file === null && (flags & MAP_ANONYMOUS) !== 0) return -E.EINVAL;
       if ((flags & ~MAP_KNOWN) !== 0) return -E.EOPNOTSUPP;
       type = MAP_SHARED;
     } else if (type !== MAP_SHARED && type !== MAP_PRIVATE) {

@@ -141,6 +141,7 @@ const fakeContext: Context = {
   interrupt: () => {},
   setPreemption: () => {},
   newFpuState: (): FpuState => ({ bytes: new Uint8Array(512) }),
+  saveFpu: () => {},
   release: () => {},
 };
 

@@ -249,6 +249,8 @@ export class Vfs implements Namespace {
    * table's; O_TMPFILE is EOPNOTSUPP); `mode` is used with O_CREAT, less umask.
    */
   open(path: PathArg, flags: number, mode = 0, o: CreateOpts = {}): FileDescription | number {
+    // Linux 6.4+: O_CREAT with O_DIRECTORY is rejected outright.
+    if ((flags & O_CREAT) !== 0 && (flags & O_DIRECTORY) !== 0 && (flags & O_TMPFILE) !== O_TMPFILE) return -E.EINVAL;
     const cred = this.credOf(o);
     const excl = (flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL);
     const w = this.walkPath(path, o, flags & O_NOFOLLOW || excl ? 'nofollow' : 'follow');

@@ -1,0 +1,49 @@
+// Signal delivery end to end on KVM: testdata/signals.c (faults with
+// siginfo, the FPU state across a handler and in its frame, a handler
+// editing uc_mcontext, masks, SA_NODEFER/RESETHAND, pending signals,
+// sigsuspend, sigtimedwait, SIGPIPE, an unwritable alternate stack) prints
+// the same lines and ends with the same status natively and in the Sentry.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { boot, InputStream } from '../boot/index.js';
+
+const TESTDATA = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testdata');
+
+function kvmUsable(): boolean {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!kvmUsable())('signals on KVM', () => {
+  it('signals.c behaves as it does natively', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsv-signals-'));
+    const exe = path.join(dir, 'signals');
+    execFileSync('gcc', ['-static', '-O1', '-o', exe, path.join(TESTDATA, 'signals.c')]);
+    const native = spawnSync(exe, { encoding: 'utf8' });
+    expect(native.signal).toBe('SIGSEGV');
+
+    const { KvmPlatform } = await import('@tsv/platform/kvm');
+    const platform = new KvmPlatform({ memoryBytes: 256 << 20 });
+    try {
+      const out: string[] = [];
+      const stdin = new InputStream();
+      const sentry = await boot({
+        platform, argv: [exe], env: [], cwd: '/', root: '/', memoryLimit: 128 << 20, stdin,
+        stdout: (b) => out.push(Buffer.from(b).toString()), stderr: () => {},
+      });
+      const status = await sentry.run();
+      expect(out.join('')).toBe(native.stdout);
+      expect(status).toEqual({ signal: 11, coreDumped: true });
+    } finally {
+      platform.close();
+    }
+  }, 60_000);
+});
