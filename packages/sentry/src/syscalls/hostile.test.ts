@@ -2,7 +2,7 @@
 // none may throw, and every result must be a valid return (a non-negative
 // value or a Linux errno), never NaN, a fraction or a host exception.
 import { describe, expect, it } from 'vitest';
-import { E } from '../errno.js';
+import { rng, validResult } from '../testing/hostile.js';
 import { call, makeTask, type RawArg } from '../testing/fake-task.js';
 import { FUTEX_SYSCALLS } from './futex.js';
 import { interruptTask } from './park.js';
@@ -12,25 +12,9 @@ import { type SyscallSpec, SyscallTable } from './table.js';
 import { TIME_SYSCALLS } from './time.js';
 import { MISC_SYSCALLS } from './misc.js';
 
-const ERRNOS = new Set<number>(Object.values(E));
 const ALL: readonly SyscallSpec[] = [...PROCESS_SYSCALLS, ...TIME_SYSCALLS, ...SIGNAL_SYSCALLS, ...FUTEX_SYSCALLS, ...MISC_SYSCALLS];
 
-// A small deterministic generator (xorshift), so failures reproduce.
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
-function valid(r: number): boolean {
-  return Number.isInteger(r) && (r >= 0 || ERRNOS.has(-r));
-}
 
 it('every name is an x86-64 system call, registered once', () => {
   expect(() => new SyscallTable().add(ALL)).not.toThrow();
@@ -73,7 +57,7 @@ describe('hostile arguments', () => {
           interruptTask(t);
           r = await r;
         }
-        if (!valid(r)) throw new Error(`${name}(${args.join(', ')}) returned ${r}`);
+        if (!validResult(r)) throw new Error(`${name}(${args.join(', ')}) returned ${r}`);
         calls++;
         // A fatal signal ends the task; continue with a fresh one (same memory).
         if (t.exited) t.exitStatus = undefined;

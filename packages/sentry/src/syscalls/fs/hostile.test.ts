@@ -1,30 +1,14 @@
 // Thousands of random argument vectors into every handler: none may throw,
 // and every result must be a non-negative value or a Linux errno.
 import { describe, expect, it } from 'vitest';
-import { E } from '../../errno.js';
+import { rng, validResult } from '../../testing/hostile.js';
 import { InputStream, OutputStream } from '../../kernel/stdio.js';
 import { FS_SYSCALLS } from './index.js';
 import { setup } from './test-helpers.js';
 
-const ERRNOS = new Set<number>(Object.values(E));
 const ROUNDS = 1500;
 
-/** A small deterministic PRNG (xorshift32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
-function valid(r: unknown): boolean {
-  return typeof r === 'number' && Number.isInteger(r) && (r >= 0 || ERRNOS.has(-r));
-}
 
 describe('hostile arguments', () => {
   for (const [name] of FS_SYSCALLS) {
@@ -63,7 +47,7 @@ describe('hostile arguments', () => {
             throw new Error(`${name}(${args.map((x) => `0x${x.toString(16)}`).join(', ')}) threw: ${String(e)}`);
           }
           if (typeof r === 'number') {
-            if (!valid(r)) throw new Error(`${name}(${args.map((x) => `0x${x.toString(16)}`).join(', ')}) = ${r}`);
+            if (!validResult(r)) throw new Error(`${name}(${args.map((x) => `0x${x.toString(16)}`).join(', ')}) = ${r}`);
             outcomes.add(r <= 0 ? r : 1);
           } else {
             pending.push(r);
@@ -79,7 +63,7 @@ describe('hostile arguments', () => {
         ]);
         for (const s of settled ?? []) {
           expect(s.status).toBe('fulfilled');
-          if (s.status === 'fulfilled') expect(valid(s.value)).toBe(true);
+          if (s.status === 'fulfilled') expect(validResult(s.value)).toBe(true);
         }
       } finally {
         env.cleanup();
