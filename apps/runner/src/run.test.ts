@@ -1,5 +1,8 @@
 // `tsv run` as a user runs it: bin/tsv in a child process.
 import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +36,18 @@ describe.skipIf(announceKvmSkip())('tsv run', () => {
     expect(r.stderr).toBe('to stderr\n');
     const c = tsv(['run', '--', program('cat_stdin')], 'piped input');
     expect([c.status, c.stdout]).toEqual([0, 'piped input']);
+  });
+
+  it.skipIf(!existsSync('/bin/busybox'))('gives a regular file on stdin to the program as a seekable file', () => {
+    const file = join(tmpdir(), `tsv-stdin-${process.pid}`);
+    writeFileSync(file, 'from a file');
+    const fd = openSync(file, 'r');
+    try {
+      const r = spawnSync(process.execPath, [TSV, 'run', '--', '/bin/busybox', 'wc', '-c'], { encoding: 'utf8', stdio: [fd, 'pipe', 'pipe'] });
+      expect([r.status, r.stdout.trim()]).toEqual([0, '11']);
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('reports 128+N for a signal and one clear line for a missing program', () => {

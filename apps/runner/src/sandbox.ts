@@ -6,10 +6,10 @@
 // A Sandbox owns one KVM virtual machine. Several can run at once in one
 // Node process: each one's run loop yields to the event loop while its
 // program waits and at every preemption tick.
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { KvmPlatform } from '@tsv/platform/kvm';
-import { boot, BootError, type ExitStatus, InputStream, type RunStats, type Sentry } from '@tsv/sentry';
+import { boot, BootError, type ExitStatus, HostFileInput, InputStream, type RunStats, type Sentry } from '@tsv/sentry';
 import { parseSize } from './size.js';
 
 /** Where a guest output stream goes. */
@@ -188,8 +188,11 @@ export class Sandbox {
     };
   }
 
-  #stdin(): { stream: InputStream; isTty: boolean; stop: () => void } {
+  #stdin(): { stream: InputStream | HostFileInput; isTty: boolean; stop: () => void } {
     const input = this.#options.stdin;
+    // This process's stdin redirected from a regular file: the program gets
+    // that file (seekable, S_IFREG), as it would natively.
+    if (input === 'inherit' && isRegularFile(0)) return { stream: new HostFileInput(0), isTty: false, stop: () => {} };
     const stream = new InputStream(input === 'inherit' && process.stdin.isTTY === true);
     if (input === undefined || input === null) {
       stream.end();
@@ -238,6 +241,14 @@ function writeAllSync(fd: number, bytes: Uint8Array): void {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }
+  }
+}
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
   }
 }
 

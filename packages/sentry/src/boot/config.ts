@@ -1,6 +1,7 @@
 // What a sandbox is booted with, and the errors that stop it from starting.
 import type { Platform } from '@tsv/platform';
 import type { InputStream, OutputSink } from '../kernel/index.js';
+import type { FileDescription } from '../vfs/index.js';
 
 export interface BootConfig {
   platform: Platform;
@@ -18,7 +19,8 @@ export interface BootConfig {
   volumes?: string[];
   /** Bytes of memory the program may own. */
   memoryLimit: number;
-  stdin: InputStream;
+  /** Standard input: a stream fed by the host, or (HostFileInput) a regular file. */
+  stdin: InputStream | FileDescription;
   stdinIsTty?: boolean;
   stdout: OutputSink;
   stderr: OutputSink;

@@ -2,7 +2,7 @@ export { SyscallArgs, USER_ADDRESS_LIMIT } from './args.js';
 export { DEFAULT_NOFILE, FdTable } from './fdtable.js';
 export { Kernel, type KernelOptions, type KernelStats, TICK_NS } from './kernel.js';
 export { CORE_SIGNALS, NSIG, type SigAction, type SigInfo, SIG_DFL, SIG_IGN, SIGKILL, SignalState, sendSignal } from './signals.js';
-export { InputStream, type OutputSink, OutputStream } from './stdio.js';
+export { HostFileInput, InputStream, type OutputSink, OutputStream } from './stdio.js';
 export { formatCall, formatResult, quote } from './strace.js';
 export {
   type Credentials, type ExitStatus, type FsContext, type Rlimit, Task, type TaskMemory,

@@ -5,8 +5,9 @@
 // the write system call returns: nothing is lost or reordered when the guest
 // exits right after writing. Input is pulled from a Node stream; a read that
 // finds nothing waits (see the blocking protocol in ../fd/waitable.ts).
-import { E } from '../errno.js';
-import { O_RDONLY, O_WRONLY, S_IFCHR, S_IFIFO, type Stat } from '../vfs/index.js';
+import { fstatSync, readFileSync, readSync } from 'node:fs';
+import { E, hostErrno } from '../errno.js';
+import { FileDescription, hostStat, O_RDONLY, O_WRONLY, S_IFCHR, S_IFIFO, type Stat } from '../vfs/index.js';
 import { StreamDescription } from '../fd/stream.js';
 
 /** Where guest output goes: a host descriptor, or a function collecting bytes. */
@@ -101,4 +102,55 @@ function streamStat(mode: number): Stat {
     dev: 0xd, ino: 1, mode, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0,
     atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0,
   };
+}
+
+/**
+ * Standard input that is a regular host file (`tsv run < file`): a seekable
+ * regular file, as the program would see it natively. It reads the runner's
+ * own descriptor at this description's offset, which starts where the
+ * runner's offset was.
+ */
+export class HostFileInput extends FileDescription {
+  readonly #fd: number;
+
+  constructor(fd: number) {
+    super(O_RDONLY);
+    this.#fd = fd;
+    this.pos = hostOffset(fd);
+  }
+
+  protected override readAt(buf: Uint8Array, len: number, pos: number): number {
+    try {
+      return readSync(this.#fd, buf, 0, len, pos);
+    } catch (e) {
+      return hostErrno(e);
+    }
+  }
+
+  protected override size(): number {
+    try {
+      return fstatSync(this.#fd).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  override stat(): Stat | number {
+    try {
+      const st = fstatSync(this.#fd, { bigint: true });
+      return hostStat(st, Number(st.dev), Number(st.ino));
+    } catch (e) {
+      return hostErrno(e);
+    }
+  }
+}
+
+/** A host descriptor's file offset (Node has no lseek): from /proc/self/fdinfo, else 0. */
+function hostOffset(fd: number): number {
+  try {
+    const m = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }

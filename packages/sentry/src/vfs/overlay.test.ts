@@ -36,6 +36,21 @@ afterEach(() => {
 const st = (p: string): Stat => vfs.stat(p) as Stat;
 
 describe('overlay', () => {
+  it('a removed directory kept as a location takes no new entries (ENOENT)', () => {
+    expect(vfs.mkdir('/doomed', 0o755)).toBe(0);
+    const cwd = vfs.resolve('/doomed');
+    if (typeof cwd === 'number') throw new Error('resolve failed');
+    expect(vfs.isRemoved(cwd)).toBe(false);
+    expect(vfs.rmdir('/doomed')).toBe(0);
+    expect(vfs.isRemoved(cwd)).toBe(true);
+    expect(vfs.open('f', O_WRONLY | O_CREAT, 0o644, { at: cwd })).toBe(-E.ENOENT);
+    expect(vfs.mkdir('sub', 0o755, { at: cwd })).toBe(-E.ENOENT);
+    // A new directory of the same name is a different one.
+    expect(vfs.mkdir('/doomed', 0o755)).toBe(0);
+    const again = vfs.resolve('/doomed');
+    expect(typeof again !== 'number' && vfs.isRemoved(again)).toBe(false);
+  });
+
   it('creates, writes, seeks and reads new files in memory', () => {
     const d = vfs.open('/data/new.txt', O_RDWR | O_CREAT, 0o666, { umask: 0o022 });
     if (typeof d === 'number') throw new Error(`open: ${d}`);

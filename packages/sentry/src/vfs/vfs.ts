@@ -77,6 +77,11 @@ export interface TwoPathOpts extends FollowOpts {
 
 const DOTS = new Set(['.', '..', '/']);
 
+function nodeKey(loc: Location): string | null {
+  const st = loc.node.stat();
+  return typeof st === 'number' ? null : `${st.dev}:${st.ino}`;
+}
+
 /**
  * The guest's file namespace: a mount table of filesystems under one root, and
  * the path operations the syscall layer calls. Every method returns a
@@ -92,6 +97,8 @@ export class Vfs implements Namespace {
   private readonly stubs = new SyntheticFs();
   private readonly stubDirs = new Map<string, VNode>();
   private devs = 0;
+  /** Directories removed while something may still refer to them, by "dev:ino" (inode numbers are never reused in a run). */
+  private readonly removedDirs = new Set<string>();
 
   constructor(opts: VfsOptions = {}) {
     const overlay = opts.overlay ?? true;
@@ -175,6 +182,7 @@ export class Vfs implements Namespace {
   }
 
   private mayCreate(dir: Location, cred: Cred): number {
+    if (this.isRemoved(dir)) return -E.ENOENT;
     return dir.mount.readOnly ? -E.EROFS : this.may(dir, W_OK | X_OK, cred);
   }
 
@@ -315,7 +323,22 @@ export class Vfs implements Namespace {
     if (w.loc.node.kind !== S_IFDIR) return -E.ENOTDIR;
     if (this.isMountPoint(w.loc)) return -E.EBUSY;
     const r = this.mayDelete(w.parent, w.loc, this.credOf(o));
-    return r < 0 ? r : w.parent.node.rmdir(w.name);
+    if (r < 0) return r;
+    const key = nodeKey(w.loc);
+    const done = w.parent.node.rmdir(w.name);
+    if (done === 0 && key !== null) this.removedDirs.add(key);
+    return done;
+  }
+
+  /**
+   * True when `loc` is a directory that has been removed (a working
+   * directory can outlive its removal): nothing can be created in it and it
+   * has no path any more (Linux: ENOENT).
+   */
+  isRemoved(loc: Location): boolean {
+    if (this.removedDirs.size === 0) return false;
+    const key = nodeKey(loc);
+    return key !== null && this.removedDirs.has(key);
   }
 
   unlink(path: PathArg, o: AtOpts = {}): number {

@@ -30,18 +30,11 @@ function getdents64(t: Task, a: SyscallArgs): number {
   return n;
 }
 
-/** Whether the working directory is still the directory at its path. */
-function stillAt(t: Task, path: Uint8Array): boolean {
-  const now = t.kernel.vfs.stat(path);
-  const was = t.fs.cwd.node.stat();
-  return typeof now !== 'number' && typeof was !== 'number' && now.ino === was.ino && now.dev === was.dev;
-}
-
 /** getcwd(buf, size): the path with its NUL; ERANGE when it does not fit. */
 function getcwd(t: Task, a: SyscallArgs): number {
   const p = t.fs.cwd.pathBytes();
   // A removed working directory has no path any more (Linux: ENOENT).
-  if (!stillAt(t, p)) return -E.ENOENT;
+  if (t.kernel.vfs.isRemoved(t.fs.cwd)) return -E.ENOENT;
   const out = new Uint8Array(p.length + 1);
   out.set(p);
   if (a.size(1) < out.length) return -E.ERANGE;
