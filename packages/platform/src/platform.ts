@@ -117,6 +117,11 @@ export interface Context {
   switch(as: AddressSpace, regs: Registers, fpu: FpuState): StopReason;
   /** Brings `fpu.bytes` up to date now if `fpu` is the state this context holds (e.g. for a signal frame). */
   saveFpu(fpu: FpuState): void;
+  /**
+   * The kernel is about to wait (a parked system call, the event loop):
+   * the time until the next switch() is not host work per exit (stats).
+   */
+  pause(): void;
   /** Details of the last Stop.Fault. */
   readonly fault: FaultInfo;
   /** Makes a running switch() return Stop.Interrupt promptly; any thread. */
@@ -150,7 +155,7 @@ export interface Platform {
 export interface PlatformStats {
   /** Guest exits by kind. */
   exits: { syscall: number; fault: number; interrupt: number; other: number };
-  /** Host nanoseconds spent between exits (from KVM_RUN returning to the next KVM_RUN). */
+  /** Host nanoseconds spent between exits (from KVM_RUN returning to the next KVM_RUN), waits (pause()) excluded. */
   hostNs: number;
 }
 

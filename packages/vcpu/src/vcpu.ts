@@ -231,7 +231,10 @@ export class VirtualCpu {
     }
   }
 
-  /** The task leaves this vCPU (it may be loaded again later). */
+  /**
+   * The vCPU goes idle (the kernel waits, or the task leaves it): the time
+   * until the next run() is not counted as host time per exit.
+   */
   park(): void {
     if (this.#sm.state === VcpuState.InHost) this.#sm.to(VcpuState.Idle);
     this.#exitedAt = 0;

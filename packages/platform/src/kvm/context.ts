@@ -158,6 +158,10 @@ export class KvmContext implements Context {
     if (fpu === this.#fpu) this.vcpu.saveFpu(fpu.bytes);
   }
 
+  pause(): void {
+    this.vcpu.park();
+  }
+
   interrupt(): void {
     this.vcpu.kick();
   }

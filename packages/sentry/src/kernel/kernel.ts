@@ -155,6 +155,7 @@ export class Kernel {
             this.#setResult(task, r);
           } else {
             ctx.setPreemption(0);
+            ctx.pause();
             const v = await this.#parked(r);
             ctx.setPreemption(TICK_NS);
             if (v !== undefined) this.#setResult(task, v);
@@ -162,6 +163,7 @@ export class Kernel {
         } else if (stop === Stop.Fault) {
           this.#fault(task);
         } else {
+          ctx.pause();
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         const s = task.signals;
