@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -62,6 +62,15 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.length).toBe(0); // streamed, not buffered
     expect(Buffer.concat(chunks).toString()).toMatch(/^arg0=/);
+  });
+
+  it.skipIf(!existsSync('/bin/busybox'))('shows its own /proc and an empty /sys, not the host\'s', async () => {
+    const sys = await Sandbox.run(['/bin/busybox', 'ls', '-A', '/sys']);
+    expect([sys.status, sys.stdout.toString()]).toEqual([0, '']);
+    const proc = await Sandbox.run(['/bin/busybox', 'cat', '/proc/self/cmdline']);
+    expect(proc.stdout.toString()).toBe('/bin/busybox\0cat\0/proc/self/cmdline\0');
+    const pids = await Sandbox.run(['/bin/busybox', 'ls', '/proc']);
+    expect(pids.stdout.toString().split('\n')).not.toContain(String(process.pid));
   });
 
   it('refuses to start what it cannot run, with the shell status', async () => {

@@ -5,7 +5,9 @@ import { Registers } from '@tsv/platform';
 import { E } from '../errno.js';
 import { InputStream, Kernel, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
 import { MemoryManager } from '../mm/index.js';
-import { Vfs } from '../vfs/index.js';
+import { SyntheticFs, Vfs } from '../vfs/index.js';
+
+const SYSFS_MAGIC = 0x62656572;
 import { buildSyscallTable } from '../syscalls/all.js';
 import { BootError, type BootConfig } from './config.js';
 import { execProgram } from './exec.js';
@@ -70,6 +72,9 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] },
     comm: program.path.slice(program.path.lastIndexOf('/') + 1).slice(0, 15), exePath: program.path,
   });
+  // The host's /sys would tell the program about the host's kernel and
+  // devices: the sandbox gets an empty one (SYSFS_MAGIC), as /proc is its own.
+  vfs.mount('/sys', new SyntheticFs(SYSFS_MAGIC), { readOnly: true });
   mountProc(vfs, {
     get: (pid) => (pid === task.pid ? task : undefined),
     current: () => kernel.current ?? task,
