@@ -23,6 +23,9 @@ import { formatCall, formatResult } from './strace.js';
 import { FAULT_ACCERR, FAULT_OOM, FAULT_SIGBUS } from '../mm/pager.js';
 import type { ExitStatus, Task } from './task.js';
 
+/** Room for every x86-64 system call number in the per-call counters. */
+const SYSCALL_SLOTS = 512;
+
 /** The preemption tick. */
 export const TICK_NS = 10_000_000;
 const PF = 14;
@@ -74,10 +77,10 @@ export class Kernel {
   readonly #strace: ((line: string) => void) | undefined;
   readonly #warn: (line: string) => void;
   readonly #debug: ((line: string) => void) | undefined;
-  readonly #counts = new Map<number, number>();
+  /** Calls per system call number (numbers beyond the table's range are unimplemented: see stats.unimplemented). */
+  readonly #counts = new Float64Array(SYSCALL_SLOTS);
   #killSignal = 0;
   #nextTid = 1;
-  /** The FPU state passed to the last switch: the platform may hold it live, its bytes stale. */
   /** XSAVE components the platform has produced: the ones a sigreturn may load. */
   #xfeatures: number;
   /** The task being run (the caller of the system call being handled). */
@@ -172,7 +175,9 @@ export class Kernel {
     } finally {
       ctx.setPreemption(0);
     }
-    for (const [nr, n] of this.#counts) this.stats.syscalls.set(this.table.get(nr)?.name ?? `syscall_${nr}`, n);
+    this.#counts.forEach((n, nr) => {
+      if (n > 0) this.stats.syscalls.set(SyscallTable.nameOf(nr), n);
+    });
     return task.exitStatus!;
   }
 
@@ -186,7 +191,7 @@ export class Kernel {
     const a = this.#args;
     a.regs = task.regs;
     const nr = a.nr;
-    this.#counts.set(nr, (this.#counts.get(nr) ?? 0) + 1);
+    if (nr < SYSCALL_SLOTS) this.#counts[nr]!++;
     const def = this.table.get(nr);
     let r: number | Promise<number>;
     if (def === undefined) {
@@ -194,10 +199,9 @@ export class Kernel {
     } else {
       try {
         r = def.handler(task, a);
+        if (typeof r !== 'number') r = r.catch((e: unknown) => this.#internalError(def.name, e));
       } catch (e) {
-        // A Sentry bug must not take the host down: the guest gets an error.
-        this.#warn(`tsv: internal error in ${def.name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-        r = -E.EIO;
+        r = this.#internalError(def.name, e);
       }
     }
     if (this.#strace === undefined) return r;
@@ -210,6 +214,12 @@ export class Kernel {
       this.#trace(task, nr, v);
       return v;
     });
+  }
+
+  /** A Sentry bug must not take the host down: it is reported, and the guest gets EIO. */
+  #internalError(name: string, e: unknown): number {
+    this.#warn(`tsv: internal error in ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return -E.EIO;
   }
 
   #trace(task: Task, nr: number, r: number): void {

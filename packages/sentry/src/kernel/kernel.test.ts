@@ -1,0 +1,73 @@
+// The run loop's contract: a system call handler never takes the host down.
+// A handler that throws, or whose promise rejects, is a Sentry bug: the
+// guest gets EIO, the user gets a warning, and the program runs on.
+import { type AddressSpace, type Context, Reg, Registers, Stop } from '@tsv/platform';
+import { describe, expect, it } from 'vitest';
+import { E } from '../errno.js';
+import { SyscallTable } from '../syscalls/table.js';
+import { fakePlatform } from '../testing/fake-task.js';
+import { Vfs } from '../vfs/index.js';
+import { Kernel } from './kernel.js';
+import { Task, type TaskMemory } from './task.js';
+
+const NR = { getpid: 39, getppid: 110, gettid: 186, exit_group: 231 };
+
+/** A context that plays a script of system calls and records what the guest got back in rax. */
+function scriptedContext(script: number[], results: number[]): Context {
+  let last: Registers | undefined;
+  return {
+    switch(_as, regs) {
+      if (last !== undefined) results.push(regs.getSigned(Reg.rax));
+      last = regs;
+      regs.set(Reg.orig_rax, script.shift() ?? NR.exit_group);
+      return Stop.Syscall;
+    },
+    fault: { vector: 0, signal: 0, address: 0, access: 0, protection: false, errorCode: 0 },
+    interrupt() {},
+    setPreemption() {},
+    newFpuState: () => ({ bytes: new Uint8Array(512) }),
+    saveFpu() {},
+    pause() {},
+    release() {},
+  };
+}
+
+const memory: TaskMemory = {
+  addressSpace: {} as AddressSpace,
+  copyIn: () => -E.EFAULT,
+  copyOut: () => -E.EFAULT,
+  readCString: () => -E.EFAULT,
+  handleFault: () => -E.EFAULT,
+};
+
+describe('Kernel.run', () => {
+  it('turns a throwing or rejecting handler into EIO and a warning, and runs on', async () => {
+    const results: number[] = [];
+    const warnings: string[] = [];
+    const platform = { ...fakePlatform(), newContext: () => scriptedContext([NR.getpid, NR.getppid, NR.gettid], results) };
+    const table = new SyscallTable().add([
+      ['getpid', [], () => {
+        throw new Error('a bug');
+      }],
+      ['getppid', [], () => Promise.reject(new Error('an async bug'))],
+      ['gettid', [], () => 7],
+      ['exit_group', ['int'], (t) => {
+        t.exit({ code: 3 });
+        return 0;
+      }],
+    ]);
+    const vfs = new Vfs({ dev: false });
+    const kernel = new Kernel({ platform, vfs, table, warn: (l) => warnings.push(l) });
+    const task = new Task({
+      kernel, tid: kernel.allocateTid(), regs: new Registers(), fpu: kernel.newFpuState(),
+      mm: memory, fs: { root: vfs.root, cwd: vfs.root, umask: 0o022 },
+      creds: { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] }, comm: 't', exePath: '/t',
+    });
+    await expect(kernel.run(task)).resolves.toEqual({ code: 3 });
+    expect(results).toEqual([-E.EIO, -E.EIO, 7]);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^tsv: internal error in getpid: Error: a bug/);
+    expect(warnings[1]).toMatch(/^tsv: internal error in getppid: Error: an async bug/);
+    expect(kernel.stats.syscalls.get('getpid')).toBe(1);
+  });
+});
