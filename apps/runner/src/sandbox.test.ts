@@ -53,6 +53,13 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
     expect(k.timedOut).toBe(false);
   });
 
+  it('kills a program that floods a buffered stream past maxBuffer', async () => {
+    const r = await Sandbox.run([program('flood')], { maxBuffer: 1 << 20 });
+    expect(r.maxBufferExceeded).toBe(true);
+    expect(r.signal).toBe(9);
+    expect(r.stdout.length).toBe(1 << 20);
+  });
+
   it('streams output when asked', async () => {
     const s = new Sandbox([program('echo_args'), '0'], { stdout: 'stream' });
     const chunks: Buffer[] = [];

@@ -34,6 +34,12 @@ export interface SandboxOptions {
   memory?: number | string;
   /** Kill the program (SIGKILL) after this long. */
   timeoutMs?: number;
+  /**
+   * Most bytes kept of each buffered output stream (default 64 MiB): a
+   * program that writes more is killed (SIGKILL), as child_process does, so
+   * it cannot make this process run out of memory.
+   */
+  maxBuffer?: number;
   /** strace-style lines for every system call. */
   strace?: (line: string) => void;
   /** Warnings (unimplemented system calls, ...). Default: ignored. */
@@ -55,6 +61,8 @@ export interface SandboxResult {
   stdout: Buffer;
   stderr: Buffer;
   timedOut: boolean;
+  /** The program was killed for writing more than maxBuffer bytes to a buffered stream. */
+  maxBufferExceeded: boolean;
   stats: RunStats;
 }
 
@@ -71,6 +79,7 @@ export class SandboxError extends Error {
 
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
 const GUEST_MEMORY_SLACK = 256 << 20; // page tables, the kernel image, the vDSO
+const DEFAULT_MAX_BUFFER = 64 << 20;
 
 export class Sandbox {
   readonly argv: readonly string[];
@@ -85,6 +94,7 @@ export class Sandbox {
   #started: Promise<void> | undefined;
   #result: Promise<SandboxResult> | undefined;
   #timedOut = false;
+  #overflowed = false;
   #stopStdin: () => void = () => {};
 
   constructor(argv: readonly string[], options: SandboxOptions = {}) {
@@ -184,6 +194,7 @@ export class Sandbox {
       stdout: Buffer.concat(this.#out),
       stderr: Buffer.concat(this.#err),
       timedOut: this.#timedOut,
+      maxBufferExceeded: this.#overflowed,
       stats,
     };
   }
@@ -226,7 +237,21 @@ export class Sandbox {
     if (typeof mode === 'function') return (b) => mode(b.slice());
     if (mode === 'inherit') return (b) => writeAllSync(hostFd, b);
     if (mode === 'stream') return (b) => stream!.write(b.slice());
-    return (b) => chunks.push(b.slice());
+    const max = this.#options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    let kept = 0;
+    return (b) => {
+      if (this.#overflowed) return;
+      const room = max - kept;
+      if (b.length > room) {
+        if (room > 0) chunks.push(b.slice(0, room));
+        kept = max;
+        this.#overflowed = true;
+        this.kill(9);
+        return;
+      }
+      chunks.push(b.slice());
+      kept += b.length;
+    };
   }
 }
 
