@@ -58,6 +58,11 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
     expect(r.maxBufferExceeded).toBe(true);
     expect(r.signal).toBe(9);
     expect(r.stdout.length).toBe(1 << 20);
+    // Streamed output that nobody reads counts too.
+    const s = new Sandbox([program('flood')], { stdout: 'stream', maxBuffer: 1 << 20 });
+    await s.start();
+    const k = await s.wait();
+    expect([k.maxBufferExceeded, k.signal]).toEqual([true, 9]);
   });
 
   it('streams output when asked', async () => {

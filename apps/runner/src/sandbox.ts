@@ -35,9 +35,10 @@ export interface SandboxOptions {
   /** Kill the program (SIGKILL) after this long. */
   timeoutMs?: number;
   /**
-   * Most bytes kept of each buffered output stream (default 64 MiB): a
-   * program that writes more is killed (SIGKILL), as child_process does, so
-   * it cannot make this process run out of memory.
+   * Most bytes kept of each buffered output stream, or left unread in a
+   * 'stream' one (default 64 MiB): a program that writes more is killed
+   * (SIGKILL), as child_process does, so it cannot make this process run
+   * out of memory.
    */
   maxBuffer?: number;
   /** strace-style lines for every system call. */
@@ -236,8 +237,19 @@ export class Sandbox {
   #sink(mode: OutputMode | undefined, chunks: Uint8Array[], stream: PassThrough | null, hostFd: number): (b: Uint8Array) => void {
     if (typeof mode === 'function') return (b) => mode(b.slice());
     if (mode === 'inherit') return (b) => writeAllSync(hostFd, b);
-    if (mode === 'stream') return (b) => stream!.write(b.slice());
     const max = this.#options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    if (mode === 'stream') {
+      // Output nobody reads piles up in the stream: the same bound applies to that backlog.
+      return (b) => {
+        if (this.#overflowed) return;
+        if (stream!.writableLength + b.length > max) {
+          this.#overflowed = true;
+          this.kill(9);
+          return;
+        }
+        stream!.write(b.slice());
+      };
+    }
     let kept = 0;
     return (b) => {
       if (this.#overflowed) return;
