@@ -48,6 +48,7 @@ describe('runDoctor', () => {
     expect(r.capabilities.filter((c) => c.required).every((c) => c.ok)).toBe(true);
     expect(r.costs!.exitRoundTripNs).toBeGreaterThan(0);
     expect(r.costs!.ioctlNs).toBeGreaterThan(0);
+    expect(r.costs!.syscallRoundTripNs).toBeGreaterThan(0);
     expect(formatDoctor(r)).toMatch(/tsv can run on this host\./);
   });
 });

@@ -3,6 +3,8 @@
 // cost of one vCPU ioctl and one guest exit.
 import { existsSync, readFileSync } from 'node:fs';
 import { constant, Kvm, KvmError, probeExitCost } from '@tsv/kvm-sys';
+import { PROT_EXEC, PROT_READ, Reg, Registers, Stop } from '@tsv/platform';
+import { KvmPlatform } from '@tsv/platform/kvm';
 
 export type KvmFlavor = 'pvm' | 'intel-vmx' | 'amd-svm' | 'unknown';
 
@@ -23,7 +25,7 @@ export interface DoctorReport {
   apiVersion?: number;
   flavor: { kind: KvmFlavor; module?: string; cpuVendor?: string; hostIsVirtualMachine: boolean; evidence: string[] };
   capabilities: Capability[];
-  costs?: { ioctlNs: number; exitRoundTripNs: number };
+  costs?: { ioctlNs: number; exitRoundTripNs: number; syscallRoundTripNs?: number };
 }
 
 const MODULES: [string, KvmFlavor][] = [
@@ -111,6 +113,7 @@ export function runDoctor(options: { path?: string; measure?: boolean } = {}): D
     if (options.measure !== false) {
       try {
         report.costs = probeExitCost(kvm, 500, 5);
+        report.costs.syscallRoundTripNs = probeSyscallCost(path);
       } catch (e) {
         report.reason = `a test guest did not run: ${e instanceof KvmError || e instanceof Error ? e.message : String(e)}`;
         return report;
@@ -120,6 +123,41 @@ export function runDoctor(options: { path?: string; measure?: boolean } = {}): D
     return report;
   } finally {
     kvm.close();
+  }
+}
+
+// A ring-3 loop making system calls, encoded here (two instructions) because
+// doctor must run where no assembler is installed:
+//   1: mov $39, %eax   B8 imm32
+//      syscall         0F 05
+//      jmp 1b          EB rel8 (-9)
+const SYSCALL_LOOP = [0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7];
+const LOOP_VA = 0x40_0000;
+
+/** Median ns of one system call round trip through the KVM platform (what a program's syscall costs, before the Sentry's own work). */
+function probeSyscallCost(device: string, perRound = 200, rounds = 5): number {
+  const platform = new KvmPlatform({ memoryBytes: 16 << 20, device });
+  try {
+    const ctx = platform.newContext();
+    const as = platform.newAddressSpace();
+    const frame = platform.memory.allocate(1);
+    platform.memory.bytes.set(SYSCALL_LOOP, frame);
+    as.map(LOOP_VA, 4096, frame, PROT_READ | PROT_EXEC);
+    const regs = new Registers();
+    regs.set(Reg.rip, LOOP_VA);
+    const fpu = ctx.newFpuState();
+    const times: number[] = [];
+    for (let k = 0; k <= rounds; k++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < perRound; i++) {
+        if (ctx.switch(as, regs, fpu) !== Stop.Syscall) throw new Error('the syscall probe did not make a system call');
+      }
+      if (k > 0) times.push(Number(process.hrtime.bigint() - t0) / perRound);
+    }
+    times.sort((a, b) => a - b);
+    return times[times.length >> 1]!;
+  } finally {
+    platform.close();
   }
 }
 
@@ -147,9 +185,8 @@ export function formatDoctor(r: DoctorReport): string {
   if (r.costs) {
     lines.push(`     one vCPU ioctl:         ${us(r.costs.ioctlNs)}`);
     lines.push(`     one guest exit (KVM_RUN round trip): ${us(r.costs.exitRoundTripNs)}`);
-    if (f.kind === 'pvm') {
-      lines.push('     note: under PVM each ring-3 entry and exit traps to the outer hypervisor, so a system call');
-      lines.push('     of the sandboxed program costs several times one exit here (see tsv run --stats)');
+    if (r.costs.syscallRoundTripNs !== undefined) {
+      lines.push(`     one system call of a sandboxed program (ring 3 -> tsv -> ring 3): ${us(r.costs.syscallRoundTripNs)}`);
     }
   }
   lines.push(r.ok ? 'tsv can run on this host.' : `tsv cannot run on this host: ${r.reason}`);
