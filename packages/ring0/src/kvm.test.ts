@@ -1,8 +1,8 @@
 // The image on real KVM: boot straight into ring 3 through KVM_SET_SREGS,
 // let the test programs (src/testdata/user.S) trap, and check what the host
 // decodes. Skipped only when /dev/kvm does not exist.
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { announceKvmSkip } from '@tsv/testing';
 import { constant, Kvm, runOffsets, type Vcpu, type Vm, type GuestMemory } from '@tsv/kvm-sys';
 import { decodeTrap, KVM_REGS_RIP, KVM_REGS_RSP, KVM_REGS_RFLAGS, Trap, TRAP_EXCEPTION, TRAP_SYSCALL, TRAP_UNKNOWN } from './exits.js';
 import { writeKernelImage, type KernelImage } from './image.js';
@@ -12,8 +12,6 @@ import { PTE_NX, PTE_RW, PTE_US } from './pte.js';
 import { segment, SEGMENTS, writeUserSegments } from './segments.js';
 import { TestFrames, USER_TEST, USER_TEST_CODE } from './test-support.js';
 
-const HAVE_KVM = existsSync('/dev/kvm');
-if (!HAVE_KVM) console.warn('@tsv/ring0: /dev/kvm does not exist, skipping the real-KVM tests');
 
 const MEM_SIZE = 16 << 20;
 const CODE_VA = 0x40_0000;
@@ -32,7 +30,7 @@ const R12 = 96;
 const R13 = 104;
 const RBX = 8;
 
-describe.skipIf(!HAVE_KVM)('ring 0 on real KVM (upper-half kernel)', () => {
+describe.skipIf(announceKvmSkip())('ring 0 on real KVM (upper-half kernel)', () => {
   let kvm: Kvm;
   let vm: Vm;
   let mem: GuestMemory;

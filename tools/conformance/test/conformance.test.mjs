@@ -1,6 +1,7 @@
 // The suite checks itself natively (every case builds, exits as declared and
 // prints the same thing twice) and runs the cases expected to pass under tsv.
 import { existsSync, readFileSync } from 'node:fs';
+import { announceKvmSkip } from '@tsv/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { busyboxJobs } from '../busybox.mjs';
 import { buildCases } from '../lib/build.mjs';
@@ -27,8 +28,7 @@ describe('cases natively', () => {
 });
 
 // Under tsv only where /dev/kvm exists (elsewhere these skip, and say so).
-const noKvm = !existsSync('/dev/kvm');
-if (noKvm) console.warn('skipped: /dev/kvm does not exist on this machine (the tsv runs need it)');
+const noKvm = announceKvmSkip();
 
 describe.skipIf(noKvm)('expected to pass under tsv', () => {
   const expected = selectCases(cases, readExpected());

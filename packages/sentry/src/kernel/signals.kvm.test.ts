@@ -4,25 +4,18 @@
 // sigsuspend, sigtimedwait, SIGPIPE, an unwritable alternate stack) prints
 // the same lines and ends with the same status natively and in the Sentry.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
 import { boot, InputStream } from '../boot/index.js';
 
 const TESTDATA = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testdata');
 
-function kvmUsable(): boolean {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-describe.skipIf(!kvmUsable())('signals on KVM', () => {
+describe.skipIf(announceKvmSkip())('signals on KVM', () => {
   it('signals.c behaves as it does natively', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tsv-signals-'));
     const exe = path.join(dir, 'signals');

@@ -1,8 +1,8 @@
 // The memory manager behind a real KVM guest: a ring-3 loop touches pages of
 // an mmap'd region, every exit is a page fault the manager resolves, and the
 // exits counted show what fault-around and 2 MiB pages save.
-import { accessSync, constants } from 'node:fs';
 import { Reg, Registers, Stop } from '@tsv/platform';
+import { announceKvmSkip } from '@tsv/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from './constants.js';
 import { MemoryManager } from './mm.js';
@@ -10,14 +10,6 @@ import type { MmTunables } from './pager.js';
 import { memFile } from './test-helpers.js';
 import { U64 } from './usercopy.js';
 
-function kvmUsable(): boolean {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const CODE = 0x40_0000;
 const DATA = 0x1000_0000;
@@ -72,7 +64,7 @@ async function touchPages(tunables: Partial<MmTunables>): Promise<{ faultExits: 
   return { faultExits, mm };
 }
 
-describe.skipIf(!kvmUsable())('on KVM', () => {
+describe.skipIf(announceKvmSkip())('on KVM', () => {
   it('fault-around maps 16 pages per exit', async () => {
     const { faultExits, mm } = await touchPages({ hugePages: false });
     expect(faultExits).toBe(Math.ceil(PAGES / 16)); // the code was mapped by mmap
