@@ -13,9 +13,12 @@ int main(void) {
   REL("ppid != pid", SC(SYS_getppid) != pid);
   REL("tid == pid in main thread", tid == pid);
   REL("getpid stable", SC(SYS_getpid) == pid);
-  REL("getpgrp > 0", SC(SYS_getpgrp) > 0);
+  /* Not "> 0": where the session or group leader lives outside the caller's pid namespace (a CI container),
+     Linux reports 0 for it. Only the relations between the calls are the same everywhere. */
+  REL("getpgrp >= 0", SC(SYS_getpgrp) >= 0);
   REL("getpgid(0) == getpgrp", SC(SYS_getpgid, 0) == SC(SYS_getpgrp));
-  REL("getsid(0) > 0", SC(SYS_getsid, 0) > 0);
+  REL("getsid(0) >= 0", SC(SYS_getsid, 0) >= 0);
+  REL("getsid(0) == getsid(pid)", SC(SYS_getsid, 0) == SC(SYS_getsid, pid));
   T("getpgid bad pid", SC(SYS_getpgid, 0x3fffffff));
   REL("uid == euid", SC(SYS_getuid) == SC(SYS_geteuid));
   REL("gid == egid", SC(SYS_getgid) == SC(SYS_getegid));
