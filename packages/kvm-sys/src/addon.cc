@@ -24,11 +24,23 @@ uint64_t ToU64(const Napi::Value& v) {
 
 namespace {
 
+// Every call but KVM_RUN is retried when a host signal interrupts it: a
+// profiler's SIGPROF or an embedding application's signals must not turn
+// KVM_CREATE_VM or KVM_SET_REGS into a failure. These ioctls have no effect
+// when they return EINTR. KVM_RUN is not retried: EINTR is how a kick ends it.
+template <typename Call>
+int RetryEintr(Call call) {
+  int r;
+  do r = call();
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
 // open(path) -> fd or -errno. Always O_RDWR | O_CLOEXEC: these descriptors
 // must never leak into a child process the host spawns.
 Napi::Value Open(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  int fd = RetryEintr([&] { return open(path.c_str(), O_RDWR | O_CLOEXEC); });
   return Napi::Number::New(info.Env(), fd < 0 ? -errno : fd);
 }
 
@@ -44,7 +56,7 @@ Napi::Value IoctlInt(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   unsigned long req = static_cast<unsigned long>(ToU64(info[1]));
   unsigned long arg = info.Length() > 2 ? static_cast<unsigned long>(ToU64(info[2])) : 0;
-  int r = ioctl(fd, req, arg);
+  int r = RetryEintr([&] { return ioctl(fd, req, arg); });
   return Napi::Number::New(info.Env(), r < 0 ? -errno : r);
 }
 
@@ -54,7 +66,7 @@ Napi::Value IoctlBuf(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   unsigned long req = static_cast<unsigned long>(ToU64(info[1]));
   Napi::Uint8Array buf = info[2].As<Napi::Uint8Array>();
-  int r = ioctl(fd, req, buf.Data());
+  int r = RetryEintr([&] { return ioctl(fd, req, buf.Data()); });
   return Napi::Number::New(info.Env(), r < 0 ? -errno : r);
 }
 

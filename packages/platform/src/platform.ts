@@ -48,11 +48,13 @@ export interface AddressSpace {
    * Maps `length` bytes of frames starting at physical `address` at virtual
    * `va` with `prot`, replacing whatever was mapped there. The change is in
    * effect when the next switch() into this address space enters the guest.
+   * Throws OutOfMemoryError when the page tables need memory there is not
+   * (the guest's doing: the Sentry answers ENOMEM or kills it).
    */
   map(va: number, length: number, address: number, prot: number): void;
   /** Unmaps [va, va+length); unmapped pages fault on access. */
   unmap(va: number, length: number): void;
-  /** Changes the protection of the mapped pages in [va, va+length). */
+  /** Changes the protection of the mapped pages in [va, va+length); may throw OutOfMemoryError like map(). */
   protect(va: number, length: number, prot: number): void;
   /**
    * The physical address backing `va` if it is mapped with at least `prot`
@@ -160,6 +162,14 @@ export interface PlatformStats {
 }
 
 /** The platform itself failed (e.g. KVM reported an internal error). */
+/** Guest memory ran out while the platform needed some (page tables): not a Sentry bug. */
+export class OutOfMemoryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutOfMemoryError';
+  }
+}
+
 export class PlatformError extends Error {
   /** Whatever the platform could gather: exit reason, registers, ... */
   readonly diagnostics: Record<string, unknown>;

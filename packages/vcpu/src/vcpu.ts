@@ -12,7 +12,7 @@ import {
   constant, encodeRegs, encodeSregs, type Kvm, runOffsets, type Vcpu as KvmVcpu, type Vm, XSAVE_SIZE,
 } from '@tsv/kvm-sys';
 import {
-  CR4_OSXSAVE, decodeTrap, KERNEL_VA_HI, type KernelImage, kernelStackTop, type PhysicalMemory, RFLAGS_FIXED, SEGMENTS,
+  CR4_OSXSAVE, decodeTrap, KERNEL_PML4_GPA, KERNEL_VA_HI, type KernelImage, kernelStackTop, type PhysicalMemory, RFLAGS_FIXED, SEGMENTS,
   SREGS_CS, SREGS_SS, Trap, TRAP_EXCEPTION, TRAP_SYSCALL, writeKvmSegment, writeUserSegments,
 } from '@tsv/ring0';
 import { Exit, type ExitKind, KVM_EXIT_NAMES, VcpuStats } from './exit.js';
@@ -208,6 +208,10 @@ export class VirtualCpu {
     k[KvmReg.rsi * 2] = rsi;
     writeKvmSegment(this.#run, SREGS_AT + SREGS_CS, SEGMENTS.kernelCode);
     writeKvmSegment(this.#run, SREGS_AT + SREGS_SS, SEGMENTS.kernelData);
+    // The kernel-only root: the last user root loaded may have been freed
+    // (its frame quarantined or reused) since; routines need only the kernel half.
+    this.#sregs32[SREGS_CR3 >> 2] = KERNEL_PML4_GPA;
+    this.#sregs32[(SREGS_CR3 >> 2) + 1] = 0;
     this.#run.setUint32(DIRTY_AT, SYNC_REGS | SYNC_SREGS, true);
     let reason: number;
     // A kick or the tick may interrupt the routine (or land before it starts):

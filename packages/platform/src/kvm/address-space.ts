@@ -9,7 +9,7 @@
 // Such ranges are queued and the Context rewrites their entries from inside
 // the guest before ring 3 runs again in this address space (see revoke.ts).
 import { PageTables, PTE_NX, PTE_PS, PTE_RW, PTE_US, type SharedEntry, Translation, USER_MAX, USER_MIN } from '@tsv/ring0';
-import { type AddressSpace, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_WRITE } from '../platform.js';
+import { type AddressSpace, OutOfMemoryError, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_WRITE } from '../platform.js';
 import type { FrameAllocator } from './frames.js';
 
 const HUGE = 2 << 20;
@@ -56,7 +56,7 @@ export class KvmAddressSpace implements AddressSpace {
     // 2 MiB leaves where virtual and physical addresses line up.
     const huge = va % HUGE === 0 && address % HUGE === 0 && length % HUGE === 0;
     const r = this.tables.map(va, length, address, huge ? flags | PTE_PS : flags, this.#sink);
-    if (r < 0) throw new RangeError(`map: out of page-table frames (${this.#frames.used} bytes in use)`);
+    if (r < 0) throw new OutOfMemoryError(`map: out of page-table frames (${this.#frames.used} bytes in use)`);
   }
 
   unmap(va: number, length: number): void {
@@ -71,7 +71,7 @@ export class KvmAddressSpace implements AddressSpace {
       return;
     }
     const r = this.tables.protect(va, length, pteFlags(prot), this.#sink);
-    if (r < 0) throw new RangeError('protect: out of page-table frames');
+    if (r < 0) throw new OutOfMemoryError(`protect: out of page-table frames (${this.#frames.used} bytes in use)`);
   }
 
   translate(va: number, prot: number): number {

@@ -50,7 +50,7 @@ export class KvmContext implements Context {
       vcpu.restoreFpu(fpu.bytes);
       this.#fpu = fpu;
     }
-    if (as.revoked.length > 0) this.#revoker.revoke(vcpu, as);
+    if (this.#revoker.pending(as)) this.#revoker.revoke(vcpu, as);
 
     const u = regs.u32;
     const k = vcpu.regs;

@@ -37,15 +37,29 @@ describe('FrameAllocator', () => {
     for (const f of all) expect(a.bytes.subarray(f, f + 4096).every((b) => b === 0)).toBe(true);
   });
 
-  it('never hands out a former page-table frame as a table again, but reuses it as data', () => {
+  it('keeps freed table frames out of use until released, and asks for that when memory runs out', () => {
     const a = make(8, 4); // 4 frames
     const tables = [a.allocateTable(), a.allocateTable()];
-    for (const t of tables) a.free(t, 1);
-    const next = [a.allocateTable(), a.allocateTable()];
-    expect(next.filter((f) => tables.includes(f))).toEqual([]);
-    expect(a.allocateTable()).toBe(-1); // only former tables are left
     const data = [a.allocate(1), a.allocate(1)];
-    expect(data.sort()).toEqual([...tables].sort());
+    for (const t of tables) a.free(t, 1);
+    a.free(data[0]!, 1);
+    expect(a.quarantined).toBe(2);
+    expect(a.used).toBe(3 * 4096); // quarantined frames still count
+    expect(a.allocate(1)).toBe(data[0]); // only the data frame is free
+    expect(a.allocate(1)).toBe(-1); // no reclaim hook: nothing more
+    expect(() => a.free(tables[0]!, 1)).toThrow(/not allocated/); // quarantined is not allocated
+
+    let asked = 0;
+    a.reclaim = () => {
+      asked++;
+      a.release(a.takeQuarantined());
+      return true;
+    };
+    const f = a.allocateTable();
+    expect(asked).toBe(1);
+    expect(tables).toContain(f);
+    expect(a.quarantined).toBe(0);
+    expect(a.used).toBe(3 * 4096);
   });
 
   it('fails cleanly when exhausted or asked nonsense, and rejects bad frees', () => {

@@ -4,18 +4,23 @@
 // when it is next handed out (fresh memfd pages are zero already, so most
 // allocations write nothing).
 //
-// A frame that has ever held a page table is never a page table again
-// (allocateTable skips it; it is still fine as data). On shadow paging KVM
-// keeps a shadow of every table it has seen, keyed by frame, and does not
-// see the host's writes: a table frame reused as a table could bring back
-// the old, stale shadow and with it mappings the Sentry has removed.
+// A freed page-table frame is not free at once: it waits in quarantine
+// until the guest has made KVM forget it. On shadow paging KVM keeps a
+// shadow of every table it has seen, keyed by frame, and does not see the
+// host's writes: a table frame reused as a table could bring back the old,
+// stale shadow and with it mappings the Sentry has removed (measured; see
+// revoke.ts). Releasing quarantined frames is the Revoker's job, which runs
+// before the guest does; when an allocation finds nothing free while frames
+// wait there, the `reclaim` hook asks for that to happen now.
 import type { PhysicalMemory } from '../platform.js';
 
 const FREE_CLEAN = 0;
 const USED = 1;
 const FREE_DIRTY = 2;
-/** Flag bit: the frame has held a page table. */
-const WAS_TABLE = 4;
+/** Flag bit: the frame holds a page table now (freeing it quarantines it). */
+const TABLE = 4;
+/** Flag bit: a freed table frame waiting in quarantine (still USED). */
+const QUARANTINED = 8;
 const PAGE = 4096;
 
 export class FrameAllocator implements PhysicalMemory {
@@ -26,6 +31,13 @@ export class FrameAllocator implements PhysicalMemory {
   readonly #first: number;
   readonly #state: Uint8Array;
   #hint: number;
+  /** Freed table frames, by address, still counted as used. */
+  #quarantine: number[] = [];
+  /**
+   * Called when an allocation fails while frames are in quarantine: should
+   * release them (see takeQuarantined) and return whether it could.
+   */
+  reclaim: (() => boolean) | undefined;
 
   /** Frames [firstAddress, bytes.byteLength) of `bytes` are the allocator's. */
   constructor(bytes: Uint8Array, view: DataView, firstAddress: number) {
@@ -44,18 +56,43 @@ export class FrameAllocator implements PhysicalMemory {
   }
 
   allocate(pages: number, align = PAGE): number {
-    return this.#allocate(pages, align, false);
+    if (!Number.isInteger(pages) || pages <= 0) return -1;
+    const f = this.#allocate(pages, align);
+    if (f >= 0 || this.#quarantine.length === 0 || this.reclaim?.() !== true) return f;
+    return this.#allocate(pages, align);
   }
 
-  /** One zeroed frame for a page table: never one that has been a table before. */
+  /** One zeroed frame for a page table; freeing it puts it in quarantine. */
   allocateTable(): number {
-    const f = this.#allocate(1, PAGE, true);
-    if (f >= 0) this.#state[f / PAGE]! |= WAS_TABLE;
+    const f = this.allocate(1);
+    if (f >= 0) this.#state[f / PAGE]! |= TABLE;
     return f;
   }
 
-  #allocate(pages: number, align: number, table: boolean): number {
-    if (!Number.isInteger(pages) || pages <= 0) return -1;
+  /** How many freed table frames wait in quarantine. */
+  get quarantined(): number {
+    return this.#quarantine.length;
+  }
+
+  /**
+   * Hands the quarantined frames to the caller, who must make the guest
+   * forget them and then give them back with release().
+   */
+  takeQuarantined(): number[] {
+    const q = this.#quarantine;
+    this.#quarantine = [];
+    return q;
+  }
+
+  /** Frees frames taken with takeQuarantined(). */
+  release(frames: readonly number[]): void {
+    for (const a of frames) {
+      this.#state[a / PAGE] = FREE_DIRTY;
+      this.#used -= PAGE;
+    }
+  }
+
+  #allocate(pages: number, align: number): number {
     const step = Math.max(1, align / PAGE);
     const n = this.#state.length;
     // Next fit from the hint, wrapping once.
@@ -64,7 +101,7 @@ export class FrameAllocator implements PhysicalMemory {
       const end = pass === 0 ? n : this.#hint;
       let f = Math.ceil(start / step) * step;
       while (f + pages <= n && f < end + pages) {
-        const busy = this.#findUsed(f, f + pages, table);
+        const busy = this.#findUsed(f, f + pages);
         if (busy < 0) {
           this.#take(f, pages);
           this.#hint = f + pages;
@@ -82,16 +119,23 @@ export class FrameAllocator implements PhysicalMemory {
       throw new RangeError(`free: 0x${address.toString(16)} + ${pages} pages is not allocatable memory`);
     }
     for (let i = f; i < f + pages; i++) {
-      if ((this.#state[i]! & 3) !== USED) throw new Error(`free: frame 0x${(i * PAGE).toString(16)} is not allocated`);
-      this.#state[i] = FREE_DIRTY | (this.#state[i]! & WAS_TABLE);
+      const st = this.#state[i]!;
+      if ((st & 3) !== USED || (st & QUARANTINED) !== 0) throw new Error(`free: frame 0x${(i * PAGE).toString(16)} is not allocated`);
+      if ((st & TABLE) !== 0) {
+        // Still USED until release(): nothing can allocate it meanwhile.
+        this.#state[i] = USED | QUARANTINED;
+        this.#quarantine.push(i * PAGE);
+        continue;
+      }
+      this.#state[i] = FREE_DIRTY;
+      this.#used -= PAGE;
     }
-    this.#used -= pages * PAGE;
   }
 
-  /** The last frame in [from, to) that is in use (or, for a table, has been a table), or -1. */
-  #findUsed(from: number, to: number, table: boolean): number {
+  /** The last frame in [from, to) that is in use, or -1. */
+  #findUsed(from: number, to: number): number {
     const st = this.#state;
-    for (let i = to - 1; i >= from; i--) if ((st[i]! & 3) === USED || (table && (st[i]! & WAS_TABLE) !== 0)) return i;
+    for (let i = to - 1; i >= from; i--) if ((st[i]! & 3) === USED) return i;
     return -1;
   }
 
@@ -99,7 +143,7 @@ export class FrameAllocator implements PhysicalMemory {
     for (let i = f; i < f + pages; i++) {
       const st = this.#state[i]!;
       if ((st & 3) === FREE_DIRTY) this.bytes.fill(0, i * PAGE, (i + 1) * PAGE);
-      this.#state[i] = USED | (st & WAS_TABLE);
+      this.#state[i] = USED;
     }
     this.#used += pages * PAGE;
   }

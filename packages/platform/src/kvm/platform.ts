@@ -42,6 +42,14 @@ export class KvmPlatform implements Platform {
       this.image = writeKernelImage(mem, MAX_VCPUS);
       this.memory = new FrameAllocator(mem.bytes, mem.view, KERNEL_PHYS_END);
       this.#revoker = new Revoker(this.memory);
+      // Out of frames with table frames in quarantine: any idle vCPU can
+      // make KVM forget them now (contexts run one at a time, on this thread).
+      this.memory.reclaim = () => {
+        const ctx = this.#contexts.values().next().value;
+        if (ctx === undefined) return false;
+        this.#revoker.revoke(ctx.vcpu);
+        return true;
+      };
     } catch (e) {
       this.kvm.close();
       throw e;

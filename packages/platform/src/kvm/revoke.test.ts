@@ -15,6 +15,8 @@ afterEach(() => {
 
 // Reads and writes its data page, then makes a syscall with what it read.
 const TOUCH = `movabs $${DATA_VA}, %rbx\n1: mov (%rbx), %rdi\nmov %rdi, 8(%rbx)\nmov $1, %eax\nsyscall\njmp 1b`;
+// Reads the word at RBX into RDI and makes a syscall with it, forever.
+const READ_RBX = `1: mov (%rbx), %rdi\nmov $1, %eax\nsyscall\njmp 1b`;
 const page = (v: number) => {
   const x = new Uint8Array(4096);
   new DataView(x.buffer).setUint32(0, v, true);
@@ -70,5 +72,44 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
     for (let i = 1; i <= 8; i++) mapBytes(p.platform, t.as, DATA_VA + i * (2 << 20), page(100 + i), PROT_READ);
     expect(run(p.ctx, t)).toBe(Stop.Fault);
     expect(p.ctx.fault.address).toBe(DATA_VA);
+  });
+
+  it('a freed table frame reused as a table brings none of its old mappings back', () => {
+    const p = newPlatform();
+    platform = p.platform;
+    const mem = p.platform.memory;
+    const t = newTask(p.platform, p.ctx, READ_RBX);
+    const A = 0x1000_5000; // alone in its 2 MiB slot: its own last-level table
+    mapBytes(p.platform, t.as, A, page(33), PROT_READ | PROT_WRITE);
+    t.regs.set(Reg.rbx, A);
+    expect(run(p.ctx, t)).toBe(Stop.Syscall);
+    expect(t.regs.get(Reg.rdi)).toBe(33);
+    const table = t.as.tables.deepestEntry(A) - ((A / 4096) % 512) * 8;
+    t.as.unmap(A, 4096);
+    expect(mem.quarantined).toBe(1);
+    t.regs.set(Reg.rip, CODE_VA);
+    expect(run(p.ctx, t)).toBe(Stop.Fault); // the switch revoked and released the table frame
+    expect(mem.quarantined).toBe(0);
+
+    // Make that frame the only free one, so the next table is built in it.
+    const data = mem.allocate(1);
+    mem.bytes.set(page(77), data);
+    const held: number[] = [];
+    for (let f = mem.allocate(1); f >= 0; f = mem.allocate(1)) held.push(f);
+    expect(held).toContain(table);
+    mem.free(table, 1);
+    const B = 0x2000_5000; // same slot index as A, in another 2 MiB region
+    t.as.map(B + 4096, 4096, data, PROT_READ);
+    expect(t.as.tables.deepestEntry(B + 4096) - (((B + 4096) / 4096) % 512) * 8).toBe(table);
+
+    t.regs.set(Reg.rbx, B + 4096);
+    t.regs.set(Reg.rip, CODE_VA);
+    expect(run(p.ctx, t)).toBe(Stop.Syscall);
+    expect(t.regs.get(Reg.rdi)).toBe(77);
+    // Where the frame once mapped A's page, the new table maps nothing.
+    t.regs.set(Reg.rbx, B);
+    t.regs.set(Reg.rip, CODE_VA);
+    expect(run(p.ctx, t)).toBe(Stop.Fault);
+    expect(p.ctx.fault.address).toBe(B);
   });
 });

@@ -8,6 +8,16 @@
 // value, by a ring-0 routine of the stub (@tsv/ring0 "revoke") before ring 3
 // runs again in that address space. Entries that gained rights need nothing:
 // the guest faults on the old one and KVM re-walks the tables.
+//
+// Freed page-table frames (FrameAllocator's quarantine) need the same care:
+// KVM keeps the shadow of a table after the host unlinks it, and a frame
+// reused as a table at the same level would bring the old translations
+// back. Storing to each entry would take ~2.7 us per entry (every store
+// traps). One misaligned store does it all: an 8-byte store that straddles
+// two entries makes KVM drop every shadow of that frame (its write-tracking
+// treats misaligned writes to a shadowed table as "no longer a table";
+// measured on this host in reuse.test.ts). The frame's contents do not
+// matter: it is free and is zeroed when it is next handed out.
 import {
   PHYSMAP_VA_HI, REVOKE_ENTRY_LO, REVOKE_EXIT_LO, REVOKE_LIST_CAPACITY, REVOKE_LIST_ENTRY_SIZE, revokeListGpa,
 } from '@tsv/ring0';
@@ -15,24 +25,45 @@ import type { VirtualCpu } from '@tsv/vcpu';
 import type { KvmAddressSpace } from './address-space.js';
 import type { FrameAllocator } from './frames.js';
 
+/** Where in a frame the forgetting store goes: bytes 4..11, across entries 0 and 1. */
+const STRADDLE = 4;
+
 export class Revoker {
   readonly #mem: FrameAllocator;
   /** Entries stored by the guest so far (for stats and tests). */
   stores = 0;
+  /** The list being built: on this vCPU's page, #n entries so far. */
+  #vcpu: VirtualCpu | undefined;
+  #n = 0;
 
   constructor(memory: FrameAllocator) {
     this.#mem = memory;
   }
 
+  /** True when revoke() has something to do before ring 3 enters `as`. */
+  pending(as: KvmAddressSpace): boolean {
+    return as.revoked.length > 0 || this.#mem.quarantined > 0;
+  }
+
   /**
    * Makes the guest store, on `vcpu`, every entry that covers the ranges
-   * `as` recorded as revoked; clears the record.
+   * `as` (if given) recorded as revoked, and clears the record; then makes
+   * KVM forget the quarantined table frames and frees them.
    */
-  revoke(vcpu: VirtualCpu, as: KvmAddressSpace): void {
+  revoke(vcpu: VirtualCpu, as?: KvmAddressSpace): void {
+    this.#vcpu = vcpu;
+    this.#n = 0;
+    if (as !== undefined) this.#entries(as);
+    // After the entries: a quarantined frame may be the table some of them were in.
+    const frames = this.#mem.takeQuarantined();
+    for (const f of frames) this.#add(f + STRADDLE, 0, 0);
+    this.#flush();
+    this.#mem.release(frames);
+  }
+
+  #entries(as: KvmAddressSpace): void {
     const ranges = as.revoked;
-    const list = revokeListGpa(vcpu.index);
     const view = this.#mem.view;
-    let n = 0;
     let last = -1;
     for (let r = 0; r < ranges.length; r += 2) {
       let va = ranges[r]!;
@@ -43,23 +74,29 @@ export class Revoker {
         va = va - (va % span) + span;
         if (entry === last) continue;
         last = entry;
-        const at = list + n * REVOKE_LIST_ENTRY_SIZE;
-        view.setUint32(at, entry, true);
-        view.setUint32(at + 4, PHYSMAP_VA_HI, true);
-        view.setUint32(at + 8, view.getUint32(entry, true), true);
-        view.setUint32(at + 12, view.getUint32(entry + 4, true), true);
-        if (++n === REVOKE_LIST_CAPACITY) {
-          this.#flush(vcpu, list, n);
-          n = 0;
-        }
+        this.#add(entry, view.getUint32(entry, true), view.getUint32(entry + 4, true));
       }
     }
-    if (n > 0) this.#flush(vcpu, list, n);
     ranges.length = 0;
   }
 
-  #flush(vcpu: VirtualCpu, list: number, n: number): void {
-    vcpu.callKernel(REVOKE_ENTRY_LO, REVOKE_EXIT_LO, list, PHYSMAP_VA_HI, n);
+  /** Appends "store value at physmap + entryLo" to the list; runs the list when it is full. */
+  #add(entryLo: number, valueLo: number, valueHi: number): void {
+    const view = this.#mem.view;
+    const at = revokeListGpa(this.#vcpu!.index) + this.#n * REVOKE_LIST_ENTRY_SIZE;
+    view.setUint32(at, entryLo, true);
+    view.setUint32(at + 4, PHYSMAP_VA_HI, true);
+    view.setUint32(at + 8, valueLo, true);
+    view.setUint32(at + 12, valueHi, true);
+    if (++this.#n === REVOKE_LIST_CAPACITY) this.#flush();
+  }
+
+  /** Runs the stub's revoke routine over the list built so far. */
+  #flush(): void {
+    const n = this.#n;
+    if (n === 0) return;
+    this.#vcpu!.callKernel(REVOKE_ENTRY_LO, REVOKE_EXIT_LO, revokeListGpa(this.#vcpu!.index), PHYSMAP_VA_HI, n);
     this.stores += n;
+    this.#n = 0;
   }
 }
