@@ -20,13 +20,18 @@ describe.skipIf(announceKvmSkip())('preemption and address spaces', () => {
     const t = newTask(p.platform, p.ctx, 'xor %ebx, %ebx\n1: inc %rbx\njmp 1b');
     p.ctx.setPreemption(5e6);
     let last = 0;
+    let advanced = 0;
     const started = Date.now();
     for (let i = 0; i < 5; i++) {
       expect(run(p.ctx, t)).toBe(Stop.Interrupt);
       const n = t.regs.get(Reg.rbx);
-      expect(n).toBeGreaterThan(last); // it ran on, from where it was
+      // It ran on from where it was. A tick that fell due while the host was
+      // busy ends the next entry at once, so one step may show no progress.
+      expect(n).toBeGreaterThanOrEqual(last);
+      if (n > last) advanced++;
       last = n;
     }
+    expect(advanced).toBeGreaterThanOrEqual(3);
     p.ctx.setPreemption(0);
     expect(Date.now() - started).toBeLessThan(5000);
   });

@@ -112,4 +112,22 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
     expect(run(p.ctx, t)).toBe(Stop.Fault);
     expect(p.ctx.fault.address).toBe(B);
   });
+
+  it('tables freed and built again over and over never run out of frames', () => {
+    const p = newPlatform(4 << 20); // about 700 frames above the kernel image
+    platform = p.platform;
+    const t = newTask(p.platform, p.ctx, READ_RBX);
+    const data = mapBytes(p.platform, t.as, DATA_VA, page(5), PROT_READ);
+    for (let i = 0; i < 1500; i++) {
+      // A 1 GiB region of its own each time: a new directory and table, freed by the unmap.
+      const va = 0x100_0000_0000 + (i % 1024) * 2 ** 30;
+      t.as.map(va, 4096, data, PROT_READ);
+      t.regs.set(Reg.rbx, va);
+      t.regs.set(Reg.rip, CODE_VA);
+      expect(run(p.ctx, t)).toBe(Stop.Syscall);
+      expect(t.regs.get(Reg.rdi)).toBe(5);
+      t.as.unmap(va, 4096);
+    }
+    expect(p.platform.memory.quarantined).toBeLessThanOrEqual(3); // the last unmap's table, directory and directory pointer
+  });
 });

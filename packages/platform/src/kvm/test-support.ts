@@ -18,8 +18,8 @@ export interface Task {
   fpu: { bytes: Uint8Array };
 }
 
-export function newPlatform(): { platform: KvmPlatform; ctx: KvmContext } {
-  const platform = new KvmPlatform({ memoryBytes: 64 << 20 });
+export function newPlatform(memoryBytes = 64 << 20): { platform: KvmPlatform; ctx: KvmContext } {
+  const platform = new KvmPlatform({ memoryBytes });
   return { platform, ctx: platform.newContext() };
 }
 
