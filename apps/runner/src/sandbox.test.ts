@@ -30,6 +30,14 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
     expect(c.stdout.length).toBe(0); // no stdin: EOF at once
   });
 
+  it('kills a program whose page tables outgrow its memory, as the OOM killer does', async () => {
+    const warnings: string[] = [];
+    const r = await Sandbox.run([program('table_hog')], { memory: '8M', warn: (m) => warnings.push(m) });
+    expect(r.stdout.toString()).toBe('started\n');
+    expect(r.signal).toBe(9);
+    expect(warnings.join('\n')).toMatch(/out of memory/);
+  });
+
   it('keeps output written just before a crash and reports the signal', async () => {
     const r = await Sandbox.run([program('crash')]);
     expect(r.stdout.toString()).toBe('before\n');

@@ -79,7 +79,12 @@ export class SandboxError extends Error {
 }
 
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
-const GUEST_MEMORY_SLACK = 256 << 20; // page tables, the kernel image, the vDSO
+/**
+ * Guest-physical memory beyond the limit: the kernel image, the vDSO and page
+ * tables, which are not charged to the limit. A program whose page tables
+ * outgrow it is killed as out of memory.
+ */
+const guestMemorySlack = (limit: number): number => Math.max(64 << 20, limit / 4);
 const DEFAULT_MAX_BUFFER = 64 << 20;
 
 export class Sandbox {
@@ -134,7 +139,7 @@ export class Sandbox {
     const o = this.#options;
     const limit = typeof o.memory === 'string' ? parseSize(o.memory) : (o.memory ?? 1 << 30);
     if (!Number.isFinite(limit) || limit < 1 << 20) throw new SandboxError(`invalid memory limit: ${String(o.memory)}`, 125);
-    const physical = Math.min(2 ** 32, Math.ceil((limit + GUEST_MEMORY_SLACK) / (2 << 20)) * (2 << 20));
+    const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
     try {
       this.#platform = new KvmPlatform({ memoryBytes: physical, device: o.device });
     } catch (e) {
@@ -180,6 +185,10 @@ export class Sandbox {
     let status: ExitStatus;
     try {
       status = await sentry.run();
+    } catch (e) {
+      // A Sentry bug: the VM and its memory go now, not at garbage collection.
+      this.#platform!.close();
+      throw new SandboxError(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, 125);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
       this.#stopStdin();

@@ -4,7 +4,7 @@
 import { Registers } from '@tsv/platform';
 import { E } from '../errno.js';
 import { InputStream, Kernel, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
-import { MemoryManager } from '../mm/index.js';
+import { MemoryAccount, MemoryManager } from '../mm/index.js';
 import { SyntheticFs, Vfs } from '../vfs/index.js';
 
 const SYSFS_MAGIC = 0x62656572;
@@ -38,6 +38,8 @@ export interface Sentry {
 export async function boot(c: BootConfig): Promise<Sentry> {
   const uid = c.uid ?? process.getuid?.() ?? 0;
   const gid = c.gid ?? process.getgid?.() ?? 0;
+  // One budget for the sandbox: guest memory, in-memory files and pipe buffers.
+  const account = new MemoryAccount(c.memoryLimit);
   let vfs: Vfs;
   try {
     // /dev/tty exists only when the sandbox's stdin is a terminal.
@@ -49,7 +51,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       },
       stream: true,
     };
-    vfs = new Vfs({ root: c.root, overlay: c.overlay ?? true, volumes: c.volumes ?? [], dev: c.stdinIsTty ? { tty } : true, uid, gid });
+    vfs = new Vfs({ root: c.root, overlay: c.overlay ?? true, volumes: c.volumes ?? [], dev: c.stdinIsTty ? { tty } : true, uid, gid, account });
   } catch (e) {
     throw new BootError(e instanceof Error ? e.message : String(e), 125);
   }
@@ -58,7 +60,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   const program = openProgram(vfs, c.argv[0]!, c.env, cwd);
 
   const kernel = new Kernel({ platform: c.platform, vfs, table: buildSyscallTable(), strace: c.strace, warn: c.warn, debug: c.debug });
-  const mm = MemoryManager.forPlatform(c.platform, { memoryLimit: c.memoryLimit });
+  const mm = MemoryManager.forPlatform(c.platform, { account });
   const regs = new Registers();
   const image = execProgram(mm, c.platform, program, { argv: c.argv, env: c.env, uid, gid }, regs);
   program.file.close();
@@ -72,6 +74,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] },
     comm: program.path.slice(program.path.lastIndexOf('/') + 1).slice(0, 15), exePath: program.path,
   });
+  task.exe = program.file.location;
   // The host's /sys would tell the program about the host's kernel and
   // devices: the sandbox gets an empty one (SYSFS_MAGIC), as /proc is its own.
   vfs.mount('/sys', new SyntheticFs(SYSFS_MAGIC), { readOnly: true });
@@ -95,6 +98,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       } finally {
         task.fds.closeAll();
         mm.release();
+        vfs.close();
       }
     },
     kill: (signal = 9) => kernel.kill(signal),

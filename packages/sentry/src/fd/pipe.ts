@@ -1,27 +1,51 @@
 // Pipes: a bounded byte queue with a read end and a write end, each its own
-// description (so O_NONBLOCK and close are per end, as in Linux).
+// description (so O_NONBLOCK and close are per end, as in Linux). Reopening
+// an end through /proc/<pid>/fd/N adds a description of either direction, or
+// both (O_RDWR), as opening a FIFO does.
+//
+// Memory: the buffered bytes are charged to the sandbox's memory account
+// (see pipe-queue.ts), and each pipe's own objects to it as PIPE_COST, so
+// thousands of full pipes stay within --memory: past it, pipe2 fails with
+// ENFILE and a write with ENOMEM, as on Linux under a memory cgroup. The
+// capacity F_SETPIPE_SZ grants is not charged until bytes fill it.
 import { E } from '../errno.js';
-import { O_DIRECT, O_RDONLY, O_WRONLY, S_IFIFO, type Stat } from '../vfs/index.js';
+import type { MemoryAccount } from '../mm/account.js';
+import { O_ACCMODE, O_DIRECT, O_RDONLY, O_WRONLY, S_IFIFO, type Stat } from '../vfs/index.js';
+import { PIPE_BUF, PipeQueue } from './pipe-queue.js';
 import { StreamDescription } from './stream.js';
 
+export { PIPE_BUF };
 /** Linux's default pipe capacity. */
 export const PIPE_CAPACITY = 65536;
-/** Writes up to this size are atomic. */
-export const PIPE_BUF = 4096;
 /** /proc/sys/fs/pipe-max-size: the largest capacity F_SETPIPE_SZ grants. */
 export const PIPE_MAX_SIZE = 1 << 20;
+/** Host bytes charged per pipe besides its buffer: the pipe, its two descriptions and their table slots. */
+export const PIPE_COST = 1024;
 const PAGE = 4096;
 
 let nextIno = 1;
 
 class PipeBuffer {
-  readonly chunks: Uint8Array[] = [];
-  size = 0;
+  readonly queue: PipeQueue;
   capacity = PIPE_CAPACITY;
-  readers = 1;
-  writers = 1;
+  readers = 0;
+  writers = 0;
   readonly ino = nextIno++;
   readonly ends: PipeEnd[] = [];
+
+  constructor(readonly account: MemoryAccount | null) {
+    this.queue = new PipeQueue(account);
+  }
+
+  get size(): number {
+    return this.queue.size;
+  }
+
+  /** Bytes a write may add now: within the capacity and, for packets, within its page slots (as Linux counts them). */
+  room(packet: boolean): number {
+    const bytes = this.capacity - this.queue.size;
+    return packet ? Math.max(0, Math.min(bytes, (this.capacity / PAGE - this.queue.segments) * PIPE_BUF)) : bytes;
+  }
 
   notifyAll(): void {
     for (const e of this.ends) e.wake();
@@ -30,14 +54,24 @@ class PipeBuffer {
 
 export class PipeEnd extends StreamDescription {
   readonly #pipe: PipeBuffer;
-  readonly #write: boolean;
+  readonly #reads: boolean;
+  readonly #writes: boolean;
   #closed = false;
 
-  constructor(pipe: PipeBuffer, write: boolean, flags: number) {
-    super((write ? O_WRONLY : O_RDONLY) | flags);
+  /** `flags` carries the access mode: O_RDONLY, O_WRONLY or O_RDWR (both ends in one). */
+  constructor(pipe: PipeBuffer, flags: number) {
+    super(flags);
     this.#pipe = pipe;
-    this.#write = write;
+    this.#reads = (flags & O_ACCMODE) !== O_WRONLY;
+    this.#writes = (flags & O_ACCMODE) !== O_RDONLY;
+    if (this.#reads) pipe.readers++;
+    if (this.#writes) pipe.writers++;
     pipe.ends.push(this);
+  }
+
+  /** Access mode 3 (neither read nor write) is EINVAL, as fifo_open answers. */
+  override reopen(flags: number): PipeEnd | number {
+    return (flags & O_ACCMODE) === O_ACCMODE ? -E.EINVAL : new PipeEnd(this.#pipe, flags);
   }
 
   wake(): void {
@@ -56,14 +90,14 @@ export class PipeEnd extends StreamDescription {
   /**
    * F_SETPIPE_SZ: rounds up to a power-of-two number of pages (at least one),
    * as Linux does; EPERM above pipe-max-size (1 MiB), EBUSY below what is
-   * buffered. Returns the new capacity.
+   * buffered (bytes, or page slots for packets). Returns the new capacity.
    */
   setCapacity(bytes: number): number {
     if (!(bytes >= 0)) return -E.EINVAL;
     let cap = PAGE;
     while (cap < bytes && cap <= PIPE_MAX_SIZE) cap *= 2;
     if (cap > PIPE_MAX_SIZE) return -E.EPERM;
-    if (cap < this.#pipe.size) return -E.EBUSY;
+    if (cap < this.#pipe.size || cap / PAGE < this.#pipe.queue.segments) return -E.EBUSY;
     this.#pipe.capacity = cap;
     this.#pipe.notifyAll();
     return cap;
@@ -73,59 +107,42 @@ export class PipeEnd extends StreamDescription {
     const p = this.#pipe;
     if (len === 0) return 0;
     if (p.size === 0) return p.writers === 0 ? 0 : -E.EAGAIN;
-    if ((this.flags & O_DIRECT) !== 0) return this.#readPacket(buf, len);
-    let n = 0;
-    while (n < len && p.chunks.length > 0) {
-      const c = p.chunks[0]!;
-      const take = Math.min(c.length, len - n);
-      buf.set(c.subarray(0, take), n);
-      n += take;
-      if (take === c.length) p.chunks.shift();
-      else p.chunks[0] = c.subarray(take);
-    }
-    p.size -= n;
+    const n = p.queue.read(buf, len);
     p.notifyAll();
     return n;
   }
 
-  /** Packet mode (O_DIRECT): one write's bytes per read; what does not fit is discarded, as in Linux. */
-  #readPacket(buf: Uint8Array, len: number): number {
-    const p = this.#pipe;
-    const c = p.chunks.shift()!;
-    const n = Math.min(c.length, len);
-    buf.set(c.subarray(0, n));
-    p.size -= c.length;
-    p.notifyAll();
-    return n;
+  #packets(): boolean {
+    return (this.flags & O_DIRECT) !== 0;
   }
 
-  /** Returns -EPIPE when no reader is left (the caller raises SIGPIPE). */
+  /**
+   * Returns -EPIPE when no reader is left (the caller raises SIGPIPE), and
+   * -ENOMEM when the sandbox's memory cannot hold another byte.
+   */
   protected override writeAt(buf: Uint8Array, len: number): number {
     const p = this.#pipe;
     if (p.readers === 0) return -E.EPIPE;
     if (len === 0) return 0;
-    const room = p.capacity - p.size;
+    const room = p.room(this.#packets());
     // Small writes are all or nothing; large ones may be partial.
     if (room === 0 || (len <= PIPE_BUF && room < len)) return -E.EAGAIN;
-    const n = Math.min(room, len);
-    // In packet mode each PIPE_BUF-sized piece is one packet.
-    const piece = (this.flags & O_DIRECT) !== 0 ? PIPE_BUF : n;
-    for (let at = 0; at < n; at += piece) p.chunks.push(buf.slice(at, Math.min(n, at + piece)));
-    p.size += n;
+    const n = p.queue.push(buf, Math.min(room, len), this.#packets());
+    if (n === 0) return -E.ENOMEM;
     p.notifyAll();
     return n;
   }
 
   override pollReadyRead(): boolean {
-    return !this.#write && (this.#pipe.size > 0 || this.#pipe.writers === 0);
+    return this.#reads && (this.#pipe.size > 0 || this.#pipe.writers === 0);
   }
 
   override pollReadyWrite(): boolean {
-    return this.#write && (this.#pipe.readers === 0 || this.#pipe.size < this.#pipe.capacity);
+    return this.#writes && (this.#pipe.readers === 0 || this.#pipe.room(this.#packets()) > 0);
   }
 
   override pollHangup(): boolean {
-    return this.#write ? this.#pipe.readers === 0 : this.#pipe.writers === 0;
+    return (this.#reads && this.#pipe.writers === 0) || (this.#writes && this.#pipe.readers === 0);
   }
 
   override stat(): Stat | number {
@@ -138,14 +155,26 @@ export class PipeEnd extends StreamDescription {
   override close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#write) this.#pipe.writers--;
-    else this.#pipe.readers--;
-    this.#pipe.notifyAll();
+    const p = this.#pipe;
+    if (this.#reads) p.readers--;
+    if (this.#writes) p.writers--;
+    p.notifyAll();
+    p.ends.splice(p.ends.indexOf(this), 1);
+    if (p.ends.length > 0) return;
+    p.queue.clear();
+    p.account?.uncharge(PIPE_COST);
   }
 }
 
-/** A new pipe: [read end, write end]. `flags` may carry O_NONBLOCK (and O_CLOEXEC, ignored here). */
-export function newPipe(flags = 0): [PipeEnd, PipeEnd] {
-  const p = new PipeBuffer();
-  return [new PipeEnd(p, false, flags), new PipeEnd(p, true, flags)];
+/**
+ * A new pipe: [read end, write end]. `flags` may carry O_NONBLOCK and
+ * O_DIRECT (O_CLOEXEC is ignored here). With an `account`, the pipe and its
+ * bytes are charged to it: ENFILE when it cannot take PIPE_COST more.
+ */
+export function newPipe(flags?: number): [PipeEnd, PipeEnd];
+export function newPipe(flags: number, account: MemoryAccount | undefined): [PipeEnd, PipeEnd] | number;
+export function newPipe(flags = 0, account?: MemoryAccount): [PipeEnd, PipeEnd] | number {
+  if (account && !account.charge(PIPE_COST)) return -E.ENFILE;
+  const p = new PipeBuffer(account ?? null);
+  return [new PipeEnd(p, O_RDONLY | flags), new PipeEnd(p, O_WRONLY | flags)];
 }

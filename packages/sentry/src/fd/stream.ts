@@ -2,14 +2,15 @@
 // sockets) whose reads and writes can find nothing to do.
 //
 // The blocking protocol: read/write return -EAGAIN when they would block.
-// The syscall layer then, unless the description is O_NONBLOCK, waits for
-// `changed()` and tries again. The stream calls `notify()` whenever data,
-// space or an end arrives. Nothing here blocks the Node thread.
+// The syscall layer then, unless the description is O_NONBLOCK, parks the
+// task watching the stream (`watch`) and tries again when it changes. The
+// stream calls `notify()` whenever data, space or an end arrives. Nothing
+// here blocks the Node thread.
 import { E } from '../errno.js';
 import { FileDescription } from '../vfs/index.js';
 
 export abstract class StreamDescription extends FileDescription {
-  #waiters: (() => void)[] = [];
+  #watchers = new Set<() => void>();
 
   protected override get seekable(): boolean {
     return false;
@@ -34,17 +35,23 @@ export abstract class StreamDescription extends FileDescription {
     return false;
   }
 
-  /** Resolves at the next notify(). */
-  changed(): Promise<void> {
-    return new Promise((resolve) => this.#waiters.push(resolve));
+  /**
+   * Calls `onChange` once, at the next notify(); the result forgets it
+   * first (a wait that ended for another reason, such as a signal, leaves
+   * nothing behind).
+   */
+  watch(onChange: () => void): () => void {
+    const once = (): void => onChange();
+    this.#watchers.add(once);
+    return () => this.#watchers.delete(once);
   }
 
-  /** Wakes everything waiting in changed(). */
+  /** Calls every watcher registered so far. */
   protected notify(): void {
-    const w = this.#waiters;
-    if (w.length === 0) return;
-    this.#waiters = [];
-    for (const resolve of w) resolve();
+    const w = this.#watchers;
+    if (w.size === 0) return;
+    this.#watchers = new Set();
+    for (const onChange of w) onChange();
   }
 }
 

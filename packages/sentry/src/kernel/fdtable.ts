@@ -73,15 +73,17 @@ export class FdTable {
 }
 
 // Descriptions are shared by dup'ed descriptors (and, later, by forked
-// processes): count the descriptors referring to each so that it is closed
-// with the last one.
+// processes) and kept open by shared file mappings: count the references to
+// each so that it is closed with the last one.
 const refs = new WeakMap<FileDescription, number>();
 
-function hold(f: FileDescription): void {
+/** Takes a reference to `f` (a descriptor, or a mapping that must outlive the descriptor). */
+export function hold(f: FileDescription): void {
   refs.set(f, (refs.get(f) ?? 0) + 1);
 }
 
-function release(f: FileDescription): number {
+/** Drops a reference taken with hold(); the last one closes `f` (its error, or 0). */
+export function release(f: FileDescription): number {
   const n = (refs.get(f) ?? 1) - 1;
   if (n > 0) {
     refs.set(f, n);

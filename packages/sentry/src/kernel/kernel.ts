@@ -7,12 +7,14 @@
 // promise and the Node event loop runs until it settles. A task that
 // computes without system calls is preempted by the tick, which also lets
 // the event loop turn (stdin data, timers, kill()).
-import { type Context, type FpuState, type Platform, Reg, Stop } from '@tsv/platform';
+import { type Context, type FpuState, OutOfMemoryError, type Platform, Reg, Stop } from '@tsv/platform';
 import { E } from '../errno.js';
 import type { Vfs } from '../vfs/index.js';
+import { cancelItimers } from '../syscalls/itimer.js';
 import { interruptTask } from '../syscalls/park.js';
 import { SyscallTable } from '../syscalls/table.js';
 import { SyscallArgs } from './args.js';
+import { isRestartCode, settleRestart } from './restart.js';
 import { placeFrame, writeFrame } from './signal-frame.js';
 import { saveFpuFrame, xstateFeatures } from './signal-fpu.js';
 import {
@@ -151,17 +153,19 @@ export class Kernel {
           break;
         }
         const stop = ctx.switch(task.mm.addressSpace, task.regs, task.fpu);
+        let restart = false;
         if (stop === Stop.Syscall) {
           const r = this.#syscall(task);
           if (task.mm.oomPending === true) this.#outOfMemory(task);
           if (typeof r === 'number') {
-            this.#setResult(task, r);
+            restart = this.#setResult(task, r);
           } else {
             ctx.setPreemption(0);
             ctx.pause();
             const v = await this.#parked(r);
             ctx.setPreemption(TICK_NS);
-            if (v !== undefined) this.#setResult(task, v);
+            if (task.mm.oomPending === true) this.#outOfMemory(task);
+            if (v !== undefined) restart = this.#setResult(task, v);
           }
         } else if (stop === Stop.Fault) {
           this.#fault(task);
@@ -170,10 +174,13 @@ export class Kernel {
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         const s = task.signals;
-        if (!task.exited && (s.hasDeliverable() || s.savedMask !== undefined)) this.deliverPending(task);
+        if (!task.exited && (restart || s.hasDeliverable() || s.savedMask !== undefined)) this.deliverPending(task, restart);
       }
     } finally {
       ctx.setPreemption(0);
+      // Nothing of the task may keep the event loop alive: its timers, a wait Kernel.kill cut short.
+      cancelItimers(task);
+      interruptTask(task);
     }
     this.#counts.forEach((n, nr) => {
       if (n > 0) this.stats.syscalls.set(SyscallTable.nameOf(nr), n);
@@ -181,10 +188,18 @@ export class Kernel {
     return task.exitStatus!;
   }
 
-  /** Stores a system call's result, unless rt_sigreturn already loaded every register. */
-  #setResult(task: Task, r: number): void {
-    if (task.signals.sigreturned) task.signals.sigreturned = false;
-    else if (!task.exited) task.regs.set(Reg.rax, r);
+  /**
+   * Stores a system call's result, unless rt_sigreturn already loaded every
+   * register; true when it is a restart code for deliverPending to settle.
+   */
+  #setResult(task: Task, r: number): boolean {
+    if (task.signals.sigreturned) {
+      task.signals.sigreturned = false;
+      return false;
+    }
+    if (task.exited) return false;
+    task.regs.set(Reg.rax, r);
+    return isRestartCode(r);
   }
 
   #syscall(task: Task): number | Promise<number> {
@@ -199,9 +214,9 @@ export class Kernel {
     } else {
       try {
         r = def.handler(task, a);
-        if (typeof r !== 'number') r = r.catch((e: unknown) => this.#internalError(def.name, e));
+        if (typeof r !== 'number') r = r.catch((e: unknown) => this.#internalError(task, def.name, e));
       } catch (e) {
-        r = this.#internalError(def.name, e);
+        r = this.#internalError(task, def.name, e);
       }
     }
     if (this.#strace === undefined) return r;
@@ -216,8 +231,16 @@ export class Kernel {
     });
   }
 
-  /** A Sentry bug must not take the host down: it is reported, and the guest gets EIO. */
-  #internalError(name: string, e: unknown): number {
+  /**
+   * A Sentry bug must not take the host down: it is reported, and the guest
+   * gets EIO. Guest memory running out under the platform (page tables) is
+   * no bug: ENOMEM, and the task is killed as by the OOM killer.
+   */
+  #internalError(task: Task, name: string, e: unknown): number {
+    if (e instanceof OutOfMemoryError) {
+      task.mm.oomPending = true;
+      return -E.ENOMEM;
+    }
     this.#warn(`tsv: internal error in ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return -E.EIO;
   }
@@ -296,7 +319,7 @@ export class Kernel {
     s.enqueue(info);
   }
 
-  /** A deliverable signal was queued for `task`: a wait it is parked in ends (EINTR). */
+  /** A signal `task` must act on was sent: a wait it is parked in ends (with its restart code). */
   signalWake(task: Task): void {
     interruptTask(task);
   }
@@ -305,10 +328,12 @@ export class Kernel {
    * The return to user space: delivers every pending signal the mask lets
    * through, as Linux's exit_to_user_mode_loop does — a default action, or a
    * handler frame; several handlers nest, the last one set up running
-   * first. Without a handler delivered, a mask rt_sigsuspend saved is
-   * restored.
+   * first. `restarting`: the task is leaving a system call whose result in
+   * rax is a restart code, settled (restart.ts) by the first handler, or
+   * as "no handler" when none runs. Without a handler delivered, a
+   * temporary mask (rt_sigsuspend, ppoll, pselect6) is restored.
    */
-  deliverPending(task: Task): void {
+  deliverPending(task: Task, restarting = false): void {
     const s = task.signals;
     while (!task.exited) {
       const info = s.dequeue();
@@ -322,12 +347,12 @@ export class Kernel {
         if (d === 'terminate' || d === 'core') task.exit({ signal: sig, coreDumped: d === 'core' });
         continue;
       }
+      if (restarting) settleRestart(task.regs, action);
+      restarting = false;
       this.#runHandler(task, info, action);
     }
-    if (s.savedMask !== undefined) {
-      s.setMask(s.savedMask.lo, s.savedMask.hi);
-      s.savedMask = undefined;
-    }
+    if (restarting && !task.exited) settleRestart(task.regs, undefined);
+    s.restoreSavedMask();
   }
 
   /** handle_signal(): the frame, the handler's FPU state and mask; SIGSEGV when the frame cannot be written. */

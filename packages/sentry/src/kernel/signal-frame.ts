@@ -34,6 +34,8 @@ export const SC_OLDMASK = 168;
 export const SC_CR2 = 176;
 export const SC_FPSTATE = 184;
 export const SIGINFO_SIZE = 128;
+/** sizeof(struct kernel_siginfo): what the kernel keeps of a siginfo; the rest of the 128 bytes reads as zero. */
+export const KERNEL_SIGINFO_SIZE = 48;
 
 export const UC_SIGCONTEXT_SS = 2;
 export const UC_STRICT_RESTORE_SS = 4;
@@ -48,12 +50,17 @@ const RF = 0x1_0000;
 /** The RFLAGS bits sigreturn takes from the frame (Linux's FIX_EFLAGS). */
 const FIX_EFLAGS = 0x4_0000 | 0x800 | DF | TF | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | RF;
 
-/** siginfo_t as the kernel writes it: signo, errno, code, then the union at 16 (pid/uid, or the fault address). */
+/**
+ * siginfo_t as the kernel writes it: signo, errno, code, then the union at
+ * 16 (pid/uid, the fault address, or the sender's own bytes).
+ */
 export function encodeSigInfo(info: SigInfo, out: DataView, at = 0): void {
   out.setInt32(at, info.signo, true);
   out.setInt32(at + 4, info.errno ?? 0, true);
   out.setInt32(at + 8, info.code, true);
-  if (info.addr !== undefined) {
+  if (info.fields !== undefined) {
+    new Uint8Array(out.buffer, out.byteOffset + at + 16, info.fields.length).set(info.fields);
+  } else if (info.addr !== undefined) {
     out.setUint32(at + 16, info.addr % TWO32, true);
     out.setUint32(at + 20, Math.floor(info.addr / TWO32), true);
   } else {

@@ -1,13 +1,21 @@
 // Signal state of a task and the policy Linux applies to it: dispositions,
-// the blocked mask, the alternate stack, the pending set with each pending
-// signal's siginfo, and what happens to a signal that is sent (discarded,
-// fatal at once, or queued until the next return to user space, where the
-// kernel's run loop delivers it: kernel.ts deliverPending, frames in
+// the blocked mask, the alternate stack, the pending signals with their
+// siginfo, and what happens to a signal that is sent (discarded, fatal at
+// once, or queued until the next return to user space, where the kernel's
+// run loop delivers it: kernel.ts deliverPending, frames in
 // signal-frame.ts).
+//
+// As in Linux, a task has two pending sets (signal-pending.ts): its own,
+// for signals sent to the thread (tkill, tgkill, rt_tgsigqueueinfo, faults,
+// SIGPIPE), and its process's (kill, sigqueue, timers); its own is served
+// first. Their queued siginfos together are bounded by RLIMIT_SIGPENDING.
 import { E } from '../errno.js';
+import { getRlimit, RLIMIT_SIGPENDING } from '../syscalls/rlimit.js';
+import { bitHi, bitLo, PendingSet, SI_USER, SIGRTMIN } from './signal-pending.js';
 import type { Task } from './task.js';
 
 export const NSIG = 64;
+export { SI_USER, SIGRTMIN };
 export const SIGTRAP = 5;
 export const SIGBUS = 7;
 export const SIGFPE = 8;
@@ -33,8 +41,8 @@ export const SS_AUTODISARM = 0x8000_0000;
 export const MINSIGSTKSZ = 2048;
 
 /** si_code values (include/uapi/asm-generic/siginfo.h). */
-export const SI_USER = 0;
 export const SI_KERNEL = 0x80;
+export const SI_QUEUE = -1;
 export const SI_TKILL = -6;
 
 /** struct k_sigaction as rt_sigaction passes it (x86-64: handler, flags, restorer, mask). */
@@ -57,6 +65,11 @@ export interface SigInfo {
   pid?: number;
   uid?: number;
   addr?: number;
+  /**
+   * The union part of a siginfo the program supplied (rt_sigqueueinfo):
+   * the 32 bytes after si_code's padding, delivered as given.
+   */
+  fields?: Uint8Array;
 }
 
 /** Signals whose default action is to ignore them (SIGCHLD, SIGCONT, SIGURG, SIGWINCH). */
@@ -65,8 +78,6 @@ const DEFAULT_IGNORED = new Set([17, 18, 23, 28]);
 const STOP_SIGNALS = new Set([SIGSTOP, 20, 21, 22]);
 /** Signals whose default action dumps core (the shell shows "core dumped"; the status is the same). */
 export const CORE_SIGNALS = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
-/** Delivered before any other pending signal, as Linux's SYNCHRONOUS_MASK: SEGV, BUS, ILL, TRAP, FPE, SYS. */
-const SYNCHRONOUS_LO = [11, 7, 4, 5, 8, 31].reduce((m, s) => m | (1 << (s - 1)), 0) >>> 0;
 /** The bits of SIGKILL and SIGSTOP in the low mask word: never blocked. */
 export const UNBLOCKABLE_LO = ((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))) >>> 0;
 
@@ -78,20 +89,8 @@ export function defaultAction(sig: number): DefaultAction {
   return CORE_SIGNALS.has(sig) ? 'core' : 'terminate';
 }
 
-function bitLo(sig: number): number {
-  return sig <= 32 ? (1 << (sig - 1)) >>> 0 : 0;
-}
-
-function bitHi(sig: number): number {
-  return sig > 32 ? (1 << (sig - 33)) >>> 0 : 0;
-}
-
-/** The lowest signal in a 64-bit set given as halves, 0 for none. */
-function lowest(lo: number, hi: number): number {
-  if (lo !== 0) return 32 - Math.clz32(lo & -lo);
-  if (hi !== 0) return 64 - Math.clz32(hi & -hi);
-  return 0;
-}
+/** Who a signal is sent to: the thread (its own pending set) or its whole process. */
+export type SignalTarget = 'thread' | 'process';
 
 export class SignalState {
   readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 }));
@@ -100,13 +99,17 @@ export class SignalState {
   altSp = 0;
   altFlags = SS_DISABLE;
   altSize = 0;
-  /** Signals sent while blocked (bit sig-1), with the siginfo each came with. */
-  pendingLo = 0;
-  pendingHi = 0;
-  readonly #infos = new Map<number, SigInfo>();
+  /** Signals sent to the thread, and to its process. */
+  readonly #thread = new PendingSet();
+  readonly #process = new PendingSet();
   /**
-   * The mask to restore at the next return to user space (rt_sigsuspend's
-   * temporary mask): a handler's frame saves it instead of the current one.
+   * Blocked signals that still end a wait (rt_sigtimedwait's set while it
+   * waits, as Linux unblocks them for that time); undefined: none.
+   */
+  waking: { lo: number; hi: number } | undefined;
+  /**
+   * The mask to restore at the next return to user space (see
+   * setTemporaryMask): a handler's frame saves it instead of the current one.
    */
   savedMask: { lo: number; hi: number } | undefined;
   /** Set by rt_sigreturn: every register, rax included, is the frame's; the dispatcher stores no result. */
@@ -141,23 +144,64 @@ export class SignalState {
     this.maskHi = hi >>> 0;
   }
 
-  /** Marks `info.signo` pending; a standard signal already pending keeps its first siginfo. */
-  enqueue(info: SigInfo): void {
-    const sig = info.signo;
-    if (!this.isPending(sig)) this.#infos.set(sig, info);
-    this.pendingLo = (this.pendingLo | bitLo(sig)) >>> 0;
-    this.pendingHi = (this.pendingHi | bitHi(sig)) >>> 0;
+  /**
+   * Blocks `lo/hi` instead until the next return to user space
+   * (rt_sigsuspend, ppoll, pselect6): a handler run then saves the mask
+   * this replaces in its frame, and without one the run loop restores it.
+   */
+  setTemporaryMask(lo: number, hi: number): void {
+    this.savedMask = { lo: this.maskLo, hi: this.maskHi };
+    this.setMask(lo, hi);
+  }
+
+  /** Restores the mask setTemporaryMask replaced, now (a wait that ended without a signal). */
+  restoreSavedMask(): void {
+    if (this.savedMask === undefined) return;
+    this.setMask(this.savedMask.lo, this.savedMask.hi);
+    this.savedMask = undefined;
+  }
+
+  /**
+   * Makes `info.signo` pending for `target`, as Linux's __send_signal: a
+   * standard signal already pending there is dropped; otherwise the siginfo
+   * is queued while fewer than `limit` (RLIMIT_SIGPENDING) are queued —
+   * always for a standard signal from the kernel or kill(). Over the limit,
+   * a real-time signal sent with its own siginfo (sigqueue, tkill) fails
+   * with -EAGAIN; any other is pending without its siginfo. Returns 0 or
+   * -EAGAIN.
+   */
+  enqueue(info: SigInfo, limit = Infinity, target: SignalTarget = 'thread'): number {
+    const rt = info.signo >= SIGRTMIN;
+    const keep = (!rt && info.code >= 0) || this.#thread.queued + this.#process.queued < limit;
+    if (!keep && rt && info.code !== SI_USER) return -E.EAGAIN;
+    (target === 'thread' ? this.#thread : this.#process).add(info, keep);
+    return 0;
+  }
+
+  /** Pending signals of either set (bit sig-1), as rt_sigpending reports them. */
+  get pendingLo(): number {
+    return (this.#thread.lo | this.#process.lo) >>> 0;
+  }
+
+  get pendingHi(): number {
+    return (this.#thread.hi | this.#process.hi) >>> 0;
   }
 
   isPending(sig: number): boolean {
-    return ((this.pendingLo & bitLo(sig)) | (this.pendingHi & bitHi(sig))) !== 0;
+    return this.#thread.has(sig) || this.#process.has(sig);
   }
 
-  /** Forgets a pending `sig` (it became ignored, or was dequeued). */
+  /** Forgets every pending instance of `sig` (it became ignored). */
   discard(sig: number): void {
-    this.pendingLo = (this.pendingLo & ~bitLo(sig)) >>> 0;
-    this.pendingHi = (this.pendingHi & ~bitHi(sig)) >>> 0;
-    this.#infos.delete(sig);
+    this.#thread.discard(sig);
+    this.#process.discard(sig);
+  }
+
+  /** Whether `sig` ends a wait now: not blocked, or blocked but in `waking`. */
+  wakes(sig: number): boolean {
+    if (!this.isBlocked(sig)) return true;
+    const w = this.waking;
+    return w !== undefined && ((w.lo & bitLo(sig)) | (w.hi & bitHi(sig))) !== 0;
   }
 
   /** Cheap test for the run loop: some pending signal is not blocked. */
@@ -166,19 +210,12 @@ export class SignalState {
   }
 
   /**
-   * Takes the next signal to deliver among the pending ones in the set
-   * `notLo/notHi` excludes (by default the blocked mask): synchronous
-   * signals first, then the lowest number, as Linux's next_signal().
+   * Takes the next signal to deliver among the pending ones not in
+   * `notLo/notHi` (by default the blocked mask): from the thread's own set
+   * first, then the process's, as Linux's dequeue_signal().
    */
   dequeue(notLo = this.maskLo, notHi = this.maskHi): SigInfo | undefined {
-    const lo = (this.pendingLo & ~notLo) >>> 0;
-    const hi = (this.pendingHi & ~notHi) >>> 0;
-    const sync = (lo & SYNCHRONOUS_LO) >>> 0;
-    const sig = sync !== 0 ? lowest(sync, 0) : lowest(lo, hi);
-    if (sig === 0) return undefined;
-    const info = this.#infos.get(sig) ?? { signo: sig, code: SI_KERNEL };
-    this.discard(sig);
-    return info;
+    return this.#thread.take(notLo, notHi) ?? this.#process.take(notLo, notHi);
   }
 
   /** Whether `sp` is inside the alternate stack (never, when it auto-disarms: Linux's on_sig_stack). */
@@ -223,33 +260,39 @@ export class SignalState {
 }
 
 /**
- * Sends a signal to `t` as kill(2) from itself or a broken pipe does: an
+ * Sends a signal to `t` (to the thread, or to its process) as tgkill(2) or
+ * kill(2) from itself or a timer does: an
  * unblocked ignored signal is discarded (a blocked one is queued, since the
  * disposition may change before it is unblocked, as Linux's sig_ignored());
  * a default-fatal unblocked signal ends the process at once, as Linux's
- * complete_signal() starts the group exit; anything else is queued and
- * delivered at the next return to user space. A stop signal is ignored with
- * a warning (there is no job control).
+ * complete_signal() starts the group exit; anything else is queued
+ * (SignalState.enqueue, whose -EAGAIN this returns) and delivered at the
+ * next return to user space, ending any wait the task is parked in if it
+ * is not blocked. A stop signal is ignored with a warning (there is no job
+ * control). Returns 0 or -EAGAIN.
  */
-export function sendSignal(t: Task, info: SigInfo): void {
+export function sendSignal(t: Task, info: SigInfo, target: SignalTarget = 'thread'): number {
   const s = t.signals;
   const sig = info.signo;
-  if (t.exited) return;
+  if (t.exited) return 0;
   if (sig === SIGKILL) {
     t.exit({ signal: SIGKILL, coreDumped: false });
-    return;
+    t.kernel.signalWake(t);
+    return 0;
   }
   const blocked = s.isBlocked(sig);
-  if (!blocked && s.isIgnored(sig)) return;
+  if (!blocked && s.isIgnored(sig)) return 0;
   if (!blocked && s.actions[sig]!.handler === SIG_DFL) {
     const d = defaultAction(sig);
     if (d === 'stop') {
       t.kernel.warn(`tsv: signal ${sig} would stop the process; job control is not supported: ignored`);
-      return;
+      return 0;
     }
     t.exit({ signal: sig, coreDumped: d === 'core' });
-    return;
+    t.kernel.signalWake(t);
+    return 0;
   }
-  s.enqueue(info);
-  if (!blocked) t.kernel.signalWake(t);
+  const r = s.enqueue(info, getRlimit(t, RLIMIT_SIGPENDING).cur, target);
+  if (r === 0 && s.wakes(sig)) t.kernel.signalWake(t);
+  return r;
 }

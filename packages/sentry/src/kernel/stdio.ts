@@ -4,10 +4,16 @@
 // Output is written synchronously, in the order the guest wrote it, before
 // the write system call returns: nothing is lost or reordered when the guest
 // exits right after writing. Input is pulled from a Node stream; a read that
-// finds nothing waits (see the blocking protocol in ../fd/waitable.ts).
+// finds nothing waits (see the blocking protocol in ../fd/stream.ts).
+//
+// Opening /proc/self/fd/N (/dev/stdin, /dev/stdout) gives a new description
+// of the same stream, in the direction the sandbox has it: the guest cannot
+// read its output or write its input (EACCES).
 import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { E, hostErrno } from '../errno.js';
-import { FileDescription, hostStat, O_RDONLY, O_WRONLY, S_IFCHR, S_IFIFO, type Stat } from '../vfs/index.js';
+import {
+  FileDescription, hostStat, O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY, S_IFCHR, S_IFIFO, type Stat,
+} from '../vfs/index.js';
 import { StreamDescription } from '../fd/stream.js';
 
 /** Where guest output goes: a host descriptor, or a function collecting bytes. */
@@ -17,10 +23,14 @@ export class OutputStream extends StreamDescription {
   readonly #sink: OutputSink;
   readonly #isTty: boolean;
 
-  constructor(sink: OutputSink, isTty = false) {
-    super(O_WRONLY);
+  constructor(sink: OutputSink, isTty = false, flags = O_WRONLY) {
+    super(flags);
     this.#sink = sink;
     this.#isTty = isTty;
+  }
+
+  override reopen(flags: number): OutputStream | number {
+    return (flags & O_ACCMODE) === O_WRONLY ? new OutputStream(this.#sink, this.#isTty, flags) : -E.EACCES;
   }
 
   get isTty(): boolean {
@@ -41,55 +51,77 @@ export class OutputStream extends StreamDescription {
   }
 }
 
+/** The bytes behind standard input, shared by every description of it. */
+class InputQueue {
+  readonly chunks: Uint8Array[] = [];
+  eof = false;
+  readonly readers = new Set<InputStream>();
+}
+
 /** Bytes arriving from the host, buffered until the guest reads them. */
 export class InputStream extends StreamDescription {
-  readonly #chunks: Uint8Array[] = [];
-  #eof = false;
+  readonly #q: InputQueue;
   readonly #isTty: boolean;
 
-  constructor(isTty = false) {
-    super(O_RDONLY);
+  constructor(isTty = false, flags = O_RDONLY, queue = new InputQueue()) {
+    super(flags);
     this.#isTty = isTty;
+    this.#q = queue;
+    queue.readers.add(this);
   }
 
   get isTty(): boolean {
     return this.#isTty;
   }
 
+  override reopen(flags: number): InputStream | number {
+    return (flags & (O_ACCMODE | O_TRUNC)) === O_RDONLY ? new InputStream(this.#isTty, flags, this.#q) : -E.EACCES;
+  }
+
   /** Host side: more input. */
   push(bytes: Uint8Array): void {
-    if (bytes.length > 0) this.#chunks.push(bytes);
-    this.notify();
+    if (bytes.length > 0) this.#q.chunks.push(bytes);
+    this.#wakeAll();
   }
 
   /** Host side: no more input. */
   end(): void {
-    this.#eof = true;
-    this.notify();
+    this.#q.eof = true;
+    this.#wakeAll();
+  }
+
+  #wakeAll(): void {
+    for (const r of this.#q.readers) r.notify();
   }
 
   get available(): number {
     let n = 0;
-    for (const c of this.#chunks) n += c.length;
+    for (const c of this.#q.chunks) n += c.length;
     return n;
   }
 
   protected override readAt(buf: Uint8Array, len: number): number {
-    if (this.#chunks.length === 0) return this.#eof ? 0 : -E.EAGAIN;
+    const chunks = this.#q.chunks;
+    if (chunks.length === 0) return this.#q.eof ? 0 : -E.EAGAIN;
     let n = 0;
-    while (n < len && this.#chunks.length > 0) {
-      const c = this.#chunks[0]!;
+    while (n < len && chunks.length > 0) {
+      const c = chunks[0]!;
       const take = Math.min(c.length, len - n);
       buf.set(c.subarray(0, take), n);
       n += take;
-      if (take === c.length) this.#chunks.shift();
-      else this.#chunks[0] = c.subarray(take);
+      if (take === c.length) chunks.shift();
+      else chunks[0] = c.subarray(take);
     }
     return n;
   }
 
   override pollReadyRead(): boolean {
-    return this.#chunks.length > 0 || this.#eof;
+    return this.#q.chunks.length > 0 || this.#q.eof;
+  }
+
+  /** The host side keeps pushing to the first description; later ones only stop being woken. */
+  override close(): void {
+    this.#q.readers.delete(this);
   }
 
   override stat(): Stat | number {
@@ -113,10 +145,16 @@ function streamStat(mode: number): Stat {
 export class HostFileInput extends FileDescription {
   readonly #fd: number;
 
-  constructor(fd: number) {
-    super(O_RDONLY);
+  /** `pos` defaults to where the runner's own offset is. */
+  constructor(fd: number, flags = O_RDONLY, pos = hostOffset(fd)) {
+    super(flags);
     this.#fd = fd;
-    this.pos = hostOffset(fd);
+    this.pos = pos;
+  }
+
+  /** A new description at offset 0; the sandbox holds the file read-only, so writing it is EACCES. */
+  override reopen(flags: number): HostFileInput | number {
+    return (flags & (O_ACCMODE | O_TRUNC)) === O_RDONLY ? new HostFileInput(this.#fd, flags, 0) : -E.EACCES;
   }
 
   protected override readAt(buf: Uint8Array, len: number, pos: number): number {

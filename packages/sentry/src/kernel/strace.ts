@@ -5,6 +5,7 @@
 import { errnoName } from '../errno.js';
 import { type ArgKind, type RetKind, SyscallTable } from '../syscalls/table.js';
 import type { SyscallArgs } from './args.js';
+import { restartName } from './restart.js';
 import type { UserMemory } from './usercopy.js';
 
 const SHOW_BYTES = 32;
@@ -125,6 +126,8 @@ export function formatCall(nr: number, kinds: readonly ArgKind[] | undefined, a:
 
 /** The result part: `= 3`, `= 0x7f00...`, `= -1 ENOENT`. */
 export function formatResult(result: number, kind: RetKind): string {
+  const restart = restartName(result);
+  if (restart !== undefined) return `= ? ${restart}`;
   if (result < 0 && result >= -4095) return `= -1 ${errnoName(result)}`;
   if (kind === 'void') return '= ?';
   if (kind === 'hex' || kind === 'ptr') return `= 0x${result.toString(16)}`;

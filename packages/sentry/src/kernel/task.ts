@@ -4,6 +4,7 @@
 // descriptors, filesystem context, signal dispositions) are separate
 // objects so they can later be shared or copied.
 import type { FpuState, Registers } from '@tsv/platform';
+import type { MemoryAccount } from '../mm/account.js';
 import type { Location } from '../vfs/index.js';
 import { FdTable } from './fdtable.js';
 import type { Kernel } from './kernel.js';
@@ -65,6 +66,8 @@ export class Task {
   /** The program's name (comm) and path (/proc/self/exe). */
   comm: string;
   exePath: string;
+  /** Where the executable was opened from: /proc/<pid>/exe leads there (null: only exePath is known). */
+  exe: Location | null = null;
   /** Set once the task has exited (exit, exit_group or a fatal signal). */
   exitStatus: ExitStatus | undefined;
 
@@ -106,6 +109,8 @@ export interface TaskMemory extends UserMemory {
    * SIGSEGV, SIGBUS or out of memory.
    */
   handleFault(address: number, access: number): number;
-  /** Set when a kernel copy failed for lack of memory (the process is then OOM-killed). */
-  readonly oomPending?: boolean;
+  /** Set when a kernel copy or the platform ran out of memory (the process is then OOM-killed). */
+  oomPending?: boolean;
+  /** The sandbox's memory account, for kernel objects the task makes (pipe buffers); none means unlimited. */
+  readonly account?: MemoryAccount;
 }

@@ -8,7 +8,8 @@ import {
 } from './constants.js';
 import type { FakeAddressSpace, FakePhysicalMemory } from './fake.js';
 import type { MemoryManager } from './mm.js';
-import { memFile, newMm, pattern } from './test-helpers.js';
+import { mapProt } from './pager.js';
+import { memFile, newMm, pattern, rwOpen, TestInode } from './test-helpers.js';
 import { U64 } from './usercopy.js';
 
 const PAGE = 0x1000;
@@ -36,7 +37,10 @@ function audit(mm: MemoryManager, as: FakeAddressSpace, mem: FakePhysicalMemory)
     const va = vpn * PAGE;
     const v = mm.vmas.find((x) => x.start <= va && va < x.end);
     if (v === undefined) return `page 0x${va.toString(16)} mapped outside any VMA`;
-    if (v.prot === PROT_NONE || pte.prot !== v.prot) return `page 0x${va.toString(16)} mapped with ${pte.prot}, VMA has ${v.prot}`;
+    // A clean page of a writable shared file mapping is write-protected until stored to.
+    if (v.prot === PROT_NONE || (pte.prot !== v.prot && pte.prot !== mapProt(v))) {
+      return `page 0x${va.toString(16)} mapped with ${pte.prot}, VMA has ${v.prot}`;
+    }
     if (v.shm === null) {
       if (owners.has(pte.frame)) return `frame 0x${pte.frame.toString(16)} mapped twice`;
       owners.set(pte.frame, va);
@@ -52,6 +56,9 @@ function run(seed: number, steps: number): void {
   const { mm, as, mem } = newMm({ memoryLimit: 24 << 20 }, 32 << 20);
   mm.setBrk(REGION - 64 * PAGE);
   const file = memFile(pattern(10 * PAGE + 123));
+  // A writable file, opened twice: shared mappings of it write back and share frames.
+  const inode = new TestInode(pattern(10 * PAGE + 123));
+  const opens = [rwOpen(inode), rwOpen(inode)];
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const int = (n: number) => Math.floor(r() * n);
   const addr = () => (r() < 0.1 ? pick(HOSTILE) : REGION + int(4 * REGION / PAGE) * PAGE + (r() < 0.05 ? int(PAGE) : 0));
@@ -74,10 +81,10 @@ function run(seed: number, steps: number): void {
   let maxVmas = 0;
   let maxResident = 0;
   for (let step = 0; step < steps; step++) {
-    const op = int(13);
+    const op = int(15);
     const what = `seed ${seed} step ${step} op ${op}`;
     switch (op) {
-      case 0: case 1: if (mm.mmap(addr(), len(), prot(), mflags(), r() < 0.5 ? file : undefined, r() < 0.9 ? int(12) * PAGE : pick(HOSTILE)) > 0) mapped++; break;
+      case 0: case 1: if (mm.mmap(addr(), len(), prot(), mflags(), pick([file, undefined, ...opens]), r() < 0.9 ? int(12) * PAGE : pick(HOSTILE)) > 0) mapped++; break;
       case 2: mm.munmap(addr(), len()); break;
       case 3: mm.mprotect(addr(), len(), prot()); break;
       case 4: mm.mremap(addr(), len(), len(), pick([0, MREMAP_MAYMOVE, MREMAP_MAYMOVE | MREMAP_FIXED, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 7, 8]), addr()); break;
@@ -88,6 +95,12 @@ function run(seed: number, steps: number): void {
       case 9: mm.readCString(addr(), pick([1, 10, 4096, 0, -1])); break;
       case 10: mm.handleFault(addr(), pick([1, 2, 4])); break;
       case 11: mm.readU64(addr(), u64); mm.writeU32(addr(), 7); mm.readIovecs(addr(), pick([0, 1, 3, 1025, -1])); break;
+      case 12: { // a store somewhere mapped, so that every kind of VMA gets dirty pages
+        const v = mm.vmas.length > 0 ? mm.vmas[int(mm.vmas.length)]! : undefined;
+        if (v !== undefined) mm.writeU32(v.start + int((v.end - v.start) / PAGE) * PAGE + int(PAGE - 4), step);
+        break;
+      }
+      case 13: if (mm.mmap(addr(), len(), PROT_READ | PROT_WRITE, MAP_SHARED | (r() < 0.3 ? MAP_FIXED : 0), pick(opens), int(12) * PAGE) > 0) mapped++; break;
       default: mm.msync(addr(), len(), int(8)); mm.mlock(addr(), len()); break;
     }
     const bad = audit(mm, as, mem);
@@ -102,6 +115,10 @@ function run(seed: number, steps: number): void {
   mm.release();
   expect(mem.used).toBe(PAGE);
   expect(mm.memoryUsed).toBe(0);
+  expect(mm.pageCache.size).toBe(0);
+  expect(opens.map((o) => o.holds)).toEqual([0, 0]);
+  expect(inode.data.length).toBe(10 * PAGE + 123); // write-back never extends the file
+  expect(inode.writes).toBeGreaterThan(0);
 }
 
 describe('hostile input', () => {

@@ -2,10 +2,12 @@
 export * from './constants.js';
 export { MemoryAccount } from './account.js';
 export { FakeAddressSpace, FakePhysicalMemory, type FakePte } from './fake.js';
+export { type FileKey, fileKey, type FileMapper, FilePages, keyOf, PageCache } from './filecache.js';
 export { formatMaps, formatMapsLine } from './maps.js';
 export { MemoryManager, type MemoryManagerOptions } from './mm.js';
 export {
-  accessAllowed, FAULT_ACCERR, FAULT_MAPERR, FAULT_OK, FAULT_OOM, FAULT_SIGBUS, type MmStats, type MmTunables,
+  accessAllowed, FAULT_ACCERR, FAULT_MAPERR, FAULT_OK, FAULT_OOM, FAULT_SIGBUS, mapProt, type MmStats, type MmTunables,
+  pageIndex,
 } from './pager.js';
 export { SharedMemory } from './shared.js';
 export { type Iovec, U64, UserAccess } from './usercopy.js';

@@ -17,7 +17,8 @@ import {
   PROT_SEM, PROT_WRITE,
 } from './constants.js';
 import { formatMaps } from './maps.js';
-import { FAULT_OK, FAULT_OOM, type MmStats, type MmTunables, Pager, accessAllowed } from './pager.js';
+import { FilePages, PageCache } from './filecache.js';
+import { FAULT_OK, FAULT_OOM, type MmStats, type MmTunables, Pager, accessAllowed, mapProt, pageIndex } from './pager.js';
 import { SharedMemory } from './shared.js';
 import { UserAccess } from './usercopy.js';
 import { type MappedFile, VMA_GROWSDOWN, VMA_LOCKED, VMA_NORESERVE, VMA_SHARED, type Vma } from './vma.js';
@@ -56,6 +57,8 @@ export interface MemoryManagerOptions {
   /** Top-down mmap placement starts below here; default stackTop less the stack limit and gaps (>= 128 MiB), as Linux. */
   mmapBase?: number;
   tunables?: Partial<MmTunables>;
+  /** Where shared file mappings find their frames; processes sharing files share one. Default a new one. */
+  pageCache?: PageCache;
 }
 
 function pageUp(n: number): number {
@@ -86,7 +89,7 @@ export class MemoryManager extends UserAccess {
     };
     super(new Pager(o.memory, o.addressSpace, account, tunables, {
       min, max, stackLimit, stackGuardGap, addressSpaceLimit: o.addressSpaceLimit ?? Infinity,
-    }));
+    }, o.pageCache ?? new PageCache()));
     this.account = account;
     this.mmapMinAddr = Math.max(min, o.mmapMinAddr ?? 0x1_0000);
     this.stackTop = o.stackTop ?? max;
@@ -112,6 +115,11 @@ export class MemoryManager extends UserAccess {
 
   get tunables(): MmTunables {
     return this.pager.tunables;
+  }
+
+  /** The shared file pages this process's mappings use (file I/O keeps them coherent, see syscalls/filemap.ts). */
+  get pageCache(): PageCache {
+    return this.pager.cache;
   }
 
   /** The VMAs in address order (read only). */
@@ -256,10 +264,14 @@ export class MemoryManager extends UserAccess {
     }
     if (fixed) this.pager.unmapRange(start, start + size);
     let shm: SharedMemory | null = null;
-    if (shared) {
+    if (shared && backing !== null) {
+      const fp = this.pager.cache.attach(backing, this.pager.mem, this.account);
+      fp.addMapper(this.pager);
+      shm = fp;
+    } else if (shared) {
       shm = new SharedMemory(this.pager.mem, this.account);
-      shm.refs = 1;
     }
+    shm?.ref(backing);
     const vflags = (shared ? VMA_SHARED : 0) | (growsDown ? VMA_GROWSDOWN : 0) |
       ((flags & MAP_NORESERVE) !== 0 ? VMA_NORESERVE : 0) | ((flags & MAP_LOCKED) !== 0 ? VMA_LOCKED : 0);
     vmas.insert({ start, end: start + size, prot, flags: vflags, file: backing, offset: backing === null ? 0 : offset, shm, name });
@@ -314,8 +326,11 @@ export class MemoryManager extends UserAccess {
         return -E.EACCES;
       }
     }
-    for (let i = first; i < last; i++) vmas.at(i)!.prot = prot;
-    this.pager.reprotect(start, end, prot);
+    for (let i = first; i < last; i++) {
+      const v = vmas.at(i)!;
+      v.prot = prot;
+      this.pager.reprotect(v.start, v.end, mapProt(v));
+    }
     this.#mergeRange(first, last);
     return 0;
   }
@@ -377,14 +392,14 @@ export class MemoryManager extends UserAccess {
       if (dest < 0) return -E.ENOMEM;
     }
     if (oldLen === 0) {
-      v.shm!.refs++;
+      v.shm!.ref(v.file);
       vmas.insert({ ...v, start: dest, end: dest + newLen, offset: v.offset + (oldAddr - v.start) });
       return dest;
     }
     vmas.isolate(oldAddr, oldAddr + oldLen);
     const src = vmas.find(oldAddr)!;
     const moved: Vma = { ...src, start: dest, end: dest + newLen };
-    this.pager.move(oldAddr, dest, oldLen, src.prot);
+    this.pager.move(oldAddr, dest, oldLen, mapProt(src));
     if (dontUnmap) {
       vmas.mergeAt(vmas.indexAbove(oldAddr + oldLen));
       vmas.mergeAt(vmas.indexAbove(oldAddr));
@@ -420,8 +435,10 @@ export class MemoryManager extends UserAccess {
     for (const v of pieces) {
       const anonPrivate = v.file === null && v.shm === null;
       if ((advice === MADV_FREE || advice === MADV_WIPEONFORK) && !anonPrivate) return -E.EINVAL;
-      if (advice === MADV_REMOVE && v.shm === null) return -E.EINVAL;
-      if (advice === MADV_DONTNEED && (v.flags & VMA_LOCKED) !== 0) return -E.EINVAL;
+      if ((advice === MADV_DONTNEED || advice === MADV_REMOVE) && (v.flags & VMA_LOCKED) !== 0) return -E.EINVAL;
+      if (advice === MADV_REMOVE && anonPrivate) return -E.EINVAL;
+      // madvise_remove: only a shared mapping of a file it may write (vma_is_shared_maywrite).
+      if (advice === MADV_REMOVE && (v.shm === null || v.file?.writable === false)) return -E.EACCES;
     }
     for (const v of pieces) {
       const s = Math.max(addr, v.start);
@@ -430,10 +447,16 @@ export class MemoryManager extends UserAccess {
         case MADV_DONTNEED: case MADV_DONTNEED_LOCKED: case MADV_FREE:
           this.pager.drop(v, s, e);
           break;
-        case MADV_REMOVE:
+        case MADV_REMOVE: {
+          if (v.shm instanceof FilePages) {
+            const r = v.shm.punch(pageIndex(v, s), pageIndex(v, e), v.file);
+            if (r < 0) return r;
+            break;
+          }
           this.pager.drop(v, s, e);
-          for (let va = s; va < e; va += PAGE) v.shm!.discard((v.offset + (va - v.start)) / PAGE);
+          for (let va = s; va < e; va += PAGE) v.shm!.discard(pageIndex(v, va));
           break;
+        }
         case MADV_POPULATE_READ: case MADV_POPULATE_WRITE: {
           if (!accessAllowed(v.prot, advice === MADV_POPULATE_WRITE ? ACCESS_WRITE : ACCESS_READ)) return -E.EFAULT;
           const r = this.pager.populate(s, e);
@@ -447,13 +470,37 @@ export class MemoryManager extends UserAccess {
     return vmas.covers(addr, end) ? 0 : -E.ENOMEM;
   }
 
-  /** msync(2): validates; contents need no writing back (shared file mappings are not written to the file). */
+  /**
+   * msync(2): writes the dirty pages of shared file mappings in the range
+   * back to their files, whatever the flags (MS_ASYNC too, so the host sees
+   * them); MS_SYNC also makes them durable. As Linux: holes are -ENOMEM
+   * after syncing the rest (at once for plain MS_ASYNC), MS_INVALIDATE on a
+   * locked mapping is -EBUSY, and a write-back error is returned.
+   */
   msync(addr: number, len: number, flags: number): number {
     if (!isInt(addr, len, flags) || addr < 0 || addr % PAGE !== 0 || len < 0) return -E.EINVAL;
     if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) !== 0 || (flags & (MS_ASYNC | MS_SYNC)) === (MS_ASYNC | MS_SYNC)) {
       return -E.EINVAL;
     }
-    return this.#requireMapped(addr, len);
+    const end = addr + pageUp(len);
+    if (end > this.pager.limits.max) return -E.ENOMEM;
+    const vmas = this.pager.vmas;
+    let unmapped = 0;
+    let at = addr;
+    for (let i = vmas.indexAbove(addr); at < end; i++) {
+      const v = vmas.at(i);
+      if (v === undefined || v.start >= end) return -E.ENOMEM;
+      if (at < v.start) {
+        if (flags === MS_ASYNC) return -E.ENOMEM;
+        unmapped = -E.ENOMEM;
+      }
+      if ((flags & MS_INVALIDATE) !== 0 && (v.flags & VMA_LOCKED) !== 0) return -E.EBUSY;
+      let r = this.pager.writeback(v, Math.max(at, v.start), Math.min(end, v.end), true);
+      if (r === 0 && (flags & MS_SYNC) !== 0 && v.shm instanceof FilePages) r = v.file?.sync?.() ?? 0;
+      if (r < 0) return r;
+      at = v.end;
+    }
+    return unmapped;
   }
 
   /** mlock(2) / mlock2(2): nothing is ever paged out, so this only validates. */

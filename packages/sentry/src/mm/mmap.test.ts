@@ -130,6 +130,10 @@ describe('mremap', () => {
     expect(mm.mremap(a, 16 * K, 4 * K, 0)).toBe(a);
     expect(mm.vmas[0]).toMatchObject({ start: a, end: a + 4 * K });
     expect(mem.used).toBe(used - 12 * K);
+    const b = mm.mmap(0, 16 * K, PROT_READ, ANON);
+    expect(mm.mremap(b, 8 * K, 8 * K, 0)).toBe(b); // the same size: nothing changes, not even a split
+    expect(mm.vmas.length).toBe(2);
+    expect(mm.checkInvariants()).toBeNull();
   });
 
   it('grows in place when the space above is free', () => {
@@ -289,7 +293,7 @@ describe('/proc/self/maps', () => {
     const { mm } = newMm();
     mm.setBrk(0x60_0000);
     mm.brk(0x60_0000 + 4 * K);
-    mm.mmap(0x40_0000, 4 * K, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, memFile(new Uint8Array(8 * K), '/bin/x'), 4 * K);
+    mm.mmap(0x40_0000, 4 * K, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, memFile(new Uint8Array(8 * K), '/bin/x', 42), 4 * K);
     mm.mmap(0x7000_0000_0000, 4 * K, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED);
     mm.mapStack(0x7fff_ffff_f000, 4 * K);
     expect(mm.procMaps().split('\n')).toEqual([

@@ -4,13 +4,16 @@
 // fills a window around itself and large anonymous regions get 2 MiB pages.
 //
 // Invariant: every page in `pages` is mapped in `as` with its VMA's
-// protection (not mapped while that is PROT_NONE), and `as` maps nothing
+// protection (not mapped while that is PROT_NONE), except that a clean page
+// of a writable shared file mapping is mapped write-protected (mapProt), so
+// that the first store to it faults and marks it dirty; `as` maps nothing
 // else. Private pages' frames are charged to `account` and freed here;
-// shared pages' frames belong to the VMA's SharedMemory.
-import { ACCESS_EXEC, ACCESS_WRITE, type AddressSpace, type PhysicalMemory } from '@tsv/platform';
+// shared pages' frames belong to the VMA's SharedMemory (FilePages for a file).
+import { ACCESS_EXEC, ACCESS_WRITE, type AddressSpace, OutOfMemoryError, type PhysicalMemory } from '@tsv/platform';
 import { E } from '../errno.js';
 import type { MemoryAccount } from './account.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from './constants.js';
+import { type FileMapper, FilePages, keyOf, type PageCache } from './filecache.js';
 import { PageMap } from './pagemap.js';
 import { VMA_GROWSDOWN, type Vma, VmaList } from './vma.js';
 
@@ -55,6 +58,21 @@ export function accessAllowed(prot: number, access: number): boolean {
   return (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0;
 }
 
+/** The file page index of address `va` in `v`. */
+export function pageIndex(v: Vma, va: number): number {
+  return (v.offset + (va - v.start)) / PAGE;
+}
+
+/** Whether `v` is a writable shared mapping of a file (its clean pages are mapped write-protected). */
+function tracksDirty(v: Vma): boolean {
+  return (v.prot & PROT_WRITE) !== 0 && v.shm instanceof FilePages;
+}
+
+/** The protection `v`'s resident pages are mapped with when nothing is known about them: write-protected if clean pages must be. */
+export function mapProt(v: Vma): number {
+  return tracksDirty(v) ? (v.prot & ~PROT_WRITE) | PROT_READ : v.prot;
+}
+
 export interface PagerLimits {
   min: number;
   max: number;
@@ -63,7 +81,7 @@ export interface PagerLimits {
   addressSpaceLimit: number;
 }
 
-export class Pager {
+export class Pager implements FileMapper {
   readonly vmas = new VmaList();
   readonly pages = new PageMap();
   readonly stats: MmStats = { faults: 0, pagesMapped: 0, hugePages: 0 };
@@ -79,10 +97,23 @@ export class Pager {
     readonly account: MemoryAccount,
     readonly tunables: MmTunables,
     readonly limits: PagerLimits,
+    readonly cache: PageCache,
   ) {}
 
-  /** Resolves a fault at `va`; FAULT_OK or a FAULT_* error. */
+  /**
+   * Resolves a fault at `va`; FAULT_OK or a FAULT_* error. The platform
+   * running out of page-table memory is FAULT_OOM, like running out of frames.
+   */
   fault(va: number, access: number): number {
+    try {
+      return this.#fault(va, access);
+    } catch (e) {
+      if (e instanceof OutOfMemoryError) return FAULT_OOM;
+      throw e;
+    }
+  }
+
+  #fault(va: number, access: number): number {
     if (!Number.isInteger(va) || va < this.limits.min || va >= this.limits.max) return FAULT_MAPERR;
     const page = va - (va % PAGE);
     const v = this.vmas.find(va) ?? this.#growStack(page);
@@ -91,15 +122,31 @@ export class Pager {
     this.stats.faults++;
     const resident = this.pages.get(page);
     if (resident >= 0) {
-      // Already ours: the AddressSpace lost or never got the entry.
-      this.as.map(page, PAGE, resident, v.prot);
-      return FAULT_OK;
+      // Already ours: the AddressSpace lost or never got the entry, or a
+      // store hit a write-protected clean shared file page.
+      this.as.map(page, PAGE, resident, this.#pageProt(v, page));
+    } else {
+      const block = page - (page % HUGE);
+      if (this.#hugeEligible(v, block) && this.#mapHuge(v, block)) return FAULT_OK;
+      const err = this.#fillAround(v, page);
+      if (this.pages.get(page) < 0) return err !== FAULT_OK ? err : FAULT_OOM;
     }
-    const block = page - (page % HUGE);
-    if (this.#hugeEligible(v, block) && this.#mapHuge(v, block)) return FAULT_OK;
-    const w = Math.max(PAGE, this.tunables.faultAroundBytes - (this.tunables.faultAroundBytes % PAGE));
-    // An aligned window, slid back inside the VMA when it sticks out, so a
-    // fault near either edge still maps a full window.
+    if ((access & ACCESS_WRITE) !== 0 && tracksDirty(v)) this.#dirty(v, page);
+    return FAULT_OK;
+  }
+
+  /** The fault-around window: an aligned block of faultAroundBytes (at least a page). */
+  get #window(): number {
+    return Math.max(PAGE, this.tunables.faultAroundBytes - (this.tunables.faultAroundBytes % PAGE));
+  }
+
+  /**
+   * The fault-around window of `page` in `v`: an aligned window, slid back
+   * inside the VMA when it sticks out, so a fault near either edge still
+   * covers a full window.
+   */
+  #around(v: Vma, page: number): [number, number] {
+    const w = this.#window;
     let start = page - (page % w);
     let end = start + w;
     if (start < v.start) {
@@ -109,14 +156,65 @@ export class Pager {
       end = v.end;
       start = Math.max(v.start, end - w);
     }
+    return [start, end];
+  }
+
+  /** Fills the fault-around window of `page`; the first error, or FAULT_OK. */
+  #fillAround(v: Vma, page: number): number {
+    let [start, end] = this.#around(v, page);
     if (!this.account.fits(end - start)) {
       // Near the limit, speculative pages must not starve the one needed.
       start = page;
       end = page + PAGE;
     }
-    const err = this.#fill(v, start, end);
-    if (this.pages.get(page) >= 0) return FAULT_OK;
-    return err !== FAULT_OK ? err : FAULT_OOM;
+    return this.#fill(v, start, end);
+  }
+
+  /**
+   * A store to `page` of a writable shared file mapping: the resident pages
+   * of its aligned fault-around window become dirty and writable. One exit
+   * per window rather than per page; see filecache.ts for the cost.
+   */
+  #dirty(v: Vma, page: number): void {
+    const fp = v.shm as FilePages;
+    const [start, end] = this.#around(v, page);
+    this.pages.forEachRun(start, end, (va, len) => {
+      for (let o = 0; o < len; o += PAGE) fp.dirty.add(pageIndex(v, va + o));
+      this.as.protect(va, len, v.prot);
+    });
+  }
+
+  /** How the resident page at `va` of `v` is mapped: a clean page of a writable shared file mapping is write-protected. */
+  #pageProt(v: Vma, va: number): number {
+    return tracksDirty(v) && !(v.shm as FilePages).dirty.has(pageIndex(v, va)) ? mapProt(v) : v.prot;
+  }
+
+  /** Writes back the dirty pages of `v` in [start, end); with `report` (msync), 0 or the file's write-back error. */
+  writeback(v: Vma, start: number, end: number, report: boolean): number {
+    if (!(v.shm instanceof FilePages)) return 0;
+    return v.shm.writeback(pageIndex(v, start), pageIndex(v, end), v.file, report);
+  }
+
+  unmapFilePages(fp: FilePages, from: number, to: number): void {
+    this.#eachFileRange(fp, from, to, (v, s, e) => this.drop(v, s, e));
+  }
+
+  protectFilePages(fp: FilePages, from: number, to: number): void {
+    this.#eachFileRange(fp, from, to, (v, s, e) => {
+      if (!tracksDirty(v)) return;
+      const prot = mapProt(v);
+      this.pages.forEachRun(s, e, (va, len) => this.as.protect(va, len, prot));
+    });
+  }
+
+  /** Calls `fn` with each VMA mapping `fp` and the part of it holding file pages [from, to). */
+  #eachFileRange(fp: FilePages, from: number, to: number, fn: (v: Vma, start: number, end: number) => void): void {
+    for (const v of this.vmas.all) {
+      if (v.shm !== fp) continue;
+      const s = Math.max(v.start, v.start + from * PAGE - v.offset);
+      const e = Math.min(v.end, v.start + to * PAGE - v.offset);
+      if (s < e) fn(v, s, e);
+    }
   }
 
   /**
@@ -159,11 +257,13 @@ export class Pager {
     this.account.uncharge(freed);
   }
 
-  /** Removes the VMAs in [start, end) and everything they held. */
+  /** Removes the VMAs in [start, end) and everything they held; a shared file mapping's dirty pages are written back first. */
   unmapRange(start: number, end: number): void {
+    if (end <= start) return; // removing nothing must not split a VMA either
     for (const v of this.vmas.remove(start, end)) {
+      this.writeback(v, v.start, v.end, false);
       this.drop(v, v.start, v.end);
-      v.shm?.unref();
+      v.shm?.unref(v.file);
     }
   }
 
@@ -305,7 +405,7 @@ export class Pager {
   #fillShared(v: Vma, start: number, end: number): number {
     const shm = v.shm!;
     for (let va = start; va < end; va += PAGE) {
-      const index = (v.offset + (va - v.start)) / PAGE;
+      const index = pageIndex(v, va);
       let frame = shm.frames.get(index) ?? -1;
       if (frame < 0) {
         frame = shm.allocate(index);
@@ -315,15 +415,22 @@ export class Pager {
           return FAULT_SIGBUS;
         }
       }
-      this.#add(va, frame, v.prot);
+      this.#add(va, frame, this.#pageProt(v, va));
     }
     return FAULT_OK;
   }
 
-  /** Reads the file contents for [va, va+len) into frames at `frame`; the bytes of whole-or-partial pages read. */
+  /**
+   * Reads the file contents for [va, va+len) into frames at `frame`; the
+   * bytes of whole-or-partial pages read. A private mapping sees stores
+   * that shared mappings of the file have not written back yet.
+   */
   #read(v: Vma, va: number, frame: number, len: number): number {
-    const n = v.file!.pread(this.mem.bytes.subarray(frame, frame + len), len, v.offset + (va - v.start));
+    const buf = this.mem.bytes.subarray(frame, frame + len);
+    const offset = pageIndex(v, va) * PAGE;
+    const n = v.file!.pread(buf, len, offset);
     if (!(n > 0)) return 0;
+    if (v.shm === null && this.cache.size > 0) this.cache.get(keyOf(v.file!))?.overlay(offset, buf, n);
     return Math.min(len, Math.ceil(n / PAGE) * PAGE);
   }
 

@@ -3,10 +3,23 @@
 // later fork can copy the list field by field and share `file` / `shm`.
 import type { SharedMemory } from './shared.js';
 
-/** A file a mapping reads its pages from (a FileDescription fits). */
+/**
+ * A file a mapping reads its pages from (an open file description, as the
+ * syscall layer wraps it). Shared mappings of one file (same `dev` and
+ * `ino`) share their frames and write dirty pages back with `pwrite`.
+ */
 export interface MappedFile {
   /** Reads up to `len` bytes at `offset` into `buf`; bytes read (0 at EOF) or -errno. */
   pread(buf: Uint8Array, len: number, offset: number): number;
+  /** Writes `len` bytes of `buf` at `offset`; bytes written or -errno. Absent: stores through a shared mapping stay in memory. */
+  pwrite?(buf: Uint8Array, len: number, offset: number): number;
+  /** The file's current size in bytes, or -errno: write-back never goes past it. */
+  size?(): number;
+  /** Makes written-back data durable (msync MS_SYNC); 0 or -errno. */
+  sync?(): number;
+  /** Keeps the open file alive while a shared mapping uses it (its descriptor may be closed), and lets it go. */
+  hold?(): void;
+  release?(): void;
   /** Shown in /proc/self/maps. */
   readonly name?: string;
   /** Device and inode numbers for /proc/self/maps. */
@@ -115,7 +128,7 @@ export class VmaList {
     if (v === undefined || v.start >= addr) return;
     const t = tail(v, addr);
     v.end = addr;
-    if (t.shm !== null) t.shm.refs++;
+    t.shm?.ref(t.file);
     this.#v.splice(i + 1, 0, t);
   }
 
@@ -162,7 +175,7 @@ export class VmaList {
     const b = this.#v[i];
     if (a === undefined || b === undefined || !mergeable(a, b)) return;
     a.end = b.end;
-    if (b.shm !== null) b.shm.refs--; // still > 0: `a` holds one
+    b.shm?.unref(b.file); // never the last: `a` holds the same object and file
     this.#v.splice(i, 1);
   }
 

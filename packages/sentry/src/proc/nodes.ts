@@ -5,8 +5,8 @@
 // removed or written (EACCES, as Linux answers for /proc).
 import { E } from '../errno.js';
 import {
-  type DirEntry, FileDescription, type Filesystem, O_ACCMODE, O_RDONLY, ReadOnlyNode, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
-  type Stat, type StatFs, ST_VALID, type Timespec, now,
+  type DirEntry, FileDescription, type Filesystem, type Location, O_ACCMODE, O_RDONLY, ReadOnlyNode, S_IFDIR, S_IFLNK,
+  S_IFMT, S_IFREG, type Stat, type StatFs, ST_VALID, type Timespec, now,
 } from '../vfs/index.js';
 
 export const PROC_SUPER_MAGIC = 0x9fa0;
@@ -109,19 +109,47 @@ export class ProcDir extends ProcNode {
   }
 }
 
+/** A symlink whose text is computed when read (a negative errno: it has gone). */
 export class ProcLink extends ProcNode {
   constructor(
     fs: ProcFsBase,
     key: string,
-    private readonly target: () => string,
+    private readonly target: () => string | number,
     owner?: Owner,
     perm = 0o777,
   ) {
     super(fs, key, S_IFLNK | perm, owner);
   }
 
-  override readlink(): string {
+  override readlink(): string | number {
     return this.target();
+  }
+}
+
+/**
+ * A magic link (VNode.jump): readlink shows `target`, following it goes to the
+ * location `to` returns, a descriptor's object, the executable, a directory.
+ * `size` is what lstat reports (Linux: 64 for fd links, 0 otherwise).
+ */
+export class ProcMagicLink extends ProcLink {
+  constructor(
+    fs: ProcFsBase,
+    key: string,
+    target: () => string | number,
+    private readonly to: () => Location | number,
+    owner?: Owner,
+    perm?: number,
+    private readonly size = 0,
+  ) {
+    super(fs, key, target, owner, perm);
+  }
+
+  jump(): Location | number {
+    return this.to();
+  }
+
+  override stat(): Stat {
+    return { ...super.stat(), size: this.size };
   }
 }
 

@@ -79,8 +79,9 @@ describe('/proc', () => {
     expect(readlink('/proc/self/exe')).toBe('/usr/bin/prog');
     expect(readlink(`/proc/${t.pid}/cwd`)).toBe('/');
     expect(readlink('/proc/self/root')).toBe('/');
-    expect(list('/proc')).toEqual(['self', 'cpuinfo', 'meminfo', 'uptime', String(t.pid)]);
-    expect(list('/proc/self')).toEqual(['exe', 'cwd', 'root', 'fd', 'cmdline', 'comm', 'status', 'stat', 'maps']);
+    expect(list('/proc')).toEqual(['self', 'thread-self', 'cpuinfo', 'meminfo', 'uptime', String(t.pid)]);
+    expect(list('/proc/self')).toEqual(['exe', 'cwd', 'root', 'fd', 'fdinfo', 'cmdline', 'comm', 'status', 'stat', 'maps', 'task']);
+    expect(list(`/proc/self/task/${t.tid}`)).toEqual(['exe', 'cwd', 'root', 'fd', 'fdinfo', 'cmdline', 'comm', 'status', 'stat', 'maps']);
     expect(readlink('/proc/999')).toBe(-E.ENOENT);
     expect(readlink('/proc/0')).toBe(-E.ENOENT);
     expect(readlink('/proc/007')).toBe(-E.ENOENT);

@@ -1,12 +1,16 @@
-// A synthetic /proc: /proc/self, /proc/<pid>/{exe,cwd,root,fd/,cmdline,comm,
-// status,stat,maps} and a few system-wide files. Per-process entries are
-// computed from the live Task at lookup, readlink or open time; a pid whose
-// task is gone is ENOENT.
+// A synthetic /proc: /proc/self, /proc/thread-self, /proc/<pid>/{exe,cwd,
+// root,fd/,fdinfo/,task/,cmdline,comm,status,stat,maps} and a few
+// system-wide files. Per-process entries are computed from the live Task at
+// lookup, readlink or open time; a pid whose task is gone is ENOENT. exe,
+// cwd, root and fd/N are magic links: following one lands on the object the
+// kernel holds, never on whatever its text would resolve to.
+import { E } from '../errno.js';
 import type { Task } from '../kernel/task.js';
-import type { Vfs } from '../vfs/index.js';
-import { O_ACCMODE, O_RDONLY, O_WRONLY, toBinary } from '../vfs/index.js';
-import { type Owner, ProcDir, ProcFile, ProcFsBase, ProcLink, type ProcNode } from './nodes.js';
-import { cpuinfoText, fdTarget, meminfoText, statText, statusText, uptimeText } from './text.js';
+import type { Location, Vfs } from '../vfs/index.js';
+import { toBinary } from '../vfs/index.js';
+import { FdLinks } from './fdlinks.js';
+import { type Owner, ProcDir, ProcFile, ProcFsBase, ProcLink, ProcMagicLink, type ProcNode } from './nodes.js';
+import { cpuinfoText, meminfoText, statText, statusText, uptimeText } from './text.js';
 
 /** Where /proc finds processes; the kernel's task table implements it. */
 export interface ProcTasks {
@@ -33,19 +37,22 @@ export class ProcFs extends ProcFsBase {
   }
 
   readonly #top: ProcNode = new ProcDir(this, '/', () => this.#topNames(), (name) => this.#topChild(name));
+  readonly #fds = new FdLinks(this);
 
   #topNames(): string[] {
     const cur = this.tasks.current();
     const pids = this.tasks.pids?.() ?? (cur === undefined ? [] : [cur.pid]);
-    return ['self', 'cpuinfo', 'meminfo', 'uptime', ...[...pids].map(String)];
+    return ['self', 'thread-self', 'cpuinfo', 'meminfo', 'uptime', ...[...pids].map(String)];
   }
 
   #topChild(name: string): ProcNode | undefined {
     const kernel = () => this.tasks.current()?.kernel;
     switch (name) {
-      case 'self': {
+      case 'self':
+      case 'thread-self': {
         if (this.tasks.current() === undefined) return undefined;
-        return new ProcLink(this, 'self', () => String(this.tasks.current()?.pid ?? 0));
+        const link = (t: Task | undefined) => (t === undefined ? -E.ENOENT : name === 'self' ? String(t.pid) : `${t.pid}/task/${t.tid}`);
+        return new ProcLink(this, name, () => link(this.tasks.current()));
       }
       case 'cpuinfo':
         return new ProcFile(this, name, cpuinfoText);
@@ -56,40 +63,45 @@ export class ProcFs extends ProcFsBase {
     }
     if (!PID.test(name)) return undefined;
     const t = this.tasks.get(Number(name));
-    return t === undefined || t.exited ? undefined : this.#pidDir(t);
+    return t === undefined || t.exited ? undefined : this.#pidDir(t, String(t.pid), true);
   }
 
-  #pidDir(t: Task): ProcNode {
-    const key = String(t.pid);
+  /** /proc/<pid> (with `task/`) or /proc/<pid>/task/<tid> (without): the same entries, under keys of their own. */
+  #pidDir(t: Task, key: string, withThreads: boolean): ProcNode {
     const owner: Owner = { uid: t.creds.euid, gid: t.creds.egid };
+    const vfs = t.kernel.vfs;
+    const dirLink = (name: string, loc: () => Location) =>
+      new ProcMagicLink(this, `${key}/${name}`, () => dirText(vfs, loc()), loc, owner);
     const entries: Record<string, () => ProcNode> = {
-      exe: () => new ProcLink(this, `${key}/exe`, () => toBinary(t.exePath), owner),
-      cwd: () => new ProcLink(this, `${key}/cwd`, () => t.fs.cwd.path, owner),
-      root: () => new ProcLink(this, `${key}/root`, () => t.fs.root.path, owner),
-      fd: () => this.#fdDir(t, owner),
+      exe: () => {
+        const exe = t.exe;
+        if (exe === null) return new ProcLink(this, `${key}/exe`, () => toBinary(t.exePath), owner);
+        return new ProcMagicLink(this, `${key}/exe`, () => exe.path, () => exe, owner);
+      },
+      cwd: () => dirLink('cwd', () => t.fs.cwd),
+      root: () => dirLink('root', () => t.fs.root),
+      fd: () => this.#fds.fdDir(t, `${key}/fd`, owner),
+      fdinfo: () => this.#fds.fdinfoDir(t, `${key}/fdinfo`, owner),
       cmdline: () => new ProcFile(this, `${key}/cmdline`, () => this.tasks.cmdline?.(t) ?? nulTerminated(t.exePath), owner),
       comm: () => new ProcFile(this, `${key}/comm`, () => `${t.comm}\n`, owner, 0o644),
       status: () => new ProcFile(this, `${key}/status`, () => statusText(t), owner),
       stat: () => new ProcFile(this, `${key}/stat`, () => statText(t), owner),
       maps: () => new ProcFile(this, `${key}/maps`, () => (t.mm as MapsSource).procMaps?.() ?? '', owner),
     };
+    if (withThreads) entries.task = () => this.#taskDir(t, `${key}/task`, owner);
     return new ProcDir(this, key, () => Object.keys(entries), (name) => entries[name]?.(), owner);
   }
 
-  #fdDir(t: Task, owner: Owner): ProcNode {
-    const key = `${t.pid}/fd`;
-    const names = () => [...t.fds.entries()].map(([fd]) => String(fd));
-    const child = (name: string): ProcNode | undefined => {
-      if (name !== '0' && !PID.test(name)) return undefined;
-      const f = t.fds.get(Number(name));
-      if (f === undefined) return undefined;
-      // The link's permission bits show the access mode, as Linux's do (lr-x, l-wx, lrwx).
-      const acc = f.flags & O_ACCMODE;
-      const perm = (acc === O_WRONLY ? 0 : 0o500) | (acc === O_RDONLY ? 0 : 0o300);
-      return new ProcLink(this, `${key}/${name}`, () => fdTarget(f), owner, perm);
-    };
-    return new ProcDir(this, key, names, child, owner, 0o500);
+  /** /proc/<pid>/task: one directory per thread (each process has one thread for now). */
+  #taskDir(t: Task, key: string, owner: Owner): ProcNode {
+    const tid = String(t.tid);
+    return new ProcDir(this, key, () => [tid], (name) => (name === tid ? this.#pidDir(t, `${key}/${tid}`, false) : undefined), owner);
   }
+}
+
+/** A directory's path, marked as Linux marks one that has been removed. */
+function dirText(vfs: Vfs, loc: Location): string {
+  return vfs.isRemoved(loc) ? `${loc.path} (deleted)` : loc.path;
 }
 
 function nulTerminated(s: string): Uint8Array {

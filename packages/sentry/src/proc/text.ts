@@ -4,7 +4,6 @@ import * as os from 'node:os';
 import type { Kernel } from '../kernel/kernel.js';
 import { SIG_DFL, SIG_IGN } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
-import { type FileDescription, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK } from '../vfs/index.js';
 
 /** A 64-bit signal set as /proc prints it: 16 hex digits, bit (sig - 1). */
 function sigset(t: Task, pick: (sig: number) => boolean): string {
@@ -55,18 +54,6 @@ export function statText(t: Task): string {
   ];
   while (fields.length < 52) fields.push(fields.length === 37 ? 17 : 0);
   return `${fields.join(' ')}\n`;
-}
-
-/** What /proc/<pid>/fd/N shows for a description: its path, or Linux's name for a nameless object. */
-export function fdTarget(f: FileDescription): string {
-  if (f.location !== null) return f.location.path;
-  const st = f.stat();
-  const mode = typeof st === 'number' ? 0 : st.mode & S_IFMT;
-  const ino = typeof st === 'number' ? 0 : st.ino;
-  if (mode === S_IFIFO) return `pipe:[${ino}]`;
-  if (mode === S_IFSOCK) return `socket:[${ino}]`;
-  if (mode === S_IFCHR) return '/dev/tty';
-  return 'anon_inode:[unknown]';
 }
 
 /** One processor (the sandbox runs on one vCPU), named as the host's. */

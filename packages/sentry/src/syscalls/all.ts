@@ -1,6 +1,7 @@
 // Every system call the Sentry implements, in one table.
 import { FS_SYSCALLS } from './fs/index.js';
 import { FUTEX_SYSCALLS } from './futex.js';
+import { ITIMER_SYSCALLS } from './itimer.js';
 import { MISC_SYSCALLS } from './misc.js';
 import { MM_SYSCALLS } from './mm.js';
 import { PROCESS_SYSCALLS } from './process.js';
@@ -14,6 +15,7 @@ export function buildSyscallTable(): SyscallTable {
     .add(FS_SYSCALLS)
     .add(PROCESS_SYSCALLS)
     .add(TIME_SYSCALLS)
+    .add(ITIMER_SYSCALLS)
     .add(SIGNAL_SYSCALLS)
     .add(FUTEX_SYSCALLS)
     .add(MISC_SYSCALLS);

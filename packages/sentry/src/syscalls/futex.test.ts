@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
+import { ERESTARTSYS } from '../kernel/restart.js';
 import { Task } from '../kernel/task.js';
 import { call, type FakeTask, handlerOf, makeTask } from '../testing/fake-task.js';
 import { FUTEX_SYSCALLS, futexWaiters } from './futex.js';
@@ -73,12 +74,16 @@ describe('FUTEX_WAIT', () => {
     expect(f(t, w, WAIT | PRIVATE | REALTIME, 1, 0)).toBe(-E.ENOSYS);
   });
 
-  it('an interruption ends the wait with EINTR', async () => {
+  it('an interruption ends an untimed wait with ERESTARTSYS (SA_RESTART restarts it) and a timed one with EINTR', async () => {
     const t = makeTask();
     const w = word(t, 0);
     const r = f(t, w, WAIT | PRIVATE, 0, 0);
     interruptTask(t);
-    expect(await r).toBe(-E.EINTR);
+    expect(await r).toBe(-ERESTARTSYS);
+    expect(futexWaiters(t, w)).toBe(0);
+    const timed = f(t, w, WAIT | PRIVATE, 0, timespec(t, 10_000_000_000n));
+    interruptTask(t);
+    expect(await timed).toBe(-E.EINTR);
     expect(futexWaiters(t, w)).toBe(0);
   });
 });

@@ -1,10 +1,13 @@
 // futex(2): wait queues keyed by (address space, address). FUTEX_WAIT parks
-// the task (park.ts) until a FUTEX_WAKE on the same word, its timeout, or an
-// interruption. Private and shared futexes use the same key: with no
+// the task (park.ts) until a FUTEX_WAKE on the same word, its timeout, or a
+// signal: an untimed wait is then restarted under SA_RESTART (-ERESTARTSYS),
+// a timed one fails with EINTR (Linux restarts it through restart_syscall
+// only when no handler runs, and here only a handler interrupts a wait). Private and shared futexes use the same key: with no
 // shared memory between processes yet the two coincide. PI futexes are not
 // implemented (ENOSYS), as FUTEX_FD is not in Linux any more.
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
+import { ERESTARTSYS } from '../kernel/restart.js';
 import type { Task } from '../kernel/task.js';
 import { monotonicNs, realtimeNs } from './clocks.js';
 import { Park } from './park.js';
@@ -115,7 +118,8 @@ function wait(t: Task, a: SyscallArgs, cmd: number, realtime: boolean, shared: b
     const i = q?.indexOf(waiter) ?? -1;
     if (i >= 0) q!.splice(i, 1);
     dropIfEmpty(t, waiter.addr);
-    return end === 'timeout' ? -E.ETIMEDOUT : -E.EINTR;
+    if (end === 'timeout') return -E.ETIMEDOUT;
+    return deadline === undefined ? -ERESTARTSYS : -E.EINTR;
   });
 }
 

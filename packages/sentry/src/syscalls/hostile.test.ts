@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { rng, validResult } from '../testing/hostile.js';
 import { call, makeTask, type RawArg } from '../testing/fake-task.js';
 import { FUTEX_SYSCALLS } from './futex.js';
+import { cancelItimers, ITIMER_SYSCALLS } from './itimer.js';
 import { interruptTask } from './park.js';
 import { PROCESS_SYSCALLS } from './process.js';
 import { SIGNAL_SYSCALLS } from './signal.js';
@@ -12,7 +13,9 @@ import { type SyscallSpec, SyscallTable } from './table.js';
 import { TIME_SYSCALLS } from './time.js';
 import { MISC_SYSCALLS } from './misc.js';
 
-const ALL: readonly SyscallSpec[] = [...PROCESS_SYSCALLS, ...TIME_SYSCALLS, ...SIGNAL_SYSCALLS, ...FUTEX_SYSCALLS, ...MISC_SYSCALLS];
+const ALL: readonly SyscallSpec[] = [
+  ...PROCESS_SYSCALLS, ...TIME_SYSCALLS, ...ITIMER_SYSCALLS, ...SIGNAL_SYSCALLS, ...FUTEX_SYSCALLS, ...MISC_SYSCALLS,
+];
 
 
 
@@ -63,6 +66,7 @@ describe('hostile arguments', () => {
         if (t.exited) t.exitStatus = undefined;
       }
     }
+    cancelItimers(t);
     expect(calls).toBeGreaterThan(10_000);
     expect(t.fds.limit).toBeLessThanOrEqual(1 << 20);
   }, 60_000);

@@ -4,20 +4,12 @@ import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Task } from '../kernel/task.js';
 import { MAP_ANONYMOUS, type MappedFile, MemoryManager } from '../mm/index.js';
-import { type FileDescription, S_IFMT, S_IFREG } from '../vfs/index.js';
+import { mappedFile } from './filemap.js';
 import type { SyscallSpec } from './table.js';
 
 function mm(t: Task): MemoryManager {
   if (!(t.mm instanceof MemoryManager)) throw new Error('memory system calls need a MemoryManager');
   return t.mm;
-}
-
-/** A file description as the memory manager maps it. */
-export function mappedFile(f: FileDescription, name: string): MappedFile | number {
-  const st = f.stat();
-  if (typeof st === 'number') return st;
-  if ((st.mode & S_IFMT) !== S_IFREG) return -E.ENODEV;
-  return { pread: (buf, len, off) => f.pread(buf, len, off), name, dev: st.dev, ino: st.ino, readable: f.readable, writable: f.writable };
 }
 
 function mmap(t: Task, a: SyscallArgs): number {
@@ -30,7 +22,7 @@ function mmap(t: Task, a: SyscallArgs): number {
   if ((flags & MAP_ANONYMOUS) === 0) {
     const f = t.fds.get(a.int(4));
     if (f === undefined) return -E.EBADF;
-    const m = mappedFile(f, f.location?.path ?? 'anon_inode');
+    const m = mappedFile(f);
     if (typeof m === 'number') return m;
     file = m;
   }

@@ -1,37 +1,45 @@
-// Parking a task in a system call that waits (nanosleep, futex): a Park
-// settles exactly once, when it is woken, when its deadline passes, or when
-// the task is interrupted (interruptTask: a signal, or the sandbox being
-// killed). The deadline is on the host monotonic clock and is never met
-// early: a timer brings the wait to within a millisecond, and the event
-// loop's check phase (setImmediate) finishes it, so a 100 us sleep lasts
-// about 100 us rather than a whole timer tick.
+// Parking a task in a system call that waits (a pipe read, poll, futex,
+// nanosleep): a Park settles exactly once, when it is woken (by its waker,
+// or by a stream it watches), when its deadline passes (deadline.ts: never
+// early), or when the task is interrupted — interruptTask, called for a
+// signal the task will act on, or when the sandbox is killed. Like Linux's
+// interruptible sleeps, a Park made while such a signal is already pending
+// ends at once as interrupted: the caller then returns its restart code
+// (../kernel/restart.ts) and the run loop decides between EINTR and a restart.
 import type { Task } from '../kernel/task.js';
 import { monotonicNs } from './clocks.js';
+import { Deadline } from './deadline.js';
 
 export type ParkEnd = 'woken' | 'timeout' | 'interrupted';
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Anything that can report one change (a stream); the result removes the watcher. */
+export interface Watchable {
+  watch(onChange: () => void): () => void;
+}
+
 const parked = new WeakMap<Task, Set<Park>>();
 
 export class Park {
   readonly task: Task;
   readonly promise: Promise<ParkEnd>;
-  readonly #deadline: bigint | undefined;
+  readonly #at: bigint | undefined;
+  #deadline: Deadline | undefined;
+  readonly #unwatch: (() => void)[] = [];
   #resolve!: (end: ParkEnd) => void;
-  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #settled = false;
 
   /** Parks `t` until woken, or until the monotonic time `deadline` (ns) when given. */
   constructor(t: Task, deadline?: bigint) {
     this.task = t;
-    this.#deadline = deadline;
+    this.#at = deadline;
     this.promise = new Promise((resolve) => {
       this.#resolve = resolve;
     });
     let set = parked.get(t);
     if (set === undefined) parked.set(t, (set = new Set()));
     set.add(this);
-    if (deadline !== undefined) this.#check();
+    if (t.signals.hasDeliverable()) this.#settle('interrupted');
+    else if (deadline !== undefined) this.#deadline = new Deadline(deadline, () => this.#settle('timeout'));
   }
 
   get settled(): boolean {
@@ -43,10 +51,17 @@ export class Park {
     return this.#settle('woken');
   }
 
+  /** Also ends the wait as woken at the next change of any of `sources`. */
+  watch(sources: Iterable<Watchable>): this {
+    if (this.#settled) return this;
+    for (const s of sources) this.#unwatch.push(s.watch(() => this.wake()));
+    return this;
+  }
+
   /** Nanoseconds left before the deadline (0 when past, undefined without one). */
   remaining(): bigint | undefined {
-    if (this.#deadline === undefined) return undefined;
-    const left = this.#deadline - monotonicNs();
+    if (this.#at === undefined) return undefined;
+    const left = this.#at - monotonicNs();
     return left > 0n ? left : 0n;
   }
 
@@ -55,26 +70,12 @@ export class Park {
     return this.#settle('interrupted');
   }
 
-  #check = (): void => {
-    this.#timer = undefined;
-    if (this.#settled) return;
-    const left = this.remaining()!;
-    if (left === 0n) {
-      this.#settle('timeout');
-      return;
-    }
-    const ms = Number(left / 1_000_000n);
-    this.#timer = ms >= 1 ? setTimeout(this.#check, Math.min(ms, MAX_TIMER_MS)) : setImmediate(this.#check);
-  };
-
   #settle(end: ParkEnd): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer as NodeJS.Timeout);
-      clearImmediate(this.#timer as NodeJS.Immediate);
-      this.#timer = undefined;
-    }
+    this.#deadline?.cancel();
+    for (const unwatch of this.#unwatch) unwatch();
+    this.#unwatch.length = 0;
     parked.get(this.task)?.delete(this);
     this.#resolve(end);
     return true;

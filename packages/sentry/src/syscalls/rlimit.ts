@@ -1,7 +1,8 @@
 // Resource limits: getrlimit, setrlimit, prlimit64. A task's limits live in
 // t.rlimits (absent: Linux's defaults below); RLIMIT_NOFILE's soft limit is
 // the descriptor table's limit, so the two never disagree. Only NOFILE is
-// enforced here; the others are recorded for the program to read back.
+// enforced here, and SIGPENDING by the signal queue (kernel/signals.ts); the
+// others are recorded for the program to read back.
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Rlimit, Task } from '../kernel/task.js';

@@ -1,6 +1,7 @@
 import { Reg } from '@tsv/platform';
 import { describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
+import { ERESTARTNOHAND } from '../kernel/restart.js';
 import { call, type FakeTask, handlerOf, makeTask } from '../testing/fake-task.js';
 import { SA_FLAGS_KNOWN, SIGNAL_SYSCALLS, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from './signal.js';
 
@@ -222,4 +223,115 @@ it('rt_sigreturn from an unreadable frame is SIGSEGV', () => {
   sys(t, 'rt_sigreturn');
   t.kernel.deliverPending(t);
   expect(t.exitStatus).toEqual({ signal: 11, coreDumped: true });
+});
+
+const wait = (t: FakeTask, name: string, ...args: (number | bigint)[]): number | Promise<number> =>
+  call(t, handlerOf(SIGNAL_SYSCALLS, name), ...args);
+const SI_QUEUE = -1;
+const SI_TKILL = -6;
+
+/** A siginfo of 128 bytes: code and errno, si_int-style value at 24, optionally junk past the kernel's 48 bytes. */
+function siginfo(t: FakeTask, code: number, value: number, tail = 0): number {
+  const p = t.mm.alloc(128);
+  const dv = t.mm.dv(p, 128);
+  dv.setInt32(0, 99, true); // si_signo: replaced by the call's signal
+  dv.setInt32(4, 7, true);
+  dv.setInt32(8, code, true);
+  dv.setInt32(16, 4242, true);
+  dv.setInt32(24, value, true);
+  dv.setUint8(100, tail);
+  return p;
+}
+
+describe('rt_sigqueueinfo and rt_tgsigqueueinfo', () => {
+  it('queue real-time signals with their siginfo; rt_sigtimedwait takes them in Linux\'s order', async () => {
+    const t = makeTask();
+    const RT = 40;
+    sys(t, 'rt_sigprocmask', 0, sigset(t, 3n << BigInt(RT - 1)), 0, 8);
+    expect(sys(t, 'rt_sigqueueinfo', t.pid, RT + 1, siginfo(t, SI_QUEUE, 1))).toBe(0);
+    for (const v of [2, 3]) expect(sys(t, 'rt_sigqueueinfo', t.pid, RT, siginfo(t, SI_QUEUE, v))).toBe(0);
+    expect(sys(t, 'rt_tgsigqueueinfo', t.pid, t.tid, RT, siginfo(t, SI_QUEUE, 4))).toBe(0);
+    const info = t.mm.alloc(128);
+    const got: number[][] = [];
+    for (let i = 0; i < 4; i++) {
+      t.mm.write(info, new Uint8Array(128).fill(0xee));
+      expect(await wait(t, 'rt_sigtimedwait', sigset(t, 3n << BigInt(RT - 1)), info, 0, 8)).toBeGreaterThan(0);
+      const dv = t.mm.dv(info, 128);
+      got.push([dv.getInt32(0, true), dv.getInt32(4, true), dv.getInt32(8, true), dv.getInt32(16, true), dv.getInt32(24, true)]);
+      expect(t.mm.read(info + 48, 80).every((b) => b === 0)).toBe(true);
+    }
+    // The one sent to the thread first, then the process's, lowest signal first.
+    expect(got).toEqual([[RT, 7, SI_QUEUE, 4242, 4], [RT, 7, SI_QUEUE, 4242, 2], [RT, 7, SI_QUEUE, 4242, 3], [RT + 1, 7, SI_QUEUE, 4242, 1]]);
+  });
+
+  it('check the siginfo, then the right to pose as the kernel or kill(), then the target and the signal', () => {
+    const t = makeTask();
+    const ok = siginfo(t, SI_QUEUE, 0);
+    expect(sys(t, 'rt_sigqueueinfo', t.pid, 40, t.mm.unmapped)).toBe(-E.EFAULT);
+    expect(sys(t, 'rt_sigqueueinfo', t.pid, 40, t.mm.alloc(47))).toBe(-E.EFAULT);
+    // Only a layout the kernel does not know must have a zero tail.
+    expect(sys(t, 'rt_sigqueueinfo', t.pid, 40, siginfo(t, -30, 0, 1))).toBe(-E.E2BIG);
+    expect(sys(t, 'rt_sigqueueinfo', t.pid, 0, siginfo(t, -30, 0, 0))).toBe(0);
+    expect(sys(t, 'rt_sigqueueinfo', t.pid, 0, siginfo(t, SI_QUEUE, 0, 1))).toBe(0);
+    for (const code of [0, 1, 0x80, SI_TKILL]) expect(sys(t, 'rt_sigqueueinfo', t.pid + 1, 40, siginfo(t, code, 0))).toBe(-E.EPERM);
+    expect(sys(t, 'rt_sigqueueinfo', t.pid + 1, 40, ok)).toBe(-E.ESRCH);
+    expect(sys(t, 'rt_sigqueueinfo', 0, 40, ok)).toBe(-E.ESRCH);
+    for (const sig of [-1, 65]) expect(sys(t, 'rt_sigqueueinfo', t.pid, sig, ok)).toBe(-E.EINVAL);
+    expect(sys(t, 'rt_sigqueueinfo', t.pid, 0, siginfo(t, 0, 0))).toBe(0);
+    expect(sys(t, 'rt_tgsigqueueinfo', 0, t.tid, 40, ok)).toBe(-E.EINVAL);
+    expect(sys(t, 'rt_tgsigqueueinfo', t.pid, -1, 40, ok)).toBe(-E.EINVAL);
+    expect(sys(t, 'rt_tgsigqueueinfo', t.pid, t.tid, 40, t.mm.unmapped)).toBe(-E.EFAULT);
+    expect(sys(t, 'rt_tgsigqueueinfo', t.pid, t.tid + 1, 40, siginfo(t, SI_TKILL, 0))).toBe(-E.EPERM);
+    expect(sys(t, 'rt_tgsigqueueinfo', t.pid + 1, t.tid, 40, ok)).toBe(-E.ESRCH);
+    expect(sys(t, 'rt_tgsigqueueinfo', t.pid, t.tid, 65, ok)).toBe(-E.EINVAL);
+    expect(t.exited).toBe(false);
+  });
+
+  it('EAGAIN once RLIMIT_SIGPENDING signals are queued', () => {
+    const t = makeTask();
+    sys(t, 'rt_sigprocmask', 0, sigset(t, 1n << 39n), 0, 8);
+    t.rlimits.set(11, { cur: 2, max: 2 });
+    const info = siginfo(t, SI_QUEUE, 0);
+    expect(sys(t, 'rt_sigqueueinfo', t.pid, 40, info)).toBe(0);
+    expect(sys(t, 'rt_sigqueueinfo', t.pid, 40, info)).toBe(0);
+    expect(sys(t, 'rt_sigqueueinfo', t.pid, 40, info)).toBe(-E.EAGAIN);
+    // kill() still sends it, without a siginfo.
+    expect(sys(t, 'kill', t.pid, 40)).toBe(0);
+  });
+});
+
+describe('waiting for signals', () => {
+  it('rt_sigsuspend ends with ERESTARTNOHAND (EINTR under a handler) with the old mask saved', async () => {
+    const t = makeTask();
+    sys(t, 'rt_sigprocmask', 2, sigset(t, 1n << BigInt(SIGUSR1 - 1)), 0, 8);
+    const r = wait(t, 'rt_sigsuspend', sigset(t, 0n), 8);
+    expect(t.signals.maskLo).toBe(0);
+    expect(t.signals.savedMask).toEqual({ lo: 1 << (SIGUSR1 - 1), hi: 0 });
+    sys(t, 'rt_sigaction', SIGUSR1, sigaction(t, 0x401000n, 0x0400_0000n, 0n), 0, 8);
+    sys(t, 'kill', t.pid, SIGUSR1);
+    expect(await r).toBe(-ERESTARTNOHAND);
+  });
+
+  it('pause waits for a signal the task acts on, then ERESTARTNOHAND', async () => {
+    const t = makeTask();
+    sys(t, 'rt_sigaction', SIGUSR1, sigaction(t, 0x401000n, 0x0400_0000n, 0n), 0, 8);
+    const r = wait(t, 'pause');
+    expect(r).toBeInstanceOf(Promise);
+    sys(t, 'kill', t.pid, SIGCHLD);
+    sys(t, 'kill', t.pid, SIGUSR1);
+    expect(await r).toBe(-ERESTARTNOHAND);
+  });
+
+  it('rt_sigtimedwait wakes for a blocked signal of its set, not for other blocked ones', async () => {
+    const t = makeTask();
+    sys(t, 'rt_sigprocmask', 2, sigset(t, 3n << BigInt(SIGUSR1 - 1)), 0, 8);
+    const r = wait(t, 'rt_sigtimedwait', sigset(t, 1n << BigInt(SIGUSR1 - 1)), 0, 0, 8);
+    expect(r).toBeInstanceOf(Promise);
+    sys(t, 'kill', t.pid, SIGUSR1 + 1);
+    expect(t.signals.waking).toBeDefined();
+    sys(t, 'kill', t.pid, SIGUSR1);
+    expect(await r).toBe(SIGUSR1);
+    expect(t.signals.waking).toBeUndefined();
+    expect(t.signals.isPending(SIGUSR1 + 1)).toBe(true);
+  });
 });

@@ -1,15 +1,17 @@
 // Signal calls: rt_sigaction, rt_sigprocmask, sigaltstack and rt_sigpending
 // set and report the task's signal state (kernel/signals.ts);
-// kill/tkill/tgkill send a signal to the caller itself, the only process
-// there is; rt_sigreturn returns from a handler's frame
-// (kernel/signal-frame.ts); rt_sigsuspend and rt_sigtimedwait wait for
-// one. Delivery happens at the return to user space (Kernel.deliverPending).
+// kill/tkill/tgkill and rt_sigqueueinfo/rt_tgsigqueueinfo send a signal to
+// the caller itself, the only process there is; rt_sigreturn returns from a
+// handler's frame (kernel/signal-frame.ts); rt_sigsuspend, pause and
+// rt_sigtimedwait wait for one. Delivery happens at the return to user
+// space (Kernel.deliverPending).
 import { Reg } from '@tsv/platform';
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
-import { encodeSigInfo, readFrame, SIGINFO_SIZE } from '../kernel/signal-frame.js';
+import { ERESTARTNOHAND } from '../kernel/restart.js';
+import { encodeSigInfo, KERNEL_SIGINFO_SIZE, readFrame, SIGINFO_SIZE } from '../kernel/signal-frame.js';
 import {
-  NSIG, SI_KERNEL, SI_TKILL, SI_USER, type SigAction, type SigInfo, SIGKILL, SIGSEGV, SIGSTOP, sendSignal, UNBLOCKABLE_LO,
+  NSIG, SI_KERNEL, SI_TKILL, SI_USER, type SigAction, type SigInfo, SIGKILL, type SignalTarget, SIGSEGV, SIGSTOP, sendSignal, UNBLOCKABLE_LO,
 } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
 import { monotonicNs } from './clocks.js';
@@ -35,6 +37,21 @@ function readSigset(t: Task, ptr: number): { lo: number; hi: number } | number {
   if (ptr <= 0 || t.mm.copyIn(ptr, buf) < 0) return -E.EFAULT;
   const v = new DataView(buf.buffer);
   return { lo: (v.getUint32(0, true) & ~UNBLOCKABLE_LO) >>> 0, hi: v.getUint32(4, true) };
+}
+
+/**
+ * The sigmask argument of ppoll and pselect6 (Linux's set_user_sigmask):
+ * NULL leaves the mask alone; otherwise -EINVAL unless `size` is 8,
+ * -EFAULT for an unreadable set, else it becomes the temporary mask until
+ * the call returns (SignalState.setTemporaryMask). Returns 0 or the errno.
+ */
+export function applySigmaskArg(t: Task, ptr: number, size: number): number {
+  if (ptr === 0) return 0;
+  if (size !== SIGSET_SIZE) return -E.EINVAL;
+  const set = readSigset(t, ptr);
+  if (typeof set === 'number') return set;
+  t.signals.setTemporaryMask(set.lo, set.hi);
+  return 0;
 }
 
 function validSignal(sig: number): boolean {
@@ -145,32 +162,103 @@ function sigaltstack(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** Sends `sig` to the target if it is `t`: ESRCH for any other, EINVAL for a bad signal, 0 for signal 0. */
-function signalSelf(t: Task, isSelf: boolean, sig: number, code: number): number {
+/**
+ * Sends `info` to the target if it is `t`: ESRCH for any other, EINVAL for
+ * a bad signal, 0 for signal 0, EAGAIN when a real-time signal cannot be
+ * queued (sendSignal).
+ */
+function sendToSelf(t: Task, isSelf: boolean, sig: number, info: Omit<SigInfo, 'signo'>, target: SignalTarget): number {
   if (!isSelf) return -E.ESRCH;
   if (sig < 0 || sig > NSIG) return -E.EINVAL;
-  if (sig !== 0) sendSignal(t, { signo: sig, code, pid: t.pid, uid: t.creds.uid });
-  return 0;
+  return sig === 0 ? 0 : sendSignal(t, { ...info, signo: sig }, target);
+}
+
+/** kill(2)-style senders: the caller's pid and uid. */
+function signalSelf(t: Task, isSelf: boolean, sig: number, code: number, target: SignalTarget): number {
+  return sendToSelf(t, isSelf, sig, { code, pid: t.pid, uid: t.creds.uid }, target);
 }
 
 function kill(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   // pid -1 means every process but the caller (and init): there is none.
   const self = pid > 0 ? pid === t.pid : pid === 0 || (pid !== -1 && pid !== INT_MIN && -pid === t.pgid);
-  return signalSelf(t, self, a.int(1), SI_USER);
+  return signalSelf(t, self, a.int(1), SI_USER, 'process');
 }
 
 function tkill(t: Task, a: SyscallArgs): number {
   const tid = a.int(0);
   if (tid <= 0) return -E.EINVAL;
-  return signalSelf(t, tid === t.tid, a.int(1), SI_TKILL);
+  return signalSelf(t, tid === t.tid, a.int(1), SI_TKILL, 'thread');
 }
 
 function tgkill(t: Task, a: SyscallArgs): number {
   const tgid = a.int(0);
   const tid = a.int(1);
   if (tgid <= 0 || tid <= 0) return -E.EINVAL;
-  return signalSelf(t, tgid === t.pid && tid === t.tid, a.int(2), SI_TKILL);
+  return signalSelf(t, tgid === t.pid && tid === t.tid, a.int(2), SI_TKILL, 'thread');
+}
+
+/**
+ * The siginfo at `ptr` for rt_sigqueueinfo (Linux's
+ * copy_siginfo_from_user): the 48 bytes of a kernel siginfo (-EFAULT),
+ * si_signo replaced by `sig`; for a si_code whose layout the kernel does
+ * not know, the rest of the 128 bytes must be zero (-E2BIG).
+ */
+function readUserSigInfo(t: Task, ptr: number, sig: number): SigInfo | number {
+  const buf = new Uint8Array(SIGINFO_SIZE);
+  if (ptr <= 0 || t.mm.copyIn(ptr, buf.subarray(0, KERNEL_SIGINFO_SIZE)) < 0) return -E.EFAULT;
+  const v = new DataView(buf.buffer);
+  const code = v.getInt32(8, true);
+  if (!knownSigInfoLayout(sig, code)) {
+    const tail = buf.subarray(KERNEL_SIGINFO_SIZE);
+    if (t.mm.copyIn(ptr + KERNEL_SIGINFO_SIZE, tail) < 0) return -E.EFAULT;
+    if (tail.some((b) => b !== 0)) return -E.E2BIG;
+  }
+  return { signo: sig, errno: v.getInt32(4, true), code, fields: buf.slice(16, KERNEL_SIGINFO_SIZE) };
+}
+
+/** The highest si_code of the signals whose codes are their own (SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGCHLD, SIGPOLL, SIGSYS). */
+const SIGNAL_CODE_LIMITS: ReadonlyMap<number, number> = new Map([[4, 11], [5, 6], [7, 5], [8, 15], [11, 10], [17, 6], [29, 6], [31, 2]]);
+const SI_DETHREAD = -7;
+const SI_ASYNCNL = -60;
+const NSIGPOLL = 6;
+
+/** Linux's known_siginfo_layout(). */
+function knownSigInfoLayout(sig: number, code: number): boolean {
+  if (code === SI_KERNEL) return true;
+  if (code > SI_USER) return code <= (SIGNAL_CODE_LIMITS.get(sig) ?? NSIGPOLL);
+  return code >= SI_DETHREAD || code === SI_ASYNCNL;
+}
+
+/**
+ * The caller may only pose as the kernel or as kill()/tkill() (si_code >= 0
+ * or SI_TKILL) towards itself: EPERM otherwise, as Linux decides before it
+ * looks for the target.
+ */
+function mayForge(info: SigInfo, toSelf: boolean): boolean {
+  return toSelf || (info.code < 0 && info.code !== SI_TKILL);
+}
+
+/** rt_sigqueueinfo(tgid, sig, info): queues `info` to the process `tgid` (only the caller's own is there). */
+function rtSigqueueinfo(t: Task, a: SyscallArgs): number {
+  const pid = a.int(0);
+  const sig = a.int(1);
+  const info = readUserSigInfo(t, a.ptr(2), sig);
+  if (typeof info === 'number') return info;
+  if (!mayForge(info, pid === t.pid)) return -E.EPERM;
+  return sendToSelf(t, pid === t.pid, sig, info, 'process');
+}
+
+/** rt_tgsigqueueinfo(tgid, tid, sig, info): the same for one thread. */
+function rtTgsigqueueinfo(t: Task, a: SyscallArgs): number {
+  const tgid = a.int(0);
+  const tid = a.int(1);
+  const sig = a.int(2);
+  const info = readUserSigInfo(t, a.ptr(3), sig);
+  if (typeof info === 'number') return info;
+  if (tgid <= 0 || tid <= 0) return -E.EINVAL;
+  if (!mayForge(info, tid === t.tid)) return -E.EPERM;
+  return sendToSelf(t, tgid === t.pid && tid === t.tid, sig, info, 'thread');
 }
 
 /**
@@ -188,26 +276,31 @@ function rtSigreturn(t: Task): number {
 }
 
 /**
- * Waits with `mask` as the blocked set until a signal is delivered: -EINTR,
- * the handler's frame saving the mask from before the call. A signal
- * already pending (one the task sent itself while it was blocked) ends the
- * wait at once.
+ * Waits with `mask` as the blocked set until a signal is delivered: EINTR
+ * when a handler runs, its frame saving the mask from before the call
+ * (-ERESTARTNOHAND: a signal that runs no handler, such as a pending
+ * ignored one the mask lets through, restarts the wait). A signal already
+ * pending ends the wait at once.
  */
 function rtSigsuspend(t: Task, a: SyscallArgs): number | Promise<number> {
   if (a.size(1) !== SIGSET_SIZE) return -E.EINVAL;
   const set = readSigset(t, a.ptr(0));
   if (typeof set === 'number') return set;
-  const s = t.signals;
-  s.savedMask = { lo: s.maskLo, hi: s.maskHi };
-  s.setMask(set.lo, set.hi);
-  if (s.hasDeliverable()) return -E.EINTR;
-  return new Park(t).promise.then(() => -E.EINTR);
+  t.signals.setTemporaryMask(set.lo, set.hi);
+  return new Park(t).promise.then(() => -ERESTARTNOHAND);
+}
+
+/** pause(2): waits as rt_sigsuspend does, with the mask as it is. */
+function pause(t: Task): Promise<number> {
+  return new Park(t).promise.then(() => -ERESTARTNOHAND);
 }
 
 /**
- * Takes a pending signal of the set, waiting up to the timeout (none:
- * forever) for one: its number, with its siginfo written; -EAGAIN at the
- * timeout, -EINTR when another signal interrupts the wait.
+ * Takes a pending signal of the set — the oldest instance of the lowest
+ * number — waiting up to the timeout (none: forever) for one: its number,
+ * with its siginfo written; -EAGAIN at the timeout, -EINTR (never
+ * restarted) when another signal interrupts the wait. While it waits, the
+ * set's signals end the wait though blocked (SignalState.waking).
  */
 function rtSigtimedwait(t: Task, a: SyscallArgs): number | Promise<number> {
   if (a.size(3) !== SIGSET_SIZE) return -E.EINVAL;
@@ -228,8 +321,13 @@ function rtSigtimedwait(t: Task, a: SyscallArgs): number | Promise<number> {
   const now = take();
   if (now !== undefined) return now;
   if (timeout === 0n) return -E.EAGAIN;
+  const s = t.signals;
+  s.waking = set;
   const park = new Park(t, timeout === undefined ? undefined : monotonicNs() + timeout);
-  return park.promise.then((end) => take() ?? (end === 'timeout' ? -E.EAGAIN : -E.EINTR));
+  return park.promise.then((end) => {
+    s.waking = undefined;
+    return take() ?? (end === 'timeout' ? -E.EAGAIN : -E.EINTR);
+  });
 }
 
 /** Writes `info` as a siginfo_t at `ptr` (if not NULL): the signal number, or -EFAULT. */
@@ -251,5 +349,8 @@ export const SIGNAL_SYSCALLS: readonly SyscallSpec[] = [
   ['tgkill', ['int', 'int', 'signal'], tgkill],
   ['rt_sigreturn', [], rtSigreturn],
   ['rt_sigsuspend', ['ptr', 'size'], rtSigsuspend],
+  ['pause', [], pause],
   ['rt_sigtimedwait', ['ptr', 'ptr', 'ptr', 'size'], rtSigtimedwait],
+  ['rt_sigqueueinfo', ['int', 'signal', 'ptr'], rtSigqueueinfo],
+  ['rt_tgsigqueueinfo', ['int', 'int', 'signal', 'ptr'], rtTgsigqueueinfo],
 ];

@@ -1,6 +1,7 @@
 // Shared pieces of the hostile-input tests: a replayable random source and
 // what counts as a valid system call result.
 import { E } from '../errno.js';
+import { isRestartCode } from '../kernel/restart.js';
 
 const ERRNOS = new Set<number>(Object.values(E));
 
@@ -17,7 +18,11 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** A non-negative integer result or a negated Linux errno: never NaN, a fraction or anything else. */
+/**
+ * A non-negative integer result, a negated Linux errno, or a restart code
+ * the run loop settles (an interrupted wait): never NaN, a fraction or
+ * anything else.
+ */
 export function validResult(r: unknown): boolean {
-  return typeof r === 'number' && Number.isInteger(r) && (r >= 0 || ERRNOS.has(-r));
+  return typeof r === 'number' && Number.isInteger(r) && (r >= 0 || ERRNOS.has(-r) || isRestartCode(r));
 }

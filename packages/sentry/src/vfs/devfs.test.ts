@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
-import { makedev, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, S_IFCHR } from './constants.js';
+import { makedev, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_RDONLY, O_RDWR, O_WRONLY, S_IFCHR, S_IFDIR, S_IFLNK } from './constants.js';
+import type { FileDescription } from './file.js';
+import type { Location } from './location.js';
+import { type Filesystem, ReadOnlyNode } from './node.js';
+import { type Stat, type StatFs, TMPFS_MAGIC } from './stat.js';
 import { type Fixture, list, makeFixture, readText, writeText } from './test-helpers.js';
 import { SyntheticFs } from './synthetic.js';
 import { Vfs } from './vfs.js';
@@ -84,5 +88,78 @@ describe('/dev', () => {
     expect(Buffer.from(vfs.readlink('/proc/self/exe') as Uint8Array).toString()).toBe('/bin/true');
     expect(vfs.stat('/proc/..')).toEqual(vfs.stat('/'));
     expect(() => vfs.mount('/proc', new SyntheticFs())).toThrow();
+  });
+});
+
+/** A stand-in for /proc: self/fd/<n> are magic links whose text names a host path but which jump to `targets[n]`. */
+class MagicFs implements Filesystem {
+  dev = 0;
+  constructor(readonly targets: (Location | number)[], readonly text: string) {}
+  root(): TestNode {
+    return new TestNode(this, S_IFDIR, 'root');
+  }
+}
+
+class TestNode extends ReadOnlyNode {
+  constructor(
+    readonly fs: MagicFs,
+    readonly kind: number,
+    private readonly role: string,
+  ) {
+    super();
+  }
+  stat(): Stat {
+    return {
+      dev: this.fs.dev, ino: this.role.length, mode: this.kind | 0o777, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096,
+      blocks: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0,
+    };
+  }
+  open(): FileDescription | number {
+    return -E.EACCES;
+  }
+  statfs(): StatFs {
+    return { type: TMPFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0], namelen: 255, frsize: 4096, flags: 0 };
+  }
+  override lookup(name: string): TestNode | number {
+    if (this.role === 'root' && name === 'self') return new TestNode(this.fs, S_IFDIR, 'self');
+    if (this.role === 'self' && name === 'fd') return new TestNode(this.fs, S_IFDIR, 'fd');
+    if (this.role === 'fd' && /^[0-9]$/.test(name) && Number(name) < this.fs.targets.length) return new TestNode(this.fs, S_IFLNK, name);
+    return -E.ENOENT;
+  }
+  override readlink(): string {
+    return this.fs.text;
+  }
+  get jump(): (() => Location | number) | undefined {
+    return this.kind === S_IFLNK ? () => this.fs.targets[Number(this.role)]! : undefined;
+  }
+}
+
+describe('/dev links into /proc/self/fd', () => {
+  it('fd, stdin, stdout and stderr are symlinks, as on Linux', () => {
+    const vfs = new Vfs({ root: fx.root });
+    const link = (p: string) => Buffer.from(vfs.readlink(p) as Uint8Array).toString();
+    expect(['fd', 'stdin', 'stdout', 'stderr'].map((n) => link(`/dev/${n}`))).toEqual(['/proc/self/fd', '/proc/self/fd/0', '/proc/self/fd/1', '/proc/self/fd/2']);
+    expect(vfs.lstat('/dev/stdin')).toMatchObject({ mode: S_IFLNK | 0o777 });
+  });
+
+  it('a magic link is followed to its location, never to its text, and counts toward ELOOP', () => {
+    const vfs = new Vfs({ root: fx.root });
+    const data = vfs.resolve('/data') as Location;
+    const passwd = vfs.resolve('/etc/passwd') as Location;
+    const targets: (Location | number)[] = [passwd, data, -E.ENOENT];
+    vfs.mount('/proc', new MagicFs(targets, `${fx.outside}/secret.txt`));
+    targets.push(vfs.resolve('/proc/self/fd') as Location); // fd 3 is /proc/self/fd itself
+    // The text names a host path outside the root: resolving it would be ENOENT, the jump reaches the file.
+    expect(readText(vfs, '/dev/stdin')).toBe('sandbox passwd\n');
+    expect(readText(vfs, '/dev/fd/1/hello.txt')).toBe('hello lower\n');
+    expect(readText(vfs, '/dev/fd/1/../etc/passwd')).toBe('sandbox passwd\n');
+    expect(readText(vfs, '/dev/fd/1/../../../../etc/passwd')).toBe('sandbox passwd\n');
+    expect(vfs.stat('/dev/stderr')).toBe(-E.ENOENT);
+    expect(vfs.open('/dev/stdin/x', O_RDONLY)).toBe(-E.ENOTDIR);
+    expect(vfs.open('/dev/stdin', O_RDONLY | O_NOFOLLOW)).toBe(-E.ELOOP);
+    expect(vfs.open('/proc/self/fd/0', O_RDONLY | O_NOFOLLOW)).toBe(-E.ELOOP);
+    // /dev/fd (1) + /proc/self/fd/3 repeated: 40 links resolve, the 41st is ELOOP.
+    expect(typeof vfs.open(`/dev/fd${'/3'.repeat(39)}`, O_RDONLY | O_DIRECTORY)).toBe('object');
+    expect(vfs.open(`/dev/fd${'/3'.repeat(40)}`, O_RDONLY | O_DIRECTORY)).toBe(-E.ELOOP);
   });
 });

@@ -137,6 +137,16 @@ export abstract class FileDescription {
     return this.resize(len);
   }
 
+  /**
+   * open(2) of /proc/<pid>/fd/N when this description has no location (a
+   * pipe, a standard stream): a new description of the same object with
+   * `flags` (its own offset and status flags), or a negative errno. Objects
+   * that cannot be reopened answer ENXIO, as Linux does for sockets.
+   */
+  reopen(_flags: number): FileDescription | number {
+    return -E.ENXIO;
+  }
+
   getdents64(_buf: Uint8Array): number {
     return this.flags & O_PATH ? -E.EBADF : -E.ENOTDIR;
   }

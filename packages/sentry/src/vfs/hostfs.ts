@@ -1,20 +1,34 @@
 import * as fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { E, hostErrno } from '../errno.js';
-import { O_ACCMODE, O_RDONLY, O_TRUNC, RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from './constants.js';
+import {
+  O_ACCMODE,
+  O_RDONLY,
+  O_TRUNC,
+  RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  S_IFSOCK,
+} from './constants.js';
 import { FileDescription } from './file.js';
+import { DirFdCache, HOST_O_PATH, HostFdBudget, procAt, procFd } from './host-fds.js';
 import { InoTable } from './ino.js';
 import type { Cred, DirEntry, Filesystem, SetAttr, VNode } from './node.js';
-import { hostPath, joinPath } from './path.js';
+import { hostPath } from './path.js';
 import { hostStat, hostStatfs, ST_RDONLY, type Stat, type StatFs, type Timespec } from './stat.js';
+import { WeakValues } from './weak-values.js';
 
 const H = fs.constants;
 /** Every host open refuses a symlink in the last component and never blocks (a FIFO swapped in). */
 const SAFE = H.O_NOFOLLOW | H.O_NONBLOCK;
-
-function lstat(p: string): BigIntStats {
-  return fs.lstatSync(hostPath(p), { bigint: true });
-}
+/** A handle on a directory entry itself, symlinks included. */
+const PIN = HOST_O_PATH | H.O_NOFOLLOW;
+const DIR_PIN = PIN | H.O_DIRECTORY;
+/** Directory handles one HostFs keeps open besides its root's. */
+const DIR_FDS = 32;
 
 /** Runs `f` and turns a host exception into a negative errno. */
 function guard<T>(f: () => T): T | number {
@@ -25,44 +39,87 @@ function guard<T>(f: () => T): T | number {
   }
 }
 
-/** Opens `p` without following a final symlink, runs `f` on the fd, closes it. */
-function withFd<T>(p: string, flags: number, f: (fd: number) => T): T {
-  const fd = fs.openSync(hostPath(p), flags | SAFE);
-  try {
-    return f(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+function lstat(p: Buffer): BigIntStats {
+  return fs.lstatSync(p, { bigint: true });
+}
+
+function fstat(fd: number): BigIntStats {
+  return fs.fstatSync(fd, { bigint: true });
 }
 
 function seconds(t: Timespec): number {
   return t.sec + t.nsec / 1e9;
 }
 
+/** One path component, as the VNode contract promises; checked again because it is all that stands between a name and a host path walk. */
+function isComponent(name: string): boolean {
+  return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
 /**
- * A host directory tree. Lookups take one component at a time with lstat and
- * never follow a host symlink: symlinks are returned as nodes for the VFS to
- * resolve inside the sandbox namespace. Host paths are therefore always
- * `root/c1/c2/...` with components that were lstat'ed as real directories; a
- * concurrent host process could still swap one for a symlink between the
- * walk and the operation, which final opens narrow with O_NOFOLLOW and an
- * (dev, ino) check. Only regular files and directories are ever opened:
- * device nodes give EACCES (as on a nodev mount), sockets ENXIO.
+ * Mode bits a guest may put on a host file: never set-user-ID or
+ * set-group-ID (a guest must not plant privileged programs on the host), and
+ * the sticky bit only on directories, where it restricts deletion.
+ */
+export function hostMode(kind: number, mode: number): number {
+  return mode & (kind === S_IFDIR ? 0o1777 : 0o777);
+}
+
+/**
+ * A host directory tree, confined so that no guest operation — renames,
+ * symlinks, kept directory descriptors, races between its own calls — makes
+ * the host touch anything outside it.
+ *
+ * A node is an inode (host dev, ino) plus where it was last seen: its parent
+ * node and its name there. Every host call is made on a directory handle
+ * (an O_PATH descriptor) through "/proc/self/fd/<fd>/<name>", the openat()
+ * node:fs lacks: the only symlink the host follows is that magic link to the
+ * handle's own directory, and the last component is never followed
+ * (O_NOFOLLOW, lstat, or calls that act on the name itself). Handles come
+ * from dirFd(), which reopens a directory from the nearest cached ancestor,
+ * one component at a time with O_NOFOLLOW|O_DIRECTORY, checking each inode;
+ * a directory that is no longer where its parents say is ENOENT. Nodes are
+ * shared per inode while alive, and a rename through this filesystem moves
+ * the renamed node, so a kept descriptor or working directory follows its
+ * directory as on Linux. Guest symlinks are returned as nodes for the VFS to
+ * resolve inside the sandbox namespace.
+ *
+ * Host changes underneath are handled as well as they can be: a handle
+ * follows its inode (like an open directory on Linux), and each use checks,
+ * by the magic link's text, that the directory is still beneath the root, so
+ * a directory the host moves out becomes ENOENT. What remains is a race with
+ * a host process moving a directory out between that check and the call.
+ * All calls are synchronous and the Sentry runs one system call at a time,
+ * so the guest cannot race itself between a check and its use.
+ *
+ * Only regular files and directories are ever opened: device nodes give
+ * EACCES (as on a nodev mount), sockets ENXIO.
  */
 export class HostFs implements Filesystem {
   dev = 0;
+  /** Host descriptors open files may hold; the Vfs gives all filesystems of a sandbox one budget. */
+  fdBudget = new HostFdBudget();
+  /** The root's real host path, as a binary string. */
+  readonly hostRoot: string;
   private readonly top: HostNode;
+  private readonly nodes = new WeakValues<HostNode>();
+  private readonly dirs: DirFdCache<HostNode>;
 
-  /** Throws if `hostRoot` is not a directory: that is the operator's error, not the guest's. */
+  /** Throws if `hostRoot` is not a directory or host /proc is missing: those are the operator's errors, not the guest's. */
   constructor(
     hostRoot: string,
     readonly readOnly: boolean,
     readonly inos: InoTable = new InoTable(),
+    dirFds = DIR_FDS,
   ) {
-    const real = fs.realpathSync(hostRoot);
+    const real = fs.realpathSync(hostRoot, { encoding: 'buffer' });
     const st = fs.statSync(real, { bigint: true });
     if (!st.isDirectory()) throw new Error(`tsv: not a directory: ${hostRoot}`);
-    this.top = new HostNode(this, Buffer.from(real).toString('latin1'), st);
+    this.hostRoot = real.toString('latin1');
+    this.top = new HostNode(this, null, '', st);
+    this.dirs = new DirFdCache(this, Math.max(2, dirFds));
+    const probe = this.withNode(this.top, (fd) => fs.statSync(procFd(fd), { bigint: true }).ino === st.ino);
+    if (probe !== true) throw new Error(`tsv: cannot open ${hostRoot} through /proc/self/fd (is /proc mounted?)`);
   }
 
   root(): HostNode {
@@ -72,105 +129,275 @@ export class HostFs implements Filesystem {
   mapStat(s: BigIntStats): Stat {
     return hostStat(s, this.dev, this.inos.forHost(s.dev, s.ino));
   }
+
+  /** Closes the directory handles (they reopen on demand). Open files keep their own descriptors. */
+  close(): void {
+    this.dirs.close();
+  }
+
+  /** Directory handles held now (the root's included). */
+  get dirHandles(): number {
+    return this.dirs.size;
+  }
+
+  // ---- confinement: every host call goes through dirFd() ----
+
+  /**
+   * The O_PATH handle of directory `n`, or a negative errno. The cache owns
+   * it: use it before calling dirFd() again.
+   */
+  private dirFd(n: HostNode): number {
+    const down: HostNode[] = [];
+    let c = n;
+    let cached = this.dirs.get(c);
+    while (cached === undefined && c.parent !== null) {
+      down.push(c);
+      c = c.parent;
+      cached = this.dirs.get(c);
+    }
+    let fd: number = cached ?? this.reopenRoot();
+    while (fd >= 0 && down.length > 0) {
+      const d = down.pop()!;
+      const parent: number = fd;
+      fd = guard(() => this.pinned(fs.openSync(procAt(parent, d.name), DIR_PIN), d));
+      if (fd === -E.ENOTDIR || fd === -E.ELOOP) fd = -E.ENOENT; // no longer the directory the node names
+      if (fd >= 0) this.dirs.put(d, fd);
+    }
+    return fd < 0 || this.beneathRoot(fd) ? fd : -E.ENOENT;
+  }
+
+  private reopenRoot(): number {
+    return guard(() => {
+      const fd = this.pinned(fs.openSync(hostPath(this.hostRoot), HOST_O_PATH | H.O_DIRECTORY), this.top);
+      if (fd >= 0) this.dirs.put(this.top, fd, true);
+      return fd;
+    });
+  }
+
+  /** `fd` if it holds the inode `n` names, else closes it: -ENOENT (what the walk saw has been replaced). */
+  private pinned(fd: number, n: HostNode): number {
+    if (n.holds(fstat(fd))) return fd;
+    fs.closeSync(fd);
+    return -E.ENOENT;
+  }
+
+  /** Is the directory `fd` holds still beneath the root? Its magic link's text is its current host path. */
+  private beneathRoot(fd: number): boolean {
+    if (this.hostRoot === '/') return true;
+    const p = guard(() => fs.readlinkSync(procFd(fd), { encoding: 'buffer' }).toString('latin1'));
+    return typeof p === 'string' && (p === this.hostRoot || p.startsWith(`${this.hostRoot}/`));
+  }
+
+  /** Runs `f` on the host path of entry `name` of directory `dir`; `f` must not follow its last component. */
+  entry<T>(dir: HostNode, name: string, f: (p: Buffer) => T): T | number {
+    if (!isComponent(name)) return -E.EINVAL;
+    const fd = this.dirFd(dir);
+    return fd < 0 ? fd : guard(() => f(procAt(fd, name)));
+  }
+
+  /** Runs `f` on an O_PATH handle of exactly the inode `n` (ENOENT if its name now holds another). */
+  withNode<T>(n: HostNode, f: (fd: number) => T): T | number {
+    if (n.kind === S_IFDIR || n.parent === null) {
+      const fd = this.dirFd(n);
+      return fd < 0 ? fd : guard(() => f(fd));
+    }
+    return this.entry(n.parent, n.name, (p) => {
+      const fd = this.pinned(fs.openSync(p, PIN), n);
+      if (fd < 0) return fd;
+      try {
+        return f(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+  }
+
+  /** A handle of directory `n` that the caller owns and closes (for calls naming two directories). */
+  ownDirFd(n: HostNode): number {
+    const fd = this.dirFd(n);
+    return fd < 0 ? fd : guard(() => fs.openSync(procFd(fd), HOST_O_PATH | H.O_DIRECTORY));
+  }
+
+  // ---- nodes ----
+
+  /** The node of the inode `st` found as `name` in `dir`: the live one if there is one (now placed there), else a new one. */
+  adopt(dir: HostNode, name: string, st: BigIntStats): HostNode {
+    const key = `${st.dev}:${st.ino}`;
+    const kind = Number(st.mode) & S_IFMT;
+    const old = this.nodes.get(key);
+    if (old && old.kind === kind && this.place(old, dir, name)) return old;
+    const n = new HostNode(this, dir, name, st);
+    if (!old || old.kind !== kind) this.nodes.set(key, n); // a different kind: the inode number was reused
+    return n;
+  }
+
+  /** After a rename of `from`/`fromName` to `to`/`toName`: the moved node, if alive and known by that name, is now there. */
+  moved(st: BigIntStats, from: HostNode, fromName: string, to: HostNode, toName: string): void {
+    const n = this.nodes.get(`${st.dev}:${st.ino}`);
+    if (n && n.parent?.key === from.key && n.name === fromName) this.place(n, to, toName);
+  }
+
+  /** Records `n` as `name` in `dir`, unless that would make a directory its own ancestor (a host bind-mount loop). */
+  private place(n: HostNode, dir: HostNode, name: string): boolean {
+    if (n.kind === S_IFDIR) for (let a: HostNode | null = dir; a; a = a.parent) if (a.key === n.key) return false;
+    n.parent = dir;
+    n.name = name;
+    return true;
+  }
+
+  /** An open host file, counted against the budget: `open` returns its descriptor (or throws, or a negative errno). */
+  openFile(flags: number, open: () => number): FileDescription | number {
+    const budget = this.fdBudget;
+    if (!budget.take()) return -E.ENFILE;
+    const fd = guard(open);
+    if (fd < 0) {
+      budget.give();
+      return fd;
+    }
+    return new HostFileDescription(flags, this, fd, budget);
+  }
 }
 
 export class HostNode implements VNode {
   readonly kind: number;
+  /** The host inode, "dev:ino". */
+  readonly key: string;
+  private readonly hostDev: bigint;
+  private readonly hostIno: bigint;
 
   constructor(
     readonly fs: HostFs,
-    /** Host path as a binary string. */
-    readonly path: string,
-    private readonly st: BigIntStats,
+    /** Where the inode was last seen (null for the root); only HostFs moves it. */
+    public parent: HostNode | null,
+    public name: string,
+    st: BigIntStats,
   ) {
     this.kind = Number(st.mode) & S_IFMT;
+    this.hostDev = st.dev;
+    this.hostIno = st.ino;
+    this.key = `${st.dev}:${st.ino}`;
   }
 
-  private child(name: string): string {
-    return joinPath(this.path, name);
+  /** Is `s` the stat of this node's inode? (The type too: a freed inode number is soon reused.) */
+  holds(s: BigIntStats): boolean {
+    return s.ino === this.hostIno && s.dev === this.hostDev && (Number(s.mode) & S_IFMT) === this.kind;
+  }
+
+  /** Runs `f` on the entry that names this node and its lstat, after checking it still names it (stat, readlink, lutimes). */
+  private atEntry<T>(f: (s: BigIntStats, p: Buffer) => T): T | number {
+    if (this.parent === null) return -E.EINVAL;
+    return this.fs.entry(this.parent, this.name, (p) => {
+      const s = lstat(p);
+      return this.holds(s) ? f(s, p) : -E.ENOENT;
+    });
   }
 
   stat(): Stat | number {
-    return guard(() => this.fs.mapStat(lstat(this.path)));
+    if (this.kind === S_IFDIR || this.parent === null) return this.fs.withNode(this, (fd) => this.fs.mapStat(fstat(fd)));
+    return this.atEntry((s) => this.fs.mapStat(s));
   }
 
   lookup(name: string): HostNode | number {
-    const p = this.child(name);
-    return guard(() => new HostNode(this.fs, p, lstat(p)));
+    const st = this.fs.entry(this, name, lstat);
+    return typeof st === 'number' ? st : this.fs.adopt(this, name, st);
   }
 
   readlink(): string | number {
-    return guard(() => fs.readlinkSync(hostPath(this.path), { encoding: 'buffer' }).toString('latin1'));
+    return this.atEntry((_s, p) => fs.readlinkSync(p, { encoding: 'buffer' }).toString('latin1'));
   }
 
   readdir(): DirEntry[] | number {
-    const names = guard(() => fs.readdirSync(hostPath(this.path), { encoding: 'buffer' }));
-    if (typeof names === 'number') return names;
-    const out: DirEntry[] = [];
-    for (const raw of names) {
-      const name = raw.toString('latin1');
-      const s = guard(() => lstat(this.child(name)));
-      if (typeof s === 'number') continue; // vanished meanwhile
-      out.push({ name, ino: this.fs.inos.forHost(s.dev, s.ino), kind: Number(s.mode) & S_IFMT });
-    }
-    return out;
+    return this.fs.withNode(this, (fd) => {
+      const out: DirEntry[] = [];
+      for (const raw of fs.readdirSync(procFd(fd), { encoding: 'buffer' })) {
+        const name = raw.toString('latin1');
+        const s = guard(() => lstat(procAt(fd, name)));
+        if (typeof s === 'number') continue; // vanished meanwhile
+        out.push({ name, ino: this.fs.inos.forHost(s.dev, s.ino), kind: Number(s.mode) & S_IFMT });
+      }
+      return out;
+    });
   }
 
   open(flags: number): FileDescription | number {
     if (this.kind === S_IFSOCK) return -E.ENXIO;
-    if (this.kind !== S_IFREG) return -E.EACCES;
+    if (this.kind !== S_IFREG || this.parent === null) return -E.EACCES;
     const acc = flags & O_ACCMODE;
     if (acc !== O_RDONLY && this.fs.readOnly) return -E.EROFS;
     const hostFlags = acc | SAFE | (flags & O_TRUNC && !this.fs.readOnly ? H.O_TRUNC : 0);
-    return guard(() => {
-      const fd = fs.openSync(hostPath(this.path), hostFlags);
-      const s = fs.fstatSync(fd, { bigint: true });
-      if (s.ino !== this.st.ino || s.dev !== this.st.dev || !s.isFile()) {
+    const dir = this.parent;
+    return this.fs.openFile(flags, () => {
+      const fd = this.fs.entry(dir, this.name, (p) => {
+        const fd = fs.openSync(p, hostFlags);
+        if (this.holds(fstat(fd))) return fd;
         fs.closeSync(fd);
         return -E.ENOENT; // replaced since the walk looked at it
-      }
-      return new HostFileDescription(flags, this.fs, fd);
+      });
+      return fd === -E.ELOOP ? -E.ENOENT : fd; // replaced by a symlink
     });
   }
 
   create(name: string, mode: number, flags: number, _cred: Cred): FileDescription | number {
     if (this.fs.readOnly) return -E.EROFS;
-    return guard(() => {
-      const fd = fs.openSync(hostPath(this.child(name)), (flags & O_ACCMODE) | H.O_CREAT | H.O_EXCL | SAFE, mode);
-      fs.fchmodSync(fd, mode); // not narrowed by the host umask
-      return new HostFileDescription(flags, this.fs, fd);
-    });
+    const m = hostMode(S_IFREG, mode);
+    return this.fs.openFile(flags, () =>
+      this.fs.entry(this, name, (p) => {
+        const fd = fs.openSync(p, (flags & O_ACCMODE) | H.O_CREAT | H.O_EXCL | SAFE, m);
+        try {
+          fs.fchmodSync(fd, m); // not narrowed by the host umask
+        } catch (e) {
+          fs.closeSync(fd);
+          throw e;
+        }
+        return fd;
+      }),
+    );
   }
 
   mkdir(name: string, mode: number, _cred: Cred): number {
     if (this.fs.readOnly) return -E.EROFS;
-    const p = this.child(name);
-    return guard(() => {
-      fs.mkdirSync(hostPath(p), { mode });
-      withFd(p, H.O_RDONLY | H.O_DIRECTORY, (fd) => fs.fchmodSync(fd, mode)); // not narrowed by the host umask
+    const m = hostMode(S_IFDIR, mode);
+    return this.fs.entry(this, name, (p) => {
+      fs.mkdirSync(p, { mode: m });
+      // Not narrowed by the host umask, and without the set-group-ID bit a host parent would pass on.
+      const fd = fs.openSync(p, DIR_PIN);
+      try {
+        fs.chmodSync(procFd(fd), m);
+      } finally {
+        fs.closeSync(fd);
+      }
       return 0;
     });
   }
 
   symlink(name: string, target: string, _cred: Cred): number {
     if (this.fs.readOnly) return -E.EROFS;
-    return guard(() => (fs.symlinkSync(hostPath(target), hostPath(this.child(name))), 0));
+    return this.fs.entry(this, name, (p) => (fs.symlinkSync(hostPath(target), p), 0));
   }
 
+  /** link(2) does not follow the source's last component either: a symlink is linked itself. */
   link(name: string, target: VNode): number {
     if (this.fs.readOnly) return -E.EROFS;
     if (!(target instanceof HostNode) || target.fs !== this.fs) return -E.EXDEV;
-    return guard(() => (fs.linkSync(hostPath(target.path), hostPath(this.child(name))), 0));
+    if (target.parent === null || target.kind === S_IFDIR) return -E.EPERM;
+    const src = this.fs.ownDirFd(target.parent);
+    if (src < 0) return src;
+    try {
+      const from = procAt(src, target.name);
+      return this.fs.entry(this, name, (p) => (target.holds(lstat(from)) ? (fs.linkSync(from, p), 0) : -E.ENOENT));
+    } finally {
+      fs.closeSync(src);
+    }
   }
 
   unlink(name: string): number {
     if (this.fs.readOnly) return -E.EROFS;
-    return guard(() => (fs.unlinkSync(hostPath(this.child(name))), 0));
+    return this.fs.entry(this, name, (p) => (fs.unlinkSync(p), 0));
   }
 
   rmdir(name: string): number {
     if (this.fs.readOnly) return -E.EROFS;
-    return guard(() => (fs.rmdirSync(hostPath(this.child(name))), 0));
+    return this.fs.entry(this, name, (p) => (fs.rmdirSync(p), 0));
   }
 
   /** Node has no renameat2: NOREPLACE is checked then renamed (the guest cannot race it), EXCHANGE is EINVAL. */
@@ -178,42 +405,55 @@ export class HostNode implements VNode {
     if (this.fs.readOnly) return -E.EROFS;
     if (!(newDir instanceof HostNode) || newDir.fs !== this.fs) return -E.EXDEV;
     if (flags & RENAME_EXCHANGE) return -E.EINVAL;
-    const to = newDir.child(newName);
-    if (flags & RENAME_NOREPLACE && typeof guard(() => lstat(to)) !== 'number') return -E.EEXIST;
-    return guard(() => (fs.renameSync(hostPath(this.child(name)), hostPath(to)), 0));
+    if (!isComponent(newName)) return -E.EINVAL;
+    const dst = this.fs.ownDirFd(newDir);
+    if (dst < 0) return dst;
+    try {
+      const to = procAt(dst, newName);
+      if (flags & RENAME_NOREPLACE && typeof guard(() => lstat(to)) !== 'number') return -E.EEXIST;
+      const st = this.fs.entry(this, name, (p) => {
+        const s = lstat(p);
+        fs.renameSync(p, to);
+        return s;
+      });
+      if (typeof st === 'number') return st;
+      this.fs.moved(st, this, name, newDir, newName);
+      return 0;
+    } finally {
+      fs.closeSync(dst);
+    }
   }
 
   setattr(attr: SetAttr): number {
     if (this.fs.readOnly) return -E.EROFS;
-    return guard(() => {
-      const { mode, size, atime, mtime } = attr;
-      if (mode !== undefined) {
-        // The fd form cannot follow a swapped-in symlink; the path form covers files we may not open.
-        try {
-          withFd(this.path, H.O_RDONLY, (fd) => fs.fchmodSync(fd, mode & 0o7777));
-        } catch (e) {
-          if ((e as { code?: string }).code !== 'EACCES') throw e;
-          fs.chmodSync(hostPath(this.path), mode & 0o7777);
-        }
-      }
-      if (size !== undefined) withFd(this.path, H.O_WRONLY, (fd) => fs.ftruncateSync(fd, size));
+    const { mode, size, atime, mtime } = attr;
+    if (this.kind === S_IFLNK) {
+      if (mode !== undefined || size !== undefined) return -E.EOPNOTSUPP;
+      return this.atEntry((s, p) => {
+        fs.lutimesSync(p, atime ? seconds(atime) : Number(s.atimeNs) / 1e9, mtime ? seconds(mtime) : Number(s.mtimeNs) / 1e9);
+        return 0;
+      });
+    }
+    // Through the handle's magic link, each call reaches exactly this inode.
+    return this.fs.withNode(this, (fd) => {
+      const p = procFd(fd);
+      if (mode !== undefined) fs.chmodSync(p, hostMode(this.kind, mode));
+      if (size !== undefined) fs.truncateSync(p, size);
       if (atime || mtime) {
-        const s = lstat(this.path);
-        const a = atime ? seconds(atime) : Number(s.atimeNs) / 1e9;
-        const m = mtime ? seconds(mtime) : Number(s.mtimeNs) / 1e9;
-        if (this.kind === S_IFLNK) fs.lutimesSync(hostPath(this.path), a, m);
-        else withFd(this.path, H.O_RDONLY, (fd) => fs.futimesSync(fd, a, m));
+        const s = fstat(fd);
+        fs.utimesSync(p, atime ? seconds(atime) : Number(s.atimeNs) / 1e9, mtime ? seconds(mtime) : Number(s.mtimeNs) / 1e9);
       }
       return 0;
     });
   }
 
   statfs(): StatFs | number {
-    return guard(() => hostStatfs(fs.statfsSync(hostPath(this.path), { bigint: true }), this.fs.dev, this.fs.readOnly ? ST_RDONLY : 0));
+    const flags = this.fs.readOnly ? ST_RDONLY : 0;
+    return this.fs.withNode(this, (fd) => hostStatfs(fs.statfsSync(procFd(fd), { bigint: true }), this.fs.dev, flags));
   }
 }
 
-/** An open host regular file: positional reads and writes on a host fd. */
+/** An open host regular file: positional reads and writes on a host fd, returned to its budget on close. */
 export class HostFileDescription extends FileDescription {
   private fd: number;
 
@@ -221,6 +461,7 @@ export class HostFileDescription extends FileDescription {
     flags: number,
     private readonly fs: HostFs,
     fd: number,
+    private readonly budget: HostFdBudget,
   ) {
     super(flags);
     this.fd = fd;
@@ -231,7 +472,7 @@ export class HostFileDescription extends FileDescription {
   }
 
   stat(): Stat | number {
-    return this.io((fd) => this.fs.mapStat(fs.fstatSync(fd, { bigint: true })));
+    return this.io((fd) => this.fs.mapStat(fstat(fd)));
   }
 
   protected override readAt(buf: Uint8Array, len: number, pos: number): number {
@@ -256,7 +497,9 @@ export class HostFileDescription extends FileDescription {
   }
 
   override close(): void {
-    if (this.fd >= 0) guard(() => fs.closeSync(this.fd));
+    if (this.fd < 0) return;
+    guard(() => fs.closeSync(this.fd));
     this.fd = -1;
+    this.budget.give();
   }
 }

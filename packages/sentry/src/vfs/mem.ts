@@ -1,24 +1,10 @@
 import { E } from '../errno.js';
+import { ENTRY_COST, type MemStore } from './budget.js';
 import { S_IFDIR, S_IFMT } from './constants.js';
 import { FileDescription } from './file.js';
+import { FileBytes } from './filebytes.js';
 import type { HostNode } from './hostfs.js';
 import { now, type Stat, type Timespec } from './stat.js';
-
-/**
- * Byte budget shared by the in-memory files of one filesystem. The guest can
- * ask for any size (ftruncate to 2^50, a write at a huge offset); memory is
- * only committed within the limit, beyond it the answer is ENOSPC.
- */
-export class MemStore {
-  used = 0;
-  constructor(readonly limit: number) {}
-
-  reserve(delta: number): boolean {
-    if (this.used + delta > this.limit) return false;
-    this.used += delta;
-    return true;
-  }
-}
 
 /** An in-memory inode: the upper layer of an overlay, or all of a tmpfs. */
 export abstract class MemNode {
@@ -26,6 +12,7 @@ export abstract class MemNode {
   atime: Timespec;
   mtime: Timespec;
   ctime: Timespec;
+  private released = false;
 
   constructor(
     readonly ino: number,
@@ -40,12 +27,43 @@ export abstract class MemNode {
     return this.mode & S_IFMT;
   }
 
+  /** Bytes charged with the inode besides INODE_COST (a symlink's target). */
+  get extra(): number {
+    return 0;
+  }
+
+  /** True while a name or an open description refers to the node. */
+  protected held(): boolean {
+    return this.nlink > 0;
+  }
+
+  /**
+   * Gives the node's charges back once nothing refers to it (a node made by
+   * MemStore.addInode). A stale lookup may still open a released file and
+   * write to it: the next release frees those bytes again.
+   */
+  release(store: MemStore): void {
+    if (this.held()) return;
+    this.free(store);
+    if (this.released) return;
+    this.released = true;
+    store.dropInode(this.extra);
+  }
+
+  /** Frees the contents; may run more than once. */
+  protected free(_store: MemStore): void {}
+
   /** Marks a content change (mtime and ctime). */
   modified(): void {
     this.mtime = this.ctime = now();
   }
 
   protected abstract size(): number;
+
+  /** Bytes of host memory the contents occupy (st_blocks). */
+  protected allocated(): number {
+    return this.size();
+  }
 
   protected links(): number {
     return this.nlink;
@@ -63,7 +81,7 @@ export abstract class MemNode {
       rdev: 0,
       size,
       blksize: 4096,
-      blocks: Math.ceil(size / 4096) * 8,
+      blocks: Math.ceil(this.allocated() / 4096) * 8,
       atimeSec: this.atime.sec,
       atimeNsec: this.atime.nsec,
       mtimeSec: this.mtime.sec,
@@ -75,67 +93,48 @@ export abstract class MemNode {
 }
 
 export class MemFile extends MemNode {
-  private data: Uint8Array = new Uint8Array(0);
-  private len = 0;
+  private readonly bytes = new FileBytes();
   /** Open descriptions: the bytes are kept while any exist, even after the last unlink. */
   opens = 0;
 
   protected size(): number {
-    return this.len;
+    return this.bytes.length;
+  }
+
+  protected override allocated(): number {
+    return this.bytes.allocated;
   }
 
   get length(): number {
-    return this.len;
-  }
-
-  /** Replaces the content (copy-up); the bytes must already be reserved in `store`. */
-  adopt(data: Uint8Array): void {
-    this.data = data;
-    this.len = data.length;
+    return this.bytes.length;
   }
 
   read(buf: Uint8Array, len: number, pos: number): number {
-    if (pos >= this.len) return 0;
-    const n = Math.min(len, this.len - pos);
-    buf.set(this.data.subarray(pos, pos + n));
+    return this.bytes.read(buf, len, pos);
+  }
+
+  /** A short count when the store fills part way, ENOSPC when nothing fit (as tmpfs). */
+  write(store: MemStore, buf: Uint8Array, len: number, pos: number): number {
+    if (len === 0) return 0;
+    const n = this.bytes.write(store, buf, len, pos);
+    if (n < 0) return -E.ENOSPC;
+    this.modified();
     return n;
   }
 
-  write(store: MemStore, buf: Uint8Array, len: number, pos: number): number {
-    if (len === 0) return 0;
-    const end = pos + len;
-    if (end > this.len) {
-      const r = this.resize(store, end);
-      if (r < 0) return r;
-    }
-    this.data.set(buf.subarray(0, len), pos);
-    this.modified();
-    return len;
-  }
-
-  /** Sets the length; new bytes read as zeros. */
+  /** Sets the length; new bytes read as zeros and take no memory until written. */
   resize(store: MemStore, len: number): number {
-    if (len > this.data.length) {
-      const grown = Math.max(len, Math.min(this.data.length * 2, len + (64 << 20)));
-      const cap = store.reserve(grown - this.data.length) ? grown : store.reserve(len - this.data.length) ? len : -1;
-      if (cap < 0) return -E.ENOSPC;
-      const next = new Uint8Array(cap);
-      next.set(this.data.subarray(0, this.len));
-      this.data = next;
-    } else if (len < this.len) {
-      this.data.fill(0, len, this.len);
-    }
-    this.len = len;
+    this.bytes.resize(store, len);
     this.modified();
     return 0;
   }
 
-  /** Frees the bytes once no name and no open description refers to them. */
-  release(store: MemStore): void {
-    if (this.nlink > 0 || this.opens > 0) return;
-    store.used -= this.data.length;
-    this.data = new Uint8Array(0);
-    this.len = 0;
+  protected override held(): boolean {
+    return this.nlink > 0 || this.opens > 0;
+  }
+
+  protected override free(store: MemStore): void {
+    this.bytes.clear(store);
   }
 }
 
@@ -159,6 +158,23 @@ export class MemDir extends MemNode {
     return 4096;
   }
 
+  /** Adds or replaces entry `name`; a new name is charged. False (nothing changed) when the store is full. */
+  put(store: MemStore, name: string, node: MemNode): boolean {
+    if (!this.entries.has(name) && !store.charge(ENTRY_COST + name.length)) return false;
+    this.entries.set(name, node);
+    return true;
+  }
+
+  /** Removes entry `name`, giving back its charge; the node it named, if any. */
+  take(store: MemStore, name: string): MemNode | undefined {
+    const e = this.entries.get(name);
+    if (e) {
+      this.entries.delete(name);
+      store.uncharge(ENTRY_COST + name.length);
+    }
+    return e;
+  }
+
   /** Like overlayfs, a merged directory reports nlink 1 ("unknown"): its subdirectories are not counted. */
   protected override links(): number {
     if (this.lower) return 1;
@@ -180,6 +196,10 @@ export class MemSymlink extends MemNode {
   }
 
   protected size(): number {
+    return this.target.length;
+  }
+
+  override get extra(): number {
     return this.target.length;
   }
 }

@@ -1,5 +1,6 @@
 import { E } from '../errno.js';
 import type { FileDescription } from './file.js';
+import type { Location } from './location.js';
 import type { Stat, StatFs, Timespec } from './stat.js';
 
 /** Credentials a permission check is made against. */
@@ -48,6 +49,13 @@ export interface VNode {
   stat(): Stat | number;
   lookup(name: string): VNode | number;
   readlink(): string | number;
+  /**
+   * Only on a magic link (/proc/<pid>/fd/N, exe, cwd, root): where following
+   * it leads, taken from the kernel's own state, not by resolving the text
+   * readlink() shows. The walk lands on that location as it is; it is never
+   * a host path.
+   */
+  jump?(): Location | number;
   readdir(): DirEntry[] | number;
   /**
    * Opens this node, which is neither a directory (the VFS opens those itself

@@ -1,4 +1,5 @@
 import { E } from '../errno.js';
+import { MemoryAccount } from '../mm/account.js';
 import {
   O_ACCMODE,
   O_RDONLY,
@@ -10,15 +11,22 @@ import {
   S_IFREG,
   S_ISGID,
 } from './constants.js';
+import { MemStore } from './budget.js';
 import type { FileDescription } from './file.js';
+import { CHUNK } from './filebytes.js';
 import { HostFs, type HostNode } from './hostfs.js';
 import { InoTable } from './ino.js';
-import { MemDir, MemFile, MemFileDescription, type MemNode, MemStore, MemSymlink } from './mem.js';
+import { MemDir, MemFile, MemFileDescription, type MemNode, MemSymlink } from './mem.js';
 import type { Cred, DirEntry, Filesystem, SetAttr, VNode } from './node.js';
 import { now, OVERLAYFS_SUPER_MAGIC, ST_VALID, type Stat, type StatFs, TMPFS_MAGIC } from './stat.js';
 
+/** Largest size statfs reports for a store without a limit. */
+const STATFS_UNLIMITED = 2 ** 50;
+
 export interface OverlayOptions {
-  /** Bytes the in-memory layer may hold (default 1 GiB); beyond it writes fail with ENOSPC. */
+  /** The sandbox's budget, shared with its other in-memory mounts; default a store of its own with `limit`. */
+  store?: MemStore;
+  /** Bytes the in-memory layer may hold when no `store` is given (default 1 GiB); beyond it writes fail with ENOSPC. */
   limit?: number;
   /** Mode of the root when there is no lower layer (default 01777, like /tmp). */
   rootMode?: number;
@@ -40,7 +48,7 @@ export class OverlayFs implements Filesystem {
   private readonly top: OverlayNode;
 
   constructor(lowerRoot: string | null, opts: OverlayOptions = {}) {
-    this.store = new MemStore(opts.limit ?? 2 ** 30);
+    this.store = opts.store ?? new MemStore(new MemoryAccount(opts.limit ?? 2 ** 30));
     this.lower = lowerRoot === null ? null : new HostFs(lowerRoot, true, this.inos);
     const l = this.lower?.root() ?? null;
     const s = l?.stat();
@@ -176,44 +184,55 @@ export class OverlayNode implements VNode {
     const l = this.low!;
     const s = l.stat();
     if (typeof s === 'number') return s;
-    let n: MemNode;
-    if (l.kind === S_IFREG) {
-      const data = this.readLower(l, s.size);
-      if (typeof data === 'number') return data;
-      const f = new MemFile(s.ino, s.mode, s.uid, s.gid);
-      f.adopt(data);
-      n = f;
-    } else if (l.kind === S_IFDIR) {
-      n = new MemDir(s.ino, s.mode, s.uid, s.gid, l);
-    } else if (l.kind === S_IFLNK) {
-      const t = l.readlink();
-      if (typeof t === 'number') return t;
-      n = new MemSymlink(s.ino, s.mode, s.uid, s.gid, t);
-    } else {
-      return -E.EPERM; // host devices, FIFOs and sockets are not copied into memory
-    }
+    const n = this.copyOf(l, s);
+    if (typeof n === 'number') return n;
     n.atime = { sec: s.atimeSec, nsec: s.atimeNsec };
     n.mtime = { sec: s.mtimeSec, nsec: s.mtimeNsec };
     n.ctime = { sec: s.ctimeSec, nsec: s.ctimeNsec };
-    (dir as MemDir).entries.set(this.name, n);
+    if (!(dir as MemDir).put(this.fs.store, this.name, n)) return this.discard(n);
     this.up = n;
     return n;
   }
 
-  private readLower(l: HostNode, size: number): Uint8Array | number {
-    if (!this.fs.store.reserve(size)) return -E.ENOSPC;
+  /** An in-memory copy of lower node `l`, its inode and contents charged. */
+  private copyOf(l: HostNode, s: Stat): MemNode | number {
+    const store = this.fs.store;
+    const target = l.kind === S_IFLNK ? l.readlink() : '';
+    if (typeof target === 'number') return target;
+    // Host devices, FIFOs and sockets are not copied into memory.
+    if (l.kind !== S_IFREG && l.kind !== S_IFDIR && l.kind !== S_IFLNK) return -E.EPERM;
+    if (!store.addInode(target.length)) return -E.ENOSPC;
+    if (l.kind === S_IFDIR) return new MemDir(s.ino, s.mode, s.uid, s.gid, l);
+    if (l.kind === S_IFLNK) return new MemSymlink(s.ino, s.mode, s.uid, s.gid, target);
+    const f = new MemFile(s.ino, s.mode, s.uid, s.gid);
+    const r = this.copyData(l, f, s.size);
+    return r < 0 ? this.discard(f, r) : f;
+  }
+
+  /** Reads the lower file into `f` a chunk at a time (never a second whole copy). */
+  private copyData(l: HostNode, f: MemFile, size: number): number {
+    const store = this.fs.store;
+    if (!store.fits(size)) return -E.ENOSPC;
     const d = l.open(O_RDONLY);
+    if (typeof d === 'number') return d;
+    const chunk = new Uint8Array(Math.min(size, CHUNK));
     let got = 0;
-    const data = new Uint8Array(size);
-    if (typeof d !== 'number') {
-      for (let n = 1; got < size && n > 0; got += Math.max(n, 0)) n = d.pread(data.subarray(got), size - got, got);
-      d.close();
+    let r = 0;
+    while (got < size && r === 0) {
+      const n = d.pread(chunk, Math.min(CHUNK, size - got), got);
+      if (n <= 0) r = n < 0 ? n : -E.EIO; // the host file shrank under us
+      else if (f.write(store, chunk, n, got) !== n) r = -E.ENOSPC;
+      else got += n;
     }
-    if (typeof d === 'number' || got < size) {
-      this.fs.store.used -= size;
-      return typeof d === 'number' ? d : -E.EIO;
-    }
-    return data;
+    d.close();
+    return r;
+  }
+
+  /** Frees a node that was charged but never named; `err` (default ENOSPC) for the caller to return. */
+  private discard(n: MemNode, err = -E.ENOSPC): number {
+    n.nlink = 0;
+    n.release(this.fs.store);
+    return err;
   }
 
   /** This directory's upper MemDir (copied up if needed). */
@@ -222,23 +241,30 @@ export class OverlayNode implements VNode {
     return typeof d === 'number' ? d : d instanceof MemDir ? d : -E.ENOTDIR;
   }
 
-  private add(name: string, make: (d: MemDir) => MemNode): OverlayNode | number {
+  /** Makes a node named `name` here, charging its inode (with `extra` bytes) and its name. */
+  private add(name: string, extra: number, make: (d: MemDir) => MemNode): OverlayNode | number {
     const d = this.dir();
     if (typeof d === 'number') return d;
+    if (!this.fs.store.addInode(extra)) return -E.ENOSPC;
     const n = make(d);
-    d.entries.set(name, n);
+    return this.enter(d, name, n) ? new OverlayNode(this.fs, this, name, n, null) : this.discard(n);
+  }
+
+  /** Names `n` in `d`; false (nothing changed) when the name cannot be charged. */
+  private enter(d: MemDir, name: string, n: MemNode): boolean {
+    if (!d.put(this.fs.store, name, n)) return false;
     d.whiteouts.delete(name);
     d.modified();
-    return new OverlayNode(this.fs, this, name, n, null);
+    return true;
   }
 
   create(name: string, mode: number, flags: number, cred: Cred): FileDescription | number {
-    const n = this.add(name, (d) => new MemFile(this.fs.inos.fresh(), S_IFREG | (mode & 0o7777), cred.uid, newGid(d, cred)));
+    const n = this.add(name, 0, (d) => new MemFile(this.fs.inos.fresh(), S_IFREG | (mode & 0o7777), cred.uid, newGid(d, cred)));
     return typeof n === 'number' ? n : n.open(flags & ~O_TRUNC);
   }
 
   mkdir(name: string, mode: number, cred: Cred): number {
-    const r = this.add(name, (d) => {
+    const r = this.add(name, 0, (d) => {
       const sgid = d.mode & S_ISGID;
       return new MemDir(this.fs.inos.fresh(), S_IFDIR | (mode & 0o7777) | sgid, cred.uid, newGid(d, cred), null);
     });
@@ -246,7 +272,7 @@ export class OverlayNode implements VNode {
   }
 
   symlink(name: string, target: string, cred: Cred): number {
-    const r = this.add(name, (d) => new MemSymlink(this.fs.inos.fresh(), S_IFLNK | 0o777, cred.uid, newGid(d, cred), target));
+    const r = this.add(name, target.length, (d) => new MemSymlink(this.fs.inos.fresh(), S_IFLNK | 0o777, cred.uid, newGid(d, cred), target));
     return typeof r === 'number' ? r : 0;
   }
 
@@ -255,8 +281,11 @@ export class OverlayNode implements VNode {
     const t = target.copyUp();
     if (typeof t === 'number') return t;
     if (t instanceof MemDir) return -E.EPERM;
-    const r = this.add(name, () => t);
-    if (typeof r === 'number') return r;
+    // As Linux: a file whose last name is gone (open, or a stale lookup) cannot get a new one.
+    if (t.nlink === 0) return -E.ENOENT;
+    const d = this.dir();
+    if (typeof d === 'number') return d;
+    if (!this.enter(d, name, t)) return -E.ENOSPC;
     t.nlink++;
     t.ctime = now();
     return 0;
@@ -264,11 +293,10 @@ export class OverlayNode implements VNode {
 
   /** Drops `name` from the upper dir, leaving a whiteout if the lower dir has it. */
   private drop(d: MemDir, name: string): void {
-    const e = d.entries.get(name);
+    const e = d.take(this.fs.store, name);
     if (e) {
-      d.entries.delete(name);
       e.nlink--;
-      if (e instanceof MemFile) e.release(this.fs.store);
+      e.release(this.fs.store);
     }
     if (this.lowerHas(d, name)) d.whiteouts.add(name);
     d.modified();
@@ -315,18 +343,23 @@ export class OverlayNode implements VNode {
     const dd = newDir.dir();
     if (typeof sd === 'number') return sd;
     if (typeof dd === 'number') return dd;
+    const store = this.fs.store;
     if (other) {
-      sd.entries.set(name, other);
+      // Both names exist: swapping them charges nothing.
+      sd.put(store, name, other);
+      dd.put(store, newName, s);
     } else {
       const old = dd.entries.get(newName);
-      if (old && old !== s) {
-        old.nlink--;
-        if (old instanceof MemFile) old.release(this.fs.store);
-      }
-      sd.entries.delete(name);
+      // Two names of one inode: nothing to do (and taking `name` after the put would lose it).
+      if (old === s) return 0;
+      if (!dd.put(store, newName, s)) return -E.ENOSPC;
+      sd.take(store, name);
       if (this.lowerHas(sd, name)) sd.whiteouts.add(name);
+      if (old) {
+        old.nlink--;
+        old.release(store);
+      }
     }
-    dd.entries.set(newName, s);
     dd.whiteouts.delete(newName);
     sd.modified();
     dd.modified();
@@ -349,16 +382,18 @@ export class OverlayNode implements VNode {
   }
 
   statfs(): StatFs | number {
-    const { limit, used } = this.fs.store;
-    const free = Math.max(0, Math.floor((limit - used) / 4096));
+    // Every in-memory mount of the sandbox shares one budget (with guest memory): each reports all of it.
+    const store = this.fs.store;
+    const limit = Math.min(store.account.limit, STATFS_UNLIMITED);
+    const free = Math.max(0, Math.floor((limit - store.account.used) / 4096));
     return {
       type: this.fs.lower ? OVERLAYFS_SUPER_MAGIC : TMPFS_MAGIC,
       bsize: 4096,
       blocks: Math.floor(limit / 4096),
       bfree: free,
       bavail: free,
-      files: 1 << 20,
-      ffree: 1 << 20,
+      files: store.maxInodes,
+      ffree: Math.max(0, store.maxInodes - store.inodes),
       fsid: [this.dev(), 0],
       namelen: 255,
       frsize: 4096,

@@ -1,4 +1,6 @@
 import { E } from '../errno.js';
+import { MemoryAccount } from '../mm/account.js';
+import { type Account, MemStore } from './budget.js';
 import {
   makedev,
   O_ACCMODE,
@@ -26,6 +28,7 @@ import {
 } from './constants.js';
 import { createDevFs, type DevOptions } from './devfs.js';
 import { DirDescription, type FileDescription, PathDescription } from './file.js';
+import { HostFdBudget } from './host-fds.js';
 import { HostFs } from './hostfs.js';
 import { Location, type Mount } from './location.js';
 import type { Cred, DirEntry, Filesystem, VNode } from './node.js';
@@ -42,12 +45,24 @@ export interface VfsOptions {
   root?: string;
   /** In-memory writable layer over the root (default true); without it writes fail with EROFS. */
   overlay?: boolean;
-  /** Bytes each in-memory filesystem may hold (default 1 GiB). */
+  /**
+   * The sandbox's memory account: file contents, inodes and names of every
+   * in-memory filesystem are charged to it (with guest memory).
+   */
+  account?: Account;
+  /** Limit of the account made when none is given (default 1 GiB). */
   memoryLimit?: number;
+  /** Most in-memory inodes, all mounts together (default: one per 8 KiB of the account's limit). */
+  maxInodes?: number;
   /** `HOST:GUEST[:ro]` strings or parsed volumes. */
   volumes?: (string | Volume)[];
   /** Synthetic /dev (default true), with its options. */
   dev?: boolean | DevOptions;
+  /**
+   * Host descriptors the sandbox's open host files (root and volumes) may
+   * hold at once (default 4096); beyond it opens fail with ENFILE.
+   */
+  hostFds?: number;
   /** Default credentials of calls that pass none (default root). */
   uid?: number;
   gid?: number;
@@ -99,22 +114,36 @@ export class Vfs implements Namespace {
   private devs = 0;
   /** Directories removed while something may still refer to them, by "dev:ino" (inode numbers are never reused in a run). */
   private readonly removedDirs = new Set<string>();
+  /** The host filesystems (root and volumes), sharing one descriptor budget. */
+  private readonly hostFs: HostFs[] = [];
 
   constructor(opts: VfsOptions = {}) {
     const overlay = opts.overlay ?? true;
-    const limit = { limit: opts.memoryLimit };
-    const rootFs = overlay ? new OverlayFs(opts.root ?? '/', limit) : new HostFs(opts.root ?? '/', true);
+    const account = opts.account ?? new MemoryAccount(opts.memoryLimit ?? 2 ** 30);
+    const shared = { store: new MemStore(account, opts.maxInodes) };
+    const rootFs = overlay ? new OverlayFs(opts.root ?? '/', shared) : new HostFs(opts.root ?? '/', true);
+    const lower = rootFs instanceof OverlayFs ? rootFs.lower : rootFs;
+    if (lower) this.hostFs.push(lower);
     const m = this.attach('/', rootFs, !overlay);
     this.root = new Location(m, rootFs.root(), '/', null);
     this.cred = { uid: opts.uid ?? 0, gid: opts.gid ?? 0 };
     if (opts.dev !== false) {
       this.mount('/dev', createDevFs(typeof opts.dev === 'object' ? opts.dev : {}));
-      this.mount('/dev/shm', new OverlayFs(null, limit));
+      this.mount('/dev/shm', new OverlayFs(null, shared));
     }
     for (const v of opts.volumes ?? []) {
       const vol = typeof v === 'string' ? parseVolume(v) : v;
-      this.mount(vol.guest, new HostFs(vol.host, vol.readOnly), { readOnly: vol.readOnly });
+      const fs = new HostFs(vol.host, vol.readOnly);
+      this.hostFs.push(fs);
+      this.mount(vol.guest, fs, { readOnly: vol.readOnly });
     }
+    const budget = new HostFdBudget(opts.hostFds);
+    for (const fs of this.hostFs) fs.fdBudget = budget;
+  }
+
+  /** Releases the host directory handles kept for lookups (a later call reopens them). */
+  close(): void {
+    for (const fs of this.hostFs) fs.close();
   }
 
   /**

@@ -36,9 +36,10 @@ export interface Namespace {
  * Resolves `path` (a binary string) one component at a time, starting at the
  * namespace root for an absolute path or at `start`. Symlink targets are
  * spliced into the remaining components and resolved the same way (absolute
- * ones from the namespace root), ".." moves to the location the walk came
- * from and stops at the root, so no path, however crafted, reaches a node
- * outside the namespace. Errors are Linux's: ENOENT, ENOTDIR, EACCES (search
+ * ones from the namespace root); a magic link (VNode.jump) moves straight to
+ * the location it names, counting as one link. ".." moves to the location the
+ * walk came from and stops at the root, so no path, however crafted, reaches
+ * a node outside the namespace. Errors are Linux's: ENOENT, ENOTDIR, EACCES (search
  * permission), ELOOP after MAXSYMLINKS links, ENAMETOOLONG.
  */
 export function walk(ns: Namespace, path: string, start: Location, last: LastMode, cred: Cred): Walked | number {
@@ -72,6 +73,13 @@ export function walk(ns: Namespace, path: string, start: Location, last: LastMod
     }
     if (child.node.kind === S_IFLNK && (!isLast || followLast)) {
       if (++links > MAXSYMLINKS) return -E.ELOOP;
+      if (child.node.jump) {
+        const to = child.node.jump();
+        if (typeof to === 'number') return to;
+        if (isLast) return done({ parent: to.parent ?? to, name: c, loc: to, slash });
+        cur = to;
+        continue;
+      }
       const target = child.node.readlink();
       if (typeof target === 'number') return target;
       if (target.length === 0) return -E.ENOENT;

@@ -5,6 +5,7 @@ import { E } from '../../errno.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
 import { type Cred, type Location, S_IFLNK, type Timespec } from '../../vfs/index.js';
+import { pathResized } from '../filemap.js';
 import type { SyscallSpec } from '../table.js';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, copyInArg, copyOutArg, credOf,
@@ -144,7 +145,9 @@ function truncate(t: Task, a: SyscallArgs): number {
   if (typeof n === 'number') return n;
   const len = a.i64(1);
   if (len < 0) return -E.EINVAL;
-  return t.kernel.vfs.truncate(n.path, len, { at: n.at, cred: credOf(t) });
+  const r = t.kernel.vfs.truncate(n.path, len, { at: n.at, cred: credOf(t) });
+  if (r === 0) pathResized(t, () => t.kernel.vfs.stat(n.path, { at: n.at, cred: credOf(t) }));
+  return r;
 }
 
 // ---- utimensat, futimesat ----

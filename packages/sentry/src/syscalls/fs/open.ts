@@ -5,6 +5,7 @@ import type { Task } from '../../kernel/task.js';
 import {
   type FileDescription, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_PATH, O_TRUNC, O_WRONLY,
 } from '../../vfs/index.js';
+import { fileResized } from '../filemap.js';
 import type { SyscallSpec } from '../table.js';
 import { AT_FDCWD, credOf, dirOf, pathArg } from './common.js';
 
@@ -36,6 +37,7 @@ function openAt(t: Task, dirfd: number, a: SyscallArgs, pathIdx: number, flags: 
   if (!hasFreeFd(t)) return -E.EMFILE;
   const f = t.kernel.vfs.open(path, flags, mode, { at, cred: credOf(t), umask: t.fs.umask });
   if (typeof f === 'number') return f;
+  if ((flags & O_TRUNC) !== 0) fileResized(t, f);
   f.flags = (f.flags & ~OPEN_ONLY) | (f.flags & O_PATH ? 0 : O_LARGEFILE);
   return install(t, f, (flags & O_CLOEXEC) !== 0);
 }

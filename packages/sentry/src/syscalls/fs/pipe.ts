@@ -11,7 +11,9 @@ import { install } from './open.js';
 /** pipe2(fds[2], flags): O_CLOEXEC, O_NONBLOCK and O_DIRECT (packet mode); other flags are EINVAL. */
 function pipe2(t: Task, a: SyscallArgs, flags: number): number {
   if ((flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) !== 0) return -E.EINVAL;
-  const [r, w] = newPipe(flags & (O_NONBLOCK | O_DIRECT));
+  const pipe = newPipe(flags & (O_NONBLOCK | O_DIRECT), t.mm.account);
+  if (typeof pipe === 'number') return pipe;
+  const [r, w] = pipe;
   const cloexec = (flags & O_CLOEXEC) !== 0;
   const rfd = install(t, r, cloexec);
   if (rfd < 0) {

@@ -1,13 +1,24 @@
 // poll, ppoll, select, pselect6: readiness of any descriptors. Regular files
 // are always ready; streams answer pollReadyRead/pollReadyWrite/pollHangup.
-// A call that finds nothing ready waits — without blocking the Node thread —
-// for any of its streams to change or for its timeout, then looks again.
+// A call that finds nothing ready parks the task — without blocking the
+// Node thread — until any of its streams changes, its timeout passes or a
+// signal interrupts it, and looks again. Interrupted with nothing ready,
+// ppoll, select and pselect6 return -ERESTARTNOHAND (EINTR when a handler
+// runs, restarted with the time left written back when none does) and
+// poll EINTR (Linux restarts it only when no handler runs, and here only a
+// handler interrupts it). ppoll and pselect6 wait with their sigmask as the
+// blocked set, kept for the handler's terms when a signal interrupts them
+// and restored at once otherwise (Linux's poll_select_finish).
 import { E } from '../../errno.js';
 import { PipeEnd } from '../../fd/pipe.js';
 import { isStream, type StreamDescription } from '../../fd/stream.js';
 import type { SyscallArgs } from '../../kernel/args.js';
+import { ERESTARTNOHAND } from '../../kernel/restart.js';
 import type { Task } from '../../kernel/task.js';
 import type { FileDescription } from '../../vfs/index.js';
+import { monotonicNs } from '../clocks.js';
+import { Park } from '../park.js';
+import { applySigmaskArg } from '../signal.js';
 import type { SyscallSpec } from '../table.js';
 import { copyInArg, fileOf } from './common.js';
 
@@ -24,9 +35,9 @@ const DEFAULT_MASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 const POLLIN_SET = POLLIN | POLLRDNORM | POLLHUP | POLLERR;
 const POLLOUT_SET = POLLOUT | POLLWRNORM | POLLERR;
 const POLLEX_SET = POLLPRI;
-const SIGSET_SIZE = 8;
-/** setTimeout's longest delay; longer waits simply look again. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+const NS_PER_SEC = 1_000_000_000n;
+const NS_PER_USEC = 1000n;
+const NS_PER_MS = 1_000_000n;
 
 /**
  * Every event `f` has now. A write end whose reader is gone is POLLERR; a
@@ -42,37 +53,35 @@ export function pollMask(f: FileDescription): number {
   return m;
 }
 
-/** Resolves when any of `streams` changes or after `ms` (Infinity: no timer). */
-function anyChange(streams: readonly StreamDescription[], ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      resolve();
-    };
-    for (const s of streams) void s.changed().then(done);
-    if (ms !== Infinity) timer = setTimeout(done, Math.min(Math.max(ms, 0), MAX_TIMER_MS));
-  });
+/**
+ * A wait's timeout: `ns` as given (undefined: none, wait forever) and the
+ * monotonic `deadline` computed when the call began.
+ */
+interface Timeout {
+  ns: bigint | undefined;
+  deadline: bigint | undefined;
+}
+
+function timeoutOf(ns: bigint | undefined): Timeout {
+  return { ns, deadline: ns === undefined ? undefined : monotonicNs() + ns };
 }
 
 /**
  * Runs `scan` (the number of ready descriptors, or a negative errno) until
- * it finds something or `timeoutMs` passes (Infinity: forever, 0: once), and
- * hands the result and the time left to `finish`.
+ * it finds something, the timeout passes (a zero timeout looks once) or a
+ * signal interrupts the wait: then -ERESTARTNOHAND, unless the scan after
+ * the wake finds something, as do_poll/do_select look before they check
+ * for signals.
  */
-function waitReady(
-  scan: () => number, streams: readonly StreamDescription[], timeoutMs: number, finish: (r: number, leftMs: number) => number,
-): number | Promise<number> {
+function waitReady(t: Task, scan: () => number, streams: readonly StreamDescription[], timeout: Timeout): number | Promise<number> {
   const first = scan();
-  if (first !== 0 || timeoutMs <= 0) return finish(first, Math.max(0, timeoutMs));
-  const deadline = performance.now() + timeoutMs;
+  if (first !== 0 || timeout.ns === 0n) return first;
   return (async () => {
     for (;;) {
-      const left = deadline - performance.now();
-      if (left <= 0) return finish(scan(), 0);
-      await anyChange(streams, left);
+      const end = await new Park(t, timeout.deadline).watch(streams).promise;
       const r = scan();
-      if (r !== 0) return finish(r, Math.max(0, deadline - performance.now()));
+      if (r !== 0 || end === 'timeout') return r;
+      if (end === 'interrupted') return -ERESTARTNOHAND;
     }
   })();
 }
@@ -81,38 +90,55 @@ function streamsOf(files: readonly (FileDescription | undefined)[]): StreamDescr
   return files.filter((f): f is StreamDescription => f !== undefined && isStream(f));
 }
 
-/** A struct timespec at argument `i` as milliseconds: Infinity for NULL, -EFAULT, -EINVAL for an invalid one. */
-function timespecArg(t: Task, a: SyscallArgs, i: number, usec: boolean): number {
-  if (a.ptr(i) === 0) return Infinity;
+/** `f` applied to a result that may still be coming. */
+function then(r: number | Promise<number>, f: (v: number) => number): number | Promise<number> {
+  return typeof r === 'number' ? f(r) : r.then(f);
+}
+
+/**
+ * The struct timespec (or, with `usec`, timeval) at argument `i`: a
+ * Timeout (NULL: none), -EFAULT, or -EINVAL for a negative or denormal
+ * time. A timeval's microseconds may overflow into seconds, as select(2)
+ * folds them before checking.
+ */
+function timeoutArg(t: Task, a: SyscallArgs, i: number, usec: boolean): Timeout | number {
+  if (a.ptr(i) === 0) return timeoutOf(undefined);
   const b = copyInArg(t, a, i, 16);
   if (typeof b === 'number') return b;
   const v = new DataView(b.buffer);
-  const sec = Number(v.getBigInt64(0, true));
-  const frac = Number(v.getBigInt64(8, true));
-  if (sec < 0 || frac < 0 || (!usec && frac >= 1e9)) return -E.EINVAL;
-  return sec * 1000 + (usec ? frac / 1000 : frac / 1e6);
+  let sec = v.getBigInt64(0, true);
+  let nsec = v.getBigInt64(8, true);
+  if (usec) {
+    sec += nsec / 1_000_000n;
+    nsec = (nsec % 1_000_000n) * NS_PER_USEC;
+  }
+  if (sec < 0n || nsec < 0n || nsec >= NS_PER_SEC) return -E.EINVAL;
+  return timeoutOf(sec * NS_PER_SEC + nsec);
 }
 
-/** Writes the time left back to the timespec/timeval at argument `i`; a failure is ignored, as Linux does. */
-function putTimeLeft(t: Task, a: SyscallArgs, i: number, ms: number, usec: boolean): void {
-  if (a.ptr(i) <= 0) return;
-  const b = new Uint8Array(16);
-  const v = new DataView(b.buffer);
-  const sec = Math.floor(ms / 1000);
-  v.setBigInt64(0, BigInt(sec), true);
-  const rest = ms - sec * 1000;
-  v.setBigInt64(8, BigInt(Math.floor(usec ? rest * 1000 : rest * 1e6)), true);
-  t.mm.copyOut(a.ptr(i), b);
-}
-
-/** The signal mask argument of ppoll: ignored for now, but its size must be right. */
-function checkSigmask(a: SyscallArgs, ptrIdx: number, sizeIdx: number): number {
-  return a.ptr(ptrIdx) !== 0 && a.size(sizeIdx) !== SIGSET_SIZE ? -E.EINVAL : 0;
+/**
+ * poll_select_finish(): the temporary sigmask is restored unless the wait
+ * was interrupted (the run loop then has the handler save it); the time
+ * left is written back to the timespec/timeval at `p` (not for
+ * NULL or a zero timeout); if that fails, an interrupted call becomes EINTR
+ * rather than be restarted with a stale timeout.
+ */
+function finishWait(t: Task, p: number, timeout: Timeout, usec: boolean, r: number): number {
+  if (r !== -ERESTARTNOHAND) t.signals.restoreSavedMask();
+  if (p === 0 || timeout.ns === 0n || timeout.deadline === undefined) return r;
+  const left = timeout.deadline - monotonicNs();
+  const ns = left > 0n ? left : 0n;
+  const b = new DataView(new ArrayBuffer(16));
+  b.setBigInt64(0, ns / NS_PER_SEC, true);
+  b.setBigInt64(8, usec ? (ns % NS_PER_SEC) / NS_PER_USEC : ns % NS_PER_SEC, true);
+  if (p > 0 && t.mm.copyOut(p, new Uint8Array(b.buffer)) === 0) return r;
+  return r === -ERESTARTNOHAND ? -E.EINTR : r;
 }
 
 // ---- poll ----
 
-function doPoll(t: Task, a: SyscallArgs, timeoutMs: number, after: (leftMs: number) => void): number | Promise<number> {
+/** The pollfd array of arguments 0-1, waited on: the number ready, or an errno (revents are written either way, as do_sys_poll). */
+function doPoll(t: Task, a: SyscallArgs, timeout: Timeout): number | Promise<number> {
   const nfds = a.uint(1);
   if (nfds > t.fds.limit) return -E.EINVAL;
   const addr = a.ptr(0);
@@ -137,36 +163,35 @@ function doPoll(t: Task, a: SyscallArgs, timeoutMs: number, after: (leftMs: numb
     }
     return ready;
   };
-  return waitReady(scan, streamsOf(files), timeoutMs, (r, left) => {
-    after(left);
-    if (nfds > 0 && t.mm.copyOut(addr, raw) < 0) return -E.EFAULT;
-    return r;
-  });
+  return then(waitReady(t, scan, streamsOf(files), timeout), (r) =>
+    nfds > 0 && t.mm.copyOut(addr, raw) < 0 ? -E.EFAULT : r);
 }
 
 function poll(t: Task, a: SyscallArgs): number | Promise<number> {
-  const timeout = a.int(2);
-  return doPoll(t, a, timeout < 0 ? Infinity : timeout, () => {});
+  const ms = a.int(2);
+  return then(doPoll(t, a, timeoutOf(ms < 0 ? undefined : BigInt(ms) * NS_PER_MS)), (r) => (r === -ERESTARTNOHAND ? -E.EINTR : r));
 }
 
 function ppoll(t: Task, a: SyscallArgs): number | Promise<number> {
-  const ms = timespecArg(t, a, 2, false);
-  if (ms < 0) return ms;
-  const bad = checkSigmask(a, 3, 4);
-  if (bad < 0) return bad;
-  return doPoll(t, a, ms, (left) => putTimeLeft(t, a, 2, left, false));
+  const tsPtr = a.ptr(2);
+  const timeout = timeoutArg(t, a, 2, false);
+  if (typeof timeout === 'number') return timeout;
+  const masked = applySigmaskArg(t, a.ptr(3), a.size(4));
+  if (masked < 0) return masked;
+  return then(doPoll(t, a, timeout), (r) => finishWait(t, tsPtr, timeout, false, r));
 }
 
 // ---- select ----
 
-/** select's three fd_sets (NULL ones stay null), each `words` u64 words long. */
-function doSelect(t: Task, a: SyscallArgs, timeoutMs: number, after: (leftMs: number) => void): number | Promise<number> {
+/** select's three fd_sets of arguments 1-3 (NULL ones stay null), waited on; they are written back unless the result is an errno. */
+function doSelect(t: Task, a: SyscallArgs, timeout: Timeout): number | Promise<number> {
   const n = Math.min(a.int(0), t.fds.limit);
   if (n < 0) return -E.EINVAL;
   const bytes = Math.ceil(n / 64) * 8;
+  const ptrs = [a.ptr(1), a.ptr(2), a.ptr(3)];
   const sets: (Uint8Array | null)[] = [];
   for (let i = 1; i <= 3; i++) {
-    if (a.ptr(i) === 0) {
+    if (ptrs[i - 1] === 0) {
       sets.push(null);
       continue;
     }
@@ -199,34 +224,42 @@ function doSelect(t: Task, a: SyscallArgs, timeoutMs: number, after: (leftMs: nu
     });
     return ready;
   };
-  return waitReady(scan, streamsOf(files), timeoutMs, (r, left) => {
-    after(left);
+  return then(waitReady(t, scan, streamsOf(files), timeout), (r) => {
+    if (r < 0) return r;
     for (let k = 0; k < 3; k++) {
       const o = out[k];
-      if (o !== null && o !== undefined && t.mm.copyOut(a.ptr(k + 1), o) < 0) return -E.EFAULT;
+      if (o !== null && o !== undefined && t.mm.copyOut(ptrs[k]!, o) < 0) return -E.EFAULT;
     }
     return r;
   });
 }
 
 function select(t: Task, a: SyscallArgs): number | Promise<number> {
-  const ms = timespecArg(t, a, 4, true);
-  if (ms < 0) return ms;
-  return doSelect(t, a, ms, (left) => putTimeLeft(t, a, 4, left, true));
+  const tvPtr = a.ptr(4);
+  const timeout = timeoutArg(t, a, 4, true);
+  if (typeof timeout === 'number') return timeout;
+  return then(doSelect(t, a, timeout), (r) => finishWait(t, tvPtr, timeout, true, r));
 }
 
-/** pselect6's sixth argument is { const sigset_t *ss; size_t ss_len; }. */
+/** pselect6's sixth argument is { const sigset_t *ss; size_t ss_len; }, read before the timeout, as Linux does. */
 function pselect6(t: Task, a: SyscallArgs): number | Promise<number> {
-  const ms = timespecArg(t, a, 4, false);
-  if (ms < 0) return ms;
+  let ss = 0;
+  let ssLen = 0;
   if (a.ptr(5) !== 0) {
     const b = copyInArg(t, a, 5, 16);
     if (typeof b === 'number') return b;
     const v = new DataView(b.buffer);
-    const ss = v.getBigUint64(0, true);
-    if (ss !== 0n && v.getBigUint64(8, true) !== BigInt(SIGSET_SIZE)) return -E.EINVAL;
+    const p = v.getBigUint64(0, true);
+    const len = v.getBigUint64(8, true);
+    ss = p >= 1n << 47n ? -1 : Number(p);
+    ssLen = len > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(len);
   }
-  return doSelect(t, a, ms, (left) => putTimeLeft(t, a, 4, left, false));
+  const tsPtr = a.ptr(4);
+  const timeout = timeoutArg(t, a, 4, false);
+  if (typeof timeout === 'number') return timeout;
+  const masked = applySigmaskArg(t, ss, ssLen);
+  if (masked < 0) return masked;
+  return then(doSelect(t, a, timeout), (r) => finishWait(t, tsPtr, timeout, false, r));
 }
 
 export const POLL_SYSCALLS: readonly SyscallSpec[] = [

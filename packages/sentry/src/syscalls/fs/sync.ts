@@ -3,6 +3,7 @@ import { E } from '../../errno.js';
 import { isStream } from '../../fd/stream.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
+import { fileResized, fileSync } from '../filemap.js';
 import type { SyscallSpec } from '../table.js';
 import { fileOf } from './common.js';
 
@@ -10,14 +11,20 @@ function ftruncate(t: Task, a: SyscallArgs): number {
   const f = fileOf(t, a.int(0));
   if (typeof f === 'number') return f;
   const len = a.i64(1);
-  return len < 0 ? -E.EINVAL : f.truncate(len);
+  if (len < 0) return -E.EINVAL;
+  const r = f.truncate(len);
+  if (r === 0) fileResized(t, f);
+  return r;
 }
 
-/** fsync/fdatasync: there is no cache of our own to flush; pipes and sockets cannot be synced (EINVAL). */
+/** fsync/fdatasync: stores through shared mappings are written back first; pipes and sockets cannot be synced (EINVAL). */
 function fsync(t: Task, a: SyscallArgs): number {
   const f = fileOf(t, a.int(0));
   if (typeof f === 'number') return f;
-  return isStream(f) ? -E.EINVAL : f.fsync();
+  if (isStream(f)) return -E.EINVAL;
+  const w = fileSync(t, f);
+  const r = f.fsync();
+  return w < 0 ? w : r;
 }
 
 export const SYNC_SYSCALLS: readonly SyscallSpec[] = [

@@ -77,5 +77,13 @@ export function iovecs(env: Env, segs: [number, number][]): number {
   return env.buf(b.length, b);
 }
 
+/** pipe2(fds, 0) in `e`: the read and write ends. */
+export function pipe(e: Env): [number, number] {
+  const p = e.buf(8);
+  if (e.now('pipe2', p, 0) !== 0) throw new Error('pipe2 failed');
+  const v = new DataView(e.bytes(p, 8).buffer);
+  return [v.getInt32(0, true), v.getInt32(4, true)];
+}
+
 export const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, TRUNC: 0o1000, APPEND: 0o2000, NONBLOCK: 0o4000, DIRECTORY: 0o200000, NOFOLLOW: 0o400000, CLOEXEC: 0o2000000, PATH: 0o10000000 };
 export const AT_FDCWD = -100;

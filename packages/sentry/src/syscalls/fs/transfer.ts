@@ -5,14 +5,19 @@
 // read/write). Data goes through a host buffer of at most CHUNK bytes at a
 // time, so a guest asking for 2 GiB makes the host allocate 1 MiB, not 2 GiB.
 // Streams follow the blocking protocol of ../../fd/stream.ts: -EAGAIN means
-// "would block"; unless O_NONBLOCK the call waits for changed() and retries.
+// "would block"; unless O_NONBLOCK the task parks watching the stream and
+// retries. A signal ends the wait as pipe_read/pipe_write do: the bytes
+// already moved, or -ERESTARTSYS (restarted under SA_RESTART, else EINTR).
 import { E } from '../../errno.js';
 import { isStream } from '../../fd/stream.js';
+import { ERESTARTSYS } from '../../kernel/restart.js';
 import { SI_USER, SIGPIPE, sendSignal } from '../../kernel/signals.js';
 import type { Task } from '../../kernel/task.js';
 import type { UserMemory } from '../../kernel/usercopy.js';
 import { MAX_RW_COUNT, UIO_MAXIOV } from '../../mm/constants.js';
 import { type FileDescription, O_NONBLOCK } from '../../vfs/index.js';
+import { fileRead, fileWritten } from '../filemap.js';
+import { Park } from '../park.js';
 
 export { MAX_RW_COUNT };
 
@@ -110,13 +115,15 @@ function gather(mm: UserMemory, segs: readonly Segment[], at: number, buf: Uint8
 /** A step returns the call's result, or undefined to wait for the stream and step again. */
 type Step = () => number | undefined;
 
-function drive(f: FileDescription, step: Step): number | Promise<number> {
+/** Steps until a result; `interrupted` gives the result when a signal ends a wait (given -ERESTARTSYS). */
+function drive(t: Task, f: FileDescription, step: Step, interrupted: (r: number) => number): number | Promise<number> {
   const r = step();
   if (r !== undefined) return r;
   if (!isStream(f)) return -E.EAGAIN;
   return (async () => {
     for (;;) {
-      await f.changed();
+      const end = await new Park(t).watch([f]).promise;
+      if (end === 'interrupted') return interrupted(-ERESTARTSYS);
       const v = step();
       if (v !== undefined) return v;
     }
@@ -153,6 +160,7 @@ export function readInto(t: Task, f: FileDescription, segs: readonly Segment[], 
       const n = offset === null ? f.read(buf, want) : f.pread(buf, want, offset + done);
       if (n === -E.EAGAIN && done === 0 && mayWait(f)) return undefined;
       if (n <= 0) return done > 0 ? done : n;
+      fileRead(t, f, offset === null ? null : offset + done, buf, n);
       const copied = scatter(t.mm, segs, done, buf, n);
       if (copied < n && offset === null && !stream) f.pos -= n - copied;
       done += copied;
@@ -161,7 +169,8 @@ export function readInto(t: Task, f: FileDescription, segs: readonly Segment[], 
     }
     return done;
   };
-  return drive(f, step);
+  // A read waits only before its first byte.
+  return drive(t, f, step, (r) => r);
 }
 
 /** Where write() takes its bytes: guest segments, or another file (sendfile). */
@@ -222,6 +231,7 @@ export function writeFrom(t: Task, f: FileDescription, src: Source, offset: numb
       if (n === -E.EAGAIN && mayWait(f)) return undefined;
       if (n === -E.EPIPE) return finish(brokenPipe(t));
       if (n <= 0) return finish(n);
+      fileWritten(t, f, offset === null ? null : offset + done, pending.subarray(0, n));
       done += n;
       pending = n < pending.length ? pending.subarray(n) : null;
       if (pending !== null && !isStream(f)) return finish(0);
@@ -229,5 +239,5 @@ export function writeFrom(t: Task, f: FileDescription, src: Source, offset: numb
     }
     return done;
   };
-  return drive(f, step);
+  return drive(t, f, step, finish);
 }
