@@ -21,7 +21,7 @@ import { FilePages, PageCache } from './filecache.js';
 import { FAULT_OK, FAULT_OOM, type MmStats, type MmTunables, Pager, accessAllowed, mapProt, pageIndex } from './pager.js';
 import { SharedMemory } from './shared.js';
 import { UserAccess } from './usercopy.js';
-import { type MappedFile, VMA_GROWSDOWN, VMA_LOCKED, VMA_NORESERVE, VMA_SHARED, type Vma } from './vma.js';
+import { type MappedFile, refVma, VMA_GROWSDOWN, VMA_LOCKED, VMA_NORESERVE, VMA_SHARED, type Vma } from './vma.js';
 
 const PAGE = PAGE_SIZE;
 const HUGE = HUGE_PAGE_SIZE;
@@ -271,10 +271,11 @@ export class MemoryManager extends UserAccess {
     } else if (shared) {
       shm = new SharedMemory(this.pager.mem, this.account);
     }
-    shm?.ref(backing);
     const vflags = (shared ? VMA_SHARED : 0) | (growsDown ? VMA_GROWSDOWN : 0) |
       ((flags & MAP_NORESERVE) !== 0 ? VMA_NORESERVE : 0) | ((flags & MAP_LOCKED) !== 0 ? VMA_LOCKED : 0);
-    vmas.insert({ start, end: start + size, prot, flags: vflags, file: backing, offset: backing === null ? 0 : offset, shm, name });
+    const v: Vma = { start, end: start + size, prot, flags: vflags, file: backing, offset: backing === null ? 0 : offset, shm, name };
+    refVma(v);
+    vmas.insert(v);
 
     if (prot !== PROT_NONE) {
       const t = this.pager.tunables;
@@ -392,8 +393,9 @@ export class MemoryManager extends UserAccess {
       if (dest < 0) return -E.ENOMEM;
     }
     if (oldLen === 0) {
-      v.shm!.ref(v.file);
-      vmas.insert({ ...v, start: dest, end: dest + newLen, offset: v.offset + (oldAddr - v.start) });
+      const alias: Vma = { ...v, start: dest, end: dest + newLen, offset: v.offset + (oldAddr - v.start) };
+      refVma(alias);
+      vmas.insert(alias);
       return dest;
     }
     vmas.isolate(oldAddr, oldAddr + oldLen);

@@ -15,7 +15,7 @@ import type { MemoryAccount } from './account.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from './constants.js';
 import { type FileMapper, FilePages, keyOf, type PageCache } from './filecache.js';
 import { PageMap } from './pagemap.js';
-import { VMA_GROWSDOWN, type Vma, VmaList } from './vma.js';
+import { unrefVma, VMA_GROWSDOWN, type Vma, VmaList } from './vma.js';
 
 /** Results of handleFault: 0, or why the task gets a signal. */
 export const FAULT_OK = 0;
@@ -263,7 +263,7 @@ export class Pager implements FileMapper {
     for (const v of this.vmas.remove(start, end)) {
       this.writeback(v, v.start, v.end, false);
       this.drop(v, v.start, v.end);
-      v.shm?.unref(v.file);
+      unrefVma(v);
     }
   }
 

@@ -52,6 +52,22 @@ export interface Vma {
   name: string;
 }
 
+/**
+ * A new VMA refers to what backs it: a shared mapping to its frames (and
+ * through them its file), a private file mapping to the open file itself, so
+ * that faults after close(2) of the descriptor still read the file.
+ */
+export function refVma(v: Vma): void {
+  if (v.shm !== null) v.shm.ref(v.file);
+  else v.file?.hold?.();
+}
+
+/** Drops what refVma() took, when a VMA goes away (unmapped, or merged into its neighbour). */
+export function unrefVma(v: Vma): void {
+  if (v.shm !== null) v.shm.unref(v.file);
+  else v.file?.release?.();
+}
+
 /** The part of `v` from `at` on, as a new VMA (`v` itself is not changed). */
 function tail(v: Vma, at: number): Vma {
   return { ...v, start: at, offset: v.offset + (at - v.start) };
@@ -121,14 +137,14 @@ export class VmaList {
     return true;
   }
 
-  /** Splits the VMA that strictly contains `addr` in two; a shared mapping gains a reference. */
+  /** Splits the VMA that strictly contains `addr` in two; the new half takes its own reference (refVma). */
   split(addr: number): void {
     const i = this.indexAbove(addr);
     const v = this.#v[i];
     if (v === undefined || v.start >= addr) return;
     const t = tail(v, addr);
     v.end = addr;
-    t.shm?.ref(t.file);
+    refVma(t);
     this.#v.splice(i + 1, 0, t);
   }
 
@@ -175,7 +191,7 @@ export class VmaList {
     const b = this.#v[i];
     if (a === undefined || b === undefined || !mergeable(a, b)) return;
     a.end = b.end;
-    b.shm?.unref(b.file); // never the last: `a` holds the same object and file
+    unrefVma(b); // never the last: `a` holds the same object and file
     this.#v.splice(i, 1);
   }
 
