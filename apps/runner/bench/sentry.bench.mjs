@@ -4,6 +4,7 @@
 //   sentry.exits_per_syscall  busybox sha256sum / tar: guest exits / syscalls the same run makes natively (strace -c -f)
 //   sentry.startup_ms         tsv run of a static hello      vs node -e 0 and qemu-x86_64
 //   sentry.sha256_ratio       busybox sha256sum of 64 MiB    tsv / native, tsv / qemu-x86_64
+//   sentry.first_touch_ratio  first write to each page of 256 MiB, timed inside the program: tsv / native
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,15 @@ if (existsSync(BUSYBOX)) {
     const q = wallMs(QEMU, [BUSYBOX, 'sha256sum', data], 3);
     report({ name: 'sentry.sha256_vs_qemu', value: tsv / q, unit: 'x qemu-x86_64', note: `qemu ${q.toFixed(0)} ms` });
   }
+}
+
+// --- memory touched for the first time ---
+{
+  const exe = build('touch');
+  const timed = (cmd, args) => median([0, 1, 2].map(() => Number(execFileSync(cmd, args, { encoding: 'utf8' }))));
+  const native = timed(exe, ['256']);
+  const tsv = timed('node', [TSV, 'run', '--', exe, '256']);
+  report({ name: 'sentry.first_touch_ratio', value: tsv / native, unit: 'x native', note: `tsv ${tsv.toFixed(1)} ms, native ${native.toFixed(1)} ms for 65536 pages` });
 }
 
 rmSync(out, { recursive: true, force: true });

@@ -20,6 +20,7 @@ export interface Binding {
   mapShared(fd: number, size: number | bigint, offset?: number | bigint): MappedBuffer | number;
   unmap(buffer: ArrayBuffer): number;
   punchHole(fd: number, offset: number, length: number): number;
+  populate(buffer: ArrayBuffer, offset: number, length: number): number;
   bindThread(immediateExitAddress: bigint): number;
   unbindThread(tid: number): void;
   kick(tid: number): number;

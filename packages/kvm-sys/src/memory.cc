@@ -105,6 +105,25 @@ Napi::Value PunchHole(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r < 0 ? -errno : 0);
 }
 
+// populate(buffer, offset, length) -> 0 or -errno: makes the host back
+// [offset, offset + length) of a mapping made by mapShared with memory now
+// (MADV_POPULATE_WRITE, Linux 5.14). A guest's first touch of a page the
+// host has never backed costs a host fault inside KVM as well as a shadow
+// fault; populating a run in one call is several times cheaper.
+Napi::Value Populate(const Napi::CallbackInfo& info) {
+  Napi::ArrayBuffer buf = info[0].As<Napi::ArrayBuffer>();
+  uint64_t off = ToU64(info[1]);
+  uint64_t len = ToU64(info[2]);
+  size_t size = buf.ByteLength();
+  if (off > size || len > size - off) return Napi::Number::New(info.Env(), -EINVAL);
+  if (len == 0) return Napi::Number::New(info.Env(), 0);
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+  int r = madvise(static_cast<char*>(buf.Data()) + off, len, MADV_POPULATE_WRITE);
+  return Napi::Number::New(info.Env(), r < 0 ? -errno : 0);
+}
+
 }  // namespace
 
 void InitMemory(Napi::Env env, Napi::Object exports) {
@@ -112,6 +131,7 @@ void InitMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("mapShared", Napi::Function::New(env, MapShared, "mapShared"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));
   exports.Set("punchHole", Napi::Function::New(env, PunchHole, "punchHole"));
+  exports.Set("populate", Napi::Function::New(env, Populate, "populate"));
 }
 
 }  // namespace kvmsys

@@ -62,6 +62,32 @@ describe('FrameAllocator', () => {
     expect(a.used).toBe(3 * 4096);
   });
 
+  it('asks the host to back runs of never-used frames, once per run, until it cannot', () => {
+    const calls: [number, number][] = [];
+    let ok = true;
+    const buf = new ArrayBuffer(64 * 4096);
+    const a = new FrameAllocator(new Uint8Array(buf), new DataView(buf), 4 * 4096, (o, l) => {
+      calls.push([o, l]);
+      return ok;
+    });
+    const f = a.allocate(8);
+    const rest = a.allocate(52); // every other frame
+    expect(calls).toEqual([[f, 8 * 4096], [rest, 52 * 4096]]);
+    a.free(f, 8);
+    expect(a.allocate(8)).toBe(f); // used before: backed already, only zeroed
+    expect(calls.length).toBe(2);
+
+    ok = false; // e.g. a kernel without MADV_POPULATE_WRITE
+    const buf2 = new ArrayBuffer(64 * 4096);
+    const b = new FrameAllocator(new Uint8Array(buf2), new DataView(buf2), 4 * 4096, (o, l) => {
+      calls.push([o, l]);
+      return ok;
+    });
+    expect(b.allocate(1)).toBeGreaterThan(0);
+    expect(b.allocate(1)).toBeGreaterThan(0);
+    expect(calls.length).toBe(3); // not asked again after a failure
+  });
+
   it('fails cleanly when exhausted or asked nonsense, and rejects bad frees', () => {
     const a = make(16, 8);
     expect(a.allocate(9)).toBe(-1);

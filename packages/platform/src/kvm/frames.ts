@@ -39,8 +39,20 @@ export class FrameAllocator implements PhysicalMemory {
    */
   reclaim: (() => boolean) | undefined;
 
-  /** Frames [firstAddress, bytes.byteLength) of `bytes` are the allocator's. */
-  constructor(bytes: Uint8Array, view: DataView, firstAddress: number) {
+  /**
+   * Backs a run of frames with host memory before first use (GuestMemory.populate);
+   * dropped after its first failure, as the host kernel cannot then.
+   */
+  #populate: ((offset: number, length: number) => boolean) | undefined;
+
+  /**
+   * Frames [firstAddress, bytes.byteLength) of `bytes` are the allocator's.
+   * `populate`, if given, is called for each handed-out run that holds frames
+   * never used before: on a shadow-paging host the guest's first touch of a
+   * page the host has not backed costs ~25 us, against ~6 us once backed.
+   */
+  constructor(bytes: Uint8Array, view: DataView, firstAddress: number, populate?: (offset: number, length: number) => boolean) {
+    this.#populate = populate;
     this.bytes = bytes;
     this.view = view;
     this.#first = firstAddress / PAGE;
@@ -140,11 +152,14 @@ export class FrameAllocator implements PhysicalMemory {
   }
 
   #take(f: number, pages: number): void {
+    let fresh = false;
     for (let i = f; i < f + pages; i++) {
       const st = this.#state[i]!;
       if ((st & 3) === FREE_DIRTY) this.bytes.fill(0, i * PAGE, (i + 1) * PAGE);
+      else fresh = true;
       this.#state[i] = USED;
     }
     this.#used += pages * PAGE;
+    if (fresh && this.#populate !== undefined && !this.#populate(f * PAGE, pages * PAGE)) this.#populate = undefined;
   }
 }

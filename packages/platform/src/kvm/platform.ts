@@ -40,7 +40,7 @@ export class KvmPlatform implements Platform {
       const mem = this.vm.createGuestMemory(size, 'tsv-guest');
       this.vm.mapMemory(0, 0, mem);
       this.image = writeKernelImage(mem, MAX_VCPUS);
-      this.memory = new FrameAllocator(mem.bytes, mem.view, KERNEL_PHYS_END);
+      this.memory = new FrameAllocator(mem.bytes, mem.view, KERNEL_PHYS_END, (offset, length) => mem.populate(offset, length));
       this.#revoker = new Revoker(this.memory);
       // Out of frames with table frames in quarantine: any idle vCPU can
       // make KVM forget them now (contexts run one at a time, on this thread).
