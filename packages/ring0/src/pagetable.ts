@@ -158,6 +158,16 @@ export class PageTables {
   lastSpan = PAGE_SIZE;
 
   /**
+   * Directory entries that held a 2 MiB leaf and now point to a table of
+   * equal 4 KiB leaves (a split), by guest-physical address, until the
+   * caller takes them. A split takes no right away, but on shadow paging
+   * KVM keeps using the old 2 MiB leaf until the guest stores the directory
+   * entry itself: without that, narrowing one of the new 4 KiB leaves would
+   * never take effect (the entry's store lands in a table KVM has not seen).
+   */
+  readonly splits: number[] = [];
+
+  /**
    * The guest-physical address of the deepest entry on the walk for user
    * address `va`: its leaf if mapped, else the first absent entry. Sets
    * lastSpan to what that entry covers. This is the entry to store again
@@ -293,6 +303,7 @@ export class PageTables {
     const base = frame - (frame % HUGE_PAGE_SIZE);
     for (let j = 0; j < ENTRIES_PER_TABLE; j++) writeEntry(view, t + j * 8, base + j * PAGE_SIZE, flags);
     writeEntry(view, at, t, USER_TABLE);
+    this.splits.push(at);
     return true;
   }
 

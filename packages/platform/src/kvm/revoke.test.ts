@@ -15,6 +15,8 @@ afterEach(() => {
 
 // Reads and writes its data page, then makes a syscall with what it read.
 const TOUCH = `movabs $${DATA_VA}, %rbx\n1: mov (%rbx), %rdi\nmov %rdi, 8(%rbx)\nmov $1, %eax\nsyscall\njmp 1b`;
+// Stores 7 at RBX and makes a syscall, forever.
+const WRITE_RBX = `1: movq $7, (%rbx)\nmov $1, %eax\nsyscall\njmp 1b`;
 // Reads the word at RBX into RDI and makes a syscall with it, forever.
 const READ_RBX = `1: mov (%rbx), %rdi\nmov $1, %eax\nsyscall\njmp 1b`;
 const page = (v: number) => {
@@ -129,5 +131,35 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
       t.as.unmap(va, 4096);
     }
     expect(p.platform.memory.quarantined).toBeLessThanOrEqual(3); // the last unmap's table, directory and directory pointer
+  });
+
+  it('narrowing part of a 2 MiB page takes effect: the split is seen by KVM', () => {
+    const p = newPlatform();
+    platform = p.platform;
+    const mem = p.platform.memory;
+    const t = newTask(p.platform, p.ctx, WRITE_RBX);
+    const HUGE = 2 << 20;
+    const block = 0x4000_0000; // 2 MiB aligned, alone in its directory
+    const frame = mem.allocate(512, HUGE);
+    t.as.map(block, HUGE, frame, PROT_READ | PROT_WRITE);
+    const page = block + 5 * 4096;
+    t.regs.set(Reg.rbx, page);
+    expect(run(p.ctx, t)).toBe(Stop.Syscall); // the guest now holds the 2 MiB translation
+    expect(mem.view.getUint32(frame + 5 * 4096, true)).toBe(7);
+
+    t.as.protect(page, 4096, PROT_READ); // splits the leaf, narrows one 4 KiB page
+    t.regs.set(Reg.rip, CODE_VA);
+    expect(run(p.ctx, t)).toBe(Stop.Fault);
+    expect(p.ctx.fault).toMatchObject({ address: page, access: ACCESS_WRITE, protection: true });
+
+    t.as.unmap(page + 4096, 4096); // the next page: gone, though its block once was one leaf
+    t.regs.set(Reg.rbx, page + 4096);
+    t.regs.set(Reg.rip, CODE_VA);
+    expect(run(p.ctx, t)).toBe(Stop.Fault);
+    expect(p.ctx.fault).toMatchObject({ address: page + 4096, protection: false });
+
+    t.regs.set(Reg.rbx, page + 2 * 4096); // the rest of the block is as it was
+    t.regs.set(Reg.rip, CODE_VA);
+    expect(run(p.ctx, t)).toBe(Stop.Syscall);
   });
 });

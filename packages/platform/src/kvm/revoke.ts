@@ -7,7 +7,9 @@
 // entry. So every entry whose rights shrank is stored again, with its new
 // value, by a ring-0 routine of the stub (@tsv/ring0 "revoke") before ring 3
 // runs again in that address space. Entries that gained rights need nothing:
-// the guest faults on the old one and KVM re-walks the tables.
+// the guest faults on the old one and KVM re-walks the tables. A 2 MiB leaf
+// split into a table of 4 KiB leaves is stored again too (PageTables.splits):
+// until then KVM keeps the 2 MiB translation, whatever the new leaves say.
 //
 // Freed page-table frames (FrameAllocator's quarantine) need the same care:
 // KVM keeps the shadow of a table after the host unlinks it, and a frame
@@ -42,7 +44,7 @@ export class Revoker {
 
   /** True when revoke() has something to do before ring 3 enters `as`. */
   pending(as: KvmAddressSpace): boolean {
-    return as.revoked.length > 0 || this.#mem.quarantined > 0;
+    return as.revoked.length > 0 || as.tables.splits.length > 0 || this.#mem.quarantined > 0;
   }
 
   /**
@@ -62,8 +64,14 @@ export class Revoker {
   }
 
   #entries(as: KvmAddressSpace): void {
-    const ranges = as.revoked;
     const view = this.#mem.view;
+    // Split 2 MiB leaves first: the directory entry now points to a table,
+    // which KVM only learns from a guest store (see PageTables.splits). Its
+    // current value is stored, whatever the frame holds by now.
+    const splits = as.tables.splits;
+    for (const entry of splits) this.#add(entry, view.getUint32(entry, true), view.getUint32(entry + 4, true));
+    splits.length = 0;
+    const ranges = as.revoked;
     let last = -1;
     for (let r = 0; r < ranges.length; r += 2) {
       let va = ranges[r]!;
