@@ -4,8 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
 import { MemoryAccount } from '../mm/account.js';
 import { ENTRY_COST, INODE_COST } from './budget.js';
-import { O_CREAT, O_RDWR, O_TRUNC, O_WRONLY } from './constants.js';
-import type { FileDescription } from './file.js';
+import { CHUNK, CHUNK_COST } from './filebytes.js';
+import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from './constants.js';
+import { DIRENT_COST, type FileDescription } from './file.js';
 import type { StatFs } from './stat.js';
 import { type Fixture, makeFixture, readText, writeText } from './test-helpers.js';
 import { Vfs } from './vfs.js';
@@ -72,9 +73,10 @@ describe('in-memory filesystem budget', () => {
     const full = account.used;
     const size = d.lseek(0, 1);
     expect(d.truncate(MiB)).toBe(0);
-    expect(account.used).toBe(full - (size - MiB));
+    const freed = size - MiB + ((size - MiB) / CHUNK) * CHUNK_COST; // whole chunks, each with its cost
+    expect(account.used).toBe(full - freed);
     expect(d.pwrite(new Uint8Array(MiB), MiB, 0)).toBe(MiB); // overwrite: no new memory needed
-    expect(account.used).toBe(full - (size - MiB));
+    expect(account.used).toBe(full - freed);
     d.close();
     const t = open('/f', O_WRONLY | O_TRUNC);
     expect(account.used).toBeLessThan(4096);
@@ -135,7 +137,31 @@ describe('in-memory filesystem budget', () => {
     expect(readText(vfs, '/cccc')).toBe('x');
     expect(vfs.unlink('/cccc')).toBe(0);
     expect(vfs.unlink('/a')).toBe(0);
-    expect(account.used).toBe(one - INODE_COST - ENTRY_COST - 1 - 64);
+    expect(account.used).toBe(one - INODE_COST - ENTRY_COST - 1 - 64 - CHUNK_COST);
+  });
+
+  it('each open directory\'s listing is charged while held: ENOMEM past the limit, given back on rewind and close', () => {
+    expect(vfs.mkdir('/big', 0o755)).toBe(0);
+    for (let i = 0; i < 500; i++) expect(writeText(vfs, `/big/f${i}`, '')).toBe(0);
+    const cost = 500 * DIRENT_COST + [...Array(500).keys()].reduce((n, i) => n + `f${i}`.length, 0);
+    const base = account.used;
+    const buf = new Uint8Array(64);
+    const dirs: FileDescription[] = [];
+    for (;;) {
+      const d = open('/big', O_RDONLY);
+      dirs.push(d);
+      const r = d.getdents64(buf);
+      if (r < 0) {
+        expect(r).toBe(-E.ENOMEM);
+        break;
+      }
+      expect(account.used).toBe(base + dirs.length * cost);
+    }
+    expect(dirs.length).toBeGreaterThan(5);
+    expect(dirs[0]!.lseek(0, 0)).toBe(0); // rewinding drops the listing
+    expect(account.used).toBe(base + (dirs.length - 2) * cost);
+    for (const d of dirs) d.close();
+    expect(account.used).toBe(base);
   });
 
   it('an unlinked file cannot be given a name again (that would escape the inode charge)', () => {

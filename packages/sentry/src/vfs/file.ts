@@ -17,6 +17,7 @@ import { encodeDirent64 } from './dirent.js';
 import type { Location } from './location.js';
 import type { DirEntry, VNode } from './node.js';
 import type { Stat } from './stat.js';
+import type { Account } from './budget.js';
 
 /** Largest file offset the VFS handles exactly (JS numbers). */
 const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
@@ -191,16 +192,38 @@ export interface Dots {
  * and again after a rewind (lseek to 0); the offset is an index into it, so a
  * read resumes exactly where the previous one stopped.
  */
+/** Host memory one listed entry of a directory snapshot costs beyond its name (object and array slot). */
+export const DIRENT_COST = 96;
+
 export class DirDescription extends FileDescription {
   private entries: DirEntry[] | null = null;
+  /** What the snapshot in `entries` is charged to `account`. */
+  private charged = 0;
 
+  /**
+   * `account`, when given, is charged for the listing this description
+   * holds between getdents64 calls (each open directory keeps its own, as
+   * Linux's readdir position needs a stable list); without room the call
+   * fails with ENOMEM instead of growing the host's memory.
+   */
   constructor(
     flags: number,
     private readonly node: VNode,
     private readonly list: () => DirEntry[] | number,
     private readonly dots: Dots,
+    private readonly account?: Pick<Account, 'charge' | 'uncharge'>,
   ) {
     super(flags);
+  }
+
+  override close(): void {
+    this.drop();
+  }
+
+  private drop(): void {
+    this.entries = null;
+    this.account?.uncharge(this.charged);
+    this.charged = 0;
   }
 
   stat(): Stat | number {
@@ -215,7 +238,7 @@ export class DirDescription extends FileDescription {
     if (this.flags & O_PATH) return -E.EBADF;
     const p = whence === SEEK_SET ? offset : whence === SEEK_CUR ? this.pos + offset : -1;
     if (!Number.isSafeInteger(p) || p < 0) return -E.EINVAL;
-    if (p === 0) this.entries = null;
+    if (p === 0) this.drop();
     this.pos = p;
     return p;
   }
@@ -225,6 +248,10 @@ export class DirDescription extends FileDescription {
     if (this.entries === null) {
       const listed = this.list();
       if (typeof listed === 'number') return listed;
+      let cost = 0;
+      for (const e of listed) cost += DIRENT_COST + e.name.length;
+      if (this.account !== undefined && !this.account.charge(cost)) return -E.ENOMEM;
+      this.charged = cost;
       this.entries = [
         { name: '.', ino: this.dots.self, kind: S_IFDIR },
         { name: '..', ino: this.dots.parent, kind: S_IFDIR },

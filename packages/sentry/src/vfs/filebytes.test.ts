@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAccount } from '../mm/account.js';
 import { MemStore } from './budget.js';
-import { CHUNK, FileBytes } from './filebytes.js';
+import { CHUNK, CHUNK_COST, FileBytes } from './filebytes.js';
 
 const store = (limit = 2 ** 30): MemStore => new MemStore(new MemoryAccount(limit));
 
@@ -12,7 +12,7 @@ const readAll = (f: FileBytes, pos = 0, len = f.length - pos): number[] => {
 };
 
 describe('FileBytes', () => {
-  it('charges exactly the bytes allocated, growing a chunk at a time (never a copy of the file)', () => {
+  it('charges the bytes allocated plus each chunk\'s cost, growing a chunk at a time (never a copy of the file)', () => {
     const account = new MemoryAccount();
     const s = new MemStore(account);
     const f = new FileBytes();
@@ -21,8 +21,8 @@ describe('FileBytes', () => {
     expect(f.length).toBe(4 << 20);
     // Exactly the bytes: 64 full chunks, nothing held twice.
     expect(f.allocated).toBe(4 << 20);
-    expect(account.used).toBe(4 << 20);
-    expect(account.peak).toBe(4 << 20);
+    expect(account.used).toBe((4 << 20) + 64 * CHUNK_COST);
+    expect(account.peak).toBe((4 << 20) + 64 * CHUNK_COST);
   });
 
   it('a small file takes a small allocation', () => {
@@ -32,6 +32,16 @@ describe('FileBytes', () => {
     expect(f.allocated).toBe(64);
     expect(f.write(s, new Uint8Array(100), 100, 3)).toBe(100);
     expect(f.allocated).toBe(128);
+  });
+
+  it('a sparse file is charged for every chunk it touches', () => {
+    const s = store();
+    const f = new FileBytes();
+    for (let i = 0; i < 100; i++) expect(f.write(s, new Uint8Array([1]), 1, i * CHUNK)).toBe(1);
+    expect(f.allocated).toBe(100 * 64);
+    expect(s.account.used).toBe(100 * (64 + CHUNK_COST));
+    f.resize(s, 0);
+    expect(s.account.used).toBe(0);
   });
 
   it('holes read as zeros and take nothing until written', () => {
@@ -46,14 +56,14 @@ describe('FileBytes', () => {
   });
 
   it('writes up to the limit, then reports nothing written', () => {
-    const s = store(3 * CHUNK + 100);
+    const s = store(3 * (CHUNK + CHUNK_COST) + 100);
     const f = new FileBytes();
     const big = new Uint8Array(10 * CHUNK).fill(9);
     expect(f.write(s, big, big.length, 0)).toBe(3 * CHUNK);
     expect(f.length).toBe(3 * CHUNK);
     expect(f.write(s, big, CHUNK, 3 * CHUNK)).toBe(-1);
     expect(f.write(s, big, 10, 3)).toBe(10); // rewriting allocated bytes needs no room
-    expect(s.account.used).toBe(3 * CHUNK);
+    expect(s.account.used).toBe(3 * (CHUNK + CHUNK_COST));
   });
 
   it('shrinking gives the memory back and leaves zeros past the end', () => {
@@ -63,7 +73,7 @@ describe('FileBytes', () => {
     f.write(s, big, big.length, 0);
     f.resize(s, 10);
     expect(f.allocated).toBe(64);
-    expect(s.account.used).toBe(64);
+    expect(s.account.used).toBe(64 + CHUNK_COST);
     f.resize(s, 20);
     expect(readAll(f)).toEqual([...new Array(10).fill(7), ...new Array(10).fill(0)]);
     f.resize(s, 0);

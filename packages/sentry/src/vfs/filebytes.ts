@@ -9,6 +9,12 @@ import type { MemStore } from './budget.js';
 /** Largest chunk: the unit of allocation for large files. */
 export const CHUNK = 64 << 10;
 const MIN_CHUNK = 64;
+/**
+ * What a chunk costs the host beyond its bytes (its Map entry and typed
+ * array object, ~300 bytes measured), charged too: else a sparse file with
+ * one byte every CHUNK bytes uses ~5x its charge.
+ */
+export const CHUNK_COST = 320;
 
 /** The allocation that holds `n` bytes of one chunk: a power of two in [MIN_CHUNK, CHUNK]. */
 function chunkSize(n: number): number {
@@ -27,6 +33,7 @@ export class FileBytes {
     return this.#length;
   }
 
+  /** Bytes of file data allocated (st_blocks); the store is charged CHUNK_COST more per chunk. */
   get allocated(): number {
     return this.#charged;
   }
@@ -73,7 +80,7 @@ export class FileBytes {
     if (c && c.length >= need) return c;
     const size = chunkSize(need);
     const old = c?.length ?? 0;
-    if (!store.charge(size - old)) return null;
+    if (!store.charge(size - old + (c ? 0 : CHUNK_COST))) return null;
     const next = new Uint8Array(size);
     if (c) next.set(c);
     this.#chunks.set(i, next);
@@ -89,6 +96,7 @@ export class FileBytes {
         if (i >= keep) {
           this.#chunks.delete(i);
           this.#free(store, c.length);
+          store.uncharge(CHUNK_COST);
         }
       }
       this.#cut(store, keep - 1, len - (keep - 1) * CHUNK);
@@ -116,8 +124,8 @@ export class FileBytes {
 
   /** Frees everything. */
   clear(store: MemStore): void {
+    store.uncharge(this.#charged + this.#chunks.size * CHUNK_COST);
     this.#chunks.clear();
-    store.uncharge(this.#charged);
     this.#charged = 0;
     this.#length = 0;
   }

@@ -114,6 +114,8 @@ export class Vfs implements Namespace {
   private devs = 0;
   /** Directories removed while something may still refer to them, by "dev:ino" (inode numbers are never reused in a run). */
   private readonly removedDirs = new Set<string>();
+  /** The sandbox's memory account (also charged for open directories' listings). */
+  private readonly account: Account;
   /** The host filesystems (root and volumes), sharing one descriptor budget. */
   private readonly hostFs: HostFs[] = [];
 
@@ -121,6 +123,7 @@ export class Vfs implements Namespace {
     const overlay = opts.overlay ?? true;
     const account = opts.account ?? new MemoryAccount(opts.memoryLimit ?? 2 ** 30);
     const shared = { store: new MemStore(account, opts.maxInodes) };
+    this.account = account;
     const rootFs = overlay ? new OverlayFs(opts.root ?? '/', shared) : new HostFs(opts.root ?? '/', true);
     const lower = rootFs instanceof OverlayFs ? rootFs.lower : rootFs;
     if (lower) this.hostFs.push(lower);
@@ -257,7 +260,7 @@ export class Vfs implements Namespace {
     if (typeof self === 'number') return self;
     const up = loc.parent?.node.stat() ?? self;
     const dots = { self: self.ino, parent: typeof up === 'number' ? self.ino : up.ino };
-    return new DirDescription(flags, loc.node, () => this.listDir(loc), dots);
+    return new DirDescription(flags, loc.node, () => this.listDir(loc), dots, this.account);
   }
 
   private placed(d: FileDescription | number, loc: Location): FileDescription | number {
