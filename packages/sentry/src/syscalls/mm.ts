@@ -3,9 +3,12 @@
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Task } from '../kernel/task.js';
-import { MAP_ANONYMOUS, type MappedFile, MemoryManager } from '../mm/index.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, type MappedFile, MemoryManager, PAGE_SIZE, PROT_WRITE } from '../mm/index.js';
+import { type FileDescription, makedev, S_IFCHR, S_IFMT } from '../vfs/index.js';
 import { mappedFile } from './filemap.js';
 import type { SyscallSpec } from './table.js';
+
+const DEV_ZERO = makedev(1, 5);
 
 function mm(t: Task): MemoryManager {
   if (!(t.mm instanceof MemoryManager)) throw new Error('memory system calls need a MemoryManager');
@@ -19,15 +22,37 @@ function mmap(t: Task, a: SyscallArgs): number {
   const offset = a.i64(5);
   if (addr < 0) return -E.ENOMEM;
   let file: MappedFile | null = null;
+  let mapFlags = flags;
   if ((flags & MAP_ANONYMOUS) === 0) {
     const f = t.fds.get(a.int(4));
     if (f === undefined) return -E.EBADF;
-    const m = mappedFile(f);
-    if (typeof m === 'number') return m;
-    file = m;
+    const zero = devZero(f, flags, a.uint(2), offset);
+    if (zero < 0) return zero;
+    if (zero === 1) {
+      mapFlags |= MAP_ANONYMOUS;
+    } else {
+      const m = mappedFile(f);
+      if (typeof m === 'number') return m;
+      file = m;
+    }
   }
   if (!Number.isFinite(len)) return -E.ENOMEM;
-  return mm(t).mmap(addr, len, a.uint(2), flags, file, offset);
+  return mm(t).mmap(addr, len, a.uint(2), mapFlags, file, (mapFlags & MAP_ANONYMOUS) !== 0 ? 0 : offset);
+}
+
+/**
+ * Mapping /dev/zero is anonymous memory, private or shared as asked (the
+ * old way to get it, still used): 1 when `f` is /dev/zero and may be
+ * mapped so, 0 when it is not /dev/zero, or -errno (EACCES as Linux for a
+ * descriptor that is not readable, or not writable for a writable shared map).
+ */
+function devZero(f: FileDescription, flags: number, prot: number, offset: number): number {
+  const st = f.stat();
+  if (typeof st === 'number' || (st.mode & S_IFMT) !== S_IFCHR || st.rdev !== DEV_ZERO) return 0;
+  if (offset % PAGE_SIZE !== 0) return -E.EINVAL;
+  if (!f.readable) return -E.EACCES;
+  if ((flags & MAP_TYPE) !== MAP_PRIVATE && (prot & PROT_WRITE) !== 0 && !f.writable) return -E.EACCES;
+  return 1;
 }
 
 /** A range that starts in the kernel half or is too long for user space: EINVAL if misaligned, else ENOMEM (no such mapping), as Linux. */
