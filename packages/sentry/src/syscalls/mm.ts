@@ -26,13 +26,16 @@ function mmap(t: Task, a: SyscallArgs): number {
   if ((flags & MAP_ANONYMOUS) === 0) {
     const f = t.fds.get(a.int(4));
     if (f === undefined) return -E.EBADF;
-    const zero = devZero(f, flags, a.uint(2), offset);
-    if (zero < 0) return zero;
-    if (zero === 1) {
+    const m = mappedFile(f);
+    if (m === -E.ENODEV) {
+      // Not a regular file: only /dev/zero maps, as anonymous memory.
+      const zero = devZero(f, flags, a.uint(2), offset);
+      if (zero < 0) return zero;
+      if (zero === 0) return m;
       mapFlags |= MAP_ANONYMOUS;
+    } else if (typeof m === 'number') {
+      return m;
     } else {
-      const m = mappedFile(f);
-      if (typeof m === 'number') return m;
       file = m;
     }
   }
@@ -42,9 +45,10 @@ function mmap(t: Task, a: SyscallArgs): number {
 
 /**
  * Mapping /dev/zero is anonymous memory, private or shared as asked (the
- * old way to get it, still used): 1 when `f` is /dev/zero and may be
- * mapped so, 0 when it is not /dev/zero, or -errno (EACCES as Linux for a
- * descriptor that is not readable, or not writable for a writable shared map).
+ * old way to get it, still used): 1 when `f` (not a regular file) is
+ * /dev/zero and may be mapped so, 0 when it is not /dev/zero, or -errno
+ * (EACCES as Linux for a descriptor that is not readable, or not writable
+ * for a writable shared map).
  */
 function devZero(f: FileDescription, flags: number, prot: number, offset: number): number {
   const st = f.stat();
