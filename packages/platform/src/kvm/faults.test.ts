@@ -2,22 +2,14 @@
 // access and the signal Linux would deliver; nothing a program does reaches
 // or changes the kernel.
 import { announceKvmSkip } from '@tsv/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PROT_READ, Stop } from '../platform.js';
 import { Reg } from '../registers.js';
 import { SIGFPE, SIGILL, SIGSEGV, SIGTRAP } from '../signals.js';
-import type { KvmPlatform } from './platform.js';
 import { CODE_VA, DATA_VA, mapBytes, newPlatform, newTask, run } from './test-support.js';
-
-let platform: KvmPlatform | undefined;
-afterEach(() => {
-  platform?.close();
-  platform = undefined;
-});
 
 function fault(source: string, setup?: (p: ReturnType<typeof newPlatform>, t: ReturnType<typeof newTask>) => void) {
   const p = newPlatform();
-  platform = p.platform;
   const t = newTask(p.platform, p.ctx, source);
   setup?.(p, t);
   const stop = run(p.ctx, t);
@@ -117,7 +109,6 @@ describe.skipIf(announceKvmSkip())('faults from ring 3', () => {
 
   it('resumes after a fault the host repairs', () => {
     const p = newPlatform();
-    platform = p.platform;
     const t = newTask(p.platform, p.ctx, 'movabs $0x20000000, %rax\nmov (%rax), %rdi\nmov $1, %eax\nsyscall\nud2');
     expect(run(p.ctx, t)).toBe(Stop.Fault);
     const page = new Uint8Array(4096);

@@ -1,10 +1,9 @@
 // FPU/SSE/AVX state belongs to the task: it survives many exits, and two
 // tasks alternating on one vCPU never see each other's vector registers.
 import { announceKvmSkip } from '@tsv/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Stop } from '../platform.js';
 import { Reg } from '../registers.js';
-import type { KvmPlatform } from './platform.js';
 import { newPlatform, newTask, run } from './test-support.js';
 
 // rdi = the task's seed. Fills ymm0-15 and x87 st0 from it, then loops on a
@@ -63,16 +62,9 @@ bad:
   ud2
 `;
 
-let platform: KvmPlatform | undefined;
-afterEach(() => {
-  platform?.close();
-  platform = undefined;
-});
-
 describe.skipIf(announceKvmSkip())('FPU, SSE and AVX state', () => {
   it('survives many exits and never leaks between two tasks on one vCPU', () => {
     const p = newPlatform();
-    platform = p.platform;
     const a = newTask(p.platform, p.ctx, VECTORS);
     const b = newTask(p.platform, p.ctx, VECTORS);
     a.regs.set(Reg.rdi, 0x0101_0101);

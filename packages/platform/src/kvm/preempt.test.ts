@@ -1,22 +1,14 @@
 // A task that computes without system calls is preempted by the tick, and
 // two address spaces alternate on one vCPU without seeing each other.
 import { announceKvmSkip } from '@tsv/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROT_READ, PROT_WRITE, Stop } from '../platform.js';
 import { Reg } from '../registers.js';
-import type { KvmPlatform } from './platform.js';
 import { DATA_VA, mapBytes, newPlatform, newTask, run } from './test-support.js';
-
-let platform: KvmPlatform | undefined;
-afterEach(() => {
-  platform?.close();
-  platform = undefined;
-});
 
 describe.skipIf(announceKvmSkip())('preemption and address spaces', () => {
   it('the tick interrupts a spinning task, which resumes where it was', () => {
     const p = newPlatform();
-    platform = p.platform;
     const t = newTask(p.platform, p.ctx, 'xor %ebx, %ebx\n1: inc %rbx\njmp 1b');
     p.ctx.setPreemption(5e6);
     let last = 0;
@@ -38,7 +30,6 @@ describe.skipIf(announceKvmSkip())('preemption and address spaces', () => {
 
   it('interrupt() from the host stops a task before it enters', () => {
     const p = newPlatform();
-    platform = p.platform;
     const t = newTask(p.platform, p.ctx, '1: jmp 1b');
     p.ctx.interrupt();
     expect(run(p.ctx, t)).toBe(Stop.Interrupt);
@@ -46,7 +37,6 @@ describe.skipIf(announceKvmSkip())('preemption and address spaces', () => {
 
   it('two address spaces map the same address to different memory', () => {
     const p = newPlatform();
-    platform = p.platform;
     const prog = `movabs $${DATA_VA}, %rbx\n1: mov (%rbx), %rdi\nincq (%rbx)\nmov $1, %eax\nsyscall\njmp 1b`;
     const a = newTask(p.platform, p.ctx, prog);
     const b = newTask(p.platform, p.ctx, prog);

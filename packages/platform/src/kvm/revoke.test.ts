@@ -1,17 +1,10 @@
 // Taking rights away takes effect before the task runs again, even though
 // the guest had the old translation cached (shadow paging: see revoke.ts).
 import { announceKvmSkip } from '@tsv/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACCESS_READ, ACCESS_WRITE, PROT_READ, PROT_WRITE, Stop } from '../platform.js';
 import { Reg } from '../registers.js';
-import type { KvmPlatform } from './platform.js';
 import { CODE_VA, DATA_VA, mapBytes, newPlatform, newTask, run } from './test-support.js';
-
-let platform: KvmPlatform | undefined;
-afterEach(() => {
-  platform?.close();
-  platform = undefined;
-});
 
 // Reads and writes its data page, then makes a syscall with what it read.
 const TOUCH = `movabs $${DATA_VA}, %rbx\n1: mov (%rbx), %rdi\nmov %rdi, 8(%rbx)\nmov $1, %eax\nsyscall\njmp 1b`;
@@ -28,7 +21,6 @@ const page = (v: number) => {
 describe.skipIf(announceKvmSkip())('revoking mappings', () => {
   it('unmap, protect and remap take effect at once', () => {
     const p = newPlatform();
-    platform = p.platform;
     const t = newTask(p.platform, p.ctx, TOUCH);
     mapBytes(p.platform, t.as, DATA_VA, page(11), PROT_READ | PROT_WRITE);
     for (let i = 0; i < 3; i++) expect(run(p.ctx, t)).toBe(Stop.Syscall);
@@ -53,7 +45,6 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
 
   it('a kick that lands during the revoke routine does not break it', () => {
     const p = newPlatform();
-    platform = p.platform;
     const t = newTask(p.platform, p.ctx, TOUCH);
     mapBytes(p.platform, t.as, DATA_VA, page(44), PROT_READ | PROT_WRITE);
     expect(run(p.ctx, t)).toBe(Stop.Syscall);
@@ -65,7 +56,6 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
 
   it('unmapping a whole table and mapping elsewhere does not bring old mappings back', () => {
     const p = newPlatform();
-    platform = p.platform;
     const t = newTask(p.platform, p.ctx, TOUCH);
     mapBytes(p.platform, t.as, DATA_VA, page(33), PROT_READ | PROT_WRITE);
     expect(run(p.ctx, t)).toBe(Stop.Syscall);
@@ -78,7 +68,6 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
 
   it('a freed table frame reused as a table brings none of its old mappings back', () => {
     const p = newPlatform();
-    platform = p.platform;
     const mem = p.platform.memory;
     const t = newTask(p.platform, p.ctx, READ_RBX);
     const A = 0x1000_5000; // alone in its 2 MiB slot: its own last-level table
@@ -117,7 +106,6 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
 
   it('tables freed and built again over and over never run out of frames', () => {
     const p = newPlatform(4 << 20); // about 700 frames above the kernel image
-    platform = p.platform;
     const t = newTask(p.platform, p.ctx, READ_RBX);
     const data = mapBytes(p.platform, t.as, DATA_VA, page(5), PROT_READ);
     for (let i = 0; i < 1500; i++) {
@@ -135,7 +123,6 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
 
   it('narrowing part of a 2 MiB page takes effect: the split is seen by KVM', () => {
     const p = newPlatform();
-    platform = p.platform;
     const mem = p.platform.memory;
     const t = newTask(p.platform, p.ctx, WRITE_RBX);
     const HUGE = 2 << 20;

@@ -1,11 +1,10 @@
 // System calls from ring 3 answered on the host: registers survive, the
 // result comes back in rax, and the guest sees exactly the Linux ABI.
 import { announceKvmSkip } from '@tsv/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Stop } from '../platform.js';
 import { Reg } from '../registers.js';
 import { newPlatform, newTask, run, STACK_TOP, type Task } from './test-support.js';
-import type { KvmPlatform } from './platform.js';
 
 // Fills every register with a distinct pattern, then loops: syscall 39 with
 // those arguments, check that everything but rax/rcx/r11 survived and that
@@ -75,16 +74,9 @@ bad:
   ud2
 `;
 
-let platform: KvmPlatform | undefined;
-afterEach(() => {
-  platform?.close();
-  platform = undefined;
-});
-
 describe.skipIf(announceKvmSkip())('system calls through the KVM platform', () => {
   it('preserves every register the ABI preserves and returns rax', () => {
     const p = newPlatform();
-    platform = p.platform;
     const t: Task = newTask(p.platform, p.ctx, LOOP);
     for (let i = 0; i < 50; i++) {
       const stop = run(p.ctx, t);
@@ -111,7 +103,6 @@ describe.skipIf(announceKvmSkip())('system calls through the KVM platform', () =
 
   it('delivers negative results as two\'s complement', () => {
     const p = newPlatform();
-    platform = p.platform;
     const t = newTask(p.platform, p.ctx, 'mov $2, %eax\nsyscall\nmov %rax, %rdi\nmov $60, %eax\nsyscall\nud2');
     expect(run(p.ctx, t)).toBe(Stop.Syscall);
     t.regs.set(Reg.rax, -2); // -ENOENT

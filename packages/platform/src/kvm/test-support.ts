@@ -1,6 +1,7 @@
 // Test scaffolding for the KVM platform: a platform with a small guest, and
 // ring-3 programs assembled from source and mapped at CODE_VA.
 import { assemble } from '@tsv/testing';
+import { onTestFinished } from 'vitest';
 import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, type StopReason } from '../platform.js';
 import { Reg, Registers } from '../registers.js';
 import type { KvmAddressSpace } from './address-space.js';
@@ -18,8 +19,10 @@ export interface Task {
   fpu: { bytes: Uint8Array };
 }
 
+/** A platform with a small guest and one context, closed when the current test ends (call it inside a test). */
 export function newPlatform(memoryBytes = 64 << 20): { platform: KvmPlatform; ctx: KvmContext } {
   const platform = new KvmPlatform({ memoryBytes });
+  onTestFinished(() => platform.close());
   return { platform, ctx: platform.newContext() };
 }
 
