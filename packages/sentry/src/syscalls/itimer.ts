@@ -11,7 +11,7 @@ import { SI_KERNEL, sendSignal } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
 import { monotonicNs } from './clocks.js';
 import { Deadline } from './deadline.js';
-import { NS_PER_SEC, putTimeval } from './structs.js';
+import { getTimeval, NS_PER_SEC, NS_PER_USEC, putTimeval } from './structs.js';
 import type { SyscallSpec } from './table.js';
 
 export const ITIMER_REAL = 0;
@@ -20,7 +20,6 @@ export const ITIMER_PROF = 2;
 const SIGALRM = 14;
 /** struct itimerval: it_interval, then it_value, each a struct timeval. */
 const ITIMERVAL_SIZE = 32;
-const NS_PER_USEC = 1000n;
 
 interface Itimer {
   expiry: Deadline | undefined;
@@ -82,14 +81,6 @@ function encodeItimerval(v: { value: bigint; interval: bigint }): Uint8Array {
   return new Uint8Array(dv.buffer);
 }
 
-/** A struct timeval at `off` in ns, or undefined unless 0 <= tv_sec and 0 <= tv_usec < 1e6 (timeval_valid). */
-function timevalNs(dv: DataView, off: number): bigint | undefined {
-  const sec = dv.getBigInt64(off, true);
-  const usec = dv.getBigInt64(off + 8, true);
-  if (sec < 0n || usec < 0n || usec >= 1_000_000n) return undefined;
-  return sec * NS_PER_SEC + usec * NS_PER_USEC;
-}
-
 function getitimer(t: Task, a: SyscallArgs): number {
   const which = a.int(0);
   let cur = { value: 0n, interval: 0n };
@@ -112,8 +103,8 @@ function setitimer(t: Task, a: SyscallArgs): number {
     const b = new Uint8Array(ITIMERVAL_SIZE);
     if (np < 0 || t.mm.copyIn(np, b) < 0) return -E.EFAULT;
     const dv = new DataView(b.buffer);
-    const iv = timevalNs(dv, 0);
-    const v = timevalNs(dv, 16);
+    const iv = getTimeval(dv, 0);
+    const v = getTimeval(dv, 16);
     if (iv === undefined || v === undefined) return -E.EINVAL;
     value = v;
     interval = iv;

@@ -5,6 +5,7 @@ import { E } from '../errno.js';
 import type { UserMemory } from '../kernel/usercopy.js';
 
 export const NS_PER_SEC = 1_000_000_000n;
+export const NS_PER_USEC = 1000n;
 /** sizeof(struct timespec) and sizeof(struct timeval). */
 export const TIMESPEC_SIZE = 16;
 export const TIMEVAL_SIZE = 16;
@@ -39,7 +40,15 @@ export function writeTimespec(mm: UserMemory, addr: number, ns: bigint): number 
 /** Stores `ns` (>= 0) as a struct timeval (seconds, microseconds) at `off` of `view`. */
 export function putTimeval(view: DataView, off: number, ns: bigint): void {
   view.setBigInt64(off, ns / NS_PER_SEC, true);
-  view.setBigInt64(off + 8, (ns % NS_PER_SEC) / 1000n, true);
+  view.setBigInt64(off + 8, (ns % NS_PER_SEC) / NS_PER_USEC, true);
+}
+
+/** The struct timeval at `off` of `view` in ns, or undefined unless 0 <= tv_sec and 0 <= tv_usec < 1e6 (timeval_valid). */
+export function getTimeval(view: DataView, off: number): bigint | undefined {
+  const sec = view.getBigInt64(off, true);
+  const usec = view.getBigInt64(off + 8, true);
+  if (sec < 0n || usec < 0n || usec >= 1_000_000n) return undefined;
+  return sec * NS_PER_SEC + usec * NS_PER_USEC;
 }
 
 /** Writes a u64 (a JS number below 2^64; Infinity is all ones) at `addr`: 0 or -EFAULT. */

@@ -20,6 +20,7 @@ import { monotonicNs } from '../clocks.js';
 import { Park } from '../park.js';
 import { applySigmaskArg } from '../signal.js';
 import type { SyscallSpec } from '../table.js';
+import { NS_PER_SEC, NS_PER_USEC } from '../structs.js';
 import { copyInArg, fileOf } from './common.js';
 
 const POLLIN = 0x1;
@@ -35,8 +36,6 @@ const DEFAULT_MASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 const POLLIN_SET = POLLIN | POLLRDNORM | POLLHUP | POLLERR;
 const POLLOUT_SET = POLLOUT | POLLWRNORM | POLLERR;
 const POLLEX_SET = POLLPRI;
-const NS_PER_SEC = 1_000_000_000n;
-const NS_PER_USEC = 1000n;
 const NS_PER_MS = 1_000_000n;
 
 /**
