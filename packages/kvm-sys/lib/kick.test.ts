@@ -45,9 +45,9 @@ describe.skipIf(announceKvmSkip())('kick', () => {
     );
     const started = Date.now();
     expect(cpu.run()).toBe(INTR());
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(40);
-    expect(elapsed).toBeLessThan(5000);
+    // It spun until the kick (sent 50 ms after the worker started); how late the
+    // kick came on a busy host is not this test's business.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
     const kicked = await new Promise((r) => worker.once('message', r));
     expect(kicked).toBe(0);
     await worker.terminate();
@@ -84,15 +84,16 @@ describe.skipIf(announceKvmSkip())('kick', () => {
     b.close();
   });
 
-  it('the periodic tick preempts repeatedly at about its period', () => {
+  it('the periodic tick preempts repeatedly, never faster than its period', () => {
     const { cpu, close } = spinningGuest();
     cpu.startTick(10e6);
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < 5; i++) expect(cpu.run()).toBe(INTR());
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     cpu.stopTick();
+    // Five expiries of a 10 ms timer: the last at least 40 ms after the first
+    // could fall due. A busy host only makes it later, so there is no upper bound.
     expect(ms).toBeGreaterThan(30);
-    expect(ms).toBeLessThan(2000);
     close();
   });
 });

@@ -142,7 +142,9 @@ describe('hostile input', () => {
     const t = performance.now();
     expect(mm.mprotect(a, 2 ** 40, PROT_READ)).toBe(0);
     expect(mm.munmap(a, 2 ** 40)).toBe(0);
-    expect(performance.now() - t).toBeLessThan(200);
+    // A few ms here. A walk of the range's 2^28 pages would take minutes: the
+    // bound is that gap (the work is not proportional to the range), not a speed target.
+    expect(performance.now() - t).toBeLessThan(5000);
     expect(mm.memoryUsed).toBe(0);
   });
 });

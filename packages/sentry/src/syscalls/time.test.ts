@@ -19,8 +19,12 @@ describe('clock_gettime', () => {
   it('reads realtime close to Date.now and monotonic close to hrtime', () => {
     const t = makeTask();
     const p = t.mm.alloc(16);
+    const before = Date.now();
     expect(sys(t, 'clock_gettime', 0, p)).toBe(0);
-    expect(Math.abs(Number(readTs(t, p) / 1_000_000n) - Date.now())).toBeLessThan(50);
+    const after = Date.now();
+    // Between two host readings (give or take the ms the realtime offset was taken at).
+    expect(Number(readTs(t, p) / 1_000_000n)).toBeGreaterThanOrEqual(before - 2);
+    expect(Number(readTs(t, p) / 1_000_000n)).toBeLessThanOrEqual(after + 2);
     expect(sys(t, 'clock_gettime', 1, p)).toBe(0);
     const a = readTs(t, p);
     expect(sys(t, 'clock_gettime', 1, p)).toBe(0);
@@ -109,19 +113,25 @@ describe('nanosleep', () => {
     expect(r).toBeInstanceOf(Promise);
     expect(await r).toBe(0);
     const took = process.hrtime.bigint() - start;
-    expect(took).toBeGreaterThanOrEqual(30_000_000n);
-    expect(took).toBeLessThan(500_000_000n);
+    expect(took).toBeGreaterThanOrEqual(30_000_000n); // never early; how late depends on the host's load
     expect(readTs(t, rem)).toBe(9_000_000_009n);
   });
 
   it('sub-millisecond sleeps are not rounded up to a timer tick', async () => {
     const t = makeTask();
     const req = timespec(t, 0n, 200_000n);
-    const start = process.hrtime.bigint();
-    expect(await sys(t, 'nanosleep', req, 0)).toBe(0);
-    const took = process.hrtime.bigint() - start;
-    expect(took).toBeGreaterThanOrEqual(200_000n);
-    expect(took).toBeLessThan(20_000_000n);
+    // A sleep that waited for a timer tick takes a millisecond or more every
+    // time; one the host merely descheduled does so now and then. So the
+    // fastest of a few sleeps must be under a millisecond, and each is never early.
+    let fastest = BigInt(Number.MAX_SAFE_INTEGER);
+    for (let i = 0; i < 10 && fastest >= 1_000_000n; i++) {
+      const start = process.hrtime.bigint();
+      expect(await sys(t, 'nanosleep', req, 0)).toBe(0);
+      const took = process.hrtime.bigint() - start;
+      expect(took).toBeGreaterThanOrEqual(200_000n);
+      if (took < fastest) fastest = took;
+    }
+    expect(fastest).toBeLessThan(1_000_000n);
   });
 
   it('validates the request', () => {
@@ -136,11 +146,14 @@ describe('nanosleep', () => {
   it('an interruption returns EINTR and the time left in rem', async () => {
     const t = makeTask();
     const rem = t.mm.alloc(16);
+    const start = process.hrtime.bigint();
     const r = sys(t, 'nanosleep', timespec(t, 10n, 0n), rem);
     setTimeout(() => interruptTask(t), 20);
     expect(await r).toBe(-E.EINTR);
+    const slept = process.hrtime.bigint() - start;
+    // What is left is what was asked less what was slept, and the sleep lasted no longer than the call.
     const left = readTs(t, rem);
-    expect(left).toBeGreaterThan(9_000_000_000n);
+    expect(left).toBeGreaterThanOrEqual(10_000_000_000n - slept);
     expect(left).toBeLessThan(10_000_000_000n);
   });
 });
