@@ -400,6 +400,13 @@ export class HostNode implements VNode {
     return this.fs.entry(this, name, (p) => (fs.rmdirSync(p), 0));
   }
 
+  /** VNode.encloses, on where the nodes were last seen; the host's rename(2) checks the real tree again. */
+  encloses(other: VNode): boolean {
+    if (!(other instanceof HostNode) || other.fs !== this.fs) return false;
+    for (let a: HostNode | null = other; a; a = a.parent) if (a.key === this.key) return true;
+    return false;
+  }
+
   /** Node has no renameat2: NOREPLACE is checked then renamed (the guest cannot race it), EXCHANGE is EINVAL. */
   rename(name: string, newDir: VNode, newName: string, flags: number): number {
     if (this.fs.readOnly) return -E.EROFS;

@@ -142,6 +142,12 @@ export class MemDir extends MemNode {
   readonly entries = new Map<string, MemNode>();
   /** Names deleted from the lower directory: lookups stop here. */
   readonly whiteouts = new Set<string>();
+  /**
+   * The directory this one was last entered in (null for a filesystem's
+   * root): a directory has one name, so following these reaches the root.
+   * Rename's loop check walks them (OverlayNode.encloses).
+   */
+  parent: MemDir | null = null;
 
   constructor(
     ino: number,
@@ -162,6 +168,7 @@ export class MemDir extends MemNode {
   put(store: MemStore, name: string, node: MemNode): boolean {
     if (!this.entries.has(name) && !store.charge(ENTRY_COST + name.length)) return false;
     this.entries.set(name, node);
+    if (node instanceof MemDir) node.parent = this;
     return true;
   }
 

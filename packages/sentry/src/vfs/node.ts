@@ -75,6 +75,13 @@ export interface VNode {
   rmdir(name: string): number;
   /** Moves `name` to `newDir`/`newName` on the same filesystem (flags: RENAME_*). */
   rename(name: string, newDir: VNode, newName: string, flags: number): number;
+  /**
+   * For rename's loop check, on a directory: is directory `other` this one
+   * or beneath it? Decided on the filesystem's own nodes, never on path
+   * text (a cwd's or dirfd's path goes stale when an ancestor is renamed).
+   * Absent on filesystems whose rename cannot make a loop.
+   */
+  encloses?(other: VNode): boolean;
   setattr(attr: SetAttr): number;
   statfs(): StatFs | number;
 }

@@ -139,6 +139,32 @@ describe('overlay', () => {
     expect(vfs.rename('/data', '/data2')).toBe(-E.EXDEV); // lower directory, as overlayfs
   });
 
+  // mkdir -p t/a/b; cd t/a/b; mv t/a t/c (the cwd's path text is now stale); mv t/c <cwd>/x.
+  it.each(['', '/dev/shm'])('refuses to move a directory beneath itself through a stale working directory (%s/t)', (top) => {
+    for (const d of ['/t', '/t/a', '/t/a/b']) expect(vfs.mkdir(`${top}${d}`, 0o755)).toBe(0);
+    const cwd = vfs.resolve(`${top}/t/a/b`);
+    if (typeof cwd === 'number') throw new Error(`resolve: ${cwd}`);
+    expect(vfs.rename(`${top}/t/a`, `${top}/t/c`)).toBe(0);
+    expect(vfs.rename(`${top}/t/c`, 'x', 0, { newAt: cwd })).toBe(-E.EINVAL);
+    expect(vfs.rename(`${top}/t/c/b`, 'x', 0, { newAt: cwd })).toBe(-E.EINVAL);
+    // Exchanging a directory with a name beneath it, from either side.
+    expect(vfs.mkdir('y', 0o755, { at: cwd })).toBe(0);
+    expect(vfs.rename(`${top}/t/c`, 'y', RENAME_EXCHANGE, { newAt: cwd })).toBe(-E.EINVAL);
+    expect(vfs.rename('y', `${top}/t/c`, RENAME_EXCHANGE, { at: cwd })).toBe(-E.EINVAL);
+    // The tree is intact, and a path whose text looks inside (but is not) is no loop.
+    expect(list(vfs, `${top}/t/c/b`)).toEqual(['y']);
+    expect(vfs.mkdir(`${top}/t/a`, 0o755)).toBe(0);
+    expect(vfs.rename(`${top}/t/a`, 'z', 0, { newAt: cwd })).toBe(0);
+    expect(list(vfs, `${top}/t/c/b`)).toEqual(['y', 'z']);
+  });
+
+  it('refuses to move a lower directory beneath itself (EINVAL before EXDEV, as Linux checks)', () => {
+    expect(vfs.rename('/data', '/data/sub/x')).toBe(-E.EINVAL);
+    expect(vfs.mkdir('/data/sub/new', 0o755)).toBe(0); // copies data/ and data/sub/ up
+    expect(vfs.rename('/data', '/data/sub/new/x')).toBe(-E.EINVAL);
+    expect(vfs.rename('/data/sub', '/data/empty/x')).toBe(-E.EXDEV);
+  });
+
   it('RENAME_NOREPLACE and RENAME_EXCHANGE', () => {
     expect(writeText(vfs, '/a', 'A')).toBe(0);
     expect(writeText(vfs, '/b', 'B')).toBe(0);

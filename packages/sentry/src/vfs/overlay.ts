@@ -318,6 +318,28 @@ export class OverlayNode implements VNode {
     return this.unlink(name);
   }
 
+  /**
+   * Is directory `other` this directory or beneath it? Walked up from
+   * `other` on the nodes: through the memory layer by each MemDir's parent,
+   * or, for a directory only the host has, through the lower nodes (a
+   * memory-only directory has nothing but memory beneath it). A directory is
+   * matched by its memory node or by its lower inode, so a merged directory
+   * is found from either side.
+   */
+  encloses(other: VNode): boolean {
+    if (!(other instanceof OverlayNode) || other.fs !== this.fs) return false;
+    const up = this.upper();
+    const low = this.lowerDir();
+    const isThis = (h: HostNode | null): boolean => low !== null && h !== null && h.key === low.key;
+    const start = other.upper();
+    if (start instanceof MemDir) {
+      for (let d: MemDir | null = start; d; d = d.parent) if (d === up || isThis(d.lower)) return true;
+      return false;
+    }
+    for (let h: HostNode | null = other.lowerDir(); h; h = h.parent) if (isThis(h)) return true;
+    return false;
+  }
+
   rename(name: string, newDir: VNode, newName: string, flags: number): number {
     if (!(newDir instanceof OverlayNode) || newDir.fs !== this.fs) return -E.EXDEV;
     const src = this.lookup(name);

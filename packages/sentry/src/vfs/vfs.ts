@@ -415,9 +415,9 @@ export class Vfs implements Namespace {
       if (srcDir && !dstDir) return -E.ENOTDIR;
       if (!srcDir && dstDir) return -E.EISDIR;
     }
-    const under = (dir: Location, p: string): boolean => dir.path === p || dir.path.startsWith(`${p}/`);
-    if (srcDir && under(wd.parent, src.path)) return -E.EINVAL;
-    if (dst && dstDir && flags & RENAME_EXCHANGE && under(ws.parent, dst.path)) return -E.EINVAL;
+    // A directory cannot move beneath itself (checked on the nodes: see VNode.encloses).
+    if (srcDir && src.node.encloses?.(wd.parent.node) === true) return -E.EINVAL;
+    if (dst && dstDir && flags & RENAME_EXCHANGE && dst.node.encloses?.(ws.parent.node) === true) return -E.EINVAL;
     const cred = this.credOf(o);
     const r1 = this.mayDelete(ws.parent, src, cred);
     if (r1 < 0) return r1;
