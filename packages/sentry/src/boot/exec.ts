@@ -1,7 +1,9 @@
-// Loading a static program into a fresh process image: its segments, the
+// Loading a program into a fresh process image: its segments, the dynamic
+// loader its PT_INTERP names (at a base of its own, as Linux places it), the
 // initial stack (argv, envp, auxv), the vDSO and the registers it starts
-// with. Every failure is a negative errno (ENOEXEC for a bad ELF, E2BIG for
-// oversized arguments, ENOMEM past the memory limit).
+// with. Every failure is a negative errno (ENOEXEC for a bad ELF, ELIBBAD for
+// a bad interpreter, E2BIG for oversized arguments, ENOMEM past the memory
+// limit).
 import { randomFillSync } from 'node:crypto';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, Reg, type Platform, type Registers } from '@tsv/platform';
 import { E } from '../errno.js';
@@ -32,6 +34,13 @@ export interface ExecImage {
  * p_filesz zeroed, then their final protection.
  */
 function mapSegments(mm: MemoryManager, program: OpenedProgram, plan: LoadPlan): number {
+  const r = mapImage(mm, program, plan);
+  if (r < 0) return r;
+  mm.setBrk(plan.brk);
+  return 0;
+}
+
+function mapImage(mm: MemoryManager, program: OpenedProgram, plan: LoadPlan): number {
   for (const seg of plan.segments) {
     const start = pageDown(seg.start);
     const end = pageUp(seg.end);
@@ -50,8 +59,40 @@ function mapSegments(mm: MemoryManager, program: OpenedProgram, plan: LoadPlan):
     const m = mm.mprotect(start, end - start, seg.prot);
     if (m < 0) return m;
   }
-  mm.setBrk(plan.brk);
   return 0;
+}
+
+/**
+ * Opens the dynamic loader a PT_INTERP names; the caller closes it. Like
+ * execve, resolved from the process's root whatever the working directory.
+ */
+export type InterpreterOpener = (path: string) => OpenedProgram | number;
+
+/**
+ * Maps the interpreter where a top-down mmap of its whole span would go
+ * (Linux's placement of ld.so) and returns its plan. A broken interpreter is
+ * ELIBBAD, as Linux's load_elf_binary reports it; one that itself names an
+ * interpreter is refused the same way (Linux does not chain them).
+ */
+function mapInterpreter(mm: MemoryManager, open: InterpreterOpener, path: Uint8Array): LoadPlan | number {
+  const interp = open(Buffer.from(path).toString('latin1'));
+  if (typeof interp === 'number') return interp;
+  try {
+    const src = { pread: (b: Uint8Array, l: number, o: number) => interp.file.pread(b, l, o), size: interp.size };
+    const probe = loadElf(src, { base: 0x1_0000 });
+    if (typeof probe === 'number') return probe === -E.ENOEXEC ? -E.ELIBBAD : probe;
+    if (probe.interpreter !== null || probe.type !== 'dyn') return -E.ELIBBAD;
+    const span = probe.end - probe.base;
+    const hint = mm.mmap(0, span, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+    if (hint < 0) return hint;
+    mm.munmap(hint, span);
+    const plan = loadElf(src, { base: hint });
+    if (typeof plan === 'number') return -E.ELIBBAD;
+    const m = mapImage(mm, interp, plan);
+    return m < 0 ? m : plan;
+  } finally {
+    interp.file.close();
+  }
 }
 
 /** Maps [vvar][vDSO] when the platform can give the guest a usable TSC; returns the vDSO's address or 0. */
@@ -91,12 +132,14 @@ export interface ExecArgs {
  */
 export function execProgram(
   mm: MemoryManager, platform: Platform, program: OpenedProgram, args: ExecArgs, regs: Registers,
+  openInterpreter: InterpreterOpener,
 ): ExecImage | number {
   const plan = loadElf({ pread: (b, l, o) => program.file.pread(b, l, o), size: program.size });
   if (typeof plan === 'number') return plan;
-  if (plan.interpreter !== null) return -E.ENOEXEC; // dynamically linked: not supported yet
   const m = mapSegments(mm, program, plan);
   if (m < 0) return m;
+  const interp = plan.interpreter === null ? null : mapInterpreter(mm, openInterpreter, plan.interpreter);
+  if (typeof interp === 'number') return interp;
   const vdso = mapVdso(mm, platform);
   if (vdso < 0) return vdso;
   const top = mm.stackTop;
@@ -111,6 +154,7 @@ export function execProgram(
     random,
     image: { phdr: plan.phdr, phent: plan.phent, phnum: plan.phnum, entry: plan.entry },
     vdso: vdso > 0 ? vdso : undefined,
+    interpBase: interp?.base,
     cred: { uid: args.uid, euid: args.uid, gid: args.gid, egid: args.gid },
     hwcap: CPUID1_EDX_BASELINE,
   });
@@ -120,7 +164,7 @@ export function execProgram(
   const w = mm.copyOut(stack.sp, stack.bytes);
   if (w < 0) return w;
   for (let r = 0; r < 27; r++) regs.set(r, 0);
-  regs.set(Reg.rip, plan.entry);
+  regs.set(Reg.rip, interp?.entry ?? plan.entry);
   regs.set(Reg.rsp, stack.sp);
   regs.set(Reg.eflags, 0x202);
   regs.set(Reg.cs, 0x33);

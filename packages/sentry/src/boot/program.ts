@@ -8,7 +8,7 @@ import { BootError } from './config.js';
 const MESSAGES: Record<string, string> = {
   ENOENT: 'No such file or directory', EACCES: 'Permission denied', ENOTDIR: 'Not a directory',
   ELOOP: 'Too many levels of symbolic links', ENAMETOOLONG: 'File name too long', ENOEXEC: 'Exec format error',
-  EISDIR: 'Is a directory',
+  EISDIR: 'Is a directory', ELIBBAD: 'Accessing a corrupted shared library',
 };
 
 export function describe(errno: number): string {
@@ -23,7 +23,8 @@ export interface OpenedProgram {
   size: number;
 }
 
-function tryOpen(vfs: Vfs, path: string, cwd: Location): OpenedProgram | number {
+/** Opens `path` (from `cwd`) for execution: a regular file the caller may execute, or a negative errno. */
+export function openFile(vfs: Vfs, path: string, cwd: Location): OpenedProgram | number {
   const st = vfs.stat(path, { at: cwd });
   if (typeof st === 'number') return st;
   if ((st.mode & S_IFMT) !== S_IFREG) return (st.mode & S_IFMT) === 0o040000 ? -E.EISDIR : -E.EACCES;
@@ -37,14 +38,14 @@ function tryOpen(vfs: Vfs, path: string, cwd: Location): OpenedProgram | number 
 /** Opens `name` as execvp would find it; throws BootError with the shell's status when it cannot. */
 export function openProgram(vfs: Vfs, name: string, env: readonly string[], cwd: Location): OpenedProgram {
   if (name.includes('/')) {
-    const r = tryOpen(vfs, name, cwd);
+    const r = openFile(vfs, name, cwd);
     if (typeof r !== 'number') return r;
     throw new BootError(`${name}: ${describe(r)}`, r === -E.ENOENT || r === -E.ENOTDIR ? 127 : 126);
   }
   const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
   let denied = 0;
   for (const dir of path.split(':')) {
-    const r = tryOpen(vfs, `${dir === '' ? '.' : dir}/${name}`, cwd);
+    const r = openFile(vfs, `${dir === '' ? '.' : dir}/${name}`, cwd);
     if (typeof r !== 'number') return r;
     if (r === -E.EACCES) denied = r;
   }

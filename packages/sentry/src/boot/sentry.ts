@@ -12,7 +12,7 @@ import { buildSyscallTable } from '../syscalls/all.js';
 import { BootError, type BootConfig } from './config.js';
 import { execProgram } from './exec.js';
 import { mountProc } from '../proc/index.js';
-import { describe, openProgram } from './program.js';
+import { describe, openFile, openProgram } from './program.js';
 
 /** What a run cost (tsv run --stats). */
 export interface RunStats {
@@ -62,12 +62,13 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   const kernel = new Kernel({ platform: c.platform, vfs, table: buildSyscallTable(), strace: c.strace, warn: c.warn, debug: c.debug });
   const mm = MemoryManager.forPlatform(c.platform, { account });
   const regs = new Registers();
-  const image = execProgram(mm, c.platform, program, { argv: c.argv, env: c.env, uid, gid }, regs);
+  const openInterpreter = (path: string) => openFile(vfs, path, vfs.root);
+  const image = execProgram(mm, c.platform, program, { argv: c.argv, env: c.env, uid, gid }, regs, openInterpreter);
   program.file.close();
   if (typeof image === 'number') {
     mm.release();
-    const status = image === -E.ENOMEM || image === -E.E2BIG ? 125 : 126;
-    throw new BootError(`${program.path}: ${image === -E.ENOEXEC ? 'Exec format error (not a static x86-64 ELF executable)' : describe(image)}`, status);
+    const status = image === -E.ENOMEM || image === -E.E2BIG ? 125 : image === -E.ENOENT ? 127 : 126;
+    throw new BootError(`${program.path}: ${image === -E.ENOEXEC ? 'Exec format error (not an x86-64 ELF executable)' : describe(image)}`, status);
   }
   const task: Task = new Task({
     kernel, tid: kernel.allocateTid(), regs, fpu: kernel.newFpuState(), mm, fs: { root: vfs.root, cwd, umask: 0o022 },

@@ -10,8 +10,9 @@ import { POLL_SYSCALLS } from './poll.js';
 import { RW_SYSCALLS } from './rw.js';
 import { STAT_SYSCALLS } from './stat.js';
 import { SYNC_SYSCALLS } from './sync.js';
+import { XATTR_SYSCALLS } from './xattr.js';
 
 export const FS_SYSCALLS: readonly SyscallSpec[] = [
   ...RW_SYSCALLS, ...OPEN_SYSCALLS, ...DUP_SYSCALLS, ...IOCTL_SYSCALLS, ...STAT_SYSCALLS, ...NAME_SYSCALLS,
-  ...DIR_SYSCALLS, ...PIPE_SYSCALLS, ...SYNC_SYSCALLS, ...POLL_SYSCALLS,
+  ...DIR_SYSCALLS, ...PIPE_SYSCALLS, ...SYNC_SYSCALLS, ...POLL_SYSCALLS, ...XATTR_SYSCALLS,
 ];
