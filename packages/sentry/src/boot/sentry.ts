@@ -83,7 +83,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     get: (pid) => (pid === task.pid ? task : undefined),
     current: () => kernel.current ?? task,
     cmdline: () => Buffer.from(`${c.argv.join('\0')}\0`),
-  });
+  }, account);
   task.fds.add(c.stdin);
   task.fds.add(new OutputStream(c.stdout, c.stdoutIsTty ?? false));
   task.fds.add(new OutputStream(c.stderr, c.stdoutIsTty ?? false));

@@ -3,13 +3,24 @@
 // read, and read-only files whose text is generated when opened (a snapshot,
 // as a seq_file is filled on the first read). Nothing can be created,
 // removed or written (EACCES, as Linux answers for /proc).
+//
+// Memory: a guest can hold a snapshot open per descriptor, so each one is
+// charged to the sandbox's memory account while it is open (as Linux
+// charges seq_file buffers to the memory cgroup): past the limit, open
+// fails with ENOMEM instead of growing the host.
 import { E } from '../errno.js';
+import type { MemoryAccount } from '../mm/account.js';
 import {
   type DirEntry, FileDescription, type Filesystem, type Location, O_ACCMODE, O_RDONLY, ReadOnlyNode, S_IFDIR, S_IFLNK,
   S_IFMT, S_IFREG, type Stat, type StatFs, ST_VALID, type Timespec, now,
 } from '../vfs/index.js';
 
 export const PROC_SUPER_MAGIC = 0x9fa0;
+/** Host bytes an open snapshot costs besides its text: the description and its buffer object. */
+export const SNAPSHOT_COST = 256;
+
+/** What snapshots are charged to. */
+export type SnapshotAccount = Pick<MemoryAccount, 'charge' | 'uncharge'>;
 
 /** Who owns a node: /proc/<pid> entries belong to the process's effective ids. */
 export interface Owner {
@@ -26,7 +37,11 @@ export class ProcFsBase implements Filesystem {
   readonly #inos = new Map<string, number>();
   #next = 2;
 
-  constructor(readonly rootNode: () => ProcNode) {}
+  /** `account`: what open files' snapshots are charged to (none: uncharged, for tests of other things). */
+  constructor(
+    readonly rootNode: () => ProcNode,
+    readonly account: SnapshotAccount | null = null,
+  ) {}
 
   root(): ProcNode {
     return this.rootNode();
@@ -165,10 +180,15 @@ export class ProcFile extends ProcNode {
     super(fs, key, S_IFREG | perm, owner);
   }
 
+  /** ENOMEM when the sandbox's account cannot hold the snapshot. */
   override open(flags: number): FileDescription | number {
     if ((flags & O_ACCMODE) !== O_RDONLY) return -E.EACCES;
     const t = this.text();
-    return new SnapshotDescription(flags, this, typeof t === 'string' ? new Uint8Array(Buffer.from(t, 'utf8')) : t);
+    const data = typeof t === 'string' ? new Uint8Array(Buffer.from(t, 'utf8')) : t;
+    const account = this.fs.account;
+    const cost = SNAPSHOT_COST + data.length;
+    if (account !== null && !account.charge(cost)) return -E.ENOMEM;
+    return new SnapshotDescription(flags, this, data, account === null ? null : { account, cost });
   }
 }
 
@@ -176,9 +196,17 @@ class SnapshotDescription extends FileDescription {
   constructor(
     flags: number,
     private readonly node: ProcNode,
-    private readonly data: Uint8Array,
+    private data: Uint8Array,
+    /** What opening charged, given back once by close(). */
+    private charged: { account: SnapshotAccount; cost: number } | null,
   ) {
     super(flags);
+  }
+
+  override close(): void {
+    this.charged?.account.uncharge(this.charged.cost);
+    this.charged = null;
+    this.data = new Uint8Array(0);
   }
 
   stat(): Stat {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
+import { MemoryAccount } from '../mm/account.js';
 import { FS_SYSCALLS } from '../syscalls/fs/index.js';
 import { call, type FakeTask, handlerOf, makeTask } from '../testing/fake-task.js';
 import { decodeDirents64, Vfs } from '../vfs/index.js';
@@ -57,10 +58,10 @@ function list(p: string): string[] | number {
   return n < 0 ? n : decodeDirents64(t.mm.read(b, n), n).map((e) => e.name).filter((x) => x !== '.' && x !== '..');
 }
 
-function boot(): void {
+function boot(account: MemoryAccount | null = null): void {
   const vfs = new Vfs({ dev: false });
   current = undefined;
-  proc = mountProc(vfs, { get: (pid) => (current?.pid === pid ? current : undefined), current: () => current });
+  proc = mountProc(vfs, { get: (pid) => (current?.pid === pid ? current : undefined), current: () => current }, account);
   t = makeTask({ vfs, creds: { uid: 1000, gid: 100 } });
   t.ppid = 1;
   t.exePath = '/usr/bin/prog';
@@ -125,6 +126,29 @@ describe('/proc', () => {
     expect(readFile('/proc/self/maps')).toBe('00400000-00401000 r-xp 00000000 00:00 0 \n');
     expect(readFile('/proc/meminfo')).toMatch(/^MemTotal: +\d+ kB\n/);
     expect(readFile('/proc/cpuinfo')).toMatch(/^processor\t: 0\n/);
+  });
+
+  it('charges each open snapshot to the sandbox: past the limit open is ENOMEM, close gives it back', () => {
+    const account = new MemoryAccount(64 << 10);
+    boot(account);
+    const line = '00400000-00401000 r-xp 00000000 00:00 0 \n';
+    (t.mm as unknown as { procMaps: () => string }).procMaps = () => line.repeat(100); // 4 KiB
+    const fds: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const fd = sys('open', str('/proc/self/maps'), O_RDONLY, 0);
+      if (fd < 0) {
+        expect(fd).toBe(-E.ENOMEM);
+        break;
+      }
+      fds.push(fd);
+    }
+    expect(fds.length).toBeGreaterThan(0);
+    expect(fds.length).toBeLessThan(16);
+    expect(account.used).toBeLessThanOrEqual(account.limit);
+    expect(sys('open', str('/proc/self/status'), O_RDONLY, 0)).toBe(-E.ENOMEM);
+    for (const fd of fds) expect(sys('close', fd)).toBe(0);
+    expect(account.used).toBe(0);
+    expect(readFile('/proc/self/maps')).toBe(line.repeat(100));
   });
 
   it('is read-only, and a pid whose task has exited is gone', () => {

@@ -9,7 +9,7 @@ import type { Task } from '../kernel/task.js';
 import type { Location, Vfs } from '../vfs/index.js';
 import { toBinary } from '../vfs/index.js';
 import { FdLinks } from './fdlinks.js';
-import { type Owner, ProcDir, ProcFile, ProcFsBase, ProcLink, ProcMagicLink, type ProcNode } from './nodes.js';
+import { type Owner, ProcDir, ProcFile, ProcFsBase, ProcLink, ProcMagicLink, type ProcNode, type SnapshotAccount } from './nodes.js';
 import { cpuinfoText, meminfoText, statText, statusText, uptimeText } from './text.js';
 
 /** Where /proc finds processes; the kernel's task table implements it. */
@@ -32,8 +32,12 @@ interface MapsSource {
 const PID = /^[1-9][0-9]{0,9}$/;
 
 export class ProcFs extends ProcFsBase {
-  constructor(readonly tasks: ProcTasks) {
-    super(() => this.#top);
+  /** `account`: the sandbox's memory account, charged for every open file's snapshot. */
+  constructor(
+    readonly tasks: ProcTasks,
+    account: SnapshotAccount | null = null,
+  ) {
+    super(() => this.#top, account);
   }
 
   readonly #top: ProcNode = new ProcDir(this, '/', () => this.#topNames(), (name) => this.#topChild(name));
@@ -109,9 +113,9 @@ function nulTerminated(s: string): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
-/** Mounts a synthetic /proc on `vfs` and returns it. */
-export function mountProc(vfs: Vfs, tasks: ProcTasks): ProcFs {
-  const fs = new ProcFs(tasks);
+/** Mounts a synthetic /proc on `vfs` and returns it; open files' snapshots are charged to `account`. */
+export function mountProc(vfs: Vfs, tasks: ProcTasks, account: SnapshotAccount | null = null): ProcFs {
+  const fs = new ProcFs(tasks, account);
   vfs.mount('/proc', fs);
   return fs;
 }
