@@ -34,6 +34,8 @@ export interface BootConfig {
   gid?: number;
   /** The host name uname() reports. */
   hostname?: string;
+  /** The sandbox's task limit (threads plus zombies): a fork bomb gets EAGAIN past it. Default 4096. */
+  maxTasks?: number;
 }
 
 /** The program could not be started; `status` is what a shell would report (127 not found, 126 cannot execute). */

@@ -10,7 +10,9 @@ import { E } from '../errno.js';
 import {
   buildInitialStack, loadElf, type LoadPlan, loadVdso, VVAR_DEFAULT_CLOCKS, VVAR_SIZE, writeVvar,
 } from '../loader/index.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, type MemoryManager } from '../mm/index.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MemoryManager, type MemoryManagerOptions } from '../mm/index.js';
+import type { ExecImageArgs, ExecFile, ImageLoader } from '../kernel/task-exec.js';
+import type { MemoryAccount } from '../mm/index.js';
 import type { OpenedProgram } from './program.js';
 
 const PAGE = 4096;
@@ -119,19 +121,14 @@ function mapVdso(mm: MemoryManager, platform: Platform): number {
   return mm.mapSpecial(base + VVAR_SIZE, image.bytes, PROT_READ | PROT_EXEC, '[vdso]');
 }
 
-export interface ExecArgs {
-  argv: string[];
-  env: string[];
-  uid: number;
-  gid: number;
-}
+export type { ExecImageArgs as ExecArgs } from '../kernel/task-exec.js';
 
 /**
  * Loads `program` into `mm` and sets `regs` to start it. Returns the image
  * description, or a negative errno.
  */
 export function execProgram(
-  mm: MemoryManager, platform: Platform, program: OpenedProgram, args: ExecArgs, regs: Registers,
+  mm: MemoryManager, platform: Platform, program: OpenedProgram, args: ExecImageArgs, regs: Registers,
   openInterpreter: InterpreterOpener,
 ): ExecImage | number {
   const plan = loadElf({ pread: (b, l, o) => program.file.pread(b, l, o), size: program.size });
@@ -145,11 +142,10 @@ export function execProgram(
   const top = mm.stackTop;
   const random = new Uint8Array(16);
   randomFillSync(random);
-  const enc = (xs: string[]) => xs.map((x) => new Uint8Array(Buffer.from(x)));
   const stack = buildInitialStack({
     top,
-    argv: enc(args.argv),
-    envp: enc(args.env),
+    argv: args.argv,
+    envp: args.env,
     execfn: new Uint8Array(Buffer.from(program.path)),
     random,
     image: { phdr: plan.phdr, phent: plan.phent, phnum: plan.phnum, entry: plan.entry },
@@ -170,4 +166,22 @@ export function execProgram(
   regs.set(Reg.cs, 0x33);
   regs.set(Reg.ss, 0x2b);
   return { plan, vdso };
+}
+
+/**
+ * The kernel's ImageLoader: each execve builds its image in a fresh memory
+ * manager on `platform`, charged to the sandbox's `account`.
+ */
+export function elfLoader(platform: Platform, account: MemoryAccount, options: Omit<MemoryManagerOptions, 'memory' | 'addressSpace'> = {}): ImageLoader {
+  return {
+    load(file: ExecFile, args: ExecImageArgs, regs: Registers, openInterpreter: InterpreterOpener) {
+      const mm = MemoryManager.forPlatform(platform, { ...options, account });
+      const image = execProgram(mm, platform, file, args, regs, openInterpreter);
+      if (typeof image === 'number') {
+        mm.release();
+        return image;
+      }
+      return mm;
+    },
+  };
 }

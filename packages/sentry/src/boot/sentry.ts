@@ -4,13 +4,14 @@
 import { Registers } from '@tsv/platform';
 import { E } from '../errno.js';
 import { InputStream, Kernel, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
-import { MemoryAccount, MemoryManager } from '../mm/index.js';
+import { MemoryAccount, PageCache } from '../mm/index.js';
 import { SyntheticFs, Vfs } from '../vfs/index.js';
 
 const SYSFS_MAGIC = 0x62656572;
 import { buildSyscallTable } from '../syscalls/all.js';
 import { BootError, type BootConfig } from './config.js';
-import { execProgram } from './exec.js';
+import { elfLoader } from './exec.js';
+import { joinNul } from '../kernel/task-exec.js';
 import { mountProc } from '../proc/index.js';
 import { describe, openFile, openProgram } from './program.js';
 
@@ -59,30 +60,38 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   if (typeof cwd === 'number') throw new BootError(`working directory ${c.cwd}: ${describe(cwd)}`, 125);
   const program = openProgram(vfs, c.argv[0]!, c.env, cwd);
 
-  const kernel = new Kernel({ platform: c.platform, vfs, table: buildSyscallTable(), strace: c.strace, warn: c.warn, debug: c.debug });
-  const mm = MemoryManager.forPlatform(c.platform, { account });
+  // One page cache for the sandbox: processes mapping the same file share its frames.
+  const loader = elfLoader(c.platform, account, { pageCache: new PageCache() });
+  const kernel = new Kernel({
+    platform: c.platform, vfs, table: buildSyscallTable(), strace: c.strace, warn: c.warn, debug: c.debug, loader, maxTasks: c.maxTasks,
+  });
   const regs = new Registers();
   const openInterpreter = (path: string) => openFile(vfs, path, vfs.root);
-  const image = execProgram(mm, c.platform, program, { argv: c.argv, env: c.env, uid, gid }, regs, openInterpreter);
+  const enc = (xs: string[]) => xs.map((x) => new Uint8Array(Buffer.from(x)));
+  const argv = enc(c.argv);
+  const env = enc(c.env);
+  const image = loader.load(program, { argv, env, uid, gid }, regs, openInterpreter);
   program.file.close();
   if (typeof image === 'number') {
-    mm.release();
     const status = image === -E.ENOMEM || image === -E.E2BIG ? 125 : image === -E.ENOENT ? 127 : 126;
     throw new BootError(`${program.path}: ${image === -E.ENOEXEC ? 'Exec format error (not an x86-64 ELF executable)' : describe(image)}`, status);
   }
+  const mm = image;
   const task: Task = new Task({
     kernel, tid: kernel.allocateTid(), regs, fpu: kernel.newFpuState(), mm, fs: { root: vfs.root, cwd, umask: 0o022 },
     creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] },
     comm: program.path.slice(program.path.lastIndexOf('/') + 1).slice(0, 15), exePath: program.path,
   });
   task.exe = program.file.location;
+  task.group.cmdline = joinNul(argv);
+  task.group.environ = joinNul(env);
   // The host's /sys would tell the program about the host's kernel and
   // devices: the sandbox gets an empty one (SYSFS_MAGIC), as /proc is its own.
   vfs.mount('/sys', new SyntheticFs(SYSFS_MAGIC), { readOnly: true });
   mountProc(vfs, {
-    get: (pid) => (pid === task.pid ? task : undefined),
+    get: (pid) => kernel.pids.group(pid)?.leader,
     current: () => kernel.current ?? task,
-    cmdline: () => Buffer.from(`${c.argv.join('\0')}\0`),
+    cmdline: (t) => t.group.cmdline,
   }, account);
   task.fds.add(c.stdin);
   task.fds.add(new OutputStream(c.stdout, c.stdoutIsTty ?? false));
@@ -97,8 +106,6 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       try {
         return await kernel.run(task);
       } finally {
-        task.fds.closeAll();
-        mm.release();
         vfs.close();
       }
     },

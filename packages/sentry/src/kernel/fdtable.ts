@@ -67,6 +67,19 @@ export class FdTable {
     }
   }
 
+  /** A copy for a new process (fork without CLONE_FILES, or an exec that unshares): the same descriptions, flags and limit. */
+  fork(): FdTable {
+    const copy = new FdTable();
+    copy.limit = this.limit;
+    for (const [fd, f] of this.entries()) copy.put(fd, f, this.cloexec(fd));
+    return copy;
+  }
+
+  /** execve: closes every close-on-exec descriptor. */
+  closeOnExec(): void {
+    for (const [fd] of [...this.entries()]) if (this.cloexec(fd)) this.close(fd);
+  }
+
   closeAll(): void {
     for (const [fd] of [...this.entries()]) this.close(fd);
   }

@@ -1,17 +1,24 @@
-// The Sentry's kernel object and run loop.
+// The Sentry's kernel object and its scheduler.
 //
-// The kernel is single-threaded, like a uniprocessor OS on the Node thread:
-// switch() runs the task until it needs the kernel; a system call is
-// dispatched synchronously (no promise, no allocation on the fast path)
-// unless its handler must wait, in which case the task is parked on the
-// promise and the Node event loop runs until it settles. A task that
-// computes without system calls is preempted by the tick, which also lets
-// the event loop turn (stdin data, timers, kill()).
+// The kernel is single-threaded, like a uniprocessor OS on the Node thread.
+// One run queue holds every runnable task (a thread of any process); the
+// scheduler takes the first, and switch() runs it until it needs the
+// kernel. A system call is dispatched synchronously (no promise, no
+// allocation on the fast path) and the same task goes on; a handler that
+// must wait returns a promise, and the task is parked on it — it leaves the
+// run queue, costs nothing, and comes back to the queue's tail when the
+// promise settles. A task that computes without system calls is preempted
+// by the tick: it goes to the tail, and the Node event loop turns (stdin
+// data, timers, kill()). With nothing runnable, the kernel waits on the
+// event loop until something wakes a task. Switching tasks is a register
+// and address-space change inside the next switch(), never an extra exit.
+//
+// Process management lives beside this file: task-clone.ts, task-exec.ts,
+// task-exit.ts, task-wait.ts, task-signals.ts; the pid table in pids.ts.
 import { type Context, type FpuState, OutOfMemoryError, type Platform, Reg, Stop } from '@tsv/platform';
 import { E } from '../errno.js';
 import type { Vfs } from '../vfs/index.js';
-import { cancelItimers } from '../syscalls/itimer.js';
-import { interruptTask } from '../syscalls/park.js';
+import { interruptTask } from './park.js';
 import { SyscallTable } from '../syscalls/table.js';
 import { SyscallArgs } from './args.js';
 import { isRestartCode, settleRestart } from './restart.js';
@@ -22,8 +29,13 @@ import {
   SIGSEGV,
 } from './signals.js';
 import { formatCall, formatResult } from './strace.js';
+import { stopGroup } from './task-signals.js';
 import { FAULT_ACCERR, FAULT_OOM, FAULT_SIGBUS } from '../mm/pager.js';
+import { PidTable } from './pids.js';
+import type { ImageLoader } from './task-exec.js';
+import { finishThread } from './task-exit.js';
 import type { ExitStatus, Task } from './task.js';
+import type { ThreadGroup } from './thread-group.js';
 
 /** Room for every x86-64 system call number in the per-call counters. */
 const SYSCALL_SLOTS = 512;
@@ -56,7 +68,16 @@ export interface KernelOptions {
   warn?: (line: string) => void;
   /** Diagnostics (like the kernel log): a line for each fault that kills the program. */
   debug?: (line: string) => void;
+  /** Builds the images execve loads (boot wires in the ELF loader); without one, execve fails with ENOEXEC. */
+  loader?: ImageLoader;
+  /** The sandbox's task limit: live threads plus zombies (--pids); clone fails with EAGAIN past it. Default 4096. */
+  maxTasks?: number;
 }
+
+/** The default sandbox-wide task limit. */
+export const DEFAULT_MAX_TASKS = 4096;
+
+const NO_LOADER: ImageLoader = { load: () => -E.ENOEXEC };
 
 /** What a run cost, for --stats. */
 export interface KernelStats {
@@ -71,6 +92,8 @@ export class Kernel {
   readonly platform: Platform;
   readonly vfs: Vfs;
   readonly table: SyscallTable;
+  readonly loader: ImageLoader;
+  readonly maxTasks: number;
   /** When the sandbox started (CLOCK_MONOTONIC-style, ms from performance.now()). */
   readonly bootTime = performance.now();
   readonly stats: KernelStats = { syscalls: new Map(), pageFaults: 0, signals: 0, unimplemented: new Map() };
@@ -82,7 +105,14 @@ export class Kernel {
   /** Calls per system call number (numbers beyond the table's range are unimplemented: see stats.unimplemented). */
   readonly #counts = new Float64Array(SYSCALL_SLOTS);
   #killSignal = 0;
-  #nextTid = 1;
+  /** Every task and process of the sandbox's pid namespace. */
+  readonly pids = new PidTable();
+  /** Runnable tasks, in the order they will run. */
+  readonly #runQueue: Task[] = [];
+  /** Resolves the scheduler's wait for a runnable task. */
+  #wakeIdle: (() => void) | undefined;
+  /** The sandbox's init (the program the user ran): the run ends with it. */
+  #init: ThreadGroup | undefined;
   /** XSAVE components the platform has produced: the ones a sigreturn may load. */
   #xfeatures: number;
   /** The task being run (the caller of the system call being handled). */
@@ -92,6 +122,8 @@ export class Kernel {
     this.platform = options.platform;
     this.vfs = options.vfs;
     this.table = options.table;
+    this.loader = options.loader ?? NO_LOADER;
+    this.maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
     this.#strace = options.strace;
     this.#warn = options.warn ?? (() => {});
     this.#debug = options.debug;
@@ -104,13 +136,23 @@ export class Kernel {
     return this.#xfeatures;
   }
 
+  /** Brings `fpu.bytes` up to date if the CPU holds it (before a clone copies it). */
+  saveFpu(fpu: FpuState): void {
+    this.#ctx.saveFpu(fpu);
+  }
+
   /** A fresh FPU state for a new task. */
   newFpuState() {
     return this.#ctx.newFpuState();
   }
 
   allocateTid(): number {
-    return this.#nextTid++;
+    return this.pids.allocate();
+  }
+
+  /** The sandbox's pid 1, once run() has started. */
+  get init(): ThreadGroup | undefined {
+    return this.#init;
   }
 
   warn(line: string): void {
@@ -118,74 +160,164 @@ export class Kernel {
   }
 
   /**
-   * Ends the sandbox from outside (Sandbox.kill, a timeout): the task dies
-   * with `signal` at its next stop, or at once if it is parked in a system
-   * call.
+   * Ends the sandbox from outside (Sandbox.kill, a timeout): every task dies
+   * with `signal` at its next stop, and the run ends without waiting for
+   * tasks parked in system calls.
    */
   kill(signal = SIGKILL): void {
     if (this.#killSignal === 0) this.#killSignal = signal;
     this.#ctx.interrupt();
-    this.#onKill?.();
+    this.#wakeIdle?.();
   }
 
-  #onKill: (() => void) | undefined;
-
-  /** Settles with the handler's result, or with undefined when the sandbox is killed first. */
-  #parked(r: Promise<number>): Promise<number | undefined> {
-    if (this.#killSignal !== 0) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      this.#onKill = () => resolve(undefined);
-      r.then(resolve, reject).finally(() => {
-        this.#onKill = undefined;
-      });
-    });
+  /** Puts `task` on the run queue's tail (it was parked, stopped or is new). */
+  makeRunnable(task: Task): void {
+    if (task.state === 'dead') return;
+    task.state = 'runnable';
+    this.#runQueue.push(task);
+    const wake = this.#wakeIdle;
+    this.#wakeIdle = undefined;
+    wake?.();
   }
 
-  /** Runs `task` until it exits; resolves with how it ended. */
-  async run(task: Task): Promise<ExitStatus> {
+  /**
+   * Ends every thread of `group` with `status` (exit_group, a fatal signal,
+   * the OOM killer): each leaves at its next stop — the running one when its
+   * system call returns (JavaScript only runs while no guest does), a parked
+   * one once its wait is interrupted, a stopped one once resumed to die.
+   */
+  exitGroup(group: ThreadGroup, status: ExitStatus): void {
+    if (group.groupExit === undefined) group.groupExit = status;
+    for (const t of group.tasks) {
+      t.exitThread(group.groupExit);
+      if (t.state === 'stopped') this.makeRunnable(t);
+      else interruptTask(t);
+    }
+  }
+
+  /**
+   * Runs the sandbox: `init` (a new process, pid 1 of the sandbox) and
+   * everything it starts, until init's process has ended and every other
+   * task with it; resolves with how init ended.
+   */
+  async run(init: Task): Promise<ExitStatus> {
     const ctx = this.#ctx;
-    this.current = task;
+    this.#init = init.group;
+    this.pids.add(init);
+    this.makeRunnable(init);
     ctx.setPreemption(TICK_NS);
     try {
-      while (!task.exited) {
+      while (this.pids.liveTasks > 0) {
         if (this.#killSignal !== 0) {
-          task.exit({ signal: this.#killSignal });
+          this.#killAll(this.#killSignal);
           break;
         }
-        const stop = ctx.switch(task.mm.addressSpace, task.regs, task.fpu);
-        let restart = false;
-        if (stop === Stop.Syscall) {
-          const r = this.#syscall(task);
-          if (task.mm.oomPending === true) this.#outOfMemory(task);
-          if (typeof r === 'number') {
-            restart = this.#setResult(task, r);
-          } else {
-            ctx.setPreemption(0);
-            ctx.pause();
-            const v = await this.#parked(r);
-            ctx.setPreemption(TICK_NS);
-            if (task.mm.oomPending === true) this.#outOfMemory(task);
-            if (v !== undefined) restart = this.#setResult(task, v);
-          }
-        } else if (stop === Stop.Fault) {
-          this.#fault(task);
-        } else {
+        const task = this.#runQueue.shift();
+        if (task === undefined) {
+          ctx.setPreemption(0);
+          ctx.pause();
+          await new Promise<void>((resolve) => {
+            this.#wakeIdle = resolve;
+          });
+          ctx.setPreemption(TICK_NS);
+          continue;
+        }
+        if (task.state !== 'runnable') continue;
+        if (this.#runSlice(task)) {
+          // Preempted: the event loop turns before the next task runs.
+          this.#runQueue.push(task);
           ctx.pause();
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        const s = task.signals;
-        if (!task.exited && (restart || s.hasDeliverable() || s.savedMask !== undefined)) this.deliverPending(task, restart);
       }
     } finally {
       ctx.setPreemption(0);
-      // Nothing of the task may keep the event loop alive: its timers, a wait Kernel.kill cut short.
-      cancelItimers(task);
-      interruptTask(task);
+      this.current = undefined;
     }
     this.#counts.forEach((n, nr) => {
       if (n > 0) this.stats.syscalls.set(SyscallTable.nameOf(nr), n);
     });
-    return task.exitStatus!;
+    return init.group.exitStatus ?? init.group.groupExit ?? { signal: this.#killSignal };
+  }
+
+  /** The sandbox is killed: every task ends now, parked or not (nothing is waited for). */
+  #killAll(signal: number): void {
+    for (const t of [...this.pids.tasks()]) {
+      t.group.groupExit ??= { signal };
+      t.exitThread(t.group.groupExit);
+      interruptTask(t);
+      t.state = 'dead';
+      finishThread(t);
+    }
+  }
+
+  /**
+   * Runs `task` until it parks, stops, exits or is preempted; true when it
+   * was preempted (it is still runnable and goes to the queue's tail).
+   */
+  #runSlice(task: Task): boolean {
+    const ctx = this.#ctx;
+    this.current = task;
+    for (;;) {
+      if (task.exited || task.group.stopped) {
+        this.#leave(task);
+        return false;
+      }
+      const t0 = performance.now();
+      const stop = ctx.switch(task.mm.addressSpace, task.regs, task.fpu);
+      const t1 = performance.now();
+      task.userNs += (t1 - t0) * 1e6;
+      let restart = false;
+      if (stop === Stop.Syscall) {
+        const r = this.#syscall(task);
+        if (task.mm.oomPending === true) this.#outOfMemory(task);
+        if (typeof r !== 'number') {
+          this.#park(task, r);
+          task.sysNs += (performance.now() - t1) * 1e6;
+          return false;
+        }
+        restart = this.#setResult(task, r);
+      } else if (stop === Stop.Fault) {
+        this.#fault(task);
+      } else {
+        task.sysNs += (performance.now() - t1) * 1e6;
+        return !task.exited;
+      }
+      this.#returnToUser(task, restart);
+      task.sysNs += (performance.now() - t1) * 1e6;
+    }
+  }
+
+  /** The way back to user space: pending signals delivered (restart codes settled). */
+  #returnToUser(task: Task, restart: boolean): void {
+    const s = task.signals;
+    if (!task.exited && (restart || s.hasDeliverable() || s.savedMask !== undefined)) this.deliverPending(task, restart);
+  }
+
+  /** `task` stops running: it exited (its thread is finished) or its process is stopped. */
+  #leave(task: Task): void {
+    if (task.exited) {
+      task.state = 'dead';
+      finishThread(task);
+    } else {
+      task.state = 'stopped';
+    }
+  }
+
+  /** Parks `task` on a handler's promise; when it settles, the result is stored and the task runs again. */
+  #park(task: Task, r: Promise<number>): void {
+    task.state = 'parked';
+    r.then((v) => {
+      if (task.state !== 'parked') return;
+      if (task.mm.oomPending === true) this.#outOfMemory(task);
+      const restart = this.#setResult(task, v);
+      this.#returnToUser(task, restart);
+      this.makeRunnable(task);
+    }, (e: unknown) => {
+      // #syscall turns a handler's rejection into EIO: this is a kernel bug.
+      this.#warn(`tsv: internal error after a wait: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      if (task.state === 'parked') this.makeRunnable(task);
+    });
   }
 
   /**
@@ -319,11 +451,6 @@ export class Kernel {
     s.enqueue(info);
   }
 
-  /** A signal `task` must act on was sent: a wait it is parked in ends (with its restart code). */
-  signalWake(task: Task): void {
-    interruptTask(task);
-  }
-
   /**
    * The return to user space: delivers every pending signal the mask lets
    * through, as Linux's exit_to_user_mode_loop does — a default action, or a
@@ -343,7 +470,7 @@ export class Kernel {
       if (action.handler === SIG_IGN) continue;
       if (action.handler === SIG_DFL) {
         const d = defaultAction(sig);
-        if (d === 'stop') this.#warn(`tsv: signal ${sig} would stop the process; job control is not supported: ignored`);
+        if (d === 'stop') stopGroup(task.group, sig);
         if (d === 'terminate' || d === 'core') task.exit({ signal: sig, coreDumped: d === 'core' });
         continue;
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
-import { Park } from '../syscalls/park.js';
+import { Park } from './park.js';
 import { makeTask } from '../testing/fake-task.js';
 import { SA_RESTORER, SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER, sendSignal, SignalState } from './signals.js';
 

@@ -10,9 +10,11 @@
 // SIGPIPE), and its process's (kill, sigqueue, timers); its own is served
 // first. Their queued siginfos together are bounded by RLIMIT_SIGPENDING.
 import { E } from '../errno.js';
-import { getRlimit, RLIMIT_SIGPENDING } from '../syscalls/rlimit.js';
+import { getRlimit, RLIMIT_SIGPENDING } from './rlimit.js';
 import { bitHi, bitLo, PendingSet, SI_USER, SIGRTMIN } from './signal-pending.js';
+import { interruptTask } from './park.js';
 import type { Task } from './task.js';
+import { continueGroup, SIGCONT, sendProcessSignal, stopGroup } from './task-signals.js';
 
 export const NSIG = 64;
 export { SI_USER, SIGRTMIN };
@@ -92,16 +94,43 @@ export function defaultAction(sig: number): DefaultAction {
 /** Who a signal is sent to: the thread (its own pending set) or its whole process. */
 export type SignalTarget = 'thread' | 'process';
 
+const defaultSigAction = (): SigAction => ({ handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 });
+
+/**
+ * The signal dispositions: one per process, shared by threads that clone
+ * with CLONE_SIGHAND (Linux's struct sighand_struct), copied otherwise.
+ */
+export class SignalHandlers {
+  readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
+
+  /** A private copy, for a clone without CLONE_SIGHAND or an exec that unshares them. */
+  copy(): SignalHandlers {
+    const h = new SignalHandlers();
+    for (let i = 0; i <= NSIG; i++) h.actions[i] = { ...this.actions[i]! };
+    return h;
+  }
+
+  /** execve: handled signals go back to their default action; ignored ones stay ignored. */
+  resetForExec(): void {
+    for (let i = 1; i <= NSIG; i++) if (this.actions[i]!.handler !== SIG_IGN) this.actions[i] = defaultSigAction();
+  }
+}
+
+/**
+ * One thread's signal state: its mask, alternate stack and own pending set,
+ * with the dispositions (`handlers`) and the process-directed pending set
+ * (`shared`) it shares with the other threads of its process.
+ */
 export class SignalState {
-  readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 }));
+  handlers: SignalHandlers;
   maskLo = 0;
   maskHi = 0;
   altSp = 0;
   altFlags = SS_DISABLE;
   altSize = 0;
-  /** Signals sent to the thread, and to its process. */
+  /** Signals sent to the thread, and to its process (shared by its threads). */
   readonly #thread = new PendingSet();
-  readonly #process = new PendingSet();
+  readonly #process: PendingSet;
   /**
    * Blocked signals that still end a wait (rt_sigtimedwait's set while it
    * waits, as Linux unblocks them for that time); undefined: none.
@@ -118,6 +147,21 @@ export class SignalState {
   trapno = 0;
   trapErr = 0;
   cr2 = 0;
+
+  constructor(handlers = new SignalHandlers(), shared = new PendingSet()) {
+    this.handlers = handlers;
+    this.#process = shared;
+  }
+
+  /** The dispositions, by signal number. */
+  get actions(): SigAction[] {
+    return this.handlers.actions;
+  }
+
+  /** The process-directed pending set (a new thread shares it). */
+  get shared(): PendingSet {
+    return this.#process;
+  }
 
   /** True when `sig` arriving now would end the process (default action terminate/core, not ignored). */
   isFatal(sig: number): boolean {
@@ -260,39 +304,39 @@ export class SignalState {
 }
 
 /**
- * Sends a signal to `t` (to the thread, or to its process) as tgkill(2) or
- * kill(2) from itself or a timer does: an
- * unblocked ignored signal is discarded (a blocked one is queued, since the
- * disposition may change before it is unblocked, as Linux's sig_ignored());
- * a default-fatal unblocked signal ends the process at once, as Linux's
- * complete_signal() starts the group exit; anything else is queued
+ * Sends a signal to the thread `t` (tkill, tgkill, a fault, SIGPIPE), or to
+ * its process (task-signals.ts sendProcessSignal). SIGKILL ends the process;
+ * an unblocked ignored signal is discarded (a blocked one is queued, since
+ * the disposition may change before it is unblocked, as Linux's
+ * sig_ignored()); an unblocked default-fatal signal ends the process at
+ * once, as Linux's complete_signal() starts the group exit; an unblocked
+ * default-stop signal stops it; anything else is queued
  * (SignalState.enqueue, whose -EAGAIN this returns) and delivered at the
  * next return to user space, ending any wait the task is parked in if it
- * is not blocked. A stop signal is ignored with a warning (there is no job
- * control). Returns 0 or -EAGAIN.
+ * is not blocked. Returns 0 or -EAGAIN.
  */
 export function sendSignal(t: Task, info: SigInfo, target: SignalTarget = 'thread'): number {
+  if (target === 'process') return sendProcessSignal(t.group, info);
   const s = t.signals;
   const sig = info.signo;
   if (t.exited) return 0;
   if (sig === SIGKILL) {
     t.exit({ signal: SIGKILL, coreDumped: false });
-    t.kernel.signalWake(t);
     return 0;
   }
+  if (sig === SIGCONT) continueGroup(t.group);
   const blocked = s.isBlocked(sig);
   if (!blocked && s.isIgnored(sig)) return 0;
   if (!blocked && s.actions[sig]!.handler === SIG_DFL) {
     const d = defaultAction(sig);
     if (d === 'stop') {
-      t.kernel.warn(`tsv: signal ${sig} would stop the process; job control is not supported: ignored`);
+      stopGroup(t.group, sig);
       return 0;
     }
     t.exit({ signal: sig, coreDumped: d === 'core' });
-    t.kernel.signalWake(t);
     return 0;
   }
   const r = s.enqueue(info, getRlimit(t, RLIMIT_SIGPENDING).cur, target);
-  if (r === 0 && s.wakes(sig)) t.kernel.signalWake(t);
+  if (r === 0 && s.wakes(sig)) interruptTask(t);
   return r;
 }

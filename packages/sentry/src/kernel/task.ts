@@ -1,17 +1,18 @@
-// A task: one thread of one process, with everything the system calls of
-// issue-4 scope act on. Processes and threads (fork, clone, execve, wait)
-// build on this: the parts a thread shares with its process (memory,
-// descriptors, filesystem context, signal dispositions) are separate
-// objects so they can later be shared or copied.
+// A task: one thread. What it shares with other threads is held by
+// reference — its process (ThreadGroup: pid, credentials, limits, the
+// process's pending signals), its memory, descriptor table, filesystem
+// context and signal dispositions — so that clone can share or copy each
+// one (task-clone.ts) and exec can replace or unshare it (task-exec.ts).
 import type { FpuState, Registers } from '@tsv/platform';
 import type { MemoryAccount } from '../mm/account.js';
 import type { Location } from '../vfs/index.js';
 import { FdTable } from './fdtable.js';
 import type { Kernel } from './kernel.js';
-import { SignalState } from './signals.js';
+import { SignalHandlers, SignalState } from './signals.js';
+import { ThreadGroup } from './thread-group.js';
 import type { UserMemory } from './usercopy.js';
 
-/** The filesystem context: root, working directory and umask. */
+/** The filesystem context: root, working directory and umask (shared by CLONE_FS). */
 export interface FsContext {
   root: Location;
   cwd: Location;
@@ -43,54 +44,127 @@ export interface Rlimit {
   max: number;
 }
 
+/**
+ * Where a task is in the scheduler: on the run queue (or running), parked
+ * in a system call, stopped with its process, or gone.
+ */
+export type TaskState = 'runnable' | 'parked' | 'stopped' | 'dead';
+
+/** SIGCHLD: what fork's child sends its parent when it ends. */
+const SIGCHLD = 17;
+
 export class Task {
   readonly kernel: Kernel;
-  readonly tid: number;
-  readonly pid: number;
-  ppid = 0;
-  pgid: number;
-  sid: number;
+  /** The thread id; an exec from a non-leader thread takes over the leader's (de_thread). */
+  tid: number;
+  group: ThreadGroup;
   readonly regs: Registers;
   fpu: FpuState;
-  /** The process's memory; the memory manager implements UserMemory. */
+  /** The process's memory (shared by CLONE_VM); the memory manager implements UserMemory. */
   mm: TaskMemory;
-  readonly fds = new FdTable();
+  fds: FdTable;
   fs: FsContext;
-  creds: Credentials;
-  readonly signals = new SignalState();
-  readonly rlimits = new Map<number, Rlimit>();
-  /** set_tid_address: cleared and futex-woken at thread exit. */
+  readonly signals: SignalState;
+  /** set_tid_address / CLONE_CHILD_CLEARTID: cleared and futex-woken at thread exit. */
   clearChildTid = 0;
   robustList = 0;
   robustListLen = 0;
-  /** The program's name (comm) and path (/proc/self/exe). */
+  /** The thread's name (comm, PR_SET_NAME). */
   comm: string;
-  exePath: string;
-  /** Where the executable was opened from: /proc/<pid>/exe leads there (null: only exePath is known). */
-  exe: Location | null = null;
-  /** Set once the task has exited (exit, exit_group or a fatal signal). */
+  /** prctl(PR_SET_PDEATHSIG): sent to this thread when its parent process ends. */
+  pdeathSignal = 0;
+  /** Set once the thread must exit: its own exit, its process's exit_group or a fatal signal. */
   exitStatus: ExitStatus | undefined;
+  state: TaskState = 'runnable';
+  /** Set while a vfork parent waits for this child to exec or exit: lets it go. */
+  vforkDone: (() => void) | undefined;
+  /** Guest and Sentry CPU time of this thread (ns). */
+  userNs = 0;
+  sysNs = 0;
 
   constructor(init: {
-    kernel: Kernel; tid: number; regs: Registers; fpu: FpuState; mm: TaskMemory; fs: FsContext; creds: Credentials;
-    comm: string; exePath: string;
+    kernel: Kernel; tid: number; regs: Registers; fpu: FpuState; mm: TaskMemory; fs: FsContext; creds?: Credentials;
+    comm: string; exePath?: string; group?: ThreadGroup; fds?: FdTable; signals?: SignalState;
   }) {
     this.kernel = init.kernel;
     this.tid = init.tid;
-    this.pid = init.tid;
-    this.pgid = init.tid;
-    this.sid = init.tid;
+    this.group = init.group ?? new ThreadGroup({
+      pid: init.tid, parent: null, pgid: init.tid, sid: init.tid, exitSignal: SIGCHLD, exePath: init.exePath ?? '',
+      creds: init.creds ?? { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] },
+    });
+    this.group.tasks.add(this);
     this.regs = init.regs;
     this.fpu = init.fpu;
     this.mm = init.mm;
     this.fs = init.fs;
-    this.creds = init.creds;
+    this.fds = init.fds ?? new FdTable();
+    this.signals = init.signals ?? new SignalState(new SignalHandlers(), this.group.sharedPending);
     this.comm = init.comm;
-    this.exePath = init.exePath;
   }
 
-  /** Ends the task (and, with one thread per process for now, its process). */
+  get pid(): number {
+    return this.group.pid;
+  }
+
+  get ppid(): number {
+    return this.group.parent?.pid ?? 0;
+  }
+
+  get pgid(): number {
+    return this.group.pgid;
+  }
+
+  set pgid(v: number) {
+    this.group.pgid = v;
+  }
+
+  get sid(): number {
+    return this.group.sid;
+  }
+
+  set sid(v: number) {
+    this.group.sid = v;
+  }
+
+  get creds(): Credentials {
+    return this.group.creds;
+  }
+
+  set creds(c: Credentials) {
+    this.group.creds = c;
+  }
+
+  get rlimits(): Map<number, Rlimit> {
+    return this.group.rlimits;
+  }
+
+  get exePath(): string {
+    return this.group.exePath;
+  }
+
+  set exePath(p: string) {
+    this.group.exePath = p;
+  }
+
+  get exe(): Location | null {
+    return this.group.exe;
+  }
+
+  set exe(l: Location | null) {
+    this.group.exe = l;
+  }
+
+  /**
+   * Ends the whole process with `status` (exit_group, a fatal signal, the
+   * OOM killer): every thread exits at its next stop, or at once if it is
+   * parked. The first status set wins.
+   */
   exit(status: ExitStatus): void {
+    this.kernel.exitGroup(this.group, status);
+  }
+
+  /** Ends this thread alone (exit(2)); the process ends with its last thread. */
+  exitThread(status: ExitStatus): void {
     if (this.exitStatus === undefined) this.exitStatus = status;
   }
 
@@ -113,4 +187,17 @@ export interface TaskMemory extends UserMemory {
   oomPending?: boolean;
   /** The sandbox's memory account, for kernel objects the task makes (pipe buffers); none means unlimited. */
   readonly account?: MemoryAccount;
+  /** Frees everything (the last task using it exited or exec'd). */
+  release?(): void;
+  /**
+   * The guest-physical address of the word at `va` when it lies in shared
+   * memory (MAP_SHARED, present), else -1: what shared futexes are keyed by.
+   */
+  sharedAddress?(va: number): number;
+  /**
+   * A copy for a child process (fork without CLONE_VM): private pages shared
+   * copy-on-write, shared mappings shared, MADV_DONTFORK ranges left out,
+   * MADV_WIPEONFORK ranges empty. A negative errno (ENOMEM) when it cannot.
+   */
+  fork?(): TaskMemory | number;
 }

@@ -62,8 +62,9 @@ function boot(account: MemoryAccount | null = null): void {
   const vfs = new Vfs({ dev: false });
   current = undefined;
   proc = mountProc(vfs, { get: (pid) => (current?.pid === pid ? current : undefined), current: () => current }, account);
+  const parent = makeTask({ vfs });
   t = makeTask({ vfs, creds: { uid: 1000, gid: 100 } });
-  t.ppid = 1;
+  t.group.parent = parent.group;
   t.exePath = '/usr/bin/prog';
   t.comm = 'prog';
   current = t;

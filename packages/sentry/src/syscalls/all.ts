@@ -1,4 +1,6 @@
 // Every system call the Sentry implements, in one table.
+import { CLONE_SYSCALLS } from './clone.js';
+import { EXEC_SYSCALLS } from './exec.js';
 import { FS_SYSCALLS } from './fs/index.js';
 import { FUTEX_SYSCALLS } from './futex.js';
 import { ITIMER_SYSCALLS } from './itimer.js';
@@ -8,6 +10,7 @@ import { PROCESS_SYSCALLS } from './process.js';
 import { SIGNAL_SYSCALLS } from './signal.js';
 import { SyscallTable } from './table.js';
 import { TIME_SYSCALLS } from './time.js';
+import { WAIT_SYSCALLS } from './wait.js';
 
 export function buildSyscallTable(): SyscallTable {
   return new SyscallTable()
@@ -18,5 +21,8 @@ export function buildSyscallTable(): SyscallTable {
     .add(ITIMER_SYSCALLS)
     .add(SIGNAL_SYSCALLS)
     .add(FUTEX_SYSCALLS)
-    .add(MISC_SYSCALLS);
+    .add(MISC_SYSCALLS)
+    .add(CLONE_SYSCALLS)
+    .add(EXEC_SYSCALLS)
+    .add(WAIT_SYSCALLS);
 }

@@ -21,16 +21,9 @@ export const CLOCK_TAI = 11;
 /** Resolution of the *_COARSE clocks: one tick of a HZ=250 kernel, as Linux reports it. */
 export const COARSE_RES_NS = 4_000_000n;
 
-const hrtime = process.hrtime.bigint;
-const realtimeOffset = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - hrtime();
+import { monotonicNs, realtimeNs } from '../kernel/clock.js';
 
-export function monotonicNs(): bigint {
-  return hrtime();
-}
-
-export function realtimeNs(): bigint {
-  return hrtime() + realtimeOffset;
-}
+export { monotonicNs, realtimeNs };
 
 /** CPU time (user, system) in ns of the sandbox behind `kernel`. */
 export interface CpuTimes {

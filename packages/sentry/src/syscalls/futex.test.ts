@@ -3,8 +3,9 @@ import { E } from '../errno.js';
 import { ERESTARTSYS } from '../kernel/restart.js';
 import { Task } from '../kernel/task.js';
 import { call, type FakeTask, handlerOf, makeTask } from '../testing/fake-task.js';
-import { FUTEX_SYSCALLS, futexWaiters } from './futex.js';
-import { interruptTask } from './park.js';
+import { futexKey, futexWaiters } from '../kernel/futex.js';
+import { FUTEX_SYSCALLS } from './futex.js';
+import { interruptTask } from '../kernel/park.js';
 
 const futex = handlerOf(FUTEX_SYSCALLS, 'futex');
 const WAIT = 0;
@@ -56,10 +57,10 @@ describe('FUTEX_WAIT', () => {
     const start = process.hrtime.bigint();
     const r = f(t, w, WAIT | PRIVATE, 5, timespec(t, 20_000_000n));
     expect(r).toBeInstanceOf(Promise);
-    expect(futexWaiters(t, w)).toBe(1);
+    expect(futexWaiters(futexKey(t.mm, w, false))).toBe(1);
     expect(await r).toBe(-E.ETIMEDOUT);
     expect(process.hrtime.bigint() - start).toBeGreaterThanOrEqual(20_000_000n);
-    expect(futexWaiters(t, w)).toBe(0);
+    expect(futexWaiters(futexKey(t.mm, w, false))).toBe(0);
   });
 
   it('FUTEX_WAIT_BITSET takes an absolute monotonic or realtime deadline and a non-zero bitset', async () => {
@@ -80,11 +81,11 @@ describe('FUTEX_WAIT', () => {
     const r = f(t, w, WAIT | PRIVATE, 0, 0);
     interruptTask(t);
     expect(await r).toBe(-ERESTARTSYS);
-    expect(futexWaiters(t, w)).toBe(0);
+    expect(futexWaiters(futexKey(t.mm, w, false))).toBe(0);
     const timed = f(t, w, WAIT | PRIVATE, 0, timespec(t, 10_000_000_000n));
     interruptTask(t);
     expect(await timed).toBe(-E.EINTR);
-    expect(futexWaiters(t, w)).toBe(0);
+    expect(futexWaiters(futexKey(t.mm, w, false))).toBe(0);
   });
 });
 
@@ -110,14 +111,14 @@ describe('FUTEX_WAKE', () => {
     const order: string[] = [];
     void a.then(() => order.push('a'));
     void b.then(() => order.push('b'));
-    expect(futexWaiters(t, w)).toBe(3);
+    expect(futexWaiters(futexKey(t.mm, w, false))).toBe(3);
     expect(f(sibling(t), w, WAKE | PRIVATE, 0)).toBe(1);
     expect(await a).toBe(0);
     expect(f(sibling(t), w, WAKE | PRIVATE, 10)).toBe(2);
     expect(await b).toBe(0);
     expect(await c).toBe(0);
     expect(order).toEqual(['a', 'b']);
-    expect(futexWaiters(t, w)).toBe(0);
+    expect(futexWaiters(futexKey(t.mm, w, false))).toBe(0);
   });
 
   it('bitsets select waiters', async () => {
@@ -127,7 +128,7 @@ describe('FUTEX_WAKE', () => {
     const two = f(sibling(t), w, WAIT_BITSET | PRIVATE, 0, 0, 0, 2) as Promise<number>;
     expect(f(t, w, WAKE_BITSET | PRIVATE, 5, 0, 0, 2)).toBe(1);
     expect(await two).toBe(0);
-    expect(futexWaiters(t, w)).toBe(1);
+    expect(futexWaiters(futexKey(t.mm, w, false))).toBe(1);
     expect(f(t, w, WAKE | PRIVATE, 5)).toBe(1);
     expect(await one).toBe(0);
   });
@@ -143,12 +144,12 @@ describe('requeue and wake-op', () => {
     expect(f(t, from, CMP_REQUEUE | PRIVATE, -1, 1, to, 3)).toBe(-E.EINVAL);
     expect(f(t, from, CMP_REQUEUE | PRIVATE, 1, 1, to, 3)).toBe(2);
     expect(await waits[0]).toBe(0);
-    expect([futexWaiters(t, from), futexWaiters(t, to)]).toEqual([1, 1]);
+    expect([futexWaiters(futexKey(t.mm, from, false)), futexWaiters(futexKey(t.mm, to, false))]).toEqual([1, 1]);
     expect(f(t, to, WAKE | PRIVATE, 1)).toBe(1);
     expect(await waits[1]).toBe(0);
     // FUTEX_REQUEUE with no wake count wakes none.
     expect(f(t, from, REQUEUE | PRIVATE, 0, 5, to)).toBe(1);
-    expect(futexWaiters(t, to)).toBe(1);
+    expect(futexWaiters(futexKey(t.mm, to, false))).toBe(1);
     interruptTask(t); // a different task: nothing of its own is parked
     expect(f(t, to, WAKE | PRIVATE, 1)).toBe(1);
     expect(await waits[2]).toBe(0);
@@ -161,7 +162,7 @@ describe('requeue and wake-op', () => {
     const r = f(sibling(t), from, WAIT | PRIVATE, 0, timespec(t, 10_000_000n));
     expect(f(t, from, REQUEUE | PRIVATE, 0, 1, to)).toBe(1);
     expect(await r).toBe(-E.ETIMEDOUT);
-    expect(futexWaiters(t, to)).toBe(0);
+    expect(futexWaiters(futexKey(t.mm, to, false))).toBe(0);
   });
 
   it('FUTEX_WAKE_OP applies the operation and wakes by the comparison', async () => {

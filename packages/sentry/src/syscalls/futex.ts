@@ -1,16 +1,16 @@
-// futex(2): wait queues keyed by (address space, address). FUTEX_WAIT parks
-// the task (park.ts) until a FUTEX_WAKE on the same word, its timeout, or a
-// signal: an untimed wait is then restarted under SA_RESTART (-ERESTARTSYS),
-// a timed one fails with EINTR (Linux restarts it through restart_syscall
-// only when no handler runs, and here only a handler interrupts a wait). Private and shared futexes use the same key: with no
-// shared memory between processes yet the two coincide. PI futexes are not
-// implemented (ENOSYS), as FUTEX_FD is not in Linux any more.
+// futex(2) over the kernel's wait queues (../kernel/futex.ts, which says
+// how words are keyed). FUTEX_WAIT parks the task until a FUTEX_WAKE on the
+// same word, its timeout, or a signal: an untimed wait is then restarted
+// under SA_RESTART (-ERESTARTSYS), a timed one fails with EINTR (Linux
+// restarts it through restart_syscall only when no handler runs, and here
+// only a handler interrupts a wait). PI futexes are not implemented
+// (ENOSYS), as FUTEX_FD is not in Linux any more.
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import { ERESTARTSYS } from '../kernel/restart.js';
 import type { Task } from '../kernel/task.js';
 import { monotonicNs, realtimeNs } from './clocks.js';
-import { Park } from './park.js';
+import { FUTEX_BITSET_MATCH_ANY, type FutexKey, futexKey, futexRequeue, futexWait, futexWake } from '../kernel/futex.js';
 import { readTimespec, readU32 } from './structs.js';
 import type { SyscallSpec } from './table.js';
 
@@ -23,72 +23,23 @@ export const FUTEX_WAIT_BITSET = 9;
 export const FUTEX_WAKE_BITSET = 10;
 export const FUTEX_PRIVATE_FLAG = 128;
 export const FUTEX_CLOCK_REALTIME = 256;
-export const FUTEX_BITSET_MATCH_ANY = 0xffff_ffff;
-
-interface Waiter {
-  park: Park;
-  bitset: number;
-  /** The word it waits on; FUTEX_REQUEUE moves it. */
-  addr: number;
-}
-
-/** Waiters per address space (the TaskMemory object), then per address, in arrival order. */
-const queues = new WeakMap<object, Map<number, Waiter[]>>();
-
-function queueOf(t: Task, addr: number, create: boolean): Waiter[] | undefined {
-  let space = queues.get(t.mm);
-  if (space === undefined) {
-    if (!create) return undefined;
-    queues.set(t.mm, (space = new Map()));
-  }
-  let q = space.get(addr);
-  if (q === undefined && create) space.set(addr, (q = []));
-  return q;
-}
-
-function dropIfEmpty(t: Task, addr: number): void {
-  const space = queues.get(t.mm);
-  if (space?.get(addr)?.length === 0) space.delete(addr);
-}
-
-/** Wakes up to `n` waiters on `addr` whose bitset meets `bitset`, oldest first. */
-function wakeWaiters(t: Task, addr: number, n: number, bitset: number): number {
-  const q = queueOf(t, addr, false);
-  if (q === undefined) return 0;
-  let woken = 0;
-  for (let i = 0; i < q.length && woken < n;) {
-    const w = q[i]!;
-    if ((w.bitset & bitset) === 0) {
-      i++;
-      continue;
-    }
-    q.splice(i, 1);
-    if (w.park.wake()) woken++;
-  }
-  dropIfEmpty(t, addr);
-  return woken;
-}
+export { FUTEX_BITSET_MATCH_ANY };
 
 // FUTEX_WAKE and FUTEX_WAKE_OP wake one waiter even when asked for none (Linux counts after waking).
 const atLeastOne = (n: number): number => Math.max(n, 1);
 
-/** How many tasks wait on `addr` of `t`'s address space (for tests and /proc). */
-export function futexWaiters(t: Task, addr: number): number {
-  return queueOf(t, addr, false)?.length ?? 0;
-}
-
 /**
- * Checks a futex word address: -EINVAL when misaligned, -EFAULT when it is
- * not a user address or (for a shared futex, whose key needs the page) not
- * mapped. The low bits are taken from the raw register so that alignment is
- * judged before the address is.
+ * The key of the futex word at argument `i`: -EINVAL when misaligned,
+ * -EFAULT when it is not a user address or (for a shared futex, whose key
+ * needs the page) not mapped. The low bits are taken from the raw register
+ * so that alignment is judged before the address is.
  */
-function checkKey(t: Task, a: SyscallArgs, i: number, shared: boolean): number {
+function keyArg(t: Task, a: SyscallArgs, i: number, shared: boolean): FutexKey | number {
   const addr = a.ptr(i);
   if ((a.uint(i) & 3) !== 0) return -E.EINVAL;
   if (addr <= 0) return -E.EFAULT;
   if (shared && readU32(t.mm, addr) < 0) return -E.EFAULT;
-  return addr;
+  return futexKey(t.mm, addr, shared);
 }
 
 function wait(t: Task, a: SyscallArgs, cmd: number, realtime: boolean, shared: boolean): number | Promise<number> {
@@ -103,21 +54,14 @@ function wait(t: Task, a: SyscallArgs, cmd: number, realtime: boolean, shared: b
   }
   const bitset = cmd === FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : a.uint(5);
   if (bitset === 0) return -E.EINVAL;
-  const addr = checkKey(t, a, 0, shared);
-  if (addr < 0) return addr;
-  const value = readU32(t.mm, addr);
+  const key = keyArg(t, a, 0, shared);
+  if (typeof key === 'number') return key;
+  const value = readU32(t.mm, a.ptr(0));
   if (value < 0) return value;
   if (value !== a.uint(2)) return -E.EAGAIN;
   if (deadline !== undefined && deadline <= monotonicNs()) return -E.ETIMEDOUT;
-  const waiter: Waiter = { park: new Park(t, deadline), bitset, addr };
-  queueOf(t, addr, true)!.push(waiter);
-  return waiter.park.promise.then((end) => {
+  return futexWait(t, key, bitset, deadline).then((end) => {
     if (end === 'woken') return 0;
-    // Timed out or interrupted: leave the queue.
-    const q = queueOf(t, waiter.addr, false);
-    const i = q?.indexOf(waiter) ?? -1;
-    if (i >= 0) q!.splice(i, 1);
-    dropIfEmpty(t, waiter.addr);
     if (end === 'timeout') return -E.ETIMEDOUT;
     return deadline === undefined ? -ERESTARTSYS : -E.EINTR;
   });
@@ -126,32 +70,25 @@ function wait(t: Task, a: SyscallArgs, cmd: number, realtime: boolean, shared: b
 function wake(t: Task, a: SyscallArgs, cmd: number, shared: boolean): number {
   const bitset = cmd === FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : a.uint(5);
   if (bitset === 0) return -E.EINVAL;
-  const addr = checkKey(t, a, 0, shared);
-  if (addr < 0) return addr;
-  return wakeWaiters(t, addr, atLeastOne(a.int(2)), bitset);
+  const key = keyArg(t, a, 0, shared);
+  if (typeof key === 'number') return key;
+  return futexWake(key, atLeastOne(a.int(2)), bitset);
 }
 
 function requeue(t: Task, a: SyscallArgs, cmd: number, shared: boolean): number {
   const nrWake = a.int(2);
   const nrRequeue = a.int(3);
   if (nrWake < 0 || nrRequeue < 0) return -E.EINVAL;
-  const from = checkKey(t, a, 0, shared);
-  if (from < 0) return from;
-  const to = checkKey(t, a, 4, shared);
-  if (to < 0) return to;
+  const from = keyArg(t, a, 0, shared);
+  if (typeof from === 'number') return from;
+  const to = keyArg(t, a, 4, shared);
+  if (typeof to === 'number') return to;
   if (cmd === FUTEX_CMP_REQUEUE) {
-    const value = readU32(t.mm, from);
+    const value = readU32(t.mm, a.ptr(0));
     if (value < 0) return value;
     if (value !== a.uint(5)) return -E.EAGAIN;
   }
-  const woken = wakeWaiters(t, from, nrWake, FUTEX_BITSET_MATCH_ANY);
-  const q = queueOf(t, from, false);
-  if (q === undefined) return woken;
-  const moved = q.splice(0, nrRequeue);
-  dropIfEmpty(t, from);
-  for (const w of moved) w.addr = to;
-  queueOf(t, to, true)!.push(...moved);
-  return woken + moved.length;
+  return futexRequeue(from, to, nrWake, nrRequeue);
 }
 
 /** FUTEX_WAKE_OP's operation on *uaddr2; returns the old value, or undefined for an unknown op. */
@@ -182,10 +119,11 @@ function compare(cmp: number, old: number, arg: number): boolean | undefined {
 const signExtend12 = (v: number): number => ((v & 0xfff) << 20) >> 20;
 
 function wakeOp(t: Task, a: SyscallArgs, shared: boolean): number {
-  const addr1 = checkKey(t, a, 0, shared);
-  if (addr1 < 0) return addr1;
-  const addr2 = checkKey(t, a, 4, shared);
-  if (addr2 < 0) return addr2;
+  const key1 = keyArg(t, a, 0, shared);
+  if (typeof key1 === 'number') return key1;
+  const key2 = keyArg(t, a, 4, shared);
+  if (typeof key2 === 'number') return key2;
+  const addr2 = a.ptr(4);
   const encoded = a.uint(5);
   const op = (encoded >>> 28) & 7;
   const cmp = (encoded >>> 24) & 15;
@@ -202,8 +140,8 @@ function wakeOp(t: Task, a: SyscallArgs, shared: boolean): number {
   // Linux checks the comparison only after the operation has been applied.
   const hit = compare(cmp, old, cmparg);
   if (hit === undefined) return -E.ENOSYS;
-  let woken = wakeWaiters(t, addr1, atLeastOne(a.int(2)), FUTEX_BITSET_MATCH_ANY);
-  if (hit) woken += wakeWaiters(t, addr2, atLeastOne(a.int(3)), FUTEX_BITSET_MATCH_ANY);
+  let woken = futexWake(key1, atLeastOne(a.int(2)));
+  if (hit) woken += futexWake(key2, atLeastOne(a.int(3)));
   return woken;
 }
 

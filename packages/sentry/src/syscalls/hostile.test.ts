@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { rng, validResult } from '../testing/hostile.js';
 import { call, makeTask, type RawArg } from '../testing/fake-task.js';
 import { FUTEX_SYSCALLS } from './futex.js';
-import { cancelItimers, ITIMER_SYSCALLS } from './itimer.js';
-import { interruptTask } from './park.js';
+import { cancelItimers } from '../kernel/itimer.js';
+import { ITIMER_SYSCALLS } from './itimer.js';
+import { interruptTask } from '../kernel/park.js';
 import { PROCESS_SYSCALLS } from './process.js';
 import { SIGNAL_SYSCALLS } from './signal.js';
 import { type SyscallSpec, SyscallTable } from './table.js';
@@ -66,7 +67,7 @@ describe('hostile arguments', () => {
         if (t.exited) t.exitStatus = undefined;
       }
     }
-    cancelItimers(t);
+    cancelItimers(t.group);
     expect(calls).toBeGreaterThan(10_000);
     expect(t.fds.limit).toBeLessThanOrEqual(1 << 20);
   }, 60_000);

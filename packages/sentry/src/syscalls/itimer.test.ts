@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
 import { SA_RESTORER, SI_KERNEL } from '../kernel/signals.js';
 import { call, type FakeTask, handlerOf, makeTask } from '../testing/fake-task.js';
-import { cancelItimers, ITIMER_PROF, ITIMER_REAL, ITIMER_SYSCALLS, ITIMER_VIRTUAL } from './itimer.js';
-import { Park } from './park.js';
+import { cancelItimers } from '../kernel/itimer.js';
+import { ITIMER_PROF, ITIMER_REAL, ITIMER_SYSCALLS, ITIMER_VIRTUAL } from './itimer.js';
+import { Park } from '../kernel/park.js';
 
 const SIGALRM = 14;
 const sys = (t: FakeTask, name: string, ...args: (number | bigint)[]): number => {
@@ -31,7 +32,7 @@ function task(): FakeTask {
   return t;
 }
 afterEach(() => {
-  for (const t of tasks.splice(0)) cancelItimers(t);
+  for (const t of tasks.splice(0)) cancelItimers(t.group);
 });
 
 describe('setitimer and getitimer', () => {

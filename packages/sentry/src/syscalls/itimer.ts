@@ -1,80 +1,21 @@
-// alarm, setitimer and getitimer: ITIMER_REAL, the process's interval
-// timer on the monotonic clock, which sends SIGALRM (from the kernel:
-// SI_KERNEL, as Linux's SEND_SIG_PRIV) when it expires and rearms itself
-// with its interval, skipping the periods that passed while a signal was
-// still pending, as hrtimer_forward() does. The CPU-time timers
+// alarm, setitimer and getitimer over the process's ITIMER_REAL
+// (../kernel/itimer.ts). The CPU-time timers
 // ITIMER_VIRTUAL and ITIMER_PROF are not kept: they read as disarmed and
 // arming one fails with EINVAL and a warning.
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
-import { SI_KERNEL, sendSignal } from '../kernel/signals.js';
+import { type ItimerValue, readRealTimer, setRealTimer } from '../kernel/itimer.js';
 import type { Task } from '../kernel/task.js';
-import { monotonicNs } from './clocks.js';
-import { Deadline } from './deadline.js';
-import { getTimeval, NS_PER_SEC, NS_PER_USEC, putTimeval } from './structs.js';
+import { getTimeval, NS_PER_SEC, putTimeval } from './structs.js';
 import type { SyscallSpec } from './table.js';
 
 export const ITIMER_REAL = 0;
 export const ITIMER_VIRTUAL = 1;
 export const ITIMER_PROF = 2;
-const SIGALRM = 14;
 /** struct itimerval: it_interval, then it_value, each a struct timeval. */
 const ITIMERVAL_SIZE = 32;
 
-interface Itimer {
-  expiry: Deadline | undefined;
-  interval: bigint;
-}
-
-const timers = new WeakMap<Task, Itimer>();
-
-function timerOf(t: Task): Itimer {
-  let it = timers.get(t);
-  if (it === undefined) timers.set(t, (it = { expiry: undefined, interval: 0n }));
-  return it;
-}
-
-/** Time left and interval of ITIMER_REAL (ns); an armed timer reads at least 1 us, as Linux's itimer_get_remtime. */
-function readReal(t: Task): { value: bigint; interval: bigint } {
-  const it = timers.get(t);
-  if (it?.expiry?.active !== true) return { value: 0n, interval: it?.interval ?? 0n };
-  const left = it.expiry.remaining();
-  return { value: left > 0n ? left : NS_PER_USEC, interval: it.interval };
-}
-
-function expire(t: Task, it: Itimer, at: bigint): void {
-  sendSignal(t, { signo: SIGALRM, code: SI_KERNEL }, 'process');
-  if (it.interval === 0n || t.exited) {
-    it.expiry = undefined;
-    return;
-  }
-  const now = monotonicNs();
-  const next = now < at + it.interval ? at + it.interval : at + ((now - at) / it.interval + 1n) * it.interval;
-  it.expiry = new Deadline(next, () => expire(t, it, next));
-}
-
-/** Arms ITIMER_REAL to expire in `value` ns (0: disarms), then every `interval` ns; returns the previous setting. */
-function setReal(t: Task, value: bigint, interval: bigint): { value: bigint; interval: bigint } {
-  const old = readReal(t);
-  const it = timerOf(t);
-  it.expiry?.cancel();
-  it.expiry = undefined;
-  it.interval = value === 0n ? 0n : interval;
-  if (value !== 0n) {
-    const at = monotonicNs() + value;
-    it.expiry = new Deadline(at, () => expire(t, it, at));
-  }
-  return old;
-}
-
-/** Disarms every timer of `t` (it exited): nothing is left to keep the event loop alive. */
-export function cancelItimers(t: Task): void {
-  const it = timers.get(t);
-  it?.expiry?.cancel();
-  timers.delete(t);
-}
-
-function encodeItimerval(v: { value: bigint; interval: bigint }): Uint8Array {
+function encodeItimerval(v: ItimerValue): Uint8Array {
   const dv = new DataView(new ArrayBuffer(ITIMERVAL_SIZE));
   putTimeval(dv, 0, v.interval);
   putTimeval(dv, 16, v.value);
@@ -84,7 +25,7 @@ function encodeItimerval(v: { value: bigint; interval: bigint }): Uint8Array {
 function getitimer(t: Task, a: SyscallArgs): number {
   const which = a.int(0);
   let cur = { value: 0n, interval: 0n };
-  if (which === ITIMER_REAL) cur = readReal(t);
+  if (which === ITIMER_REAL) cur = readRealTimer(t.group);
   else if (which !== ITIMER_VIRTUAL && which !== ITIMER_PROF) return -E.EINVAL;
   const p = a.ptr(1);
   return p <= 0 || t.mm.copyOut(p, encodeItimerval(cur)) < 0 ? -E.EFAULT : 0;
@@ -112,7 +53,7 @@ function setitimer(t: Task, a: SyscallArgs): number {
   const which = a.int(0);
   let old = { value: 0n, interval: 0n };
   if (which === ITIMER_REAL) {
-    old = setReal(t, value, interval);
+    old = setRealTimer(t.group, value, interval);
   } else if (which === ITIMER_VIRTUAL || which === ITIMER_PROF) {
     if (value !== 0n) {
       t.kernel.warn(`tsv: setitimer(${which === ITIMER_VIRTUAL ? 'ITIMER_VIRTUAL' : 'ITIMER_PROF'}) is not supported: EINVAL`);
@@ -128,7 +69,7 @@ function setitimer(t: Task, a: SyscallArgs): number {
 
 /** alarm(2): ITIMER_REAL in whole seconds; returns the seconds that were left, rounded to nearest but never 0 for an armed timer. */
 function alarm(t: Task, a: SyscallArgs): number {
-  const old = setReal(t, BigInt(a.uint(0)) * NS_PER_SEC, 0n);
+  const old = setRealTimer(t.group, BigInt(a.uint(0)) * NS_PER_SEC, 0n);
   let sec = old.value / NS_PER_SEC;
   const ns = old.value % NS_PER_SEC;
   if ((sec === 0n && ns !== 0n) || ns >= NS_PER_SEC / 2n) sec++;

@@ -81,10 +81,8 @@ const CAP_LAST_CAP = 40;
 const TIMER_SLACK_NS = 50_000;
 
 interface PrctlState {
-  pdeathsig: number;
   dumpable: number;
   keepCaps: number;
-  subreaper: number;
   noNewPrivs: number;
   thpDisable: number;
   timerSlack: number;
@@ -95,7 +93,7 @@ const states = new WeakMap<Task, PrctlState>();
 function stateOf(t: Task): PrctlState {
   let s = states.get(t);
   if (s === undefined) {
-    s = { pdeathsig: 0, dumpable: 1, keepCaps: 0, subreaper: 0, noNewPrivs: 0, thpDisable: 0, timerSlack: TIMER_SLACK_NS };
+    s = { dumpable: 1, keepCaps: 0, noNewPrivs: 0, thpDisable: 0, timerSlack: TIMER_SLACK_NS };
     states.set(t, s);
   }
   return s;
@@ -137,9 +135,9 @@ function prctl(t: Task, a: SyscallArgs): number {
   switch (a.int(0)) {
     case PR_SET_PDEATHSIG:
       if (arg2 > NSIG) return -E.EINVAL;
-      s.pdeathsig = arg2;
+      t.pdeathSignal = arg2;
       return 0;
-    case PR_GET_PDEATHSIG: return writeU32(t.mm, a.ptr(1), s.pdeathsig);
+    case PR_GET_PDEATHSIG: return writeU32(t.mm, a.ptr(1), t.pdeathSignal);
     case PR_GET_DUMPABLE: return s.dumpable;
     case PR_SET_DUMPABLE: return setFlag(s, 'dumpable', arg2);
     case PR_GET_KEEPCAPS: return s.keepCaps;
@@ -153,9 +151,9 @@ function prctl(t: Task, a: SyscallArgs): number {
       return 0;
     case PR_GET_TIMERSLACK: return s.timerSlack;
     case PR_SET_CHILD_SUBREAPER:
-      s.subreaper = arg2 === 0 ? 0 : 1;
+      t.group.subreaper = arg2 !== 0;
       return 0;
-    case PR_GET_CHILD_SUBREAPER: return writeU32(t.mm, a.ptr(1), s.subreaper);
+    case PR_GET_CHILD_SUBREAPER: return writeU32(t.mm, a.ptr(1), t.group.subreaper ? 1 : 0);
     case PR_SET_NO_NEW_PRIVS:
       if (arg2 !== 1 || !restZero) return -E.EINVAL;
       s.noNewPrivs = 1;

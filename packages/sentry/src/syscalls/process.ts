@@ -6,6 +6,7 @@ import { Reg } from '@tsv/platform';
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Task } from '../kernel/task.js';
+import type { ThreadGroup } from '../kernel/thread-group.js';
 import { CRED_SYSCALLS } from './creds.js';
 import { RLIMIT_SYSCALLS } from './rlimit.js';
 import { SCHED_SYSCALLS } from './sched.js';
@@ -25,33 +26,67 @@ export const TASK_SIZE_MAX = 2 ** 47 - 4096;
 /** sizeof(struct robust_list_head). */
 export const ROBUST_LIST_HEAD_SIZE = 24;
 
-/** exit and exit_group: one thread per process, so both end the process. The result is never seen. */
+/** exit(2) ends the calling thread; its process ends with its last thread. The result is never seen. */
 function exit(t: Task, a: SyscallArgs): number {
+  t.exitThread({ code: a.int(0) & 0xff });
+  return 0;
+}
+
+/** exit_group(2) ends every thread of the process. */
+function exitGroup(t: Task, a: SyscallArgs): number {
   t.exit({ code: a.int(0) & 0xff });
   return 0;
 }
 
-/** A pid argument that names the caller: 0 or its own pid. */
-const isSelf = (t: Task, pid: number): boolean => pid === 0 || pid === t.pid;
+/** The process a pid argument names: the caller for 0, else a live or zombie process, or ESRCH. */
+function processOf(t: Task, pid: number): ThreadGroup | number {
+  if (pid === 0) return t.group;
+  const g = pid > 0 ? t.kernel.pids.group(pid) : undefined;
+  return g === undefined ? -E.ESRCH : g;
+}
 
+/**
+ * setpgid(2) with Linux's rules: the target is the caller or one of its
+ * children (ESRCH otherwise; EACCES for a child that has exec'd — not
+ * tracked here); a session leader cannot move, nor a process to another
+ * session (EPERM); the group joined must exist in the caller's session or
+ * be named after the target (EPERM).
+ */
 function setpgid(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   let pgid = a.int(1);
   if (pgid < 0) return -E.EINVAL;
-  if (!isSelf(t, pid)) return -E.ESRCH;
-  if (pgid === 0) pgid = t.pid;
-  // A session leader cannot move; the only groups in the session are its own and one named after it.
-  if (t.sid === t.pid || (pgid !== t.pid && pgid !== t.pgid)) return -E.EPERM;
-  t.pgid = pgid;
+  const g = processOf(t, pid);
+  if (typeof g === 'number') return g;
+  if (g !== t.group && (g.parent !== t.group || g.exitStatus !== undefined)) return -E.ESRCH;
+  if (pgid === 0) pgid = g.pid;
+  if (g.sid === g.pid || g.sid !== t.sid) return -E.EPERM;
+  if (pgid !== g.pid) {
+    let exists = false;
+    for (const m of t.kernel.pids.processGroup(pgid)) if (m.sid === t.sid && m.exitStatus === undefined) exists = true;
+    if (!exists) return -E.EPERM;
+  }
+  g.pgid = pgid;
   return 0;
 }
 
 function setsid(t: Task): number {
   // A process group named after the caller already exists: it leads one.
-  if (t.pgid === t.pid) return -E.EPERM;
+  for (const g of t.kernel.pids.processGroup(t.pid)) if (g.exitStatus === undefined || g === t.group) return -E.EPERM;
   t.sid = t.pid;
   t.pgid = t.pid;
   return t.sid;
+}
+
+function getpgid(t: Task, a: SyscallArgs): number {
+  const g = processOf(t, a.int(0));
+  return typeof g === 'number' ? g : g.pgid;
+}
+
+/** getsid(2): the session of the caller or of any process (Linux lets a process outside the session ask, within a namespace). */
+function getsid(t: Task, a: SyscallArgs): number {
+  const g = processOf(t, a.int(0));
+  return typeof g === 'number' ? g : g.sid;
 }
 
 function archPrctl(t: Task, a: SyscallArgs): number {
@@ -85,20 +120,22 @@ function setRobustList(t: Task, a: SyscallArgs): number {
 
 function getRobustList(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
-  if (pid !== 0 && pid !== t.tid) return -E.ESRCH;
+  const target = pid === 0 ? t : t.kernel.pids.task(pid);
+  if (target === undefined) return -E.ESRCH;
+  if (target.creds.uid !== t.creds.euid && t.creds.euid !== 0) return -E.EPERM;
   if (writeU64(t.mm, a.ptr(2), ROBUST_LIST_HEAD_SIZE) < 0) return -E.EFAULT;
-  return writeU64(t.mm, a.ptr(1), t.robustList);
+  return writeU64(t.mm, a.ptr(1), target.robustList);
 }
 
 const OWN_SYSCALLS: readonly SyscallSpec[] = [
   ['exit', ['int'], exit, 'void'],
-  ['exit_group', ['int'], exit, 'void'],
+  ['exit_group', ['int'], exitGroup, 'void'],
   ['getpid', [], (t) => t.pid],
   ['getppid', [], (t) => t.ppid],
   ['gettid', [], (t) => t.tid],
   ['getpgrp', [], (t) => t.pgid],
-  ['getpgid', ['int'], (t, a) => (isSelf(t, a.int(0)) ? t.pgid : -E.ESRCH)],
-  ['getsid', ['int'], (t, a) => (isSelf(t, a.int(0)) ? t.sid : -E.ESRCH)],
+  ['getpgid', ['int'], getpgid],
+  ['getsid', ['int'], getsid],
   ['setpgid', ['int', 'int'], setpgid],
   ['setsid', [], setsid],
   ['arch_prctl', ['hex', 'hex'], archPrctl],

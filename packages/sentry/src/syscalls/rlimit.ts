@@ -1,58 +1,18 @@
-// Resource limits: getrlimit, setrlimit, prlimit64. A task's limits live in
-// t.rlimits (absent: Linux's defaults below); RLIMIT_NOFILE's soft limit is
-// the descriptor table's limit, so the two never disagree. Only NOFILE is
+// Resource limits: getrlimit, setrlimit, prlimit64, over the process's
+// limits (../kernel/rlimit.ts). Only NOFILE is
 // enforced here, and SIGPENDING by the signal queue (kernel/signals.ts); the
 // others are recorded for the program to read back.
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
+import {
+  getRlimit, NR_OPEN, RLIM_NLIMITS, RLIMIT_NOFILE,
+} from '../kernel/rlimit.js';
 import type { Rlimit, Task } from '../kernel/task.js';
 import { toU64 } from './structs.js';
 import type { SyscallSpec } from './table.js';
 
-export const RLIMIT_CPU = 0;
-export const RLIMIT_FSIZE = 1;
-export const RLIMIT_DATA = 2;
-export const RLIMIT_STACK = 3;
-export const RLIMIT_CORE = 4;
-export const RLIMIT_NPROC = 6;
-export const RLIMIT_NOFILE = 7;
-export const RLIMIT_MEMLOCK = 8;
-export const RLIMIT_AS = 9;
-export const RLIMIT_SIGPENDING = 11;
-export const RLIMIT_MSGQUEUE = 12;
-export const RLIMIT_NICE = 13;
-export const RLIMIT_RTPRIO = 14;
-export const RLIM_NLIMITS = 16;
-/**
- * sysctl fs.nr_open: the highest RLIMIT_NOFILE anyone may set. Linux's
- * default is 2^20; a sandbox allows 2^16, because descriptors are not
- * charged to its memory limit and a million of them cost ~700 MB of the
- * host's heap (measured).
- */
-export const NR_OPEN = 1 << 16;
 const RLIMIT_SIZE = 16;
 const U64_MAX = (1n << 64n) - 1n;
-
-/** Linux's initial limits (include/asm-generic/resource.h), with NPROC/SIGPENDING as a small machine's. */
-const DEFAULTS: ReadonlyMap<number, Rlimit> = new Map([
-  [RLIMIT_STACK, { cur: 8 << 20, max: Infinity }],
-  [RLIMIT_CORE, { cur: 0, max: Infinity }],
-  [RLIMIT_NPROC, { cur: 63_704, max: 63_704 }],
-  [RLIMIT_NOFILE, { cur: 1024, max: 4096 }],
-  [RLIMIT_MEMLOCK, { cur: 8 << 20, max: 8 << 20 }],
-  [RLIMIT_SIGPENDING, { cur: 63_704, max: 63_704 }],
-  [RLIMIT_MSGQUEUE, { cur: 819_200, max: 819_200 }],
-  [RLIMIT_NICE, { cur: 0, max: 0 }],
-  [RLIMIT_RTPRIO, { cur: 0, max: 0 }],
-]);
-const UNLIMITED: Rlimit = { cur: Infinity, max: Infinity };
-
-/** The limit `resource` (0..RLIM_NLIMITS-1) of `t`. */
-export function getRlimit(t: Task, resource: number): Rlimit {
-  const r = t.rlimits.get(resource) ?? DEFAULTS.get(resource) ?? UNLIMITED;
-  if (resource !== RLIMIT_NOFILE) return { cur: r.cur, max: r.max };
-  return { cur: t.fds.limit, max: Math.max(r.max, t.fds.limit) };
-}
 
 /**
  * Sets a limit as setrlimit would: -EINVAL when cur > max, -EPERM when

@@ -3,7 +3,7 @@
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Task } from '../kernel/task.js';
-import { getRlimit, RLIMIT_NICE } from './rlimit.js';
+import { getRlimit, RLIMIT_NICE } from '../kernel/rlimit.js';
 import { writeU32 } from './structs.js';
 import type { SyscallSpec } from './table.js';
 

@@ -150,12 +150,12 @@ describe('kill, tkill, tgkill', () => {
     expect(t.exitStatus?.signal).toBe(9);
   });
 
-  it('stop signals are ignored with a warning (no job control)', () => {
-    const warnings: string[] = [];
-    const t = makeTask({ warnings });
+  it('a stop signal stops the whole process until SIGCONT', () => {
+    const t = makeTask();
     expect(sys(t, 'kill', t.pid, 19)).toBe(0);
-    expect(t.exited).toBe(false);
-    expect(warnings.length).toBe(1);
+    expect([t.exited, t.group.stopped, t.group.stopSignal]).toEqual([false, true, 19]);
+    expect(sys(t, 'kill', t.pid, 18)).toBe(0);
+    expect([t.exited, t.group.stopped]).toEqual([false, false]);
   });
 });
 

@@ -1,7 +1,8 @@
 // Signal calls: rt_sigaction, rt_sigprocmask, sigaltstack and rt_sigpending
 // set and report the task's signal state (kernel/signals.ts);
-// kill/tkill/tgkill and rt_sigqueueinfo/rt_tgsigqueueinfo send a signal to
-// the caller itself, the only process there is; rt_sigreturn returns from a
+// kill/tkill/tgkill and rt_sigqueueinfo/rt_tgsigqueueinfo send one to a
+// process, a process group or a thread (kernel/task-signals.ts picks the
+// thread of a process that takes it); rt_sigreturn returns from a
 // handler's frame (kernel/signal-frame.ts); rt_sigsuspend, pause and
 // rt_sigtimedwait wait for one. Delivery happens at the return to user
 // space (Kernel.deliverPending).
@@ -13,9 +14,11 @@ import { encodeSigInfo, KERNEL_SIGINFO_SIZE, readFrame, SIGINFO_SIZE } from '../
 import {
   NSIG, SI_KERNEL, SI_TKILL, SI_USER, type SigAction, type SigInfo, SIGKILL, type SignalTarget, SIGSEGV, SIGSTOP, sendSignal, UNBLOCKABLE_LO,
 } from '../kernel/signals.js';
+import { sendProcessSignal } from '../kernel/task-signals.js';
 import type { Task } from '../kernel/task.js';
+import type { ThreadGroup } from '../kernel/thread-group.js';
 import { monotonicNs } from './clocks.js';
-import { Park } from './park.js';
+import { Park } from '../kernel/park.js';
 import { readTimespec, toU64 } from './structs.js';
 import type { SyscallSpec } from './table.js';
 
@@ -162,40 +165,95 @@ function sigaltstack(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
+const SIGCONT = 18;
+
 /**
- * Sends `info` to the target if it is `t`: ESRCH for any other, EINVAL for
- * a bad signal, 0 for signal 0, EAGAIN when a real-time signal cannot be
- * queued (sendSignal).
+ * Whether `t` may signal process `g` (kill_ok_by_cred): root, a matching
+ * real or effective uid against the target's real or saved uid, or SIGCONT
+ * within the caller's session.
  */
-function sendToSelf(t: Task, isSelf: boolean, sig: number, info: Omit<SigInfo, 'signo'>, target: SignalTarget): number {
-  if (!isSelf) return -E.ESRCH;
+function maySignal(t: Task, g: ThreadGroup, sig: number): boolean {
+  const c = t.creds;
+  const tc = g.creds;
+  if (c.euid === 0 || (sig === SIGCONT && t.sid === g.sid)) return true;
+  return c.euid === tc.uid || c.euid === tc.suid || c.uid === tc.uid || c.uid === tc.suid;
+}
+
+/**
+ * Sends `info` (signal `sig`) to process `g` or, given `thread`, to that
+ * thread: EPERM without permission, 0 for signal 0 (a zombie is found too),
+ * EAGAIN when a real-time signal cannot be queued.
+ */
+function sendTo(t: Task, g: ThreadGroup, thread: Task | null, sig: number, info: Omit<SigInfo, 'signo'>): number {
   if (sig < 0 || sig > NSIG) return -E.EINVAL;
-  return sig === 0 ? 0 : sendSignal(t, { ...info, signo: sig }, target);
+  if (!maySignal(t, g, sig)) return -E.EPERM;
+  if (sig === 0) return 0;
+  return thread !== null ? sendSignal(thread, { ...info, signo: sig }, 'thread') : sendProcessSignal(g, { ...info, signo: sig });
 }
 
-/** kill(2)-style senders: the caller's pid and uid. */
-function signalSelf(t: Task, isSelf: boolean, sig: number, code: number, target: SignalTarget): number {
-  return sendToSelf(t, isSelf, sig, { code, pid: t.pid, uid: t.creds.uid }, target);
+/** A process group's members (__kill_pgrp_info): 0 if any took it, else the last error; ESRCH when it is empty. */
+function sendToGroup(t: Task, pgid: number, sig: number, info: Omit<SigInfo, 'signo'>): number {
+  let success = false;
+  let result = -E.ESRCH;
+  for (const g of [...t.kernel.pids.processGroup(pgid)]) {
+    result = sendTo(t, g, null, sig, info);
+    if (result === 0) success = true;
+  }
+  return success ? 0 : result;
 }
 
+/** kill(-1): every process but init and the caller; the last error other than EPERM, ESRCH when there is none. */
+function sendToAll(t: Task, sig: number, info: Omit<SigInfo, 'signo'>): number {
+  const init = t.kernel.init;
+  let count = 0;
+  let result = 0;
+  for (const g of [...t.kernel.pids.groups()]) {
+    if (g === init || g === t.group || g.pid === 1) continue;
+    count++;
+    const r = sendTo(t, g, null, sig, info);
+    if (r !== -E.EPERM) result = r;
+  }
+  return count > 0 ? result : -E.ESRCH;
+}
+
+/** kill(2)'s targets: a process (pid > 0), the caller's group (0), every other process but init (-1), a group (< -1). */
 function kill(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
-  // pid -1 means every process but the caller (and init): there is none.
-  const self = pid > 0 ? pid === t.pid : pid === 0 || (pid !== -1 && pid !== INT_MIN && -pid === t.pgid);
-  return signalSelf(t, self, a.int(1), SI_USER, 'process');
+  const sig = a.int(1);
+  const info = { code: SI_USER, pid: t.pid, uid: t.creds.uid };
+  if (pid > 0) {
+    const g = t.kernel.pids.group(pid);
+    return g === undefined ? -E.ESRCH : sendTo(t, g, null, sig, info);
+  }
+  if (pid === -1) return sendToAll(t, sig, info);
+  if (pid === INT_MIN) return -E.ESRCH;
+  return sendToGroup(t, pid === 0 ? t.pgid : -pid, sig, info);
+}
+
+/** The thread `tid` (of process `tgid` when given), or ESRCH. */
+function threadOf(t: Task, tid: number, tgid?: number): Task | number {
+  const target = t.kernel.pids.task(tid);
+  if (target === undefined || target.exited || (tgid !== undefined && target.pid !== tgid)) return -E.ESRCH;
+  return target;
+}
+
+function signalThread(t: Task, tid: number, tgid: number | undefined, sig: number): number {
+  const target = threadOf(t, tid, tgid);
+  if (typeof target === 'number') return target;
+  return sendTo(t, target.group, target, sig, { code: SI_TKILL, pid: t.pid, uid: t.creds.uid });
 }
 
 function tkill(t: Task, a: SyscallArgs): number {
   const tid = a.int(0);
   if (tid <= 0) return -E.EINVAL;
-  return signalSelf(t, tid === t.tid, a.int(1), SI_TKILL, 'thread');
+  return signalThread(t, tid, undefined, a.int(1));
 }
 
 function tgkill(t: Task, a: SyscallArgs): number {
   const tgid = a.int(0);
   const tid = a.int(1);
   if (tgid <= 0 || tid <= 0) return -E.EINVAL;
-  return signalSelf(t, tgid === t.pid && tid === t.tid, a.int(2), SI_TKILL, 'thread');
+  return signalThread(t, tid, tgid, a.int(2));
 }
 
 /**
@@ -239,14 +297,15 @@ function mayForge(info: SigInfo, toSelf: boolean): boolean {
   return toSelf || (info.code < 0 && info.code !== SI_TKILL);
 }
 
-/** rt_sigqueueinfo(tgid, sig, info): queues `info` to the process `tgid` (only the caller's own is there). */
+/** rt_sigqueueinfo(tgid, sig, info): queues `info` to the process `tgid`. */
 function rtSigqueueinfo(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const sig = a.int(1);
   const info = readUserSigInfo(t, a.ptr(2), sig);
   if (typeof info === 'number') return info;
   if (!mayForge(info, pid === t.pid)) return -E.EPERM;
-  return sendToSelf(t, pid === t.pid, sig, info, 'process');
+  const g = pid > 0 ? t.kernel.pids.group(pid) : undefined;
+  return g === undefined ? -E.ESRCH : sendTo(t, g, null, sig, info);
 }
 
 /** rt_tgsigqueueinfo(tgid, tid, sig, info): the same for one thread. */
@@ -258,7 +317,8 @@ function rtTgsigqueueinfo(t: Task, a: SyscallArgs): number {
   if (typeof info === 'number') return info;
   if (tgid <= 0 || tid <= 0) return -E.EINVAL;
   if (!mayForge(info, tid === t.tid)) return -E.EPERM;
-  return sendToSelf(t, tgid === t.pid && tid === t.tid, sig, info, 'thread');
+  const target = threadOf(t, tid, tgid);
+  return typeof target === 'number' ? target : sendTo(t, target.group, target, sig, info);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
 import { call, type FakeTask, handlerOf, makeTask } from '../testing/fake-task.js';
-import { interruptTask } from './park.js';
+import { interruptTask } from '../kernel/park.js';
 import { TIME_SYSCALLS } from './time.js';
 
 const h = (n: string) => handlerOf(TIME_SYSCALLS, n);

@@ -7,7 +7,7 @@ import {
   CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_TAI, type ClockKind, clockKind,
   clockResolution, cpuTimes, monotonicNs, readClock, realtimeNs,
 } from './clocks.js';
-import { Park } from './park.js';
+import { Park } from '../kernel/park.js';
 import { NS_PER_SEC, putTimeval, readTimespec, TIMEVAL_SIZE, writeTimespec, writeU64 } from './structs.js';
 import type { SyscallSpec } from './table.js';
 
@@ -58,11 +58,14 @@ function time(t: Task, a: SyscallArgs): number {
 function times(t: Task, a: SyscallArgs): number {
   const p = a.ptr(0);
   if (p !== 0) {
-    const c = cpuTimes(t.kernel);
+    const c = t.group.cpuTimes();
+    const d = t.group.childCpu;
+    const ticks = (ns: number) => BigInt(Math.floor(ns)) / NS_PER_TICK;
     const b = new DataView(new ArrayBuffer(TMS_SIZE));
-    b.setBigInt64(0, c.user / NS_PER_TICK, true);
-    b.setBigInt64(8, c.system / NS_PER_TICK, true);
-    // tms_cutime, tms_cstime: no children have been waited for.
+    b.setBigInt64(0, ticks(c.userNs), true);
+    b.setBigInt64(8, ticks(c.sysNs), true);
+    b.setBigInt64(16, ticks(d.userNs), true);
+    b.setBigInt64(24, ticks(d.sysNs), true);
     if (p < 0 || t.mm.copyOut(p, new Uint8Array(b.buffer)) < 0) return -E.EFAULT;
   }
   return Number(monotonicNs() / NS_PER_TICK);

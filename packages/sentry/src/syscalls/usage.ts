@@ -1,9 +1,10 @@
-// Resource usage: getrusage from the sandbox's CPU clock (clocks.ts) and the
-// guest memory it holds, sysinfo from the kernel's memory and boot time.
+// Resource usage: getrusage from the CPU time the scheduler counts for each
+// thread and process (kernel/thread-group.ts) and the guest memory held, sysinfo from the kernel's memory and boot time.
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Task } from '../kernel/task.js';
-import { cpuTimes, uptimeSeconds } from './clocks.js';
+import type { CpuTimes } from '../kernel/thread-group.js';
+import { uptimeSeconds } from './clocks.js';
 import { putTimeval } from './structs.js';
 import type { SyscallSpec } from './table.js';
 
@@ -13,30 +14,33 @@ export const RUSAGE_THREAD = 1;
 export const RUSAGE_SIZE = 144;
 export const SYSINFO_SIZE = 112;
 
-const maxRss = new WeakMap<Task, number>();
-
-/** The peak guest memory of `t` in KiB, as far as it has been observed. */
+/** The peak guest memory of `t`'s process in KiB, as far as it has been observed (the sandbox's, shared by its processes). */
 function peakKib(t: Task): number {
   const now = Math.ceil(t.kernel.platform.memory.used / 1024);
-  const peak = Math.max(now, maxRss.get(t) ?? 0);
-  maxRss.set(t, peak);
-  return peak;
+  t.group.maxRssKb = Math.max(now, t.group.maxRssKb);
+  return t.group.maxRssKb;
 }
 
+/** struct rusage with CPU times and the peak resident set (the fields Linux fills that are known here). */
+export function encodeRusage(cpu: CpuTimes, maxRssKb: number, minorFaults = 0): Uint8Array {
+  const v = new DataView(new ArrayBuffer(RUSAGE_SIZE));
+  putTimeval(v, 0, BigInt(Math.round(cpu.userNs)));
+  putTimeval(v, 16, BigInt(Math.round(cpu.sysNs)));
+  v.setBigInt64(32, BigInt(maxRssKb), true); // ru_maxrss
+  v.setBigInt64(64, BigInt(minorFaults), true); // ru_minflt
+  return new Uint8Array(v.buffer);
+}
+
+/** getrusage: the process (or thread), or its reaped children together. */
 function getrusage(t: Task, a: SyscallArgs): number {
   const who = a.int(0);
-  if (who !== RUSAGE_SELF && who !== RUSAGE_CHILDREN && who !== RUSAGE_THREAD) return -E.EINVAL;
-  const v = new DataView(new ArrayBuffer(RUSAGE_SIZE));
-  // No child has been waited for: RUSAGE_CHILDREN is all zeros.
-  if (who !== RUSAGE_CHILDREN) {
-    const c = cpuTimes(t.kernel);
-    putTimeval(v, 0, c.user);
-    putTimeval(v, 16, c.system);
-    v.setBigInt64(32, BigInt(peakKib(t)), true); // ru_maxrss
-    v.setBigInt64(64, BigInt(t.kernel.stats.pageFaults), true); // ru_minflt
-  }
+  let r: Uint8Array;
+  if (who === RUSAGE_SELF) r = encodeRusage(t.group.cpuTimes(), peakKib(t), t.kernel.stats.pageFaults);
+  else if (who === RUSAGE_THREAD) r = encodeRusage({ userNs: t.userNs, sysNs: t.sysNs }, peakKib(t));
+  else if (who === RUSAGE_CHILDREN) r = encodeRusage(t.group.childCpu, t.group.childMaxRssKb);
+  else return -E.EINVAL;
   const p = a.ptr(1);
-  return p <= 0 || t.mm.copyOut(p, new Uint8Array(v.buffer)) < 0 ? -E.EFAULT : 0;
+  return p <= 0 || t.mm.copyOut(p, r) < 0 ? -E.EFAULT : 0;
 }
 
 function sysinfo(t: Task, a: SyscallArgs): number {
@@ -46,7 +50,7 @@ function sysinfo(t: Task, a: SyscallArgs): number {
   // loads[3] stay 0; sharedram, bufferram and swap are 0.
   v.setBigUint64(32, BigInt(mem.capacity), true);
   v.setBigUint64(40, BigInt(Math.max(0, mem.capacity - mem.used)), true);
-  v.setUint16(80, 1, true); // procs
+  v.setUint16(80, Math.min(0xffff, t.kernel.pids.liveTasks), true); // procs
   v.setUint32(104, 1, true); // mem_unit
   const p = a.ptr(0);
   return p <= 0 || t.mm.copyOut(p, new Uint8Array(v.buffer)) < 0 ? -E.EFAULT : 0;

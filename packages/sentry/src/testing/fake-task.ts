@@ -195,6 +195,7 @@ export function makeTask(opts: MakeTaskOptions = {}): FakeTask {
     kernel, tid: kernel.allocateTid(), regs: new Registers(), fpu: kernel.newFpuState(), mm: opts.mem ?? new FakeMemory(),
     fs: { root: vfs.root, cwd: vfs.root, umask: 0o022 }, creds, comm: 'test', exePath: '/test',
   });
+  kernel.pids.add(t);
   return t as FakeTask;
 }
 

@@ -17,7 +17,7 @@ import { ERESTARTNOHAND } from '../../kernel/restart.js';
 import type { Task } from '../../kernel/task.js';
 import type { FileDescription } from '../../vfs/index.js';
 import { monotonicNs } from '../clocks.js';
-import { Park } from '../park.js';
+import { Park } from '../../kernel/park.js';
 import { applySigmaskArg } from '../signal.js';
 import type { SyscallSpec } from '../table.js';
 import { NS_PER_SEC, NS_PER_USEC } from '../structs.js';

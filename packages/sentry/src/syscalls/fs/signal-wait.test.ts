@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { E } from '../../errno.js';
 import { ERESTARTNOHAND, ERESTARTSYS } from '../../kernel/restart.js';
 import { SA_RESTORER, SI_KERNEL, sendSignal } from '../../kernel/signals.js';
-import { interruptTask } from '../park.js';
+import { interruptTask } from '../../kernel/park.js';
 import { type Env, pipe, setup } from './test-helpers.js';
 
 const SIGUSR1 = 10;

@@ -17,7 +17,7 @@ import type { UserMemory } from '../../kernel/usercopy.js';
 import { MAX_RW_COUNT, UIO_MAXIOV } from '../../mm/constants.js';
 import { type FileDescription, O_NONBLOCK } from '../../vfs/index.js';
 import { fileRead, fileWritten } from '../filemap.js';
-import { Park } from '../park.js';
+import { Park } from '../../kernel/park.js';
 
 export { MAX_RW_COUNT };
 

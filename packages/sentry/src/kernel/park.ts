@@ -6,8 +6,8 @@
 // interruptible sleeps, a Park made while such a signal is already pending
 // ends at once as interrupted: the caller then returns its restart code
 // (../kernel/restart.ts) and the run loop decides between EINTR and a restart.
-import type { Task } from '../kernel/task.js';
-import { monotonicNs } from './clocks.js';
+import type { Task } from './task.js';
+import { monotonicNs } from './clock.js';
 import { Deadline } from './deadline.js';
 
 export type ParkEnd = 'woken' | 'timeout' | 'interrupted';
@@ -27,9 +27,15 @@ export class Park {
   readonly #unwatch: (() => void)[] = [];
   #resolve!: (end: ParkEnd) => void;
   #settled = false;
+  readonly #killable: boolean;
 
-  /** Parks `t` until woken, or until the monotonic time `deadline` (ns) when given. */
-  constructor(t: Task, deadline?: bigint) {
+  /**
+   * Parks `t` until woken, or until the monotonic time `deadline` (ns) when
+   * given. A `killable` wait (vfork's) ignores signals the task will handle:
+   * only the task's death interrupts it.
+   */
+  constructor(t: Task, deadline?: bigint, killable = false) {
+    this.#killable = killable;
     this.task = t;
     this.#at = deadline;
     this.promise = new Promise((resolve) => {
@@ -38,7 +44,7 @@ export class Park {
     let set = parked.get(t);
     if (set === undefined) parked.set(t, (set = new Set()));
     set.add(this);
-    if (t.signals.hasDeliverable()) this.#settle('interrupted');
+    if (t.exited || (!killable && t.signals.hasDeliverable())) this.#settle('interrupted');
     else if (deadline !== undefined) this.#deadline = new Deadline(deadline, () => this.#settle('timeout'));
   }
 
@@ -65,8 +71,9 @@ export class Park {
     return left > 0n ? left : 0n;
   }
 
-  /** Ends the wait as interrupted; false when it had already ended. */
+  /** Ends the wait as interrupted (a killable one only when its task is exiting); false when it had already ended. */
   interrupt(): boolean {
+    if (this.#killable && !this.task.exited) return false;
     return this.#settle('interrupted');
   }
 

@@ -3,7 +3,7 @@
 // (setImmediate) finishes it, so a 100 us deadline costs about 100 us
 // rather than a whole timer tick. Parked waits (park.ts) and interval
 // timers (itimer.ts) share it.
-import { monotonicNs } from './clocks.js';
+import { monotonicNs } from './clock.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
