@@ -24,9 +24,12 @@ import {
 import { formatCall, formatResult } from './strace.js';
 import { FAULT_ACCERR, FAULT_OOM, FAULT_SIGBUS } from '../mm/pager.js';
 import type { ExitStatus, Task } from './task.js';
+import { type WarnKind, Warnings } from './warnings.js';
 
 /** Room for every x86-64 system call number in the per-call counters. */
 const SYSCALL_SLOTS = 512;
+/** The name every number past SYSCALL_SLOTS is counted under in stats.unimplemented (2^33 names would not be). */
+export const OUT_OF_RANGE = 'out-of-range';
 
 /** The preemption tick. */
 export const TICK_NS = 10_000_000;
@@ -52,7 +55,7 @@ export interface KernelOptions {
   table: SyscallTable;
   /** strace lines (without newline); absent: no tracing. */
   strace?: (line: string) => void;
-  /** Warnings for the user: unimplemented system calls (once each), internal errors. */
+  /** Warnings for the user: unimplemented system calls (once each), internal errors; each kind bounded (warnings.ts). */
   warn?: (line: string) => void;
   /** Diagnostics (like the kernel log): a line for each fault that kills the program. */
   debug?: (line: string) => void;
@@ -77,7 +80,7 @@ export class Kernel {
   readonly #ctx: Context;
   readonly #args = new SyscallArgs(undefined as never);
   readonly #strace: ((line: string) => void) | undefined;
-  readonly #warn: (line: string) => void;
+  readonly #warnings: Warnings;
   readonly #debug: ((line: string) => void) | undefined;
   /** Calls per system call number (numbers beyond the table's range are unimplemented: see stats.unimplemented). */
   readonly #counts = new Float64Array(SYSCALL_SLOTS);
@@ -93,7 +96,7 @@ export class Kernel {
     this.vfs = options.vfs;
     this.table = options.table;
     this.#strace = options.strace;
-    this.#warn = options.warn ?? (() => {});
+    this.#warnings = new Warnings(options.warn ?? (() => {}));
     this.#debug = options.debug;
     this.#ctx = this.platform.newContext();
     this.#xfeatures = 3 | xstateFeatures(this.#ctx.newFpuState().bytes);
@@ -113,8 +116,9 @@ export class Kernel {
     return this.#nextTid++;
   }
 
-  warn(line: string): void {
-    this.#warn(line);
+  /** A warning for the user; a guest can repeat any, so each kind is bounded (warnings.ts). */
+  warn(line: string, kind: WarnKind = 'other'): void {
+    this.#warnings.warn(kind, line);
   }
 
   /**
@@ -241,7 +245,7 @@ export class Kernel {
       task.mm.oomPending = true;
       return -E.ENOMEM;
     }
-    this.#warn(`tsv: internal error in ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    this.warn(`tsv: internal error in ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, 'internal-error');
     return -E.EIO;
   }
 
@@ -254,17 +258,22 @@ export class Kernel {
     this.#strace!(`${formatCall(nr, def?.args, this.#args, task.mm, r)} ${formatResult(r, def?.ret ?? 'int')}`);
   }
 
+  /** ENOSYS, counted by name (numbers past the table under one, OUT_OF_RANGE) and reported once per name. */
   #unimplemented(nr: number): number {
-    const name = SyscallTable.nameOf(nr);
+    const inRange = nr < SYSCALL_SLOTS;
+    const name = inRange ? SyscallTable.nameOf(nr) : OUT_OF_RANGE;
     const seen = this.stats.unimplemented.get(name) ?? 0;
     this.stats.unimplemented.set(name, seen + 1);
-    if (seen === 0) this.#warn(`tsv: unimplemented system call ${name} (${nr}): returning ENOSYS`);
+    if (seen > 0) return -E.ENOSYS;
+    this.warn(inRange
+      ? `tsv: unimplemented system call ${name} (${nr}): returning ENOSYS`
+      : `tsv: system call number ${nr} is out of range: returning ENOSYS`, 'unimplemented');
     return -E.ENOSYS;
   }
 
   /** The memory limit was reached while the kernel or the program touched memory: SIGKILL, as the OOM killer. */
   #outOfMemory(task: Task): void {
-    this.#warn('tsv: out of memory: the memory limit was reached; killing the program');
+    this.warn('tsv: out of memory: the memory limit was reached; killing the program', 'out-of-memory');
     task.exit({ signal: SIGKILL });
   }
 
@@ -343,7 +352,7 @@ export class Kernel {
       if (action.handler === SIG_IGN) continue;
       if (action.handler === SIG_DFL) {
         const d = defaultAction(sig);
-        if (d === 'stop') this.#warn(`tsv: signal ${sig} would stop the process; job control is not supported: ignored`);
+        if (d === 'stop') this.warn(`tsv: signal ${sig} would stop the process; job control is not supported: ignored`, 'stop-signal');
         if (d === 'terminate' || d === 'core') task.exit({ signal: sig, coreDumped: d === 'core' });
         continue;
       }

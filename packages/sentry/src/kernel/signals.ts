@@ -285,7 +285,7 @@ export function sendSignal(t: Task, info: SigInfo, target: SignalTarget = 'threa
   if (!blocked && s.actions[sig]!.handler === SIG_DFL) {
     const d = defaultAction(sig);
     if (d === 'stop') {
-      t.kernel.warn(`tsv: signal ${sig} would stop the process; job control is not supported: ignored`);
+      t.kernel.warn(`tsv: signal ${sig} would stop the process; job control is not supported: ignored`, 'stop-signal');
       return 0;
     }
     t.exit({ signal: sig, coreDumped: d === 'core' });
