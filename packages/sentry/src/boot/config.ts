@@ -11,9 +11,13 @@ export interface BootConfig {
   env: string[];
   /** Working directory inside the sandbox. */
   cwd: string;
-  /** Host directory seen as /. */
-  root: string;
-  /** An in-memory writable layer over the root (default true). */
+  /**
+   * Host directory seen as / (all of it: '/' shows the whole host). Absent:
+   * the default root (vfs/default-root.ts), the host's system directories
+   * without its secrets and empty directories of the sandbox's own.
+   */
+  root?: string;
+  /** An in-memory writable layer over the root's host directories (default true); false: EROFS. */
   overlay?: boolean;
   /** 'HOST:GUEST[:ro]' bind mounts with durable writes. */
   volumes?: string[];

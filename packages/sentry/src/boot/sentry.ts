@@ -5,7 +5,7 @@ import { Registers } from '@tsv/platform';
 import { E } from '../errno.js';
 import { InputStream, Kernel, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
 import { MemoryAccount, MemoryManager } from '../mm/index.js';
-import { SyntheticFs, Vfs } from '../vfs/index.js';
+import { defaultRoot, SyntheticFs, Vfs } from '../vfs/index.js';
 
 const SYSFS_MAGIC = 0x62656572;
 import { buildSyscallTable } from '../syscalls/all.js';
@@ -51,7 +51,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       },
       stream: true,
     };
-    vfs = new Vfs({ root: c.root, overlay: c.overlay ?? true, volumes: c.volumes ?? [], dev: c.stdinIsTty ? { tty } : true, uid, gid, account });
+    vfs = new Vfs({ root: c.root ?? defaultRoot(), overlay: c.overlay ?? true, volumes: c.volumes ?? [], dev: c.stdinIsTty ? { tty } : true, uid, gid, account });
   } catch (e) {
     throw new BootError(e instanceof Error ? e.message : String(e), 125);
   }
