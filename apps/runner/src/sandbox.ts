@@ -16,9 +16,16 @@ import { parseSize } from './size.js';
 export type OutputMode = 'buffer' | 'inherit' | 'stream' | ((chunk: Uint8Array) => void);
 
 export interface SandboxOptions {
-  /** Host directory seen as / (read-only; writes land in an in-memory overlay). Default '/'. */
+  /**
+   * Host directory seen as / (read-only; writes land in an in-memory overlay).
+   * Default: the safe default root — the host's /bin, /sbin, /lib*, /usr,
+   * /opt and /etc without its secrets, read-only, and empty in-memory /tmp,
+   * /home, /root, /var, /run, /mnt, /srv of the sandbox's own (README, "What
+   * the sandbox shows of the host"). '/' shows the whole host: everything
+   * this process can read, /etc/shadow and /root included.
+   */
   root?: string;
-  /** Keep writes to the root in memory (default true); false makes the root read-only (EROFS). */
+  /** Keep writes to the root's host directories in memory (default true); false makes them read-only (EROFS). */
   overlay?: boolean;
   /** Host directories bound into the sandbox with real, durable writes: 'HOST:GUEST[:ro]'. */
   volumes?: string[];
@@ -152,7 +159,7 @@ export class Sandbox {
         argv: [...this.argv],
         env: envList(o.env),
         cwd: o.cwd ?? '/',
-        root: o.root ?? '/',
+        root: o.root,
         overlay: o.overlay ?? true,
         volumes: o.volumes ?? [],
         memoryLimit: limit,
