@@ -26,8 +26,12 @@ export interface BootConfig {
   /** Standard input: a stream fed by the host, or (HostFileInput) a regular file. */
   stdin: InputStream | FileDescription;
   stdinIsTty?: boolean;
-  stdout: OutputSink;
-  stderr: OutputSink;
+  /**
+   * Where output goes: a function taking the bytes, or a host descriptor
+   * (1, 2: inherited), written without ever blocking the Node thread.
+   */
+  stdout: OutputSink | number;
+  stderr: OutputSink | number;
   stdoutIsTty?: boolean;
   strace?: (line: string) => void;
   warn?: (line: string) => void;

@@ -3,7 +3,8 @@
 // and threads come next.
 import { Registers } from '@tsv/platform';
 import { E } from '../errno.js';
-import { InputStream, Kernel, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
+import { HostOutputs } from '../fd/host-output.js';
+import { InputStream, Kernel, type OutputSink, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
 import { MemoryAccount, MemoryManager } from '../mm/index.js';
 import { defaultRoot, SyntheticFs, Vfs } from '../vfs/index.js';
 
@@ -41,14 +42,13 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   // One budget for the sandbox: guest memory, in-memory files and pipe buffers.
   const account = new MemoryAccount(c.memoryLimit);
   let vfs: Vfs;
+  let stdout: OutputStream | undefined;
   try {
-    // /dev/tty exists only when the sandbox's stdin is a terminal.
+    // /dev/tty exists only when the sandbox's stdin is a terminal; it writes where stdout does (it is no
+    // stream that parks: while the host terminal is slow to take output, a write there is EAGAIN).
     const tty = {
       read: (b: Uint8Array, len: number) => c.stdin.read(b, len),
-      write: (b: Uint8Array, len: number) => {
-        c.stdout(b.subarray(0, len));
-        return len;
-      },
+      write: (b: Uint8Array, len: number) => stdout?.write(b, len) ?? -E.EIO,
       stream: true,
     };
     vfs = new Vfs({ root: c.root ?? defaultRoot(), overlay: c.overlay ?? true, volumes: c.volumes ?? [], dev: c.stdinIsTty ? { tty } : true, uid, gid, account });
@@ -84,9 +84,13 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     current: () => kernel.current ?? task,
     cmdline: () => Buffer.from(`${c.argv.join('\0')}\0`),
   }, account);
+  // Host descriptors are written without ever blocking the Node thread, one group per sandbox (fd/host-output.ts).
+  const outputs = new HostOutputs();
+  const sink = (s: OutputSink | number) => (typeof s === 'number' ? outputs.open(s) : s);
+  stdout = new OutputStream(sink(c.stdout), c.stdoutIsTty ?? false);
   task.fds.add(c.stdin);
-  task.fds.add(new OutputStream(c.stdout, c.stdoutIsTty ?? false));
-  task.fds.add(new OutputStream(c.stderr, c.stdoutIsTty ?? false));
+  task.fds.add(stdout);
+  task.fds.add(new OutputStream(sink(c.stderr), c.stdoutIsTty ?? false));
 
   let started = 0;
   return {
@@ -95,14 +99,21 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     run: async () => {
       started = performance.now();
       try {
-        return await kernel.run(task);
+        const status = await kernel.run(task);
+        // What the program wrote reaches the host before its end is reported (kill() stops the wait).
+        await outputs.drain();
+        return status;
       } finally {
+        outputs.close();
         task.fds.closeAll();
         mm.release();
         vfs.close();
       }
     },
-    kill: (signal = 9) => kernel.kill(signal),
+    kill: (signal = 9) => {
+      kernel.kill(signal);
+      outputs.close();
+    },
     stats: () => {
       const p = c.platform.stats;
       return {
