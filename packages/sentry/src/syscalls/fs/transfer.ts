@@ -142,8 +142,8 @@ type Step = () => number | typeof WAIT | typeof TURN;
 
 /**
  * Steps until a result; `interrupted` gives the result when a signal ends a
- * wait (given -ERESTARTSYS), or when the task exits during a turn (-EINTR:
- * nobody reads that result).
+ * wait (given -ERESTARTSYS), or when the task has exited by the time it
+ * would step again (-EINTR: nobody reads that result).
  */
 function drive(t: Task, f: FileDescription, slice: Slice, step: Step, interrupted: (r: number) => number): number | Promise<number> {
   const r = step();
@@ -152,13 +152,14 @@ function drive(t: Task, f: FileDescription, slice: Slice, step: Step, interrupte
     for (let next = r; ;) {
       if (next === TURN) {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        if (t.exited) return interrupted(-E.EINTR);
         slice.restart();
       } else {
         if (!isStream(f)) return -E.EAGAIN; // WAIT comes from streams only (mayWait)
         const end = await new Park(t).watch([f]).promise;
         if (end === 'interrupted') return interrupted(-ERESTARTSYS);
       }
+      // Killed meanwhile: its memory and descriptors are being released, so nothing more is touched.
+      if (t.exited) return interrupted(-E.EINTR);
       const v = step();
       if (typeof v === 'number') return v;
       next = v;
