@@ -46,23 +46,31 @@ async function runWith(argv: string[], reader: 'never' | 'first-chunk'): Promise
 }
 
 describe.skipIf(announceKvmSkip())('host I/O', () => {
-  it('a program writing to a stdout pipe nobody reads is ended by its timeout, and the Sandbox resolves', async () => {
-    const script = `
+  it(
+    'a program writing to a stdout pipe nobody reads is ended by its timeout, and the Sandbox resolves',
+    async () => {
+      const script = `
       import { Sandbox } from ${JSON.stringify(RUNNER)};
       const r = await Sandbox.run([${JSON.stringify(program('flood'))}], { stdout: 'inherit', timeoutMs: 1000, volumes: [${JSON.stringify(PROGRAMS_VOLUME)}] });
       process.stderr.write(JSON.stringify({ timedOut: r.timedOut, signal: r.signal }));`;
-    const r = await runWith([process.execPath, '--input-type=module', '-e', script], 'never');
-    expect(r.hung).toBe(false);
-    expect(JSON.parse(r.stderr)).toEqual({ timedOut: true, signal: 9 });
-  }, HUNG_MS + 10_000);
+      const r = await runWith([process.execPath, '--input-type=module', '-e', script], 'never');
+      expect(r.hung).toBe(false);
+      expect(JSON.parse(r.stderr)).toEqual({ timedOut: true, signal: 9 });
+    },
+    HUNG_MS + 10_000,
+  );
 
-  it('a reader that goes away gives SIGPIPE, natively and under tsv (status 141)', async () => {
-    const exe = program('flood');
-    const native = await runWith([exe], 'first-chunk');
-    expect([native.signal, native.hung]).toEqual(['SIGPIPE', false]);
-    const tsv = await runWith([process.execPath, TSV, 'run', '--volume', PROGRAMS_VOLUME, '--', exe], 'first-chunk');
-    expect([tsv.code, tsv.hung, tsv.stderr]).toEqual([141, false, '']);
-  }, 2 * HUNG_MS + 10_000);
+  it(
+    'a reader that goes away gives SIGPIPE, natively and under tsv (status 141)',
+    async () => {
+      const exe = program('flood');
+      const native = await runWith([exe], 'first-chunk');
+      expect([native.signal, native.hung]).toEqual(['SIGPIPE', false]);
+      const tsv = await runWith([process.execPath, TSV, 'run', '--volume', PROGRAMS_VOLUME, '--', exe], 'first-chunk');
+      expect([tsv.code, tsv.hung, tsv.stderr]).toEqual([141, false, '']);
+    },
+    2 * HUNG_MS + 10_000,
+  );
 
   it('a 2 GiB sendfile into a volume lets this event loop run, and kill() ends it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsv-sendfile-'));

@@ -23,7 +23,7 @@
 // A host socket cannot be reopened: it is written from the thread pool
 // only, and a socket or terminal that stops reading holds one pool thread
 // until it reads again (the sandbox still ends when killed).
-import { closeSync, constants, fstatSync, openSync, write, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, type Stats, write, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { isatty } from 'node:tty';
 import { E, hostErrno } from '../errno.js';
@@ -114,7 +114,7 @@ export class HostOutput {
   constructor(group: HostOutputs, fd: number) {
     this.#group = group;
     this.#fd = fd;
-    let st;
+    let st: Stats;
     try {
       st = fstatSync(fd);
     } catch (e) {
@@ -171,11 +171,16 @@ export class HostOutput {
     }
     const fd = this.#now >= 0 ? this.#now : this.#fd;
     this.#pooled++;
-    writeAll(fd, bytes, () => this.#group.closed, (err) => {
-      this.#pooled--;
-      if (this.#group.closed) this.release();
-      finish(err);
-    });
+    writeAll(
+      fd,
+      bytes,
+      () => this.#group.closed,
+      (err) => {
+        this.#pooled--;
+        if (this.#group.closed) this.release();
+        finish(err);
+      },
+    );
   }
 
   /** libuv owns `#now` from here on: it closes it when the socket is destroyed. */
