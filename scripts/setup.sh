@@ -53,7 +53,8 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   if [ "$(id -u)" -eq 0 ]; then
     npm install -g --no-fund --no-audit "pnpm@$PNPM_VERSION"
   else
-    npm install -g --prefix "$(dirname "$bin_dir")" --no-fund --no-audit "pnpm@$PNPM_VERSION"
+    # --prefix would also move npm's global config (a proxy's CA may be set there): keep it.
+    npm install -g --prefix "$(dirname "$bin_dir")" --globalconfig "$(npm config get globalconfig)" --no-fund --no-audit "pnpm@$PNPM_VERSION"
     export PATH="$bin_dir:$PATH"
   fi
 fi
