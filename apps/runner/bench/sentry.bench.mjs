@@ -16,6 +16,9 @@ import { Sandbox } from '../dist/index.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const TSV = join(here, '..', 'bin', 'tsv');
 const out = mkdtempSync(join(tmpdir(), 'tsv-bench-'));
+/** The default root hides the host's temp dir: runs see the programs and data built in `out` through this volume. */
+const OUT_VOLUME = `${out}:${out}:ro`;
+const RUN = [TSV, 'run', '--volume', OUT_VOLUME];
 const BUSYBOX = '/bin/busybox';
 const QEMU = ['/usr/bin/qemu-x86_64', '/usr/bin/qemu-x86_64-static'].find((p) => existsSync(p));
 
@@ -50,7 +53,7 @@ function nativeSyscalls(cmd, args) {
   const exe = build('getpid');
   const native = Number(execFileSync(exe, ['2000000'], { encoding: 'utf8' }));
   const runs = [];
-  for (let i = 0; i < 3; i++) runs.push(Number(execFileSync('node', [TSV, 'run', '--', exe, '3000'], { encoding: 'utf8' })));
+  for (let i = 0; i < 3; i++) runs.push(Number(execFileSync('node', [...RUN, '--', exe, '3000'], { encoding: 'utf8' })));
   const ns = median(runs);
   report({ name: 'sentry.getpid_ns', value: ns, unit: 'ns', baseline: 'd-emul-pf' });
   report({ name: 'sentry.getpid_vs_native', value: ns / native, unit: 'x native', note: `native getpid ${native} ns` });
@@ -69,7 +72,7 @@ if (existsSync(BUSYBOX)) {
   };
   for (const [name, [cmd, args]] of Object.entries(cases)) {
     const natively = nativeSyscalls(cmd, args);
-    const r = await Sandbox.run([cmd, ...args], { memory: '512M' });
+    const r = await Sandbox.run([cmd, ...args], { memory: '512M', volumes: [OUT_VOLUME] });
     if (r.status !== 0) throw new Error(`${name} under tsv: status ${r.status}: ${r.stderr}`);
     const e = r.stats.exits;
     const exits = e.syscall + e.fault + e.interrupt + e.other;
@@ -80,7 +83,7 @@ if (existsSync(BUSYBOX)) {
 // --- startup ---
 {
   const hello = build('hello');
-  const tsv = wallMs('node', [TSV, 'run', '--', hello]);
+  const tsv = wallMs('node', [...RUN, '--', hello]);
   const node = wallMs('node', ['-e', '0']);
   report({ name: 'sentry.startup_ms', value: tsv, unit: 'ms', baseline: 'node -e 0', baselineValue: node });
   if (QEMU) report({ name: 'sentry.startup_vs_qemu', value: tsv / wallMs(QEMU, [hello]), unit: 'x qemu-x86_64' });
@@ -89,7 +92,7 @@ if (existsSync(BUSYBOX)) {
 
 // --- sha256sum of 64 MiB ---
 if (existsSync(BUSYBOX)) {
-  const tsv = wallMs('node', [TSV, 'run', '--memory', '512M', '--', BUSYBOX, 'sha256sum', data], 3);
+  const tsv = wallMs('node', [...RUN, '--memory', '512M', '--', BUSYBOX, 'sha256sum', data], 3);
   const native = wallMs(BUSYBOX, ['sha256sum', data], 3);
   report({ name: 'sentry.sha256_ratio', value: tsv / native, unit: 'x native', note: `tsv ${tsv.toFixed(0)} ms, native ${native.toFixed(0)} ms` });
   if (QEMU) {
@@ -103,7 +106,7 @@ if (existsSync(BUSYBOX)) {
   const exe = build('touch');
   const timed = (cmd, args) => median([0, 1, 2].map(() => Number(execFileSync(cmd, args, { encoding: 'utf8' }))));
   const native = timed(exe, ['256']);
-  const tsv = timed('node', [TSV, 'run', '--', exe, '256']);
+  const tsv = timed('node', [...RUN, '--', exe, '256']);
   report({ name: 'sentry.first_touch_ratio', value: tsv / native, unit: 'x native', note: `tsv ${tsv.toFixed(1)} ms, native ${native.toFixed(1)} ms for 65536 pages` });
 }
 

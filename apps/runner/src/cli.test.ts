@@ -1,5 +1,6 @@
 // The command line as a user runs it: bin/tsv in a child process.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,11 @@ describe('tsv command line', () => {
     const bad = tsv('frobnicate');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^tsv: unknown command 'frobnicate'/);
+  });
+
+  it('--version prints the version of @tsv/runner, and nothing else', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(tsv('--version')).toMatchObject({ status: 0, stdout: `tsv ${version}\n`, stderr: '' });
   });
 
   it('doctor exits 1 with one clear line when the device is missing', () => {

@@ -1,5 +1,6 @@
 // The `tsv` command line. Errors a user can act on are one line on stderr
 // and a non-zero status, never a stack trace.
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { formatDoctor, runDoctor } from './doctor.js';
 import { runHello } from './hello.js';
@@ -12,7 +13,13 @@ commands:
   doctor [--json] [--device PATH]   can tsv run here? KVM flavor, capabilities, exit cost
   hello                             run the built-in real-mode hello guest
   help                              this text
+  --version                         the version of tsv (@tsv/runner)
 `;
+
+/** This package's version: src/ and dist/ both sit one level below package.json. */
+function version(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,6 +34,10 @@ export async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case 'hello':
       process.stdout.write(runHello());
+      return 0;
+    case '--version':
+    case '-V':
+      process.stdout.write(`tsv ${version()}\n`);
       return 0;
     case undefined:
     case 'help':

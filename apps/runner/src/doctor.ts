@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { constant, Kvm, KvmError, probeExitCost } from '@tsv/kvm-sys';
 import { PROT_EXEC, PROT_READ, Reg, Registers, Stop } from '@tsv/platform';
 import { KvmPlatform } from '@tsv/platform/kvm';
+import { accessAdvice, describeDevice, readAccessFacts } from './kvm-access.js';
 
 export type KvmFlavor = 'pvm' | 'intel-vmx' | 'amd-svm' | 'unknown';
 
@@ -22,6 +23,8 @@ export interface DoctorReport {
   /** One line saying why tsv cannot run here (when !ok). */
   reason?: string;
   device: { path: string; exists: boolean; accessible: boolean; error?: string };
+  /** When this user may not open the device: what would let it, fitted to this host. */
+  advice?: string[];
   apiVersion?: number;
   flavor: { kind: KvmFlavor; module?: string; cpuVendor?: string; hostIsVirtualMachine: boolean; evidence: string[] };
   capabilities: Capability[];
@@ -93,6 +96,11 @@ export function runDoctor(options: { path?: string; measure?: boolean } = {}): D
     kvm = Kvm.open(path);
   } catch (e) {
     report.device.error = e instanceof Error ? e.message : String(e);
+    if (e instanceof KvmError && (e.code === 'EACCES' || e.code === 'EPERM')) {
+      const facts = readAccessFacts(path);
+      report.device.error = `no permission: ${describeDevice(facts)}, and this is ${facts.user.name} (uid ${facts.user.uid})`;
+      report.advice = accessAdvice(facts);
+    }
     report.reason = report.device.error;
     return report;
   }
@@ -189,6 +197,7 @@ export function formatDoctor(r: DoctorReport): string {
       lines.push(`     one system call of a sandboxed program (ring 3 -> tsv -> ring 3): ${us(r.costs.syscallRoundTripNs)}`);
     }
   }
+  if (r.advice?.length) lines.push('     to let this user open it:', ...r.advice.map((a) => `       - ${a}`));
   lines.push(r.ok ? 'tsv can run on this host.' : `tsv cannot run on this host: ${r.reason}`);
   return lines.join('\n');
 }

@@ -7,10 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
 import { mergeEnv } from './run.js';
-import { program } from './test-programs.js';
+import { program, PROGRAMS_VOLUME } from './test-programs.js';
 
 const TSV = fileURLToPath(new URL('../bin/tsv', import.meta.url));
 const tsv = (args: string[], input?: string) => spawnSync(process.execPath, [TSV, ...args], { encoding: 'utf8', input });
+/** `tsv run` with the test programs' directory bound (the default root hides the host's temp dir). */
+const RUN = ['run', '--volume', PROGRAMS_VOLUME];
 
 describe('mergeEnv', () => {
   it('replaces variables by name and keeps one entry each', () => {
@@ -30,11 +32,11 @@ describe('tsv run: usage errors', () => {
 
 describe.skipIf(announceKvmSkip())('tsv run', () => {
   it('passes the exit status, arguments, --env and stdio through', () => {
-    const r = tsv(['run', '--env', 'TSV_TEST=cli', '--', program('echo_args'), '3']);
+    const r = tsv([...RUN, '--env', 'TSV_TEST=cli', '--', program('echo_args'), '3']);
     expect(r.status).toBe(3);
     expect(r.stdout).toContain('arg1=3\nTSV_TEST=cli\n');
     expect(r.stderr).toBe('to stderr\n');
-    const c = tsv(['run', '--', program('cat_stdin')], 'piped input');
+    const c = tsv([...RUN, '--', program('cat_stdin')], 'piped input');
     expect([c.status, c.stdout]).toEqual([0, 'piped input']);
   });
 
@@ -51,22 +53,29 @@ describe.skipIf(announceKvmSkip())('tsv run', () => {
   });
 
   it('reports 128+N for a signal and one clear line for a missing program', () => {
-    expect(tsv(['run', '--', program('crash')]).status).toBe(139);
+    expect(tsv([...RUN, '--', program('crash')]).status).toBe(139);
     const r = tsv(['run', '--', '/no/such/program']);
     expect(r.status).toBe(127);
     expect(r.stderr).toBe('tsv: /no/such/program: No such file or directory\n');
   });
 
   it('--strace prints calls and results; --stats prints the costs', () => {
-    const r = tsv(['run', '--strace', '--stats', '--', program('echo_args'), '0']);
+    const r = tsv([...RUN, '--strace', '--stats', '--', program('echo_args'), '0']);
     expect(r.stderr).toMatch(/^write\(1, "arg0=.*"(\.\.\.)?, \d+\) = \d+$/m);
     expect(r.stderr).toMatch(/^exit_group\(0\) = \?$/m);
     expect(r.stderr).toMatch(/^tsv: \d+ guest exits: \d+ syscall/m);
     expect(r.stderr).toMatch(/^tsv: +\d+ +write$/m);
   });
 
+  it.skipIf(!existsSync('/bin/busybox') || !existsSync('/etc/shadow'))('hides the host\'s secrets unless --root / asks for the whole host', () => {
+    const hidden = tsv(['run', '--', '/bin/busybox', 'cat', '/etc/shadow']);
+    expect([hidden.status, hidden.stderr]).toEqual([1, "cat: can't open '/etc/shadow': No such file or directory\n"]);
+    const whole = tsv(['run', '--root', '/', '--', '/bin/busybox', 'ls', '/etc/shadow']);
+    expect([whole.status, whole.stdout]).toEqual([0, '/etc/shadow\n']);
+  });
+
   it('--timeout kills a program that runs too long', () => {
-    const r = tsv(['run', '--timeout', '0.3', '--', program('spin')]);
+    const r = tsv([...RUN, '--timeout', '0.3', '--', program('spin')]);
     expect(r.status).toBe(137);
     expect(r.stderr).toMatch(/timed out/);
   });

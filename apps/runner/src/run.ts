@@ -9,8 +9,12 @@ import { formatStats } from './stats.js';
 export const RUN_USAGE = `usage: tsv run [options] -- PROGRAM [ARGS...]
 
 options:
-  --root DIR              host directory seen as / (read-only, in-memory overlay on top)   default /
-  --volume HOST:GUEST[:ro]  bind a host directory with real writes (repeatable)
+  --root DIR              host directory seen as / (read-only, in-memory overlay on top). Default: the
+                          host's /bin, /lib*, /usr, /opt and /etc without its secrets, read-only, and empty
+                          /tmp, /home, /root, /var, /run of the sandbox's own. --root / shows the whole
+                          host as this process can read it, /etc/shadow and /root included
+  --volume HOST:GUEST[:ro|:overlay]
+                          bind a host directory: real writes, read-only, or writes kept in memory (repeatable)
   --env K=V               set an environment variable (repeatable)
   --cwd DIR               working directory in the sandbox                                   default /
   --memory SIZE           memory limit, e.g. 512M, 2G                                         default 1G

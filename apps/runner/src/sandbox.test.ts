@@ -1,15 +1,17 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
-import { Sandbox, SandboxError } from './sandbox.js';
-import { program } from './test-programs.js';
+import { Sandbox, SandboxError, type SandboxOptions } from './sandbox.js';
+import { program, PROGRAMS_DIR, PROGRAMS_VOLUME } from './test-programs.js';
+
+/** `o` with the test programs' directory bound: the default root hides the host's temp dir. */
+const withPrograms = (o: SandboxOptions = {}): SandboxOptions => ({ ...o, volumes: [PROGRAMS_VOLUME, ...(o.volumes ?? [])] });
 
 describe.skipIf(announceKvmSkip())('Sandbox', () => {
   it('runs a static program: arguments, environment, exit status, both streams', async () => {
-    const r = await Sandbox.run([program('echo_args'), '42', 'two words'], { env: { TSV_TEST: 'yes' } });
+    const r = await Sandbox.run([program('echo_args'), '42', 'two words'], withPrograms({ env: { TSV_TEST: 'yes' } }));
     expect(r.exitCode).toBe(42);
     expect(r.signal).toBeNull();
     expect(r.status).toBe(42);
@@ -21,25 +23,25 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
 
   it('feeds stdin from a string, bytes or a stream', async () => {
     const exe = program('cat_stdin');
-    const a = await Sandbox.run([exe], { stdin: 'hello\n' });
+    const a = await Sandbox.run([exe], withPrograms({ stdin: 'hello\n' }));
     expect([a.status, a.stdout.toString(), a.stderr.toString()]).toEqual([0, 'hello\n', '6 bytes\n']);
     const big = Buffer.alloc(300_000, 'x');
-    const b = await Sandbox.run([exe], { stdin: Readable.from([big.subarray(0, 100_000), big.subarray(100_000)]) });
+    const b = await Sandbox.run([exe], withPrograms({ stdin: Readable.from([big.subarray(0, 100_000), big.subarray(100_000)]) }));
     expect(b.stdout.equals(big)).toBe(true);
-    const c = await Sandbox.run([exe]);
+    const c = await Sandbox.run([exe], withPrograms());
     expect(c.stdout.length).toBe(0); // no stdin: EOF at once
   });
 
   it('kills a program whose page tables outgrow its memory, as the OOM killer does', async () => {
     const warnings: string[] = [];
-    const r = await Sandbox.run([program('table_hog')], { memory: '8M', warn: (m) => warnings.push(m) });
+    const r = await Sandbox.run([program('table_hog')], withPrograms({ memory: '8M', warn: (m) => warnings.push(m) }));
     expect(r.stdout.toString()).toBe('started\n');
     expect(r.signal).toBe(9);
     expect(warnings.join('\n')).toMatch(/out of memory/);
   });
 
   it('keeps output written just before a crash and reports the signal', async () => {
-    const r = await Sandbox.run([program('crash')]);
+    const r = await Sandbox.run([program('crash')], withPrograms());
     expect(r.stdout.toString()).toBe('before\n');
     expect(r.signal).toBe(11);
     expect(r.exitCode).toBeNull();
@@ -47,13 +49,13 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
   });
 
   it('kills a program at its timeout, and on kill()', async () => {
-    const r = await Sandbox.run([program('spin')], { timeoutMs: 300 });
+    const r = await Sandbox.run([program('spin')], withPrograms({ timeoutMs: 300 }));
     expect(r.timedOut).toBe(true);
     expect(r.signal).toBe(9);
     // Parked in a read of a stdin that never ends: the timeout still ends it.
-    const parked = await Sandbox.run([program('cat_stdin')], { stdin: new PassThrough(), timeoutMs: 300 });
+    const parked = await Sandbox.run([program('cat_stdin')], withPrograms({ stdin: new PassThrough(), timeoutMs: 300 }));
     expect([parked.timedOut, parked.signal]).toEqual([true, 9]);
-    const s = new Sandbox([program('spin')]);
+    const s = new Sandbox([program('spin')], withPrograms());
     await s.start();
     setTimeout(() => s.kill(), 200);
     const k = await s.wait();
@@ -62,19 +64,19 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
   });
 
   it('kills a program that floods a buffered stream past maxBuffer', async () => {
-    const r = await Sandbox.run([program('flood')], { maxBuffer: 1 << 20 });
+    const r = await Sandbox.run([program('flood')], withPrograms({ maxBuffer: 1 << 20 }));
     expect(r.maxBufferExceeded).toBe(true);
     expect(r.signal).toBe(9);
     expect(r.stdout.length).toBe(1 << 20);
     // Streamed output that nobody reads counts too.
-    const s = new Sandbox([program('flood')], { stdout: 'stream', maxBuffer: 1 << 20 });
+    const s = new Sandbox([program('flood')], withPrograms({ stdout: 'stream', maxBuffer: 1 << 20 }));
     await s.start();
     const k = await s.wait();
     expect([k.maxBufferExceeded, k.signal]).toEqual([true, 9]);
   });
 
   it('streams output when asked', async () => {
-    const s = new Sandbox([program('echo_args'), '0'], { stdout: 'stream' });
+    const s = new Sandbox([program('echo_args'), '0'], withPrograms({ stdout: 'stream' }));
     const chunks: Buffer[] = [];
     s.stdout!.on('data', (c: Buffer) => chunks.push(c));
     await s.start();
@@ -96,10 +98,10 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
   it('refuses to start what it cannot run, with the shell status', async () => {
     await expect(Sandbox.run(['/no/such/program'])).rejects.toMatchObject({ status: 127, message: '/no/such/program: No such file or directory' });
     await expect(Sandbox.run(['no-such-command-anywhere'])).rejects.toMatchObject({ status: 127, message: 'no-such-command-anywhere: command not found' });
-    const notElf = join(tmpdir(), `tsv-not-elf-${process.pid}`);
+    const notElf = join(PROGRAMS_DIR, 'not-elf');
     writeFileSync(notElf, '#!/bin/sh\necho hi\n', { mode: 0o755 });
-    await expect(Sandbox.run([notElf])).rejects.toBeInstanceOf(SandboxError);
-    await expect(Sandbox.run([notElf])).rejects.toMatchObject({ status: 126 });
+    await expect(Sandbox.run([notElf], withPrograms())).rejects.toBeInstanceOf(SandboxError);
+    await expect(Sandbox.run([notElf], withPrograms())).rejects.toMatchObject({ status: 126 });
     await expect(Sandbox.run(['/tmp'])).rejects.toMatchObject({ status: 126 });
   });
 });

@@ -6,7 +6,7 @@
 // A Sandbox owns one KVM virtual machine. Several can run at once in one
 // Node process: each one's run loop yields to the event loop while its
 // program waits and at every preemption tick.
-import { fstatSync, writeSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { KvmPlatform } from '@tsv/platform/kvm';
 import { boot, BootError, type ExitStatus, HostFileInput, InputStream, type RunStats, type Sentry } from '@tsv/sentry';
@@ -16,9 +16,16 @@ import { parseSize } from './size.js';
 export type OutputMode = 'buffer' | 'inherit' | 'stream' | ((chunk: Uint8Array) => void);
 
 export interface SandboxOptions {
-  /** Host directory seen as / (read-only; writes land in an in-memory overlay). Default '/'. */
+  /**
+   * Host directory seen as / (read-only; writes land in an in-memory overlay).
+   * Default: the safe default root — the host's /bin, /sbin, /lib*, /usr,
+   * /opt and /etc without its secrets, read-only, and empty in-memory /tmp,
+   * /home, /root, /var, /run, /mnt, /srv of the sandbox's own (README, "What
+   * the sandbox shows of the host"). '/' shows the whole host: everything
+   * this process can read, /etc/shadow and /root included.
+   */
   root?: string;
-  /** Keep writes to the root in memory (default true); false makes the root read-only (EROFS). */
+  /** Keep writes to the root's host directories in memory (default true); false makes them read-only (EROFS). */
   overlay?: boolean;
   /** Host directories bound into the sandbox with real, durable writes: 'HOST:GUEST[:ro]'. */
   volumes?: string[];
@@ -152,7 +159,7 @@ export class Sandbox {
         argv: [...this.argv],
         env: envList(o.env),
         cwd: o.cwd ?? '/',
-        root: o.root ?? '/',
+        root: o.root,
         overlay: o.overlay ?? true,
         volumes: o.volumes ?? [],
         memoryLimit: limit,
@@ -243,9 +250,10 @@ export class Sandbox {
     };
   }
 
-  #sink(mode: OutputMode | undefined, chunks: Uint8Array[], stream: PassThrough | null, hostFd: number): (b: Uint8Array) => void {
+  /** Where one output stream goes: a function, or (inherit) this process's descriptor, which the Sentry writes without blocking. */
+  #sink(mode: OutputMode | undefined, chunks: Uint8Array[], stream: PassThrough | null, hostFd: number): ((b: Uint8Array) => void) | number {
     if (typeof mode === 'function') return (b) => mode(b.slice());
-    if (mode === 'inherit') return (b) => writeAllSync(hostFd, b);
+    if (mode === 'inherit') return hostFd;
     const max = this.#options.maxBuffer ?? DEFAULT_MAX_BUFFER;
     if (mode === 'stream') {
       // Output nobody reads piles up in the stream: the same bound applies to that backlog.
@@ -276,19 +284,6 @@ export class Sandbox {
   }
 }
 
-
-/** Writes all of `bytes` to a host descriptor now, waiting out EAGAIN on non-blocking pipes. */
-function writeAllSync(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) {
-    try {
-      off += writeSync(fd, bytes, off, bytes.length - off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-    }
-  }
-}
 
 function isRegularFile(fd: number): boolean {
   try {

@@ -17,7 +17,7 @@ function hintFor(call: string, errno: string, detail?: string): string | undefin
     return `${detail ?? '/dev/kvm'} does not exist: this host has no KVM. Load kvm_intel or kvm_amd (modprobe), enable virtualization in the firmware, or on a cloud VM choose an instance type with nested virtualization`;
   }
   if (call === 'open' && (errno === 'EACCES' || errno === 'EPERM')) {
-    return `no permission to open ${detail ?? '/dev/kvm'}: add your user to the kvm group (sudo usermod -aG kvm $USER, then log in again) or run as root`;
+    return `no permission to open ${detail ?? '/dev/kvm'}: this user needs read-write access to it (through the device's group, an ACL, or root; \`tsv doctor\` says what fits this host)`;
   }
   if (call === 'KVM_SET_USER_MEMORY_REGION' && errno === 'EEXIST') {
     return 'the region overlaps a memory slot that already exists';

@@ -11,9 +11,13 @@ export interface BootConfig {
   env: string[];
   /** Working directory inside the sandbox. */
   cwd: string;
-  /** Host directory seen as /. */
-  root: string;
-  /** An in-memory writable layer over the root (default true). */
+  /**
+   * Host directory seen as / (all of it: '/' shows the whole host). Absent:
+   * the default root (vfs/default-root.ts), the host's system directories
+   * without its secrets and empty directories of the sandbox's own.
+   */
+  root?: string;
+  /** An in-memory writable layer over the root's host directories (default true); false: EROFS. */
   overlay?: boolean;
   /** 'HOST:GUEST[:ro]' bind mounts with durable writes. */
   volumes?: string[];
@@ -22,8 +26,12 @@ export interface BootConfig {
   /** Standard input: a stream fed by the host, or (HostFileInput) a regular file. */
   stdin: InputStream | FileDescription;
   stdinIsTty?: boolean;
-  stdout: OutputSink;
-  stderr: OutputSink;
+  /**
+   * Where output goes: a function taking the bytes, or a host descriptor
+   * (1, 2: inherited), written without ever blocking the Node thread.
+   */
+  stdout: OutputSink | number;
+  stderr: OutputSink | number;
   stdoutIsTty?: boolean;
   strace?: (line: string) => void;
   warn?: (line: string) => void;

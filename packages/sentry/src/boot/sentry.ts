@@ -1,11 +1,11 @@
-// Booting a sandbox: the filesystem, the first process and the kernel, from
-// a BootConfig. The Sentry runs one program (one task) for now; processes
-// and threads come next.
+// Booting a sandbox: the filesystem, the first process (the sandbox's
+// init, pid 1) and the kernel, from a BootConfig.
 import { Registers } from '@tsv/platform';
 import { E } from '../errno.js';
-import { InputStream, Kernel, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
+import { HostOutputs } from '../fd/host-output.js';
+import { InputStream, Kernel, type OutputSink, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
 import { MemoryAccount, PageCache } from '../mm/index.js';
-import { SyntheticFs, Vfs } from '../vfs/index.js';
+import { defaultRoot, SyntheticFs, Vfs } from '../vfs/index.js';
 
 const SYSFS_MAGIC = 0x62656572;
 import { buildSyscallTable } from '../syscalls/all.js';
@@ -42,17 +42,16 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   // One budget for the sandbox: guest memory, in-memory files and pipe buffers.
   const account = new MemoryAccount(c.memoryLimit);
   let vfs: Vfs;
+  let stdout: OutputStream | undefined;
   try {
-    // /dev/tty exists only when the sandbox's stdin is a terminal.
+    // /dev/tty exists only when the sandbox's stdin is a terminal; it writes where stdout does (it is no
+    // stream that parks: while the host terminal is slow to take output, a write there is EAGAIN).
     const tty = {
       read: (b: Uint8Array, len: number) => c.stdin.read(b, len),
-      write: (b: Uint8Array, len: number) => {
-        c.stdout(b.subarray(0, len));
-        return len;
-      },
+      write: (b: Uint8Array, len: number) => stdout?.write(b, len) ?? -E.EIO,
       stream: true,
     };
-    vfs = new Vfs({ root: c.root, overlay: c.overlay ?? true, volumes: c.volumes ?? [], dev: c.stdinIsTty ? { tty } : true, uid, gid, account });
+    vfs = new Vfs({ root: c.root ?? defaultRoot(), overlay: c.overlay ?? true, volumes: c.volumes ?? [], dev: c.stdinIsTty ? { tty } : true, uid, gid, account });
   } catch (e) {
     throw new BootError(e instanceof Error ? e.message : String(e), 125);
   }
@@ -93,9 +92,13 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     current: () => kernel.current ?? task,
     cmdline: (t) => t.group.cmdline,
   }, account);
+  // Host descriptors are written without ever blocking the Node thread, one group per sandbox (fd/host-output.ts).
+  const outputs = new HostOutputs();
+  const sink = (s: OutputSink | number) => (typeof s === 'number' ? outputs.open(s) : s);
+  stdout = new OutputStream(sink(c.stdout), c.stdoutIsTty ?? false);
   task.fds.add(c.stdin);
-  task.fds.add(new OutputStream(c.stdout, c.stdoutIsTty ?? false));
-  task.fds.add(new OutputStream(c.stderr, c.stdoutIsTty ?? false));
+  task.fds.add(stdout);
+  task.fds.add(new OutputStream(sink(c.stderr), c.stdoutIsTty ?? false));
 
   let started = 0;
   return {
@@ -104,12 +107,19 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     run: async () => {
       started = performance.now();
       try {
-        return await kernel.run(task);
+        const status = await kernel.run(task);
+        // What the program wrote reaches the host before its end is reported (kill() stops the wait).
+        await outputs.drain();
+        return status;
       } finally {
+        outputs.close();
         vfs.close();
       }
     },
-    kill: (signal = 9) => kernel.kill(signal),
+    kill: (signal = 9) => {
+      kernel.kill(signal);
+      outputs.close();
+    },
     stats: () => {
       const p = c.platform.stats;
       return {

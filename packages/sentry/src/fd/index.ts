@@ -1,2 +1,3 @@
+export { HostOutput, HostOutputs } from './host-output.js';
 export { newPipe, PIPE_BUF, PIPE_CAPACITY, PipeEnd } from './pipe.js';
 export { isStream, StreamDescription } from './stream.js';

@@ -7,8 +7,9 @@ import { E } from '../errno.js';
 import { SyscallTable } from '../syscalls/table.js';
 import { fakePlatform } from '../testing/fake-task.js';
 import { Vfs } from '../vfs/index.js';
-import { Kernel } from './kernel.js';
+import { Kernel, OUT_OF_RANGE } from './kernel.js';
 import { Task, type TaskMemory } from './task.js';
+import { WARN_BURST } from './warnings.js';
 
 const NR = { getpid: 39, getppid: 110, gettid: 186, exit_group: 231 };
 
@@ -40,6 +41,19 @@ const memory: TaskMemory = {
   handleFault: () => -E.EFAULT,
 };
 
+function newTask(kernel: Kernel, vfs: Vfs): Task {
+  return new Task({
+    kernel, tid: kernel.allocateTid(), regs: new Registers(), fpu: kernel.newFpuState(),
+    mm: memory, fs: { root: vfs.root, cwd: vfs.root, umask: 0o022 },
+    creds: { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] }, comm: 't', exePath: '/t',
+  });
+}
+
+const exitGroup = ['exit_group', ['int'], (t: Task) => {
+  t.exit({ code: 3 });
+  return 0;
+}] as const;
+
 describe('Kernel.run', () => {
   it('turns a throwing or rejecting handler into EIO and a warning, and runs on', async () => {
     const results: number[] = [];
@@ -51,23 +65,40 @@ describe('Kernel.run', () => {
       }],
       ['getppid', [], () => Promise.reject(new Error('an async bug'))],
       ['gettid', [], () => 7],
-      ['exit_group', ['int'], (t) => {
-        t.exit({ code: 3 });
-        return 0;
-      }],
+      exitGroup,
     ]);
     const vfs = new Vfs({ dev: false });
     const kernel = new Kernel({ platform, vfs, table, warn: (l) => warnings.push(l) });
-    const task = new Task({
-      kernel, tid: kernel.allocateTid(), regs: new Registers(), fpu: kernel.newFpuState(),
-      mm: memory, fs: { root: vfs.root, cwd: vfs.root, umask: 0o022 },
-      creds: { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] }, comm: 't', exePath: '/t',
-    });
-    await expect(kernel.run(task)).resolves.toEqual({ code: 3 });
+    await expect(kernel.run(newTask(kernel, vfs))).resolves.toEqual({ code: 3 });
     expect(results).toEqual([-E.EIO, -E.EIO, 7]);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(/^tsv: internal error in getpid: Error: a bug/);
     expect(warnings[1]).toMatch(/^tsv: internal error in getppid: Error: an async bug/);
     expect(kernel.stats.syscalls.get('getpid')).toBe(1);
+  });
+
+  it('keeps what a guest can repeat bounded: unimplemented numbers past the table, warnings of one kind', async () => {
+    const results: number[] = [];
+    const warnings: string[] = [];
+    const script: number[] = [];
+    // A call whose handler fails (a warning each time) and a different bogus number, 3000 times.
+    for (let i = 0; i < 3000; i++) script.push(NR.getpid, 2 ** 32 + i * 1_000_003);
+    const platform = { ...fakePlatform(), newContext: () => scriptedContext(script, results) };
+    const table = new SyscallTable().add([
+      ['getpid', [], () => {
+        throw new Error('a repeated bug');
+      }],
+      exitGroup,
+    ]);
+    const vfs = new Vfs({ dev: false });
+    const kernel = new Kernel({ platform, vfs, table, warn: (l) => warnings.push(l) });
+    await expect(kernel.run(newTask(kernel, vfs))).resolves.toEqual({ code: 3 });
+    expect(results.filter((r) => r === -E.ENOSYS)).toHaveLength(3000);
+    expect([...kernel.stats.unimplemented]).toEqual([[OUT_OF_RANGE, 3000]]);
+    expect(warnings.filter((l) => l.includes('out of range'))).toHaveLength(1);
+    const bugs = warnings.filter((l) => l.includes('a repeated bug'));
+    expect(bugs).toHaveLength(WARN_BURST);
+    expect(warnings).toHaveLength(WARN_BURST + 2);
+    expect(warnings.at(-1)).toMatch(/^tsv: more internal-error warnings than \d+: suppressing the rest$/);
   });
 });

@@ -36,9 +36,12 @@ import type { ImageLoader } from './task-exec.js';
 import { finishThread } from './task-exit.js';
 import type { ExitStatus, Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
+import { type WarnKind, Warnings } from './warnings.js';
 
 /** Room for every x86-64 system call number in the per-call counters. */
 const SYSCALL_SLOTS = 512;
+/** The name every number past SYSCALL_SLOTS is counted under in stats.unimplemented (2^33 names would not be). */
+export const OUT_OF_RANGE = 'out-of-range';
 
 /** The preemption tick. */
 export const TICK_NS = 10_000_000;
@@ -64,7 +67,7 @@ export interface KernelOptions {
   table: SyscallTable;
   /** strace lines (without newline); absent: no tracing. */
   strace?: (line: string) => void;
-  /** Warnings for the user: unimplemented system calls (once each), internal errors. */
+  /** Warnings for the user: unimplemented system calls (once each), internal errors; each kind bounded (warnings.ts). */
   warn?: (line: string) => void;
   /** Diagnostics (like the kernel log): a line for each fault that kills the program. */
   debug?: (line: string) => void;
@@ -100,7 +103,7 @@ export class Kernel {
   readonly #ctx: Context;
   readonly #args = new SyscallArgs(undefined as never);
   readonly #strace: ((line: string) => void) | undefined;
-  readonly #warn: (line: string) => void;
+  readonly #warnings: Warnings;
   readonly #debug: ((line: string) => void) | undefined;
   /** Calls per system call number (numbers beyond the table's range are unimplemented: see stats.unimplemented). */
   readonly #counts = new Float64Array(SYSCALL_SLOTS);
@@ -125,7 +128,7 @@ export class Kernel {
     this.loader = options.loader ?? NO_LOADER;
     this.maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
     this.#strace = options.strace;
-    this.#warn = options.warn ?? (() => {});
+    this.#warnings = new Warnings(options.warn ?? (() => {}));
     this.#debug = options.debug;
     this.#ctx = this.platform.newContext();
     this.#xfeatures = 3 | xstateFeatures(this.#ctx.newFpuState().bytes);
@@ -155,8 +158,9 @@ export class Kernel {
     return this.#init;
   }
 
-  warn(line: string): void {
-    this.#warn(line);
+  /** A warning for the user; a guest can repeat any, so each kind is bounded (warnings.ts). */
+  warn(line: string, kind: WarnKind = 'other'): void {
+    this.#warnings.warn(kind, line);
   }
 
   /**
@@ -315,7 +319,7 @@ export class Kernel {
       this.makeRunnable(task);
     }, (e: unknown) => {
       // #syscall turns a handler's rejection into EIO: this is a kernel bug.
-      this.#warn(`tsv: internal error after a wait: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.warn(`tsv: internal error after a wait: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       if (task.state === 'parked') this.makeRunnable(task);
     });
   }
@@ -373,7 +377,7 @@ export class Kernel {
       task.mm.oomPending = true;
       return -E.ENOMEM;
     }
-    this.#warn(`tsv: internal error in ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    this.warn(`tsv: internal error in ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, 'internal-error');
     return -E.EIO;
   }
 
@@ -386,17 +390,22 @@ export class Kernel {
     this.#strace!(`${formatCall(nr, def?.args, this.#args, task.mm, r)} ${formatResult(r, def?.ret ?? 'int')}`);
   }
 
+  /** ENOSYS, counted by name (numbers past the table under one, OUT_OF_RANGE) and reported once per name. */
   #unimplemented(nr: number): number {
-    const name = SyscallTable.nameOf(nr);
+    const inRange = nr < SYSCALL_SLOTS;
+    const name = inRange ? SyscallTable.nameOf(nr) : OUT_OF_RANGE;
     const seen = this.stats.unimplemented.get(name) ?? 0;
     this.stats.unimplemented.set(name, seen + 1);
-    if (seen === 0) this.#warn(`tsv: unimplemented system call ${name} (${nr}): returning ENOSYS`);
+    if (seen > 0) return -E.ENOSYS;
+    this.warn(inRange
+      ? `tsv: unimplemented system call ${name} (${nr}): returning ENOSYS`
+      : `tsv: system call number ${nr} is out of range: returning ENOSYS`, 'unimplemented');
     return -E.ENOSYS;
   }
 
   /** The memory limit was reached while the kernel or the program touched memory: SIGKILL, as the OOM killer. */
   #outOfMemory(task: Task): void {
-    this.#warn('tsv: out of memory: the memory limit was reached; killing the program');
+    this.warn('tsv: out of memory: the memory limit was reached; killing the program', 'out-of-memory');
     task.exit({ signal: SIGKILL });
   }
 

@@ -1,10 +1,14 @@
 // The sandbox's standard streams: guest descriptors 0-2 backed by the
 // runner's stdin, stdout and stderr.
 //
-// Output is written synchronously, in the order the guest wrote it, before
-// the write system call returns: nothing is lost or reordered when the guest
-// exits right after writing. Input is pulled from a Node stream; a read that
-// finds nothing waits (see the blocking protocol in ../fd/stream.ts).
+// Output goes to a function, which takes the bytes before the write system
+// call returns, or to a host descriptor through ../fd/host-output.ts, which
+// never blocks the Node thread: when the host cannot take the bytes at once
+// a blocking write parks until it can (see the blocking protocol in
+// ../fd/stream.ts), and the run drains it before reporting the exit. Either
+// way nothing is lost or reordered when the guest exits right after
+// writing. Input is pulled from a Node stream; a read that finds nothing
+// waits, by the same protocol.
 //
 // Opening /proc/self/fd/N (/dev/stdin, /dev/stdout) gives a new description
 // of the same stream, in the direction the sandbox has it: the guest cannot
@@ -14,16 +18,17 @@ import { E, hostErrno } from '../errno.js';
 import {
   FileDescription, hostStat, O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY, S_IFCHR, S_IFIFO, type Stat,
 } from '../vfs/index.js';
+import type { HostOutput } from '../fd/host-output.js';
 import { StreamDescription } from '../fd/stream.js';
 
-/** Where guest output goes: a host descriptor, or a function collecting bytes. */
+/** A function collecting guest output: it takes all the bytes at once. */
 export type OutputSink = (bytes: Uint8Array) => void;
 
 export class OutputStream extends StreamDescription {
-  readonly #sink: OutputSink;
+  readonly #sink: OutputSink | HostOutput;
   readonly #isTty: boolean;
 
-  constructor(sink: OutputSink, isTty = false, flags = O_WRONLY) {
+  constructor(sink: OutputSink | HostOutput, isTty = false, flags = O_WRONLY) {
     super(flags);
     this.#sink = sink;
     this.#isTty = isTty;
@@ -38,7 +43,9 @@ export class OutputStream extends StreamDescription {
   }
 
   protected override writeAt(buf: Uint8Array, len: number): number {
-    this.#sink(buf.subarray(0, len));
+    const sink = this.#sink;
+    if (typeof sink !== 'function') return sink.write(buf, len);
+    sink(buf.subarray(0, len));
     return len;
   }
 
@@ -47,7 +54,12 @@ export class OutputStream extends StreamDescription {
   }
 
   override pollReadyWrite(): boolean {
-    return true;
+    return typeof this.#sink === 'function' || this.#sink.ready;
+  }
+
+  /** A host output tells when it can take more; a function always can (it never answers EAGAIN). */
+  override watch(onChange: () => void): () => void {
+    return typeof this.#sink === 'function' ? super.watch(onChange) : this.#sink.watch(onChange);
   }
 }
 

@@ -66,6 +66,13 @@ export function hostMode(kind: number, mode: number): number {
 }
 
 /**
+ * Decides from its lstat whether entry `name` of directory `dir` is kept
+ * from the guest: a hidden entry is ENOENT to lookups and absent from
+ * listings, so no walk ever reaches it.
+ */
+export type HideEntry = (dir: HostNode, name: string, st: BigIntStats) => boolean;
+
+/**
  * A host directory tree, confined so that no guest operation — renames,
  * symlinks, kept directory descriptors, races between its own calls — makes
  * the host touch anything outside it.
@@ -99,6 +106,8 @@ export class HostFs implements Filesystem {
   dev = 0;
   /** Host descriptors open files may hold; the Vfs gives all filesystems of a sandbox one budget. */
   fdBudget = new HostFdBudget();
+  /** Entries kept from the guest (see HideEntry); none by default. */
+  hide: HideEntry | null = null;
   /** The root's real host path, as a binary string. */
   readonly hostRoot: string;
   private readonly top: HostNode;
@@ -299,7 +308,8 @@ export class HostNode implements VNode {
 
   lookup(name: string): HostNode | number {
     const st = this.fs.entry(this, name, lstat);
-    return typeof st === 'number' ? st : this.fs.adopt(this, name, st);
+    if (typeof st === 'number') return st;
+    return this.fs.hide?.(this, name, st) ? -E.ENOENT : this.fs.adopt(this, name, st);
   }
 
   readlink(): string | number {
@@ -312,7 +322,7 @@ export class HostNode implements VNode {
       for (const raw of fs.readdirSync(procFd(fd), { encoding: 'buffer' })) {
         const name = raw.toString('latin1');
         const s = guard(() => lstat(procAt(fd, name)));
-        if (typeof s === 'number') continue; // vanished meanwhile
+        if (typeof s === 'number' || this.fs.hide?.(this, name, s)) continue; // vanished meanwhile, or hidden
         out.push({ name, ino: this.fs.inos.forHost(s.dev, s.ino), kind: Number(s.mode) & S_IFMT });
       }
       return out;

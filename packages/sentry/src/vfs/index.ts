@@ -1,8 +1,9 @@
 export * from './constants.js';
 export { decodeDirents64, encodeDirent64 } from './dirent.js';
+export { defaultRoot, ETC_HIDDEN, OWN_DIRS, SYSTEM_DIRS } from './default-root.js';
 export { createDevFs, type DevOptions, type TtyOps } from './devfs.js';
 export { DirDescription, FileDescription, PathDescription } from './file.js';
-export { HostFileDescription, HostFs, HostNode } from './hostfs.js';
+export { type HideEntry, HostFileDescription, HostFs, HostNode } from './hostfs.js';
 export { InoTable } from './ino.js';
 export { Location, type Mount } from './location.js';
 export { MemFileDescription } from './mem.js';
@@ -11,5 +12,5 @@ export { OverlayFs, OverlayNode, type OverlayOptions } from './overlay.js';
 export { type PathArg, toBinary, toBytes, toText } from './path.js';
 export * from './stat.js';
 export { type CharOps, SyntheticFs, SynthDir } from './synthetic.js';
-export { type AtOpts, type CreateOpts, type FollowOpts, type TwoPathOpts, Vfs, type VfsOptions } from './vfs.js';
-export { parseVolume, type Volume } from './volume.js';
+export { type AtOpts, type CreateOpts, type FollowOpts, type RootLayout, type TwoPathOpts, Vfs, type VfsOptions } from './vfs.js';
+export { type HostMode, parseVolume, type Volume } from './volume.js';

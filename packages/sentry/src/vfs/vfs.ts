@@ -29,7 +29,7 @@ import {
 import { createDevFs, type DevOptions } from './devfs.js';
 import { DirDescription, type FileDescription, PathDescription } from './file.js';
 import { HostFdBudget } from './host-fds.js';
-import { HostFs } from './hostfs.js';
+import { type HideEntry, HostFs } from './hostfs.js';
 import { Location, type Mount } from './location.js';
 import type { Cred, DirEntry, Filesystem, VNode } from './node.js';
 import { SyntheticFs } from './synthetic.js';
@@ -37,13 +37,23 @@ import { OverlayFs } from './overlay.js';
 import { dirnameOf, joinPath, type PathArg, toBinary, toBytes } from './path.js';
 import { inGroup, isOwner, permits, stickyBlocks } from './perm.js';
 import { now, type Stat, type StatFs, ST_RDONLY, type Timespec } from './stat.js';
-import { canonicalGuestPath, parseVolume, type Volume } from './volume.js';
+import { canonicalGuestPath, type HostMode, parseVolume, type Volume } from './volume.js';
 import { type LastMode, type Namespace, walk, type Walked } from './walk.js';
 
+/**
+ * A root assembled in code rather than one host directory (default-root.ts):
+ * `build` fills an empty, writable in-memory root before the volumes are
+ * mounted, leaving alone every path at or beneath one of `taken` (the
+ * volumes' mount points: a volume replaces what the layout would put there).
+ */
+export interface RootLayout {
+  build(vfs: Vfs, o: { overlay: boolean; taken: readonly string[] }): void;
+}
+
 export interface VfsOptions {
-  /** Host directory shown as "/" (default "/"); never written. */
-  root?: string;
-  /** In-memory writable layer over the root (default true); without it writes fail with EROFS. */
+  /** Host directory shown as "/" (default "/"), never written; or a layout built under an in-memory root. */
+  root?: string | RootLayout;
+  /** In-memory writable layer over the root's host directories (default true); without it writes to them fail with EROFS. */
   overlay?: boolean;
   /**
    * The sandbox's memory account: file contents, inodes and names of every
@@ -118,30 +128,53 @@ export class Vfs implements Namespace {
   private readonly account: Account;
   /** The host filesystems (root and volumes), sharing one descriptor budget. */
   private readonly hostFs: HostFs[] = [];
+  private readonly fdBudget: HostFdBudget;
+  /** The store every in-memory filesystem of the sandbox charges. */
+  private readonly store: MemStore;
 
   constructor(opts: VfsOptions = {}) {
     const overlay = opts.overlay ?? true;
     const account = opts.account ?? new MemoryAccount(opts.memoryLimit ?? 2 ** 30);
-    const shared = { store: new MemStore(account, opts.maxInodes) };
+    const store = new MemStore(account, opts.maxInodes);
+    this.store = store;
     this.account = account;
-    const rootFs = overlay ? new OverlayFs(opts.root ?? '/', shared) : new HostFs(opts.root ?? '/', true);
-    const lower = rootFs instanceof OverlayFs ? rootFs.lower : rootFs;
-    if (lower) this.hostFs.push(lower);
-    const m = this.attach('/', rootFs, !overlay);
+    this.fdBudget = new HostFdBudget(opts.hostFds);
+    const layout = typeof opts.root === 'object' ? opts.root : null;
+    const hostRoot = typeof opts.root === 'string' ? opts.root : '/';
+    const rootFs = layout
+      ? new OverlayFs(null, { store, rootMode: 0o755 })
+      : overlay ? new OverlayFs(hostRoot, { store }) : new HostFs(hostRoot, true);
+    this.track(rootFs, null);
+    const m = this.attach('/', rootFs, !overlay && !layout);
     this.root = new Location(m, rootFs.root(), '/', null);
     this.cred = { uid: opts.uid ?? 0, gid: opts.gid ?? 0 };
     if (opts.dev !== false) {
       this.mount('/dev', createDevFs(typeof opts.dev === 'object' ? opts.dev : {}));
-      this.mount('/dev/shm', new OverlayFs(null, shared));
+      this.mount('/dev/shm', new OverlayFs(null, { store }));
     }
-    for (const v of opts.volumes ?? []) {
-      const vol = typeof v === 'string' ? parseVolume(v) : v;
-      const fs = new HostFs(vol.host, vol.readOnly);
-      this.hostFs.push(fs);
-      this.mount(vol.guest, fs, { readOnly: vol.readOnly });
-    }
-    const budget = new HostFdBudget(opts.hostFds);
-    for (const fs of this.hostFs) fs.fdBudget = budget;
+    const volumes = (opts.volumes ?? []).map((v) => (typeof v === 'string' ? parseVolume(v) : v));
+    layout?.build(this, { overlay, taken: volumes.map((v) => canonicalGuestPath(v.guest)) });
+    for (const vol of volumes) this.mountHost(vol.guest, vol.host, vol.mode);
+  }
+
+  /**
+   * Mounts host directory `host` at guest path `guest` as `mode` says
+   * (configuration: it throws, as mount() does). An overlay's memory is
+   * charged to the sandbox. `hide` keeps entries from the guest.
+   */
+  mountHost(guest: string, host: string, mode: HostMode, hide: HideEntry | null = null): void {
+    const fs = mode === 'overlay' ? new OverlayFs(host, { store: this.store }) : new HostFs(host, mode === 'ro');
+    this.track(fs, hide);
+    this.mount(guest, fs, { readOnly: mode === 'ro' });
+  }
+
+  /** The host layer of `fs`, if any, gets the sandbox's descriptor budget and `hide`, and is released by close(). */
+  private track(fs: HostFs | OverlayFs, hide: HideEntry | null): void {
+    const host = fs instanceof OverlayFs ? fs.lower : fs;
+    if (!host) return;
+    host.fdBudget = this.fdBudget;
+    host.hide = hide;
+    this.hostFs.push(host);
   }
 
   /** Releases the host directory handles kept for lookups (a later call reopens them). */

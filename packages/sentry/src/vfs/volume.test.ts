@@ -24,8 +24,9 @@ afterEach(() => fx.cleanup());
 
 describe('volumes', () => {
   it('parses HOST:GUEST[:ro] and rejects malformed specs', () => {
-    expect(parseVolume('/a:/b')).toEqual({ host: '/a', guest: '/b', readOnly: false });
-    expect(parseVolume('/a:/b:ro')).toEqual({ host: '/a', guest: '/b', readOnly: true });
+    expect(parseVolume('/a:/b')).toEqual({ host: '/a', guest: '/b', mode: 'rw' });
+    expect(parseVolume('/a:/b:ro')).toEqual({ host: '/a', guest: '/b', mode: 'ro' });
+    expect(parseVolume('/a:/b:overlay')).toEqual({ host: '/a', guest: '/b', mode: 'overlay' });
     expect(() => parseVolume('/a')).toThrow();
     expect(() => parseVolume('/a:b')).toThrow();
     expect(() => parseVolume('/a:/b/../c')).toThrow();
@@ -80,5 +81,19 @@ describe('volumes', () => {
     expect(list(vfs, '/')).toContain('work'); // mount point absent from the lower root is still listed
     expect(list(vfs, '/mnt')).toEqual(['ro']);
     expect(vfs.open('/work/existing.txt', O_RDONLY)).toMatchObject({ flags: O_RDONLY });
+  });
+
+  it('overlay volumes show the host directory and keep every change in memory', () => {
+    const before = snapshot(vol);
+    const ov = new Vfs({ root: fx.root, volumes: [`${vol}:/proj:overlay`] });
+    expect(readText(ov, '/proj/existing.txt')).toBe('on disk');
+    expect(writeText(ov, '/proj/existing.txt', 'changed')).toBe(0);
+    expect(writeText(ov, '/proj/new.txt', 'new')).toBe(0);
+    expect(ov.chmod('/proj/new.txt', 0o4755)).toBe(0); // memory, not the host: set-user-ID is kept
+    expect((ov.stat('/proj/new.txt') as { mode: number }).mode & 0o7777).toBe(0o4755);
+    expect(ov.unlink('/proj/climb')).toBe(0);
+    expect(readText(ov, '/proj/existing.txt')).toBe('changed');
+    expect(snapshot(vol)).toEqual(before);
+    ov.close();
   });
 });

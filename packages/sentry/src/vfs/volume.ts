@@ -1,11 +1,18 @@
 import { components, toBinary } from './path.js';
 
-/** A host directory bound at a guest path: writes are real and go to the host. */
+/**
+ * How a host directory is bound: 'rw' writes to the host; 'ro' refuses
+ * writes (EROFS); 'overlay' never writes the host and keeps the program's
+ * changes in memory, where they vanish with the sandbox.
+ */
+export type HostMode = 'rw' | 'ro' | 'overlay';
+
+/** A host directory bound at a guest path. */
 export interface Volume {
   host: string;
   /** Absolute guest path (text). */
   guest: string;
-  readOnly: boolean;
+  mode: HostMode;
 }
 
 /**
@@ -21,13 +28,13 @@ export function canonicalGuestPath(p: string): string {
   return `/${parts.join('/')}`;
 }
 
-/** Parses `HOST:GUEST[:ro|:rw]`. */
+/** Parses `HOST:GUEST[:ro|:rw|:overlay]`. */
 export function parseVolume(spec: string): Volume {
   const parts = spec.split(':');
   const [host, guest, mode = 'rw'] = parts;
-  if (parts.length > 3 || !host || !guest || (mode !== 'ro' && mode !== 'rw')) {
-    throw new Error(`tsv: volume must be HOST:GUEST[:ro]: ${spec}`);
+  if (parts.length > 3 || !host || !guest || (mode !== 'ro' && mode !== 'rw' && mode !== 'overlay')) {
+    throw new Error(`tsv: volume must be HOST:GUEST[:ro|:overlay]: ${spec}`);
   }
   canonicalGuestPath(guest);
-  return { host, guest, readOnly: mode === 'ro' };
+  return { host, guest, mode };
 }

@@ -79,7 +79,8 @@ function sendfile(t: Task, a: SyscallArgs): number | Promise<number> {
     },
   };
   const finish = (r: number): number => {
-    if (start === null || r < 0) return r;
+    // A task that exited while the call waited has no memory left to write *offset to.
+    if (start === null || r < 0 || t.exited) return r;
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigInt64(0, BigInt(start + consumed), true);
     return t.mm.copyOut(offPtr, b) < 0 ? -E.EFAULT : r;

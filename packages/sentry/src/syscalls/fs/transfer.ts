@@ -8,6 +8,11 @@
 // "would block"; unless O_NONBLOCK the task parks watching the stream and
 // retries. A signal ends the wait as pipe_read/pipe_write do: the bytes
 // already moved, or -ERESTARTSYS (restarted under SA_RESTART, else EINTR).
+//
+// A large transfer never holds the Node thread for long: after SLICE_MS of
+// chunks it lets the event loop turn (timers, other sandboxes, kill) and
+// goes on where it was. Like a regular-file write on Linux, only a fatal
+// signal (the task has exited: killed, or a default action) ends it early.
 import { E } from '../../errno.js';
 import { isStream } from '../../fd/stream.js';
 import { ERESTARTSYS } from '../../kernel/restart.js';
@@ -23,6 +28,8 @@ export { MAX_RW_COUNT };
 
 /** Host bytes moved per step. */
 export const CHUNK = 1 << 20;
+/** How long one system call moves chunks before the event loop gets a turn. */
+export const SLICE_MS = 4;
 /** Guest addresses end below this (the lower canonical half). */
 const USER_END = 2 ** 47;
 const PAGE = 4096;
@@ -112,20 +119,50 @@ function gather(mm: UserMemory, segs: readonly Segment[], at: number, buf: Uint8
   return across((addr, host) => mm.copyIn(addr, host), segs, at, buf, n);
 }
 
-/** A step returns the call's result, or undefined to wait for the stream and step again. */
-type Step = () => number | undefined;
+/** The host time one call has been moving bytes since it started or last let the event loop turn. */
+class Slice {
+  #start = performance.now();
 
-/** Steps until a result; `interrupted` gives the result when a signal ends a wait (given -ERESTARTSYS). */
-function drive(t: Task, f: FileDescription, step: Step, interrupted: (r: number) => number): number | Promise<number> {
+  get over(): boolean {
+    return performance.now() - this.#start > SLICE_MS;
+  }
+
+  restart(): void {
+    this.#start = performance.now();
+  }
+}
+
+/**
+ * A step returns the call's result, WAIT to wait for the stream and step
+ * again, or TURN to let the event loop run (its slice is over) and step again.
+ */
+const WAIT = 'wait';
+const TURN = 'turn';
+type Step = () => number | typeof WAIT | typeof TURN;
+
+/**
+ * Steps until a result; `interrupted` gives the result when a signal ends a
+ * wait (given -ERESTARTSYS), or when the task has exited by the time it
+ * would step again (-EINTR: nobody reads that result).
+ */
+function drive(t: Task, f: FileDescription, slice: Slice, step: Step, interrupted: (r: number) => number): number | Promise<number> {
   const r = step();
-  if (r !== undefined) return r;
-  if (!isStream(f)) return -E.EAGAIN;
+  if (typeof r === 'number') return r;
   return (async () => {
-    for (;;) {
-      const end = await new Park(t).watch([f]).promise;
-      if (end === 'interrupted') return interrupted(-ERESTARTSYS);
+    for (let next = r; ;) {
+      if (next === TURN) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        slice.restart();
+      } else {
+        if (!isStream(f)) return -E.EAGAIN; // WAIT comes from streams only (mayWait)
+        const end = await new Park(t).watch([f]).promise;
+        if (end === 'interrupted') return interrupted(-ERESTARTSYS);
+      }
+      // Killed meanwhile: its memory and descriptors are being released, so nothing more is touched.
+      if (t.exited) return interrupted(-E.EINTR);
       const v = step();
-      if (v !== undefined) return v;
+      if (typeof v === 'number') return v;
+      next = v;
     }
   })();
 }
@@ -152,13 +189,15 @@ export function readInto(t: Task, f: FileDescription, segs: readonly Segment[], 
   const total = totalOf(segs);
   if (total === 0) return offset === null ? f.read(new Uint8Array(0), 0) : f.pread(new Uint8Array(0), 0, offset);
   const stream = isStream(f);
+  const slice = new Slice();
   let done = 0;
   const step: Step = () => {
     while (done < total) {
+      if (done > 0 && slice.over) return TURN;
       const want = Math.min(total - done, CHUNK);
       const buf = readBuffer(want);
       const n = offset === null ? f.read(buf, want) : f.pread(buf, want, offset + done);
-      if (n === -E.EAGAIN && done === 0 && mayWait(f)) return undefined;
+      if (n === -E.EAGAIN && done === 0 && mayWait(f)) return WAIT;
       if (n <= 0) return done > 0 ? done : n;
       fileRead(t, f, offset === null ? null : offset + done, buf, n);
       const copied = scatter(t.mm, segs, done, buf, n);
@@ -170,7 +209,7 @@ export function readInto(t: Task, f: FileDescription, segs: readonly Segment[], 
     return done;
   };
   // A read waits only before its first byte.
-  return drive(t, f, step, (r) => r);
+  return drive(t, f, slice, step, (r) => (done > 0 ? done : r));
 }
 
 /** Where write() takes its bytes: guest segments, or another file (sendfile). */
@@ -209,6 +248,7 @@ export function writeFrom(t: Task, f: FileDescription, src: Source, offset: numb
     const r = offset === null ? f.write(new Uint8Array(0), 0) : f.pwrite(new Uint8Array(0), 0, offset);
     return r === -E.EPIPE ? brokenPipe(t) : r;
   }
+  const slice = new Slice();
   let done = 0;
   let pending: Uint8Array | null = null;
   let last = false;
@@ -220,6 +260,7 @@ export function writeFrom(t: Task, f: FileDescription, src: Source, offset: numb
   const step: Step = () => {
     while (done < src.total) {
       if (pending === null) {
+        if (done > 0 && slice.over) return TURN;
         const want = Math.min(src.total - done, CHUNK);
         const buf = new Uint8Array(want);
         const got = src.take(done, buf, want);
@@ -228,7 +269,7 @@ export function writeFrom(t: Task, f: FileDescription, src: Source, offset: numb
         pending = buf.subarray(0, got);
       }
       const n: number = offset === null ? f.write(pending, pending.length) : f.pwrite(pending, pending.length, offset + done);
-      if (n === -E.EAGAIN && mayWait(f)) return undefined;
+      if (n === -E.EAGAIN && mayWait(f)) return WAIT;
       if (n === -E.EPIPE) return finish(brokenPipe(t));
       if (n <= 0) return finish(n);
       fileWritten(t, f, offset === null ? null : offset + done, pending.subarray(0, n));
@@ -239,5 +280,5 @@ export function writeFrom(t: Task, f: FileDescription, src: Source, offset: numb
     }
     return done;
   };
-  return drive(t, f, step, finish);
+  return drive(t, f, slice, step, finish);
 }
