@@ -18,6 +18,7 @@ options:
   --env K=V               set an environment variable (repeatable)
   --cwd DIR               working directory in the sandbox                                   default /
   --memory SIZE           memory limit, e.g. 512M, 2G                                         default 1G
+  --pids N                most tasks (threads, and processes not yet waited for) at once     default 4096
   --timeout SECONDS       kill the program after this long
   --strace                print every system call to stderr
   --strace-file FILE      print them to FILE instead
@@ -47,6 +48,7 @@ export async function runCommand(args: string[]): Promise<number> {
         env: { type: 'string', multiple: true },
         cwd: { type: 'string' },
         memory: { type: 'string' },
+        pids: { type: 'string' },
         timeout: { type: 'string' },
         strace: { type: 'boolean' },
         'strace-file': { type: 'string' },
@@ -84,6 +86,11 @@ export async function runCommand(args: string[]): Promise<number> {
     process.stderr.write(`tsv run: --timeout expects a positive number of seconds\n`);
     return 2;
   }
+  const pids = v.pids !== undefined ? Number(v.pids) : undefined;
+  if (pids !== undefined && !(Number.isInteger(pids) && pids >= 1)) {
+    process.stderr.write(`tsv run: --pids expects a positive whole number\n`);
+    return 2;
+  }
   const traceFile = v['strace-file'] !== undefined ? createWriteStream(v['strace-file']) : undefined;
   const logFd = v.log !== undefined ? openSync(v.log, 'a') : 2;
   const log = (line: string) => writeSync(logFd, `${line}\n`);
@@ -97,6 +104,7 @@ export async function runCommand(args: string[]): Promise<number> {
       env: mergeEnv(DEFAULT_ENV, v.env ?? []),
       cwd: v.cwd,
       memory: v.memory,
+      pids,
       timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
       stdin: 'inherit',
       stdout: 'inherit',

@@ -42,6 +42,13 @@ export interface SandboxOptions {
   /** Kill the program (SIGKILL) after this long. */
   timeoutMs?: number;
   /**
+   * Most tasks the sandbox may hold at once: threads of every process plus
+   * processes that ended and were not waited for (default 4096). Past it,
+   * fork, clone and pthread_create fail with EAGAIN, so a fork bomb is
+   * bounded by the sandbox, not by the host.
+   */
+  pids?: number;
+  /**
    * Most bytes kept of each buffered output stream, or left unread in a
    * 'stream' one (default 64 MiB): a program that writes more is killed
    * (SIGKILL), as child_process does, so it cannot make this process run
@@ -146,6 +153,7 @@ export class Sandbox {
     const o = this.#options;
     const limit = typeof o.memory === 'string' ? parseSize(o.memory) : (o.memory ?? 1 << 30);
     if (!Number.isFinite(limit) || limit < 1 << 20) throw new SandboxError(`invalid memory limit: ${String(o.memory)}`, 125);
+    if (o.pids !== undefined && !(Number.isInteger(o.pids) && o.pids >= 1)) throw new SandboxError(`invalid task limit: ${String(o.pids)}`, 125);
     const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
     try {
       this.#platform = new KvmPlatform({ memoryBytes: physical, device: o.device });
@@ -163,6 +171,7 @@ export class Sandbox {
         overlay: o.overlay ?? true,
         volumes: o.volumes ?? [],
         memoryLimit: limit,
+        maxTasks: o.pids,
         stdin: stdin.stream,
         stdinIsTty: stdin.isTty,
         stdout: this.#sink(o.stdout, this.#out, this.stdout, 1),

@@ -31,6 +31,7 @@ import {
 import { formatCall, formatResult } from './strace.js';
 import { stopGroup } from './task-signals.js';
 import { FAULT_ACCERR, FAULT_OOM, FAULT_SIGBUS } from '../mm/pager.js';
+import { checkCpuLimit } from './cpu-limit.js';
 import { PidTable } from './pids.js';
 import type { ImageLoader } from './task-exec.js';
 import { finishThread } from './task-exit.js';
@@ -284,6 +285,7 @@ export class Kernel {
       } else if (stop === Stop.Fault) {
         this.#fault(task);
       } else {
+        checkCpuLimit(task.group);
         task.sysNs += (performance.now() - t1) * 1e6;
         return !task.exited;
       }
