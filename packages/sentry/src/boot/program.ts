@@ -24,7 +24,7 @@ export interface OpenedProgram {
 }
 
 /** Opens `path` (from `cwd`) for execution: a regular file the caller may execute, or a negative errno. */
-export function openFile(vfs: Vfs, path: string, cwd: Location): OpenedProgram | number {
+function openFile(vfs: Vfs, path: string, cwd: Location): OpenedProgram | number {
   const st = vfs.stat(path, { at: cwd });
   if (typeof st === 'number') return st;
   if ((st.mode & S_IFMT) !== S_IFREG) return (st.mode & S_IFMT) === 0o040000 ? -E.EISDIR : -E.EACCES;

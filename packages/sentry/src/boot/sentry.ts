@@ -4,16 +4,16 @@ import { Registers } from '@tsv/platform';
 import { E } from '../errno.js';
 import { HostOutputs } from '../fd/host-output.js';
 import { InputStream, Kernel, type OutputSink, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
-import { MemoryAccount, PageCache } from '../mm/index.js';
+import { MemoryAccount, MemoryManager, PageCache } from '../mm/index.js';
 import { defaultRoot, SyntheticFs, Vfs } from '../vfs/index.js';
 
 const SYSFS_MAGIC = 0x62656572;
 import { buildSyscallTable } from '../syscalls/all.js';
 import { BootError, type BootConfig } from './config.js';
 import { elfLoader } from './exec.js';
-import { joinNul } from '../kernel/task-exec.js';
+import { execTask } from '../kernel/task-exec.js';
 import { mountProc } from '../proc/index.js';
-import { describe, openFile, openProgram } from './program.js';
+import { describe, openProgram } from './program.js';
 
 /** What a run cost (tsv run --stats). */
 export interface RunStats {
@@ -58,32 +58,27 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   const cwd = vfs.resolve(c.cwd);
   if (typeof cwd === 'number') throw new BootError(`working directory ${c.cwd}: ${describe(cwd)}`, 125);
   const program = openProgram(vfs, c.argv[0]!, c.env, cwd);
+  program.file.close();
 
   // One page cache for the sandbox: processes mapping the same file share its frames.
-  const loader = elfLoader(c.platform, account, { pageCache: new PageCache() });
+  const pageCache = new PageCache();
+  const loader = elfLoader(c.platform, account, { pageCache });
   const kernel = new Kernel({
     platform: c.platform, vfs, table: buildSyscallTable(), strace: c.strace, warn: c.warn, debug: c.debug, loader, maxTasks: c.maxTasks,
   });
-  const regs = new Registers();
-  const openInterpreter = (path: string) => openFile(vfs, path, vfs.root);
-  const enc = (xs: string[]) => xs.map((x) => new Uint8Array(Buffer.from(x)));
-  const argv = enc(c.argv);
-  const env = enc(c.env);
-  const image = loader.load(program, { argv, env, uid, gid }, regs, openInterpreter);
-  program.file.close();
-  if (typeof image === 'number') {
-    const status = image === -E.ENOMEM || image === -E.E2BIG ? 125 : image === -E.ENOENT ? 127 : 126;
-    throw new BootError(`${program.path}: ${image === -E.ENOEXEC ? 'Exec format error (not an x86-64 ELF executable)' : describe(image)}`, status);
-  }
-  const mm = image;
+  // The first program starts as any other: an execve by the sandbox's init, from an empty image.
   const task: Task = new Task({
-    kernel, tid: kernel.allocateTid(), regs, fpu: kernel.newFpuState(), mm, fs: { root: vfs.root, cwd, umask: 0o022 },
-    creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] },
-    comm: program.path.slice(program.path.lastIndexOf('/') + 1).slice(0, 15), exePath: program.path,
+    kernel, tid: kernel.allocateTid(), regs: new Registers(), fpu: kernel.newFpuState(),
+    mm: MemoryManager.forPlatform(c.platform, { account, pageCache }), fs: { root: vfs.root, cwd, umask: 0o022 },
+    creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] }, comm: 'init',
   });
-  task.exe = program.file.location;
-  task.group.cmdline = joinNul(argv);
-  task.group.environ = joinNul(env);
+  const enc = (xs: string[]) => xs.map((x) => new Uint8Array(Buffer.from(x)));
+  const r = execTask(task, program.path, cwd, enc(c.argv), enc(c.env));
+  if (r < 0) {
+    task.mm.release?.();
+    const status = r === -E.ENOMEM || r === -E.E2BIG ? 125 : r === -E.ENOENT ? 127 : 126;
+    throw new BootError(`${program.path}: ${r === -E.ENOEXEC ? 'Exec format error (not an x86-64 ELF executable or script)' : describe(r)}`, status);
+  }
   // The host's /sys would tell the program about the host's kernel and
   // devices: the sandbox gets an empty one (SYSFS_MAGIC), as /proc is its own.
   vfs.mount('/sys', new SyntheticFs(SYSFS_MAGIC), { readOnly: true });
