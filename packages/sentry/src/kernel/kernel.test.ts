@@ -4,7 +4,7 @@
 import { type AddressSpace, type Context, Reg, Registers, Stop } from '@tsv/platform';
 import { describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
-import { SyscallTable } from '../syscalls/table.js';
+import { SyscallTable } from './syscall-table.js';
 import { fakePlatform } from '../testing/fake-task.js';
 import { Vfs } from '../vfs/index.js';
 import { Kernel, OUT_OF_RANGE } from './kernel.js';

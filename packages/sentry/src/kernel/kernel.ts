@@ -19,7 +19,7 @@ import { type Context, type FpuState, OutOfMemoryError, type Platform, Reg, Stop
 import { E } from '../errno.js';
 import type { Vfs } from '../vfs/index.js';
 import { interruptTask } from './park.js';
-import { SyscallTable } from '../syscalls/table.js';
+import { SyscallTable } from './syscall-table.js';
 import { SyscallArgs } from './args.js';
 import { isRestartCode, settleRestart } from './restart.js';
 import { placeFrame, writeFrame } from './signal-frame.js';

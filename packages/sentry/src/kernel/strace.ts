@@ -3,7 +3,7 @@
 // memory with the same checked copies the handlers use; a bad pointer prints
 // as its address.
 import { errnoName } from '../errno.js';
-import { type ArgKind, type RetKind, SyscallTable } from '../syscalls/table.js';
+import { type ArgKind, type RetKind, SyscallTable } from './syscall-table.js';
 import type { SyscallArgs } from './args.js';
 import { restartName } from './restart.js';
 import type { UserMemory } from './usercopy.js';

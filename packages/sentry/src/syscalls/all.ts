@@ -8,7 +8,7 @@ import { MISC_SYSCALLS } from './misc.js';
 import { MM_SYSCALLS } from './mm.js';
 import { PROCESS_SYSCALLS } from './process.js';
 import { SIGNAL_SYSCALLS } from './signal.js';
-import { SyscallTable } from './table.js';
+import { SyscallTable } from '../kernel/syscall-table.js';
 import { TIME_SYSCALLS } from './time.js';
 import { WAIT_SYSCALLS } from './wait.js';
 

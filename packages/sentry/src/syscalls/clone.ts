@@ -10,7 +10,7 @@ import {
   waitVfork,
 } from '../kernel/task-clone.js';
 import type { Task } from '../kernel/task.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 const SIGCHLD = 17;
 /** struct clone_args sizes: CLONE_ARGS_SIZE_VER0 (the least clone3 takes), and the whole struct as Linux 6.x knows it. */

@@ -6,7 +6,7 @@ import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Credentials, Task } from '../kernel/task.js';
 import { writeU32 } from './structs.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 /** (uid_t)-1: "leave unchanged" in setre*id/setres*id, invalid in set*id. */
 const NO_ID = 0xffff_ffff;

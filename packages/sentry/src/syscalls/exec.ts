@@ -8,7 +8,7 @@ import { execTask } from '../kernel/task-exec.js';
 import type { Task } from '../kernel/task.js';
 import { ARG_MAX, MAX_ARG_STRLEN } from '../loader/index.js';
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, pathArg, startOf } from './fs/common.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 const POINTER = 8;
 

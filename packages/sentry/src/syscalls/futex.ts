@@ -12,7 +12,7 @@ import type { Task } from '../kernel/task.js';
 import { monotonicNs, realtimeNs } from './clocks.js';
 import { FUTEX_BITSET_MATCH_ANY, type FutexKey, futexKey, futexRequeue, futexWait, futexWake } from '../kernel/futex.js';
 import { readTimespec, readU32 } from './structs.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 export const FUTEX_WAIT = 0;
 export const FUTEX_WAKE = 1;

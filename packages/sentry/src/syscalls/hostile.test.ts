@@ -10,7 +10,7 @@ import { ITIMER_SYSCALLS } from './itimer.js';
 import { interruptTask } from '../kernel/park.js';
 import { PROCESS_SYSCALLS } from './process.js';
 import { SIGNAL_SYSCALLS } from './signal.js';
-import { type SyscallSpec, SyscallTable } from './table.js';
+import { type SyscallSpec, SyscallTable } from '../kernel/syscall-table.js';
 import { TIME_SYSCALLS } from './time.js';
 import { MISC_SYSCALLS } from './misc.js';
 

@@ -1,2 +1,2 @@
-export { SYSCALL_NAMES } from './names.js';
-export { type ArgKind, type RetKind, type SyscallDef, type SyscallHandler, type SyscallSpec, SyscallTable } from './table.js';
+export { SYSCALL_NAMES } from '../kernel/syscall-names.js';
+export { type ArgKind, type RetKind, type SyscallDef, type SyscallHandler, type SyscallSpec, SyscallTable } from '../kernel/syscall-table.js';

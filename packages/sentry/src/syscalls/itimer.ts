@@ -7,7 +7,7 @@ import type { SyscallArgs } from '../kernel/args.js';
 import { type ItimerValue, readRealTimer, setRealTimer } from '../kernel/itimer.js';
 import type { Task } from '../kernel/task.js';
 import { getTimeval, NS_PER_SEC, putTimeval } from './structs.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 export const ITIMER_REAL = 0;
 export const ITIMER_VIRTUAL = 1;

@@ -6,7 +6,7 @@ import type { SyscallArgs } from '../kernel/args.js';
 import { NSIG } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
 import { writeU32, writeU64 } from './structs.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 export const GRND_NONBLOCK = 1;
 export const GRND_RANDOM = 2;

@@ -6,7 +6,7 @@ import type { Task } from '../kernel/task.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, type MappedFile, MemoryManager, PAGE_SIZE, PROT_WRITE } from '../mm/index.js';
 import { type FileDescription, makedev, S_IFCHR, S_IFMT } from '../vfs/index.js';
 import { mappedFile } from './filemap.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 const DEV_ZERO = makedev(1, 5);
 

@@ -11,7 +11,7 @@ import { CRED_SYSCALLS } from './creds.js';
 import { RLIMIT_SYSCALLS } from './rlimit.js';
 import { SCHED_SYSCALLS } from './sched.js';
 import { writeU64 } from './structs.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 import { USAGE_SYSCALLS } from './usage.js';
 import { UTS_SYSCALLS } from './uts.js';
 

@@ -9,7 +9,7 @@ import {
 } from '../kernel/rlimit.js';
 import type { Rlimit, Task } from '../kernel/task.js';
 import { toU64 } from './structs.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 const RLIMIT_SIZE = 16;
 const U64_MAX = (1n << 64n) - 1n;

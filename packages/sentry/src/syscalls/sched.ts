@@ -5,7 +5,7 @@ import type { SyscallArgs } from '../kernel/args.js';
 import type { Task } from '../kernel/task.js';
 import { getRlimit, RLIMIT_NICE } from '../kernel/rlimit.js';
 import { writeU32 } from './structs.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 /** The kernel's cpumask size for one CPU: one unsigned long. */
 export const CPUMASK_SIZE = 8;

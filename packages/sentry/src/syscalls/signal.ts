@@ -20,7 +20,7 @@ import type { ThreadGroup } from '../kernel/thread-group.js';
 import { monotonicNs } from './clocks.js';
 import { Park } from '../kernel/park.js';
 import { readTimespec, toU64 } from './structs.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 export { MINSIGSTKSZ, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from '../kernel/signals.js';
 export const SIG_BLOCK = 0;

@@ -9,7 +9,7 @@ import {
 } from './clocks.js';
 import { Park } from '../kernel/park.js';
 import { NS_PER_SEC, putTimeval, readTimespec, TIMEVAL_SIZE, writeTimespec, writeU64 } from './structs.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 export const TIMER_ABSTIME = 1;
 /** USER_HZ: the unit of times() and struct tms. */

@@ -6,7 +6,7 @@ import type { Task } from '../kernel/task.js';
 import type { CpuTimes } from '../kernel/thread-group.js';
 import { uptimeSeconds } from './clocks.js';
 import { putTimeval } from './structs.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 export const RUSAGE_SELF = 0;
 export const RUSAGE_CHILDREN = -1;

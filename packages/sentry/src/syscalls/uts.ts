@@ -5,7 +5,7 @@ import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 /** __NEW_UTS_LEN: each utsname field holds this many bytes and a NUL. */
 export const UTS_LEN = 64;

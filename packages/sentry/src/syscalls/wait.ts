@@ -10,7 +10,7 @@ import {
   WSTOPPED, WUNTRACED,
 } from '../kernel/task-wait.js';
 import { encodeRusage } from './usage.js';
-import type { SyscallSpec } from './table.js';
+import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 const P_ALL = 0;
 const P_PID = 1;

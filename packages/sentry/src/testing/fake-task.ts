@@ -8,8 +8,8 @@ import { SyscallArgs } from '../kernel/args.js';
 import { Kernel } from '../kernel/kernel.js';
 import { type Credentials, Task, type TaskMemory } from '../kernel/task.js';
 import { FAULT_MAPERR } from '../mm/pager.js';
-import { SyscallTable } from '../syscalls/table.js';
-import type { SyscallHandler, SyscallSpec } from '../syscalls/table.js';
+import { SyscallTable } from '../kernel/syscall-table.js';
+import type { SyscallHandler, SyscallSpec } from '../kernel/syscall-table.js';
 import { Vfs } from '../vfs/index.js';
 
 const PAGE = 4096;

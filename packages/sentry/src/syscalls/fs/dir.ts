@@ -5,7 +5,7 @@ import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
 import { type Location, S_IFDIR, X_OK } from '../../vfs/index.js';
 import { permits } from '../../vfs/perm.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { copyOutArg, credOf, fileOf, pathArg } from './common.js';
 
 /** Host buffer for one getdents64: more than a page of entries, never what a hostile count asks for. */

@@ -4,7 +4,7 @@ import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
 import { O_APPEND, O_CLOEXEC, O_NONBLOCK, O_PATH } from '../../vfs/index.js';
 import { PipeEnd } from '../../fd/pipe.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { fileOf } from './common.js';
 
 const F_DUPFD = 0;

@@ -1,5 +1,5 @@
 // The file, descriptor and filesystem system calls.
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { DIR_SYSCALLS } from './dir.js';
 import { DUP_SYSCALLS } from './dup.js';
 import { IOCTL_SYSCALLS } from './ioctl.js';

@@ -8,7 +8,7 @@ import type { SyscallArgs } from '../../kernel/args.js';
 import { InputStream, OutputStream } from '../../kernel/stdio.js';
 import type { Task } from '../../kernel/task.js';
 import { type FileDescription, O_NONBLOCK, S_IFMT, S_IFREG } from '../../vfs/index.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { fileOf } from './common.js';
 
 const TCGETS = 0x5401;

@@ -6,7 +6,7 @@ import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
 import { type Cred, type Location, S_IFLNK, type Timespec } from '../../vfs/index.js';
 import { pathResized } from '../filemap.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, copyInArg, copyOutArg, credOf,
   dirOf, fileOf, pathArg, startOf,

@@ -6,7 +6,7 @@ import {
   type FileDescription, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_PATH, O_TRUNC, O_WRONLY,
 } from '../../vfs/index.js';
 import { fileResized } from '../filemap.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { AT_FDCWD, credOf, dirOf, pathArg } from './common.js';
 
 /** x86-64 Linux adds O_LARGEFILE to every open; F_GETFL shows it. */

@@ -4,7 +4,7 @@ import { newPipe } from '../../fd/pipe.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
 import { O_CLOEXEC, O_DIRECT, O_NONBLOCK } from '../../vfs/index.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { copyOutArg } from './common.js';
 import { install } from './open.js';
 

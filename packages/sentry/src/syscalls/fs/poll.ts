@@ -19,7 +19,7 @@ import type { FileDescription } from '../../vfs/index.js';
 import { monotonicNs } from '../clocks.js';
 import { Park } from '../../kernel/park.js';
 import { applySigmaskArg } from '../signal.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { NS_PER_SEC, NS_PER_USEC } from '../structs.js';
 import { copyInArg, fileOf } from './common.js';
 

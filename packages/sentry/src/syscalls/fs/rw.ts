@@ -4,7 +4,7 @@ import { isStream } from '../../fd/stream.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
 import { O_APPEND } from '../../vfs/index.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { fileOf } from './common.js';
 import { MAX_RW_COUNT, oneSegment, readInto, readIovecs, type Segment, segmentSource, type Source, writeFrom } from './transfer.js';
 

@@ -5,7 +5,7 @@ import type { Task } from '../../kernel/task.js';
 import {
   encodeStat, encodeStatfs, type FileDescription, type Stat, STAT_SIZE, type StatFs, STATFS_SIZE, ST_RDONLY, ST_VALID,
 } from '../../vfs/index.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, copyOutArg, credOf, fileOf, pathArg,
   startOf,

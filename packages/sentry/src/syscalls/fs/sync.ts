@@ -4,7 +4,7 @@ import { isStream } from '../../fd/stream.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
 import { fileResized, fileSync } from '../filemap.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { fileOf } from './common.js';
 
 function ftruncate(t: Task, a: SyscallArgs): number {

@@ -7,7 +7,7 @@
 import { E } from '../../errno.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
-import type { SyscallSpec } from '../table.js';
+import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { credOf, fileOf, pathArg } from './common.js';
 
 /** Linux's XATTR_NAME_MAX. */

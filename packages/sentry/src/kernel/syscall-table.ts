@@ -1,9 +1,9 @@
 // The system call table: x86-64 number -> name, how to print its arguments
 // (strace), and the handler. One table serves the dispatcher and --strace,
 // so the two cannot disagree about an argument.
-import type { SyscallArgs } from '../kernel/args.js';
-import type { Task } from '../kernel/task.js';
-import { SYSCALL_NAMES } from './names.js';
+import type { SyscallArgs } from './args.js';
+import type { Task } from './task.js';
+import { SYSCALL_NAMES } from './syscall-names.js';
 
 /**
  * How strace shows an argument. Handlers decode arguments themselves (with
