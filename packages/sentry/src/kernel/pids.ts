@@ -12,13 +12,14 @@ export class PidTable {
   readonly #tasks = new Map<number, Task>();
   readonly #groups = new Map<number, ThreadGroup>();
   #next = 1;
+  #last = 0;
 
   /** A fresh id, never one in use. */
   allocate(): number {
     for (;;) {
       const id = this.#next;
       this.#next = id >= PID_MAX ? 2 : id + 1;
-      if (!this.#tasks.has(id) && !this.#groups.has(id) && !this.#inUseAsGroupOrSession(id)) return id;
+      if (!this.#tasks.has(id) && !this.#groups.has(id) && !this.#inUseAsGroupOrSession(id)) return (this.#last = id);
     }
   }
 
@@ -47,6 +48,11 @@ export class PidTable {
   /** The process was reaped. */
   removeGroup(g: ThreadGroup): void {
     if (this.#groups.get(g.pid) === g) this.#groups.delete(g.pid);
+  }
+
+  /** The id allocate() handed out last (/proc/loadavg's last field). */
+  get last(): number {
+    return this.#last;
   }
 
   get liveTasks(): number {

@@ -49,6 +49,8 @@ export class ThreadGroup {
   adopted = false;
   /** prctl(PR_SET_CHILD_SUBREAPER). */
   subreaper = false;
+  /** When the process was created (performance.now() ms, as Kernel.bootTime): /proc's starttime. */
+  readonly started = performance.now();
   /** Own CPU time (threads that have exited added in) and that of reaped children. */
   readonly cpu: CpuTimes = { userNs: 0, sysNs: 0 };
   readonly childCpu: CpuTimes = { userNs: 0, sysNs: 0 };
