@@ -87,11 +87,15 @@ export class SandboxError extends Error {
 
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
 /**
- * Guest-physical memory beyond the limit: the kernel image, the vDSO and page
- * tables, which are not charged to the limit. A program whose page tables
- * outgrow it is killed as out of memory.
+ * Guest-physical memory beyond the limit: the kernel image (1 MiB) and page
+ * tables, which are not charged to the limit (every frame a program maps,
+ * the vDSO's too, is). A program whose page tables outgrow it is killed as
+ * out of memory.
  */
 const guestMemorySlack = (limit: number): number => Math.max(64 << 20, limit / 4);
+/** Page tables get the slack less the kernel image, in their own region: user frames keep room for the whole limit. */
+const tableRegion = (physical: number, limit: number): number =>
+  Math.max(2 << 20, Math.floor((physical - limit - (1 << 20)) / (2 << 20)) * (2 << 20));
 const DEFAULT_MAX_BUFFER = 64 << 20;
 
 export class Sandbox {
@@ -148,7 +152,7 @@ export class Sandbox {
     if (!Number.isFinite(limit) || limit < 1 << 20) throw new SandboxError(`invalid memory limit: ${String(o.memory)}`, 125);
     const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
     try {
-      this.#platform = new KvmPlatform({ memoryBytes: physical, device: o.device });
+      this.#platform = new KvmPlatform({ memoryBytes: physical, tableBytes: tableRegion(physical, limit), device: o.device });
     } catch (e) {
       throw new SandboxError(`cannot use KVM: ${e instanceof Error ? e.message : String(e)}`, 125);
     }
