@@ -54,6 +54,12 @@ export interface SandboxOptions {
   warn?: (line: string) => void;
   /** Diagnostics: a line for each fault that kills the program. */
   debug?: (line: string) => void;
+  /**
+   * Check every memory invariant after each memory system call and page
+   * fault; a violation ends the run with an internal error (SandboxError).
+   * Slow: for tests and fuzzers. The CLI sets it from TSV_CHECK_MEMORY=1.
+   */
+  checkMemory?: boolean;
   /** The KVM device. Default /dev/kvm. */
   device?: string;
 }
@@ -175,6 +181,7 @@ export class Sandbox {
         strace: o.strace,
         warn: o.warn,
         debug: o.debug,
+        checkMemory: o.checkMemory,
       });
     } catch (e) {
       this.#platform.close();

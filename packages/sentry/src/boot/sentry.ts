@@ -60,7 +60,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   const program = openProgram(vfs, c.argv[0]!, c.env, cwd);
 
   const kernel = new Kernel({ platform: c.platform, vfs, table: buildSyscallTable(), strace: c.strace, warn: c.warn, debug: c.debug });
-  const mm = MemoryManager.forPlatform(c.platform, { account });
+  const mm = MemoryManager.forPlatform(c.platform, { account, checkMemory: c.checkMemory });
   const regs = new Registers();
   const openInterpreter = (path: string) => openFile(vfs, path, vfs.root);
   const image = execProgram(mm, c.platform, program, { argv: c.argv, env: c.env, uid, gid }, regs, openInterpreter);

@@ -23,6 +23,7 @@ import {
 } from './signals.js';
 import { formatCall, formatResult } from './strace.js';
 import { FAULT_ACCERR, FAULT_OOM, FAULT_SIGBUS } from '../mm/pager.js';
+import { MemoryInvariantError } from '../mm/frames.js';
 import type { ExitStatus, Task } from './task.js';
 import { type WarnKind, Warnings } from './warnings.js';
 
@@ -241,6 +242,7 @@ export class Kernel {
    * no bug: ENOMEM, and the task is killed as by the OOM killer.
    */
   #internalError(task: Task, name: string, e: unknown): number {
+    if (e instanceof MemoryInvariantError) throw e; // memory can no longer be trusted: the sandbox ends
     if (e instanceof OutOfMemoryError) {
       task.mm.oomPending = true;
       return -E.ENOMEM;
