@@ -112,6 +112,7 @@ export async function runCommand(args: string[]): Promise<number> {
       strace,
       warn: log,
       debug: process.env.TSV_DEBUG ? log : undefined,
+      checkMemory: process.env.TSV_CHECK_MEMORY === '1',
     });
     if (v.stats) writeSync(2, `${formatStats(r.stats)}\n`);
     if (r.timedOut) writeSync(2, `tsv: timed out after ${timeout} s: killed\n`);

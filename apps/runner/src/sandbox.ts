@@ -61,6 +61,12 @@ export interface SandboxOptions {
   warn?: (line: string) => void;
   /** Diagnostics: a line for each fault that kills the program. */
   debug?: (line: string) => void;
+  /**
+   * Check every memory invariant after each memory system call and page
+   * fault; a violation ends the run with an internal error (SandboxError).
+   * Slow: for tests and fuzzers. The CLI sets it from TSV_CHECK_MEMORY=1.
+   */
+  checkMemory?: boolean;
   /** The KVM device. Default /dev/kvm. */
   device?: string;
 }
@@ -94,11 +100,15 @@ export class SandboxError extends Error {
 
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
 /**
- * Guest-physical memory beyond the limit: the kernel image, the vDSO and page
- * tables, which are not charged to the limit. A program whose page tables
- * outgrow it is killed as out of memory.
+ * Guest-physical memory beyond the limit: the kernel image (1 MiB) and page
+ * tables, which are not charged to the limit (every frame a program maps,
+ * the vDSO's too, is). A program whose page tables outgrow it is killed as
+ * out of memory.
  */
 const guestMemorySlack = (limit: number): number => Math.max(64 << 20, limit / 4);
+/** Page tables get the slack less the kernel image, in their own region: user frames keep room for the whole limit. */
+const tableRegion = (physical: number, limit: number): number =>
+  Math.max(2 << 20, Math.floor((physical - limit - (1 << 20)) / (2 << 20)) * (2 << 20));
 const DEFAULT_MAX_BUFFER = 64 << 20;
 
 export class Sandbox {
@@ -156,7 +166,7 @@ export class Sandbox {
     if (o.pids !== undefined && !(Number.isInteger(o.pids) && o.pids >= 1)) throw new SandboxError(`invalid task limit: ${String(o.pids)}`, 125);
     const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
     try {
-      this.#platform = new KvmPlatform({ memoryBytes: physical, device: o.device });
+      this.#platform = new KvmPlatform({ memoryBytes: physical, tableBytes: tableRegion(physical, limit), device: o.device });
     } catch (e) {
       throw new SandboxError(`cannot use KVM: ${e instanceof Error ? e.message : String(e)}`, 125);
     }
@@ -180,6 +190,7 @@ export class Sandbox {
         strace: o.strace,
         warn: o.warn,
         debug: o.debug,
+        checkMemory: o.checkMemory,
       });
     } catch (e) {
       this.#platform.close();

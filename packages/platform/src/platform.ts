@@ -33,7 +33,19 @@ export interface PhysicalMemory {
   allocate(pages: number, align?: number): number;
   /** Returns frames to the allocator; their contents are discarded. */
   free(address: number, pages: number): void;
+  /** What the frame at `address` is now (FRAME_*), for invariant checks: only a FRAME_USER frame may be mapped at a user address. */
+  frameKind(address: number): FrameKind;
 }
+
+/** PhysicalMemory.frameKind: free in the allocator. */
+export const FRAME_FREE = 0;
+/** Handed out by allocate(): the Sentry's to map at user addresses. */
+export const FRAME_USER = 1;
+/** The platform's own and never user-mappable: a page table (in use or waiting to be reused as one), the kernel image. */
+export const FRAME_KERNEL = 2;
+/** Not guest memory at all (past the end, unaligned, not a number). */
+export const FRAME_INVALID = 3;
+export type FrameKind = typeof FRAME_FREE | typeof FRAME_USER | typeof FRAME_KERNEL | typeof FRAME_INVALID;
 
 /**
  * One process's user address space: page tables (or their equivalent) that
@@ -61,6 +73,12 @@ export interface AddressSpace {
    * (e.g. PROT_WRITE for copy-out), else -1.
    */
   translate(va: number, prot: number): number;
+  /**
+   * Calls `fn` for each run of pages the address space maps, in address
+   * order, as the hardware would see them (`prot` as PROT_* bits; `address`
+   * -1 for an entry that is corrupt). Slow: for invariant checks.
+   */
+  forEachMapping(fn: (va: number, length: number, address: number, prot: number) => void): void;
   /** Releases everything the address space holds (not the mapped frames). */
   release(): void;
 }

@@ -199,6 +199,86 @@ describe('PageTables', () => {
     expect(() => pt.map(0x1000, PAGE, 0x40_0000, USER_RW)).toThrow(/released/);
   });
 
+  describe('corrupt entries (tables are guest memory: hostile)', () => {
+    const VA = 0x1000_0000;
+    /** The guest-physical address of the entry at `level` (3 = PML4) on the walk to VA. */
+    function entryAt(level: number): number {
+      let table = pt.root;
+      for (let l = 3; ; l--) {
+        const at = table + (Math.floor(VA / 2 ** (12 + 9 * l)) % 512) * 8;
+        if (l === level) return at;
+        table = entryFrame(mem.view, at);
+      }
+    }
+    const leaves = () => {
+      const out: [number, number, number][] = [];
+      pt.forEachLeaf((va, size, gpa) => out.push([va, size, gpa]));
+      return out;
+    };
+
+    const corruptions: [string, number, (at: number) => void][] = [
+      ['a leaf with address bits above 4 GiB', 0, (at) => mem.view.setUint32(at + 4, 0x1, true)],
+      ['a leaf pointing into the kernel image', 0, (at) => mem.view.setUint32(at, 0x5000 | 0x67, true)],
+      ['a table pointer beyond guest memory', 1, (at) => mem.view.setUint32(at, (MEM + 0x1000) | 0x67, true)],
+      ['a reserved PS bit in the PML4', 3, (at) => mem.view.setUint32(at, mem.view.getUint32(at, true) | PTE_PS, true)],
+      ['a 1 GiB page', 2, (at) => mem.view.setUint32(at, 0x4000_0000 | 0xe7, true)],
+      ['an unaligned 2 MiB page', 1, (at) => mem.view.setUint32(at, 0x60_1000 | 0xe7, true)],
+    ];
+    for (const [name, level, corrupt] of corruptions) {
+      it(`${name} is not mapped, and every operation copes with it`, () => {
+        expect(pt.map(VA, PAGE, 0x40_0000, USER_RW)).toBe(0);
+        const at = entryAt(level);
+        corrupt(at);
+        expect(pt.lookup(VA, tr)).toBe(false);
+        expect(pt.deepestEntry(VA)).toBe(at);
+        expect(leaves()).toEqual([[VA - (VA % 2 ** (12 + 9 * level)), 2 ** (12 + 9 * level), -1]]);
+        // protect clears it rather than rewriting a bad frame; map then builds afresh.
+        const runs: number[][] = [];
+        expect(pt.protect(VA, PAGE, PTE_US, (a, b) => runs.push([a, b]))).toBeGreaterThan(0);
+        expect(runs.length).toBe(1);
+        expect(pt.lookup(VA, tr)).toBe(false);
+        expect(pt.map(VA, PAGE, 0x40_0000, USER_RW)).toBe(0);
+        expect(pt.lookup(VA, tr) && tr.gpa).toBe(0x40_0000);
+        corrupt(entryAt(level));
+        expect(pt.unmap(VA, PAGE)).toBeGreaterThan(0);
+        expect(leaves()).toEqual([]);
+        pt.release();
+      });
+    }
+
+    it('with an allocator that knows its tables, a leaf on a table and a table pointer to any other frame are corrupt', () => {
+      const tables = new Set<number>();
+      const checked = new PageTables(mem, {
+        alloc: () => {
+          const f = frames.alloc();
+          tables.add(f);
+          return f;
+        },
+        free: (f) => {
+          tables.delete(f);
+          frames.free(f);
+        },
+        isTable: (f) => tables.has(f),
+      }, []);
+      expect(checked.map(VA, PAGE, 0x40_0000, USER_RW)).toBe(0);
+      expect(checked.lookup(VA, tr)).toBe(true);
+      // A leaf on a table (the root itself): ring 3 would write page tables through it.
+      const leaf = checked.deepestEntry(VA);
+      mem.view.setUint32(leaf, checked.root | 0x67, true);
+      expect(checked.lookup(VA, tr)).toBe(false);
+      expect(checked.map(VA, PAGE, 0x40_0000, USER_RW)).toBe(PAGE);
+      // The directory entry now points at a user frame the guest could fill with entries of its choice.
+      let table = checked.root;
+      for (const span of [2 ** 39, 2 ** 30]) table = entryFrame(mem.view, table + (Math.floor(VA / span) % 512) * 8);
+      const pde = table + (Math.floor(VA / 2 ** 21) % 512) * 8;
+      mem.view.setUint32(pde, 0x40_0000 | 0x67, true);
+      mem.view.setUint32(0x40_0000 + (Math.floor(VA / PAGE) % 512) * 8, 0x5000 | 0x67, true);
+      expect(checked.lookup(VA, tr)).toBe(false);
+      expect(checked.unmap(VA, PAGE)).toBe(HUGE_PAGE_SIZE);
+      expect(mem.view.getUint32(pde, true)).toBe(0);
+    });
+  });
+
   it('zeroes table frames even when the allocator hands out dirty ones', () => {
     const dirty = frames.alloc();
     mem.bytes.fill(0xff, dirty, dirty + PAGE);

@@ -9,6 +9,14 @@
 // partial unmap/protect (or a 4 KiB map) inside a 2 MiB page splits it.
 // Tables that an unmap leaves empty go back to the allocator.
 //
+// Table contents are treated as hostile (they are guest memory): an entry
+// with a reserved bit set, a 1 GiB leaf, or a pointer outside guest memory
+// is corrupt; so, when the allocator can tell, is a table pointer to a
+// frame that is not a live table, or a leaf on one. lookup() and
+// deepestEntry() see a corrupt entry as not mapped; map, unmap and protect
+// clear it (reporting its whole span as changed) and carry on as if it were
+// absent; forEachLeaf() reports it. Nothing here throws for it.
+//
 // unmap/protect/map report the bytes whose old mapping granted more than the
 // new one (present -> absent, lost RW/US, gained NX, or another frame): a
 // stale TLB entry there must be flushed before ring 3 runs again. Upgrades
@@ -35,6 +43,17 @@ const OP_PROTECT = 3;
 /** Called with [start, end) for each maximal run of changed bytes. */
 export type RangeSink = (start: number, end: number) => void;
 
+/** A table-frame allocator that may also say which frames are live tables (then entries pointing elsewhere are corrupt). */
+export interface TableFrames extends FrameAllocator {
+  isTable?(gpa: number): boolean;
+}
+
+/** What an entry holds (#kind). */
+const ABSENT = 0;
+const TABLE = 1;
+const LEAF = 2;
+const CORRUPT = 3;
+
 /** Result of lookup(): where a user address lands and with which rights. */
 export class Translation {
   /** Guest-physical address of the byte. */
@@ -49,7 +68,7 @@ export class PageTables {
   /** Guest-physical address of the PML4 (the CR3 value). */
   readonly root: number;
   readonly #mem: PhysicalMemory;
-  readonly #frames: FrameAllocator;
+  readonly #frames: TableFrames;
   #released = false;
   // The operation in progress (walks are recursive; no closures per call).
   #op = 0;
@@ -66,7 +85,7 @@ export class PageTables {
    * A new, empty user address space whose root shares `shared` (the kernel
    * image's sharedEntries). Throws if the allocator has no frame.
    */
-  constructor(mem: PhysicalMemory, frames: FrameAllocator, shared: readonly SharedEntry[]) {
+  constructor(mem: PhysicalMemory, frames: TableFrames, shared: readonly SharedEntry[]) {
     this.#mem = mem;
     this.#frames = frames;
     const root = this.#allocTable();
@@ -127,31 +146,48 @@ export class PageTables {
   lookup(va: number, out: Translation): boolean {
     if (!(va >= 0 && va < LOWER_HALF_END) || this.#released) return false;
     const view = this.#mem.view;
-    const limit = this.#mem.bytes.byteLength;
     let table = this.root;
     let allow = PTE_RW | PTE_US;
     let nx = 0;
     for (let level = 3; level >= 0; level--) {
       const span = SPAN[level]!;
       const at = table + (Math.floor(va / span) % ENTRIES_PER_TABLE) * 8;
-      if (!isPresent(view, at)) return false;
+      const kind = this.#kind(at, level);
+      if (kind === ABSENT || kind === CORRUPT) return false;
       const fl = entryFlags(view, at);
       allow &= fl;
       nx |= fl & PTE_NX;
       const frame = entryFrame(view, at);
-      if (frame < 0) return false;
-      if (level === 0 || (fl & PTE_PS) !== 0) {
-        const gpa = frame - (frame % span) + (va % span);
-        if (gpa >= limit) return false;
-        out.gpa = gpa;
+      if (kind === LEAF) {
+        out.gpa = frame + (va % span);
         out.flags = ((fl & ~(PTE_RW | PTE_US | PTE_NX)) | allow | nx) >>> 0;
         out.pageSize = span;
         return true;
       }
-      if (frame + PAGE_SIZE > limit) return false;
       table = frame;
     }
     return false;
+  }
+
+  /**
+   * Calls `fn(va, size, gpa, flags)` for every leaf of the user half in
+   * address order (flags as entryFlags, of the leaf), and for every corrupt
+   * entry with gpa -1 and the span it covers. For invariant checks.
+   */
+  forEachLeaf(fn: (va: number, size: number, gpa: number, flags: number) => void): void {
+    if (!this.#released) this.#leaves(this.root, 3, 0, FIRST_KERNEL_SLOT, fn);
+  }
+
+  #leaves(table: number, level: number, base: number, count: number, fn: (va: number, size: number, gpa: number, flags: number) => void): void {
+    const view = this.#mem.view;
+    const span = SPAN[level]!;
+    for (let i = 0; i < count; i++) {
+      const at = table + i * 8;
+      const kind = this.#kind(at, level);
+      if (kind === LEAF) fn(base + i * span, span, entryFrame(view, at), entryFlags(view, at));
+      else if (kind === CORRUPT) fn(base + i * span, span, -1, entryFlags(view, at));
+      else if (kind === TABLE) this.#leaves(entryFrame(view, at), level - 1, base + i * span, ENTRIES_PER_TABLE, fn);
+    }
   }
 
   /** The bytes the entry found by the last deepestEntry() covers (4 KiB, 2 MiB, 1 GiB or 512 GiB). */
@@ -181,7 +217,7 @@ export class PageTables {
       const span = SPAN[level]!;
       const at = table + (Math.floor(va / span) % ENTRIES_PER_TABLE) * 8;
       this.lastSpan = span;
-      if (level === 0 || !isPresent(view, at) || (entryFlags(view, at) & PTE_PS) !== 0) return at;
+      if (this.#kind(at, level) !== TABLE) return at;
       table = entryFrame(view, at);
     }
   }
@@ -235,9 +271,9 @@ export class PageTables {
         continue;
       }
       const whole = lo >= start && lo + span <= end;
+      if (this.#kind(at, level) === CORRUPT) this.#dropCorrupt(at, lo, span);
       const present = isPresent(view, at);
       const huge = present && (entryFlags(view, at) & PTE_PS) !== 0;
-      if (huge && level !== 1) throw new Error('PageTables: 1 GiB pages are not supported');
       const mapHuge = this.#op === OP_MAP && (this.#flags & PTE_PS) !== 0;
       if (level === 1 && (mapHuge || (huge && whole && this.#op !== OP_MAP))) {
         // A whole 2 MiB slot handled as one leaf. A table under it is
@@ -256,7 +292,7 @@ export class PageTables {
         }
         writeEntry(view, at, t, USER_TABLE);
       }
-      const child = this.#child(at);
+      const child = entryFrame(view, at);
       this.#walk(child, level - 1, lo, start > lo ? start : lo, end < lo + span ? end : lo + span);
       if (this.#noMemory) return;
       if (this.#op === OP_UNMAP && isEmptyTable(view, child)) {
@@ -269,6 +305,7 @@ export class PageTables {
   /** The operation on one leaf entry mapping [va, va + size). */
   #leaf(at: number, va: number, size: number): void {
     const view = this.#mem.view;
+    if (size === PAGE_SIZE && this.#kind(at, 0) === CORRUPT) this.#dropCorrupt(at, va, size);
     const present = isPresent(view, at);
     const old = present ? entryFlags(view, at) : 0;
     const oldFrame = present ? entryFrame(view, at) : 0;
@@ -313,18 +350,19 @@ export class PageTables {
    */
   #dropChild(at: number, level: number, record: boolean, base: number): void {
     const view = this.#mem.view;
-    if (!isPresent(view, at)) return;
-    if ((entryFlags(view, at) & PTE_PS) !== 0) {
-      if (record) this.#record(base, SPAN[level]!);
+    const kind = this.#kind(at, level);
+    if (kind === ABSENT) return;
+    if (kind !== TABLE) {
+      if (record || kind === CORRUPT) this.#record(base, SPAN[level]!);
       clearEntry(view, at);
       return;
     }
-    const child = this.#child(at);
+    const child = entryFrame(view, at);
     const span = SPAN[level - 1]!;
     for (let i = 0; i < ENTRIES_PER_TABLE; i++) {
       const e = child + i * 8;
       if (level === 1) {
-        if (record && isPresent(view, e)) this.#record(base + i * span, span);
+        if ((record && isPresent(view, e)) || this.#kind(e, 0) === CORRUPT) this.#record(base + i * span, span);
       } else {
         this.#dropChild(e, level - 1, record, base + i * span);
       }
@@ -344,13 +382,36 @@ export class PageTables {
     this.#runEnd = va + size;
   }
 
-  /** The table an entry points to; a pointer outside guest memory is a host bug, never guest input. */
-  #child(at: number): number {
-    const f = entryFrame(this.#mem.view, at);
-    if (f < KERNEL_PHYS_END || f + PAGE_SIZE > this.#mem.bytes.byteLength) {
-      throw new Error(`PageTables: entry at 0x${at.toString(16)} points outside the frame pool`);
+  /**
+   * What the entry at `at` (of a level-`level` table) holds: ABSENT, a valid
+   * TABLE pointer, a valid LEAF (a 4 KiB page, or a 2 MiB page at level 1),
+   * or CORRUPT: a reserved bit set (address bits above 4 GiB, PS where it is
+   * reserved or a 1 GiB page, an unaligned 2 MiB frame), a frame outside
+   * guest memory above the kernel image or, when the allocator can tell, a
+   * table pointer to a frame that is not a live table or a leaf on one.
+   */
+  #kind(at: number, level: number): number {
+    const view = this.#mem.view;
+    if (!isPresent(view, at)) return ABSENT;
+    const frame = entryFrame(view, at);
+    if (frame < KERNEL_PHYS_END) return CORRUPT; // also -1: address bits above 4 GiB
+    const huge = (entryFlags(view, at) & PTE_PS) !== 0;
+    if (level === 0 || huge) {
+      if (level > 1 || frame % SPAN[level]! !== 0 || frame + SPAN[level]! > this.#mem.bytes.byteLength) return CORRUPT;
+      return this.#frames.isTable?.(frame) === true ? CORRUPT : LEAF; // ring 3 must never reach a table
     }
-    return f;
+    if (frame + PAGE_SIZE > this.#mem.bytes.byteLength || this.#frames.isTable?.(frame) === false) return CORRUPT;
+    return TABLE;
+  }
+
+  /**
+   * Clears the corrupt entry at `at` that covers [va, va + span): whatever it
+   * pointed to is not ours to free. The span counts as changed, so that a
+   * translation cached from it is revoked.
+   */
+  #dropCorrupt(at: number, va: number, span: number): void {
+    this.#record(va, span);
+    clearEntry(this.#mem.view, at);
   }
 
   /** A zeroed table frame from the allocator, or -1. */

@@ -8,8 +8,12 @@
 // paging (PVM) KVM only notices page-table writes the guest makes itself.
 // Such ranges are queued and the Context rewrites their entries from inside
 // the guest before ring 3 runs again in this address space (see revoke.ts).
+//
+// Only frames of the allocator's user region are ever mapped (map() refuses
+// others), and lookups treat an entry pointing elsewhere as not mapped: the
+// tables themselves live in a region no user mapping can reach.
 import { PageTables, PTE_NX, PTE_PS, PTE_RW, PTE_US, type SharedEntry, Translation, USER_MAX, USER_MIN } from '@tsv/ring0';
-import { type AddressSpace, OutOfMemoryError, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_WRITE } from '../platform.js';
+import { type AddressSpace, OutOfMemoryError, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../platform.js';
 import type { FrameAllocator } from './frames.js';
 
 const HUGE = 2 << 20;
@@ -37,7 +41,11 @@ export class KvmAddressSpace implements AddressSpace {
 
   constructor(frames: FrameAllocator, shared: readonly SharedEntry[]) {
     this.#frames = frames;
-    const tableFrames = { alloc: () => frames.allocateTable(), free: (gpa: number) => frames.free(gpa, 1) };
+    const tableFrames = {
+      alloc: () => frames.allocateTable(),
+      free: (gpa: number) => frames.freeTable(gpa),
+      isTable: (gpa: number) => frames.isTableFrame(gpa),
+    };
     this.tables = new PageTables(frames, tableFrames, shared);
   }
 
@@ -51,6 +59,9 @@ export class KvmAddressSpace implements AddressSpace {
     if (prot === PROT_NONE) {
       this.unmap(va, length);
       return;
+    }
+    if (!this.#frames.isUserRange(address, length)) {
+      throw new RangeError(`map: frames [0x${address.toString(16)}, +0x${length.toString(16)}) are not user memory`);
     }
     const flags = pteFlags(prot);
     // 2 MiB leaves where virtual and physical addresses line up.
@@ -80,7 +91,16 @@ export class KvmAddressSpace implements AddressSpace {
     if ((t.flags & PTE_US) === 0) return -1;
     if ((prot & PROT_WRITE) !== 0 && (t.flags & PTE_RW) === 0) return -1;
     if ((prot & PROT_EXEC) !== 0 && (t.flags & PTE_NX) !== 0) return -1;
+    if (!this.#frames.isUserRange(t.gpa - (t.gpa % PAGE_SIZE), PAGE_SIZE)) return -1; // a corrupt entry
     return t.gpa; // every present user page is readable
+  }
+
+  forEachMapping(fn: (va: number, length: number, address: number, prot: number) => void): void {
+    this.tables.forEachLeaf((va, size, gpa, flags) => {
+      const ok = gpa >= 0 && (flags & PTE_US) !== 0 && this.#frames.isUserRange(gpa, size);
+      const prot = PROT_READ | ((flags & PTE_RW) !== 0 ? PROT_WRITE : 0) | ((flags & PTE_NX) === 0 ? PROT_EXEC : 0);
+      fn(va, size, ok ? gpa : -1, prot);
+    });
   }
 
   /**

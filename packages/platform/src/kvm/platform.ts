@@ -13,6 +13,13 @@ import { Revoker } from './revoke.js';
 export interface KvmPlatformOptions {
   /** Guest-physical memory in bytes (a multiple of 2 MiB, at most 4 GiB). Default 1 GiB; pages cost host memory only when used. */
   memoryBytes?: number;
+  /**
+   * Bytes at the top of guest memory that hold page tables and nothing else
+   * (a multiple of 2 MiB, below memoryBytes less 2 MiB). Page tables are not
+   * charged to a memory limit: give what the limit leaves. Default an eighth
+   * of memoryBytes, at least 2 MiB.
+   */
+  tableBytes?: number;
   /** The KVM device. Default /dev/kvm. */
   device?: string;
 }
@@ -34,15 +41,19 @@ export class KvmPlatform implements Platform {
     if (!Number.isInteger(size) || size % (2 << 20) !== 0 || size < 4 << 20 || size > 2 ** 32) {
       throw new RangeError(`memoryBytes must be a multiple of 2 MiB between 4 MiB and 4 GiB, got ${size}`);
     }
+    const tables = options.tableBytes ?? Math.max(2 << 20, Math.ceil(size / 8 / (2 << 20)) * (2 << 20));
+    if (!Number.isInteger(tables) || tables % (2 << 20) !== 0 || tables <= 0 || tables > size - (2 << 20)) {
+      throw new RangeError(`tableBytes must be a multiple of 2 MiB below memoryBytes less 2 MiB, got ${tables}`);
+    }
     this.kvm = Kvm.open(options.device);
     try {
       this.vm = this.kvm.createVm();
       const mem = this.vm.createGuestMemory(size, 'tsv-guest');
       this.vm.mapMemory(0, 0, mem);
       this.image = writeKernelImage(mem, MAX_VCPUS);
-      this.memory = new FrameAllocator(mem.bytes, mem.view, KERNEL_PHYS_END, (offset, length) => mem.populate(offset, length));
+      this.memory = new FrameAllocator(mem.bytes, mem.view, KERNEL_PHYS_END, tables, (offset, length) => mem.populate(offset, length));
       this.#revoker = new Revoker(this.memory);
-      // Out of frames with table frames in quarantine: any idle vCPU can
+      // Out of table frames with table frames in quarantine: any idle vCPU can
       // make KVM forget them now (contexts run one at a time, on this thread).
       this.memory.reclaim = () => {
         const ctx = this.#contexts.values().next().value;

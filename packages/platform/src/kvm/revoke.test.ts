@@ -82,13 +82,14 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
     expect(run(p.ctx, t)).toBe(Stop.Fault); // the switch revoked and released the table frame
     expect(mem.quarantined).toBe(0);
 
-    // Make that frame the only free one, so the next table is built in it.
+    // Make that frame the only free table frame, so the next table is built in it.
     const data = mem.allocate(1);
     mem.bytes.set(page(77), data);
     const held: number[] = [];
-    for (let f = mem.allocate(1); f >= 0; f = mem.allocate(1)) held.push(f);
+    for (let f = mem.allocateTable(); f >= 0; f = mem.allocateTable()) held.push(f);
     expect(held).toContain(table);
-    mem.free(table, 1);
+    mem.freeTable(table);
+    mem.release(mem.takeQuarantined()); // KVM forgot it already: the switch above revoked it
     const B = 0x2000_5000; // same slot index as A, in another 2 MiB region
     t.as.map(B + 4096, 4096, data, PROT_READ);
     expect(t.as.tables.deepestEntry(B + 4096) - (((B + 4096) / 4096) % 512) * 8).toBe(table);

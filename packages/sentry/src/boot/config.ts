@@ -37,6 +37,13 @@ export interface BootConfig {
   warn?: (line: string) => void;
   /** Diagnostics: a line for each fault that kills the program. */
   debug?: (line: string) => void;
+  /**
+   * Check every memory invariant (MemoryManager.checkInvariants: frames,
+   * reference counts, page tables against VMAs) after each memory system
+   * call and each resolved page fault; a violation ends the run with an
+   * internal error (MemoryInvariantError). Slow: for tests and fuzzers.
+   */
+  checkMemory?: boolean;
   /** Credentials of the program (default: this process's). */
   uid?: number;
   gid?: number;

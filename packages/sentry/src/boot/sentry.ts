@@ -62,14 +62,14 @@ export async function boot(c: BootConfig): Promise<Sentry> {
 
   // One page cache for the sandbox: processes mapping the same file share its frames.
   const pageCache = new PageCache();
-  const loader = elfLoader(c.platform, account, { pageCache });
+  const loader = elfLoader(c.platform, account, { pageCache, checkMemory: c.checkMemory });
   const kernel = new Kernel({
     platform: c.platform, vfs, table: buildSyscallTable(), strace: c.strace, warn: c.warn, debug: c.debug, loader, maxTasks: c.maxTasks,
   });
   // The first program starts as any other: an execve by the sandbox's init, from an empty image.
   const task: Task = new Task({
     kernel, tid: kernel.allocateTid(), regs: new Registers(), fpu: kernel.newFpuState(),
-    mm: MemoryManager.forPlatform(c.platform, { account, pageCache }), fs: { root: vfs.root, cwd, umask: 0o022 },
+    mm: MemoryManager.forPlatform(c.platform, { account, pageCache, checkMemory: c.checkMemory }), fs: { root: vfs.root, cwd, umask: 0o022 },
     creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] }, comm: 'init',
   });
   const enc = (xs: string[]) => xs.map((x) => new Uint8Array(Buffer.from(x)));

@@ -4,6 +4,7 @@
 import { type AddressSpace, type Context, Reg, Registers, Stop } from '@tsv/platform';
 import { describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
+import { MemoryInvariantError } from '../mm/frames.js';
 import { SyscallTable } from './syscall-table.js';
 import { fakePlatform } from '../testing/fake-task.js';
 import { Vfs } from '../vfs/index.js';
@@ -75,6 +76,18 @@ describe('Kernel.run', () => {
     expect(warnings[0]).toMatch(/^tsv: internal error in getpid: Error: a bug/);
     expect(warnings[1]).toMatch(/^tsv: internal error in getppid: Error: an async bug/);
     expect(kernel.stats.syscalls.get('getpid')).toBe(1);
+  });
+
+  it('ends the run on a broken memory invariant (checkMemory), synchronous or not, instead of answering EIO', async () => {
+    for (const fail of [() => { throw new MemoryInvariantError('test'); }, () => Promise.reject(new MemoryInvariantError('test'))]) {
+      const results: number[] = [];
+      const platform = { ...fakePlatform(), newContext: () => scriptedContext([NR.gettid, NR.getpid, NR.gettid], results) };
+      const table = new SyscallTable().add([['getpid', [], fail], ['gettid', [], () => 7], exitGroup]);
+      const vfs = new Vfs({ dev: false });
+      const kernel = new Kernel({ platform, vfs, table });
+      await expect(kernel.run(newTask(kernel, vfs))).rejects.toThrow(/memory invariant broken: test/);
+      expect(results).toEqual([7]); // nothing ran after it
+    }
   });
 
   it('keeps what a guest can repeat bounded: unimplemented numbers past the table, warnings of one kind', async () => {

@@ -31,6 +31,7 @@ import {
 import { formatCall, formatResult } from './strace.js';
 import { stopGroup } from './task-signals.js';
 import { FAULT_ACCERR, FAULT_OOM, FAULT_SIGBUS } from '../mm/pager.js';
+import { MemoryInvariantError } from '../mm/frames.js';
 import { checkCpuLimit } from './cpu-limit.js';
 import { PidTable } from './pids.js';
 import type { ImageLoader } from './task-exec.js';
@@ -375,6 +376,7 @@ export class Kernel {
    * no bug: ENOMEM, and the task is killed as by the OOM killer.
    */
   #internalError(task: Task, name: string, e: unknown): number {
+    if (e instanceof MemoryInvariantError) throw e; // memory can no longer be trusted: the sandbox ends
     if (e instanceof OutOfMemoryError) {
       task.mm.oomPending = true;
       return -E.ENOMEM;

@@ -2,7 +2,10 @@
 // ArrayBuffer with a first-fit frame allocator, and an AddressSpace that
 // records page -> {frame, prot} and counts what it was asked to do. It
 // checks its arguments as strictly as the KVM one (RangeError on a Sentry bug).
-import { type AddressSpace, type PhysicalMemory, PROT_EXEC, PROT_NONE, PROT_WRITE } from '@tsv/platform';
+import {
+  type AddressSpace, FRAME_FREE, FRAME_INVALID, FRAME_KERNEL, FRAME_USER, type FrameKind, type PhysicalMemory, PROT_EXEC,
+  PROT_NONE, PROT_WRITE,
+} from '@tsv/platform';
 
 const PAGE = 4096;
 const HUGE = 2 << 20;
@@ -51,6 +54,13 @@ export class FakePhysicalMemory implements PhysicalMemory {
       this.#usedFrames[i] = 0;
     }
     this.#used -= pages * PAGE;
+  }
+
+  frameKind(address: number): FrameKind {
+    const f = address / PAGE;
+    if (!Number.isInteger(f) || f < 0 || f >= this.#usedFrames.length) return FRAME_INVALID;
+    if (f === 0) return FRAME_KERNEL;
+    return this.#usedFrames[f] === 1 ? FRAME_USER : FRAME_FREE;
   }
 }
 
@@ -104,6 +114,13 @@ export class FakeAddressSpace implements AddressSpace {
     if ((prot & PROT_WRITE) !== 0 && (p.prot & PROT_WRITE) === 0) return -1;
     if ((prot & PROT_EXEC) !== 0 && (p.prot & PROT_EXEC) === 0) return -1;
     return p.frame + (va % PAGE);
+  }
+
+  forEachMapping(fn: (va: number, length: number, address: number, prot: number) => void): void {
+    for (const vpn of [...this.ptes.keys()].sort((a, b) => a - b)) {
+      const p = this.ptes.get(vpn)!;
+      fn(vpn * PAGE, PAGE, p.frame, p.prot);
+    }
   }
 
   release(): void {

@@ -10,11 +10,11 @@
 //   dirty frames, truncation drops pages past the new end (touching them
 //   again faults: SIGBUS).
 // A PageCache holds one FilePages per file while any mapping refers to it.
-import type { PhysicalMemory } from '@tsv/platform';
 import { E } from '../errno.js';
 import type { MemoryAccount } from './account.js';
 import { MAX_RW_COUNT } from './constants.js';
-import { SharedMemory } from './shared.js';
+import type { Frames } from './frames.js';
+import { indicesIn, SharedMemory } from './shared.js';
 import type { MappedFile } from './vma.js';
 
 const PAGE = 4096;
@@ -32,14 +32,6 @@ export function keyOf(file: MappedFile): FileKey {
   return file.dev !== undefined && file.ino !== undefined ? fileKey(file.dev, file.ino) : file;
 }
 
-/** An address space that may map a FilePages' frames (the Pager). Page ranges are file page indices [from, to). */
-export interface FileMapper {
-  /** Unmaps the pages (the file shrank below them). */
-  unmapFilePages(fp: FilePages, from: number, to: number): void;
-  /** Write-protects the pages of writable mappings (written back: the next store must fault). */
-  protectFilePages(fp: FilePages, from: number, to: number): void;
-}
-
 function canWrite(f: MappedFile): boolean {
   return f.writable !== false && f.pwrite !== undefined;
 }
@@ -47,22 +39,19 @@ function canWrite(f: MappedFile): boolean {
 let scratch = new Uint8Array(0);
 
 export class FilePages extends SharedMemory {
+  override readonly holderName: string;
   /** Page indices stored to through a mapping since they were last written back. */
   readonly dirty = new Set<number>();
   /** Open files mapped by some VMA, with how many VMAs: each is held while mapped. */
   readonly #users = new Map<MappedFile, number>();
-  readonly #mappers = new Set<FileMapper>();
   readonly #onIdle: () => void;
   /** The first write-back failure nobody was told of yet (-errno), as Linux's per-file writeback error. */
   #error = 0;
 
-  constructor(mem: PhysicalMemory, account: MemoryAccount, onIdle: () => void) {
-    super(mem, account);
+  constructor(pool: Frames, account: MemoryAccount, name: string, onIdle: () => void) {
+    super(pool, account);
+    this.holderName = `page cache of ${name}`;
     this.#onIdle = onIdle;
-  }
-
-  addMapper(m: FileMapper): void {
-    this.#mappers.add(m);
   }
 
   override ref(file: MappedFile | null): void {
@@ -90,8 +79,13 @@ export class FilePages extends SharedMemory {
 
   protected override idle(): void {
     this.dirty.clear();
-    this.#mappers.clear();
     this.#onIdle();
+  }
+
+  /** A hole (truncation, a failed read) also forgets that the pages were dirty. */
+  override discard(from: number, to: number): void {
+    super.discard(from, to);
+    for (const i of indicesIn(this.dirty, from, to)) this.dirty.delete(i);
   }
 
   /**
@@ -105,7 +99,7 @@ export class FilePages extends SharedMemory {
    * dirty, in memory only.
    */
   writeback(from: number, to: number, via: MappedFile | null, report = true): number {
-    const pages = this.#dirtyIn(from, to);
+    const pages = indicesIn(this.dirty, from, to);
     const file = via !== null && canWrite(via) ? via : this.#anyWriter();
     if (pages.length === 0 || file === null) return report ? this.#takeError() : 0;
     const size = file.size?.() ?? Infinity;
@@ -118,7 +112,7 @@ export class FilePages extends SharedMemory {
       i += n;
     }
     for (const p of pages) this.dirty.delete(p);
-    for (const m of this.#mappers) m.protectFilePages(this, pages[0]!, pages[pages.length - 1]! + 1);
+    for (const m of this.mappers) m.protectShared(this, pages[0]!, pages[pages.length - 1]! + 1);
     return report ? this.#takeError() : 0;
   }
 
@@ -155,15 +149,7 @@ export class FilePages extends SharedMemory {
    */
   truncated(size: number): void {
     const keep = Math.ceil(size / PAGE);
-    const gone: number[] = [];
-    for (const i of this.frames.keys()) if (i >= keep) gone.push(i);
-    if (gone.length > 0) {
-      for (const m of this.#mappers) m.unmapFilePages(this, keep, Infinity);
-      for (const i of gone) {
-        this.discard(i);
-        this.dirty.delete(i);
-      }
-    }
+    this.discard(keep, Infinity);
     const f = size % PAGE === 0 ? undefined : this.frames.get(keep - 1);
     if (f !== undefined) this.mem.bytes.fill(0, f + (size % PAGE), f + PAGE);
   }
@@ -196,17 +182,6 @@ export class FilePages extends SharedMemory {
       at += w;
     }
     return 0;
-  }
-
-  /** Sorted dirty page indices in [from, to). */
-  #dirtyIn(from: number, to: number): number[] {
-    const out: number[] = [];
-    if (to - from <= this.dirty.size) {
-      for (let i = from; i < to; i++) if (this.dirty.has(i)) out.push(i);
-      return out;
-    }
-    for (const i of this.dirty) if (i >= from && i < to) out.push(i);
-    return out.sort((a, b) => a - b);
   }
 
   #anyWriter(): MappedFile | null {
@@ -260,11 +235,11 @@ export class PageCache {
   }
 
   /** The shared pages of `file`, made on first use; they leave the cache when the last VMA drops its reference. */
-  attach(file: MappedFile, mem: PhysicalMemory, account: MemoryAccount): FilePages {
+  attach(file: MappedFile, pool: Frames, account: MemoryAccount): FilePages {
     const key = keyOf(file);
     let fp = this.#files.get(key);
     if (fp === undefined) {
-      fp = new FilePages(mem, account, () => this.#files.delete(key));
+      fp = new FilePages(pool, account, file.name ?? String(key), () => this.#files.delete(key));
       this.#files.set(key, fp);
     }
     return fp;

@@ -38,7 +38,7 @@ async function touchPages(tunables: Partial<MmTunables>): Promise<{ faultExits: 
   const { KvmPlatform } = await import('@tsv/platform/kvm');
   const platform = new KvmPlatform({ memoryBytes: 64 << 20 });
   close = () => platform.close();
-  const mm = MemoryManager.forPlatform(platform, { tunables });
+  const mm = MemoryManager.forPlatform(platform, { tunables, checkMemory: true });
   expect(mm.mmap(CODE, PROGRAM.length, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, memFile(PROGRAM, '/test'), 0)).toBe(CODE);
   expect(mm.mmap(DATA, 4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)).toBe(DATA);
   const ctx = platform.newContext();
@@ -69,6 +69,22 @@ describe.skipIf(announceKvmSkip())('on KVM', () => {
     const { faultExits, mm } = await touchPages({ hugePages: false });
     expect(faultExits).toBe(Math.ceil(PAGES / 16)); // the code was mapped by mmap
     expect(mm.stats.hugePages).toBe(0);
+  });
+
+  it('a corrupt page-table entry is not mapped for copy-in, is reported by the check, and a fault repairs it', async () => {
+    const { KvmPlatform } = await import('@tsv/platform/kvm');
+    const platform = new KvmPlatform({ memoryBytes: 64 << 20 });
+    close = () => platform.close();
+    const mm = MemoryManager.forPlatform(platform);
+    expect(mm.mmap(DATA, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)).toBe(DATA);
+    expect(mm.writeU32(DATA, 0x1234_5678)).toBe(0);
+    // The leaf now points at the address space's own root table, as a refcount bug could once make it.
+    const as = mm.addressSpace as import('@tsv/platform/kvm').KvmAddressSpace;
+    const entry = as.tables.deepestEntry(DATA);
+    platform.memory.view.setUint32(entry, (as.root | 0x67) >>> 0, true);
+    expect(mm.checkInvariants()).toMatch(/corrupt page-table entry for 0x10000000/);
+    expect(mm.readU32(DATA)).toBe(0x1234_5678); // translate refused it; the fault mapped the page again
+    expect(mm.checkInvariants()).toBeNull();
   });
 
   it('a 2 MiB page takes one exit for the whole block', async () => {

@@ -18,6 +18,8 @@ import {
 } from './constants.js';
 import { formatMaps } from './maps.js';
 import { FilePages, PageCache } from './filecache.js';
+import { Frames, MemoryInvariantError } from './frames.js';
+import { checkMappings } from './invariants.js';
 import { FAULT_OK, FAULT_OOM, type MmStats, type MmTunables, Pager, accessAllowed, mapProt, pageIndex } from './pager.js';
 import { SharedMemory } from './shared.js';
 import { UserAccess } from './usercopy.js';
@@ -59,6 +61,12 @@ export interface MemoryManagerOptions {
   tunables?: Partial<MmTunables>;
   /** Where shared file mappings find their frames; processes sharing files share one. Default a new one. */
   pageCache?: PageCache;
+  /**
+   * Check every invariant (checkInvariants) after each memory system call and
+   * each resolved fault; a violation throws MemoryInvariantError, which ends
+   * the sandbox. Slow: for tests and fuzzing. Default false.
+   */
+  checkMemory?: boolean;
 }
 
 function pageUp(n: number): number {
@@ -75,6 +83,7 @@ export class MemoryManager extends UserAccess {
   readonly mmapBase: number;
   readonly stackTop: number;
   readonly mmapMinAddr: number;
+  readonly #checkMemory: boolean;
   #startBrk = 0;
   #brk = 0;
 
@@ -84,14 +93,16 @@ export class MemoryManager extends UserAccess {
     const account = o.account ?? new MemoryAccount(o.memoryLimit ?? Infinity);
     const stackLimit = o.stackLimit ?? 8 << 20;
     const stackGuardGap = o.stackGuardGap ?? 1 << 20;
+    const mmapMinAddr = Math.max(min, o.mmapMinAddr ?? 0x1_0000);
     const tunables: MmTunables = {
       faultAroundBytes: 64 << 10, eagerBytes: 64 << 10, eagerFileBytes: 16 << 20, hugePages: true, ...o.tunables,
     };
-    super(new Pager(o.memory, o.addressSpace, account, tunables, {
-      min, max, stackLimit, stackGuardGap, addressSpaceLimit: o.addressSpaceLimit ?? Infinity,
+    super(new Pager(Frames.of(o.memory), o.addressSpace, account, tunables, {
+      min, max, mmapMinAddr, stackLimit, stackGuardGap, addressSpaceLimit: o.addressSpaceLimit ?? Infinity,
     }, o.pageCache ?? new PageCache()));
     this.account = account;
-    this.mmapMinAddr = Math.max(min, o.mmapMinAddr ?? 0x1_0000);
+    this.mmapMinAddr = mmapMinAddr;
+    this.#checkMemory = o.checkMemory ?? false;
     this.stackTop = o.stackTop ?? max;
     const gap = Math.max(MIN_GAP, stackLimit + stackGuardGap);
     this.mmapBase = o.mmapBase ?? Math.floor((this.stackTop - gap) / PAGE) * PAGE;
@@ -127,6 +138,11 @@ export class MemoryManager extends UserAccess {
     return this.pager.vmas.all;
   }
 
+  /** The VMA containing `addr`, if any. */
+  vmaAt(addr: number): Readonly<Vma> | undefined {
+    return this.pager.vmas.find(addr);
+  }
+
   /** Bytes of frames charged to this process's account. */
   get memoryUsed(): number {
     return this.account.used;
@@ -137,14 +153,26 @@ export class MemoryManager extends UserAccess {
     return this.pager.vmas.total;
   }
 
-  /** Resolves a page fault: FAULT_OK, or FAULT_MAPERR / FAULT_ACCERR (SIGSEGV), FAULT_SIGBUS, FAULT_OOM (SIGKILL). */
-  handleFault(address: number, access: number): number {
-    return this.pager.fault(address, access);
+  override handleFault(address: number, access: number): number {
+    return this.#checked('page fault', super.handleFault(address, access));
   }
 
-  /** Describes the first broken VMA invariant, or null (tests, debugging). */
+  /**
+   * Describes the first broken invariant of this process's memory and of the
+   * frames of every process on the same memory (see invariants.ts), or null.
+   */
   checkInvariants(): string | null {
-    return this.pager.vmas.check(this.pager.limits.min, this.pager.limits.max);
+    const p = this.pager;
+    return p.vmas.check(p.limits.min, p.limits.max) ?? checkMappings(p) ?? p.frames.check();
+  }
+
+  /** With checkMemory, throws MemoryInvariantError when `op` left an invariant broken; returns `result`. */
+  #checked<T>(op: string, result: T): T {
+    if (this.#checkMemory) {
+      const bad = this.checkInvariants();
+      if (bad !== null) throw new MemoryInvariantError(`${bad} (after ${op})`);
+    }
+    return result;
   }
 
   /** /proc/self/maps. */
@@ -165,7 +193,7 @@ export class MemoryManager extends UserAccess {
     const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN;
     const r = this.#mmap(start, top - start, PROT_READ | PROT_WRITE, flags, null, 0, '[stack]');
     if (r >= 0) this.pager.populate(r, top);
-    return r;
+    return this.#checked('mapStack', r);
   }
 
   /**
@@ -182,13 +210,17 @@ export class MemoryManager extends UserAccess {
       return -E.ENOMEM;
     }
     this.pager.write(r, bytes);
-    return r;
+    return this.#checked('mapSpecial', r);
   }
 
   // ---- System calls ----
 
   /** brk(2): the new break, or the current one when the request fails. */
   brk(addr: number): number {
+    return this.#checked('brk', this.#setBreak(addr));
+  }
+
+  #setBreak(addr: number): number {
     const old = this.#brk;
     if (!isInt(addr) || addr < this.#startBrk || addr > this.pager.limits.max || this.#startBrk === 0) return old;
     const newTop = pageUp(addr);
@@ -199,7 +231,7 @@ export class MemoryManager extends UserAccess {
       const next = vmas.at(vmas.indexAbove(oldTop));
       const ceiling = next === undefined ? this.pager.limits.max
         : next.start - ((next.flags & VMA_GROWSDOWN) !== 0 ? this.pager.limits.stackGuardGap : PAGE);
-      if (newTop > ceiling || newTop - this.#startBrk > this.account.limit ||
+      if (newTop > ceiling || oldTop < this.mmapMinAddr || newTop - this.#startBrk > this.account.limit ||
         vmas.total + (newTop - oldTop) > this.pager.limits.addressSpaceLimit) {
         return old;
       }
@@ -212,7 +244,7 @@ export class MemoryManager extends UserAccess {
 
   /** mmap(2): the mapping's address, or -errno. `file` is ignored with MAP_ANONYMOUS. */
   mmap(addr: number, len: number, prot: number, flags: number, file?: MappedFile | null, offset = 0): number {
-    return this.#mmap(addr, len, prot, flags, file ?? null, offset, '');
+    return this.#checked('mmap', this.#mmap(addr, len, prot, flags, file ?? null, offset, ''));
   }
 
   #mmap(addr: number, len: number, prot: number, flags: number, file: MappedFile | null, offset: number, name: string): number {
@@ -264,12 +296,10 @@ export class MemoryManager extends UserAccess {
     }
     if (fixed) this.pager.unmapRange(start, start + size);
     let shm: SharedMemory | null = null;
-    if (shared && backing !== null) {
-      const fp = this.pager.cache.attach(backing, this.pager.mem, this.account);
-      fp.addMapper(this.pager);
-      shm = fp;
-    } else if (shared) {
-      shm = new SharedMemory(this.pager.mem, this.account);
+    if (shared) {
+      shm = backing !== null ? this.pager.cache.attach(backing, this.pager.frames, this.account)
+        : new SharedMemory(this.pager.frames, this.account);
+      shm.addMapper(this.pager);
     }
     const vflags = (shared ? VMA_SHARED : 0) | (growsDown ? VMA_GROWSDOWN : 0) |
       ((flags & MAP_NORESERVE) !== 0 ? VMA_NORESERVE : 0) | ((flags & MAP_LOCKED) !== 0 ? VMA_LOCKED : 0);
@@ -290,6 +320,10 @@ export class MemoryManager extends UserAccess {
 
   /** munmap(2): 0 or -EINVAL. Unmapping nothing is fine. */
   munmap(addr: number, len: number): number {
+    return this.#checked('munmap', this.#unmap(addr, len));
+  }
+
+  #unmap(addr: number, len: number): number {
     if (!isInt(addr, len) || addr < 0 || addr % PAGE !== 0 || len <= 0) return -E.EINVAL;
     const max = this.pager.limits.max;
     if (addr > max || len > max - addr) return -E.EINVAL;
@@ -299,6 +333,10 @@ export class MemoryManager extends UserAccess {
 
   /** mprotect(2): 0 or -errno (-ENOMEM when part of the range is not mapped; nothing changes then). */
   mprotect(addr: number, len: number, prot: number): number {
+    return this.#checked('mprotect', this.#protect(addr, len, prot));
+  }
+
+  #protect(addr: number, len: number, prot: number): number {
     if (!isInt(addr, len, prot) || addr % PAGE !== 0) return -E.EINVAL;
     const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
     prot &= ~grows;
@@ -338,6 +376,10 @@ export class MemoryManager extends UserAccess {
 
   /** mremap(2): the (possibly new) address, or -errno. */
   mremap(oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
+    return this.#checked('mremap', this.#remap(oldAddr, oldLen, newLen, flags, newAddr));
+  }
+
+  #remap(oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
     if (!isInt(oldAddr, oldLen, newLen, flags, newAddr)) return -E.EINVAL;
     if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) return -E.EINVAL;
     const mayMove = (flags & MREMAP_MAYMOVE) !== 0;
@@ -414,6 +456,10 @@ export class MemoryManager extends UserAccess {
 
   /** madvise(2): 0 or -errno. */
   madvise(addr: number, len: number, advice: number): number {
+    return this.#checked('madvise', this.#advise(addr, len, advice));
+  }
+
+  #advise(addr: number, len: number, advice: number): number {
     if (!isInt(addr, len, advice) || addr < 0 || addr % PAGE !== 0 || len < 0) return -E.EINVAL;
     switch (advice) {
       case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED: case MADV_DONTNEED:
@@ -447,7 +493,7 @@ export class MemoryManager extends UserAccess {
       const e = Math.min(end, v.end);
       switch (advice) {
         case MADV_DONTNEED: case MADV_DONTNEED_LOCKED: case MADV_FREE:
-          this.pager.drop(v, s, e);
+          this.pager.drop(s, e);
           break;
         case MADV_REMOVE: {
           if (v.shm instanceof FilePages) {
@@ -455,8 +501,8 @@ export class MemoryManager extends UserAccess {
             if (r < 0) return r;
             break;
           }
-          this.pager.drop(v, s, e);
-          for (let va = s; va < e; va += PAGE) v.shm!.discard(pageIndex(v, va));
+          // A hole in the object: it leaves every mapping of it (an mremap alias too).
+          v.shm!.discard(pageIndex(v, s), pageIndex(v, e));
           break;
         }
         case MADV_POPULATE_READ: case MADV_POPULATE_WRITE: {
@@ -480,6 +526,10 @@ export class MemoryManager extends UserAccess {
    * locked mapping is -EBUSY, and a write-back error is returned.
    */
   msync(addr: number, len: number, flags: number): number {
+    return this.#checked('msync', this.#sync(addr, len, flags));
+  }
+
+  #sync(addr: number, len: number, flags: number): number {
     if (!isInt(addr, len, flags) || addr < 0 || addr % PAGE !== 0 || len < 0) return -E.EINVAL;
     if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) !== 0 || (flags & (MS_ASYNC | MS_SYNC)) === (MS_ASYNC | MS_SYNC)) {
       return -E.EINVAL;

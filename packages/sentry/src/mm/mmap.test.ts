@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
 import {
-  MADV_DONTNEED, MADV_FREE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE,
+  ACCESS_WRITE, MADV_DONTNEED, MADV_FREE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE,
+  MAP_POPULATE, MAP_PRIVATE,
   MAP_SHARED, MAP_SHARED_VALIDATE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, MS_ASYNC, MS_SYNC, PROT_EXEC,
   PROT_NONE, PROT_READ, PROT_WRITE,
 } from './constants.js';
+import { FAULT_MAPERR, FAULT_OK } from './pager.js';
 import { memFile, newMm, pattern } from './test-helpers.js';
 
 const RW = PROT_READ | PROT_WRITE;
@@ -285,6 +287,41 @@ describe('memory limit', () => {
     mm.munmap(a, 1 * MiB);
     expect(mm.memoryUsed).toBe(0);
     expect(mm.handleFault(b, 2)).toBe(0);
+  });
+});
+
+describe('mmap_min_addr', () => {
+  const MIN = 0x1_0000;
+
+  it('no mapping is created below it: MAP_FIXED is EPERM, a hint below it lands above', () => {
+    const { mm } = newMm();
+    expect(mm.mmapMinAddr).toBe(MIN);
+    expect(mm.mmap(MIN - K, 2 * K, RW, ANON | MAP_FIXED)).toBe(-E.EPERM);
+    expect(mm.mmap(MIN - K, K, RW, ANON | MAP_FIXED_NOREPLACE)).toBe(-E.EPERM);
+    expect(mm.mmap(0x6000, K, RW, ANON)).toBeGreaterThanOrEqual(MIN);
+    const a = mm.mmap(0x1000_0000, K, RW, ANON | MAP_FIXED);
+    expect(mm.mremap(a, K, K, MREMAP_MAYMOVE | MREMAP_FIXED, MIN - K)).toBe(-E.EPERM);
+    expect(mm.mremap(a, K, K, MREMAP_MAYMOVE | MREMAP_FIXED, MIN)).toBe(MIN);
+  });
+
+  it('a grows-down mapping grows to it by faults, never below (SIGSEGV)', () => {
+    const { mm } = newMm();
+    const g = mm.mmap(MIN + 4 * K, K, RW, ANON | MAP_FIXED | MAP_GROWSDOWN);
+    expect(g).toBe(MIN + 4 * K);
+    expect(mm.handleFault(MIN + 3 * K, ACCESS_WRITE)).toBe(FAULT_OK);
+    expect(mm.handleFault(MIN, ACCESS_WRITE)).toBe(FAULT_OK);
+    expect(mm.vmas[0]).toMatchObject({ start: MIN, end: MIN + 5 * K });
+    expect(mm.handleFault(MIN - K, ACCESS_WRITE)).toBe(FAULT_MAPERR);
+    expect(mm.handleFault(0x6000, ACCESS_WRITE)).toBe(FAULT_MAPERR);
+    expect(mm.copyOut(0x6000, new Uint8Array(8))).toBe(-E.EFAULT); // the kernel's touch neither
+    expect(mm.vmas[0]).toMatchObject({ start: MIN });
+  });
+
+  it('a heap that would start below it does not grow', () => {
+    const { mm } = newMm();
+    mm.setBrk(0x8000);
+    expect(mm.brk(0x9000)).toBe(0x8000);
+    expect(mm.vmas.length).toBe(0);
   });
 });
 

@@ -1,8 +1,9 @@
 // Which frame backs each resident user page, keyed by virtual page number.
 // Every entry is mapped in the AddressSpace with its VMA's protection (or
 // not at all while that protection is PROT_NONE); the AddressSpace holds
-// nothing else. A later fork copies this map and marks both copies'
-// private pages copy-on-write.
+// nothing else. Each entry holds one reference to its frame (frames.ts).
+// A later fork copies this map, taking a reference per entry, and marks
+// both copies' private pages copy-on-write.
 const PAGE = 4096;
 
 export class PageMap {
@@ -51,6 +52,11 @@ export class PageMap {
     for (const p of this.#frames.keys()) if (p >= first && p < last) hits.push(p);
     hits.sort((a, b) => a - b);
     for (const p of hits) fn(p * PAGE, this.#frames.get(p)!);
+  }
+
+  /** Calls `fn(va, frame)` for every resident page, in no particular order. */
+  forEachEntry(fn: (va: number, frame: number) => void): void {
+    for (const [p, f] of this.#frames) fn(p * PAGE, f);
   }
 
   /**

@@ -7,14 +7,19 @@
 // protection (not mapped while that is PROT_NONE), except that a clean page
 // of a writable shared file mapping is mapped write-protected (mapProt), so
 // that the first store to it faults and marks it dirty; `as` maps nothing
-// else. Private pages' frames are charged to `account` and freed here;
-// shared pages' frames belong to the VMA's SharedMemory (FilePages for a file).
+// else (invariants.ts checks this). Each entry of `pages` holds one
+// reference to its frame (frames.ts): a private page's frame is allocated
+// for it, charged to `account`; a shared page's frame is also held by the
+// VMA's SharedMemory (FilePages for a file). Dropping a page drops the
+// reference; the frame is freed when nothing else holds it.
 import { ACCESS_EXEC, ACCESS_WRITE, type AddressSpace, OutOfMemoryError, type PhysicalMemory } from '@tsv/platform';
 import { E } from '../errno.js';
 import type { MemoryAccount } from './account.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from './constants.js';
-import { type FileMapper, FilePages, keyOf, type PageCache } from './filecache.js';
+import { FilePages, keyOf, type PageCache } from './filecache.js';
+import type { FrameHolder, Frames } from './frames.js';
 import { PageMap } from './pagemap.js';
+import type { SharedMapper, SharedMemory } from './shared.js';
 import { unrefVma, VMA_GROWSDOWN, type Vma, VmaList } from './vma.js';
 
 /** Results of handleFault: 0, or why the task gets a signal. */
@@ -76,12 +81,16 @@ export function mapProt(v: Vma): number {
 export interface PagerLimits {
   min: number;
   max: number;
+  /** No mapping is created or grows below this (vm.mmap_min_addr). */
+  mmapMinAddr: number;
   stackLimit: number;
   stackGuardGap: number;
   addressSpaceLimit: number;
 }
 
-export class Pager implements FileMapper {
+export class Pager implements SharedMapper, FrameHolder {
+  readonly holderName = 'process pages';
+  readonly mem: PhysicalMemory;
   readonly vmas = new VmaList();
   readonly pages = new PageMap();
   readonly stats: MmStats = { faults: 0, pagesMapped: 0, hugePages: 0 };
@@ -92,13 +101,20 @@ export class Pager implements FileMapper {
   #runProt = 0;
 
   constructor(
-    readonly mem: PhysicalMemory,
+    readonly frames: Frames,
     readonly as: AddressSpace,
     readonly account: MemoryAccount,
     readonly tunables: MmTunables,
     readonly limits: PagerLimits,
     readonly cache: PageCache,
-  ) {}
+  ) {
+    this.mem = frames.mem;
+    frames.addHolder(this);
+  }
+
+  forEachFrameRef(fn: (frame: number) => void): void {
+    this.pages.forEachEntry((_va, frame) => fn(frame));
+  }
 
   /**
    * Resolves a fault at `va`; FAULT_OK or a FAULT_* error. The platform
@@ -195,22 +211,22 @@ export class Pager implements FileMapper {
     return v.shm.writeback(pageIndex(v, start), pageIndex(v, end), v.file, report);
   }
 
-  unmapFilePages(fp: FilePages, from: number, to: number): void {
-    this.#eachFileRange(fp, from, to, (v, s, e) => this.drop(v, s, e));
+  unmapShared(shm: SharedMemory, from: number, to: number): void {
+    this.#eachSharedRange(shm, from, to, (_v, s, e) => this.drop(s, e));
   }
 
-  protectFilePages(fp: FilePages, from: number, to: number): void {
-    this.#eachFileRange(fp, from, to, (v, s, e) => {
+  protectShared(shm: SharedMemory, from: number, to: number): void {
+    this.#eachSharedRange(shm, from, to, (v, s, e) => {
       if (!tracksDirty(v)) return;
       const prot = mapProt(v);
       this.pages.forEachRun(s, e, (va, len) => this.as.protect(va, len, prot));
     });
   }
 
-  /** Calls `fn` with each VMA mapping `fp` and the part of it holding file pages [from, to). */
-  #eachFileRange(fp: FilePages, from: number, to: number, fn: (v: Vma, start: number, end: number) => void): void {
+  /** Calls `fn` with each VMA mapping `shm` and the part of it holding its pages [from, to). */
+  #eachSharedRange(shm: SharedMemory, from: number, to: number, fn: (v: Vma, start: number, end: number) => void): void {
     for (const v of this.vmas.all) {
-      if (v.shm !== fp) continue;
+      if (v.shm !== shm) continue;
       const s = Math.max(v.start, v.start + from * PAGE - v.offset);
       const e = Math.min(v.end, v.start + to * PAGE - v.offset);
       if (s < e) fn(v, s, e);
@@ -242,19 +258,13 @@ export class Pager implements FileMapper {
     return FAULT_OK;
   }
 
-  /** Unmaps and releases the pages of `v` in [start, end) (private frames are freed). */
-  drop(v: Vma, start: number, end: number): void {
-    const owned = v.shm === null;
-    let freed = 0;
+  /** Unmaps the resident pages in [start, end) and drops their frame references. */
+  drop(start: number, end: number): void {
     this.pages.forEachRun(start, end, (va, len, frame) => {
       this.as.unmap(va, len);
       for (let o = 0; o < len; o += PAGE) this.pages.delete(va + o);
-      if (owned) {
-        this.mem.free(frame, len / PAGE);
-        freed += len;
-      }
+      this.frames.unref(frame, len / PAGE);
     });
-    this.account.uncharge(freed);
   }
 
   /** Removes the VMAs in [start, end) and everything they held; a shared file mapping's dirty pages are written back first. */
@@ -262,7 +272,7 @@ export class Pager implements FileMapper {
     if (end <= start) return; // removing nothing must not split a VMA either
     for (const v of this.vmas.remove(start, end)) {
       this.writeback(v, v.start, v.end, false);
-      this.drop(v, v.start, v.end);
+      this.drop(v.start, v.end);
       unrefVma(v);
     }
   }
@@ -311,6 +321,7 @@ export class Pager implements FileMapper {
   /** Releases every page and VMA. */
   releaseAll(): void {
     this.unmapRange(this.limits.min, this.limits.max);
+    this.frames.removeHolder(this);
   }
 
   /**
@@ -323,7 +334,7 @@ export class Pager implements FileMapper {
     const v = vmas.at(i);
     if (v === undefined || (v.flags & VMA_GROWSDOWN) === 0) return undefined;
     const l = this.limits;
-    if (v.end - page > l.stackLimit || vmas.total + (v.start - page) > l.addressSpaceLimit) return undefined;
+    if (page < l.mmapMinAddr || v.end - page > l.stackLimit || vmas.total + (v.start - page) > l.addressSpaceLimit) return undefined;
     const prev = vmas.at(i - 1);
     if (prev !== undefined && (prev.flags & VMA_GROWSDOWN) === 0 && prev.prot !== PROT_NONE && page - prev.end < l.stackGuardGap) {
       return undefined;
@@ -340,12 +351,8 @@ export class Pager implements FileMapper {
 
   /** Backs the empty, aligned 2 MiB `block` of `v` with one 2 MiB page; false when none is to be had. */
   #mapHuge(v: Vma, block: number): boolean {
-    if (!this.account.charge(HUGE)) return false;
-    const frame = this.mem.allocate(HUGE / PAGE, HUGE);
-    if (frame < 0) {
-      this.account.uncharge(HUGE);
-      return false;
-    }
+    const frame = this.frames.allocate(HUGE / PAGE, this.account, HUGE);
+    if (frame < 0) return false;
     for (let o = 0; o < HUGE; o += PAGE) this.pages.set(block + o, frame + o);
     this.as.map(block, HUGE, frame, v.prot);
     this.stats.hugePages++;
@@ -373,31 +380,23 @@ export class Pager implements FileMapper {
   /** Fresh frames for the missing run [start, end): one allocation if possible, else page by page. */
   #fillPrivate(v: Vma, start: number, end: number): number {
     const len = end - start;
-    if (len > PAGE && this.account.charge(len)) {
-      const frame = this.mem.allocate(len / PAGE);
+    if (len > PAGE) {
+      const frame = this.frames.allocate(len / PAGE, this.account);
       if (frame >= 0) return this.#installPrivate(v, start, len, frame);
-      this.account.uncharge(len);
     }
     for (let va = start; va < end; va += PAGE) {
-      if (!this.account.charge(PAGE)) return FAULT_OOM;
-      const frame = this.mem.allocate(1);
-      if (frame < 0) {
-        this.account.uncharge(PAGE);
-        return FAULT_OOM;
-      }
+      const frame = this.frames.allocate(1, this.account);
+      if (frame < 0) return FAULT_OOM;
       const err = this.#installPrivate(v, va, PAGE, frame);
       if (err !== FAULT_OK) return err;
     }
     return FAULT_OK;
   }
 
-  /** Fills the charged frames at `frame` from the file (if any) and maps them at `va`; frees what lies past EOF. */
+  /** Fills the new frames at `frame` from the file (if any) and maps them at `va`; releases what lies past EOF. */
   #installPrivate(v: Vma, va: number, len: number, frame: number): number {
     const valid = v.file === null ? len : this.#read(v, va, frame, len);
-    if (valid < len) {
-      this.mem.free(frame + valid, (len - valid) / PAGE);
-      this.account.uncharge(len - valid);
-    }
+    if (valid < len) this.frames.unref(frame + valid, (len - valid) / PAGE);
     for (let o = 0; o < valid; o += PAGE) this.#add(va + o, frame + o, v.prot);
     return valid < len ? FAULT_SIGBUS : FAULT_OK;
   }
@@ -411,10 +410,11 @@ export class Pager implements FileMapper {
         frame = shm.allocate(index);
         if (frame < 0) return FAULT_OOM;
         if (v.file !== null && this.#read(v, va, frame, PAGE) === 0) {
-          shm.discard(index);
+          shm.discard(index, index + 1);
           return FAULT_SIGBUS;
         }
       }
+      this.frames.ref(frame); // this page's reference; the cache keeps its own
       this.#add(va, frame, this.#pageProt(v, va));
     }
     return FAULT_OK;

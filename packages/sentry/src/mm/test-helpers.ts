@@ -11,10 +11,11 @@ export interface TestMm {
   mem: FakePhysicalMemory;
 }
 
+/** A MemoryManager on fresh fake memory that checks every invariant after each operation (checkMemory) unless told not to. */
 export function newMm(options: Partial<MemoryManagerOptions> = {}, physBytes = 64 << 20): TestMm {
   const mem = new FakePhysicalMemory(physBytes);
   const as = new FakeAddressSpace();
-  const mm = new MemoryManager({ memory: mem, addressSpace: as, ...options });
+  const mm = new MemoryManager({ memory: mem, addressSpace: as, checkMemory: true, ...options });
   return { mm, as, mem };
 }
 

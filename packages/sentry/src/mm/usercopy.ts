@@ -38,6 +38,11 @@ export class UserAccess {
 
   constructor(protected readonly pager: Pager) {}
 
+  /** Resolves a page fault: FAULT_OK, or FAULT_MAPERR / FAULT_ACCERR (SIGSEGV), FAULT_SIGBUS, FAULT_OOM (SIGKILL). */
+  handleFault(address: number, access: number): number {
+    return this.pager.fault(address, access);
+  }
+
   /** Copies `len` bytes at user `addr` into `dst`; 0 or -EFAULT. */
   copyIn(addr: number, dst: Uint8Array, len = dst.length): number {
     if (!this.#valid(addr, len) || len > dst.length) return -E.EFAULT;
@@ -218,7 +223,7 @@ export class UserAccess {
     const prot = write ? PROT_WRITE : PROT_READ;
     let pa = this.pager.as.translate(page, prot);
     if (pa < 0) {
-      const r = this.pager.fault(page, write ? ACCESS_WRITE : ACCESS_READ);
+      const r = this.handleFault(page, write ? ACCESS_WRITE : ACCESS_READ);
       if (r === FAULT_OOM) this.oomPending = true;
       if (r !== 0) return -1;
       pa = this.pager.as.translate(page, prot);

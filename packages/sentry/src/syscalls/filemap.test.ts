@@ -40,7 +40,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 function boot() {
   const mem = new FakePhysicalMemory(64 << 20);
   const as = new FakeAddressSpace();
-  const mm = new MemoryManager({ memory: mem, addressSpace: as });
+  const mm = new MemoryManager({ memory: mem, addressSpace: as, checkMemory: true });
   const t: Task = makeTask({ vfs: new Vfs({ root: path.join(dir, 'root'), dev: false, volumes: [`${vol}:/work`] }) });
   t.mm = mm;
   const scratch = mm.mmap(0, 64 * PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS);

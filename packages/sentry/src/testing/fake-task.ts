@@ -2,7 +2,7 @@
 // UserMemory over one ArrayBuffer where only chosen ranges are mapped) and
 // makeTask(), a Task on a kernel whose platform is a stub. call() runs a
 // handler with raw argument registers, as the dispatcher would.
-import { type AddressSpace, type Context, type FpuState, type Platform, Registers, SYSCALL_ARGS } from '@tsv/platform';
+import { type AddressSpace, type Context, FRAME_INVALID, type FpuState, type Platform, Registers, SYSCALL_ARGS } from '@tsv/platform';
 import { E } from '../errno.js';
 import { SyscallArgs } from '../kernel/args.js';
 import { Kernel } from '../kernel/kernel.js';
@@ -152,7 +152,7 @@ export function fakePlatform(memoryBytes = 256 << 20): Platform {
     name: 'fake',
     memory: {
       bytes: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)), capacity: memoryBytes, used: 0,
-      allocate: () => -1, free: () => {},
+      allocate: () => -1, free: () => {}, frameKind: () => FRAME_INVALID,
     },
     minUserAddress: 0x1000,
     maxUserAddress: 2 ** 47 - 0x1000,
