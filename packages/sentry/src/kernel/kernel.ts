@@ -20,7 +20,6 @@ import { E } from '../errno.js';
 import type { Vfs } from '../vfs/index.js';
 import { interruptTask } from './park.js';
 import { SyscallTable } from './syscall-table.js';
-import { SyscallArgs } from './args.js';
 import { isRestartCode, settleRestart } from './restart.js';
 import { placeFrame, writeFrame } from './signal-frame.js';
 import { saveFpuFrame, xstateFeatures } from './signal-fpu.js';
@@ -103,7 +102,6 @@ export class Kernel {
   readonly bootTime = performance.now();
   readonly stats: KernelStats = { syscalls: new Map(), pageFaults: 0, signals: 0, unimplemented: new Map() };
   readonly #ctx: Context;
-  readonly #args = new SyscallArgs(undefined as never);
   readonly #strace: ((line: string) => void) | undefined;
   readonly #warnings: Warnings;
   readonly #debug: ((line: string) => void) | undefined;
@@ -116,6 +114,8 @@ export class Kernel {
   readonly #runQueue: Task[] = [];
   /** Resolves the scheduler's wait for a runnable task. */
   #wakeIdle: (() => void) | undefined;
+  /** What ended the sandbox from inside a settled wait (a MemoryInvariantError), thrown by run(). */
+  #fatal: unknown;
   /** The sandbox's init (the program the user ran): the run ends with it. */
   #init: ThreadGroup | undefined;
   /** XSAVE components the platform has produced: the ones a sigreturn may load. */
@@ -243,6 +243,7 @@ export class Kernel {
     this.#counts.forEach((n, nr) => {
       if (n > 0) this.stats.syscalls.set(SyscallTable.nameOf(nr), n);
     });
+    if (this.#fatal !== undefined) throw this.#fatal;
     return init.group.exitStatus ?? init.group.groupExit ?? { signal: this.#killSignal };
   }
 
@@ -321,9 +322,9 @@ export class Kernel {
       this.#returnToUser(task, restart);
       this.makeRunnable(task);
     }, (e: unknown) => {
-      // #syscall turns a handler's rejection into EIO: this is a kernel bug.
-      this.warn(`tsv: internal error after a wait: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      if (task.state === 'parked') this.makeRunnable(task);
+      // #syscall turns a handler's rejection into EIO, so only a broken memory invariant gets here: the sandbox ends with it.
+      this.#fatal ??= e;
+      this.kill();
     });
   }
 
@@ -342,8 +343,8 @@ export class Kernel {
   }
 
   #syscall(task: Task): number | Promise<number> {
-    const a = this.#args;
-    a.regs = task.regs;
+    // The task's own view of its registers: a handler that waits reads its arguments after other tasks have run.
+    const a = task.args;
     const nr = a.nr;
     if (nr < SYSCALL_SLOTS) this.#counts[nr]!++;
     const def = this.table.get(nr);
@@ -364,7 +365,6 @@ export class Kernel {
       return r;
     }
     return r.then((v) => {
-      a.regs = task.regs;
       this.#trace(task, nr, v);
       return v;
     });
@@ -388,10 +388,10 @@ export class Kernel {
   #trace(task: Task, nr: number, r: number): void {
     const def = this.table.get(nr);
     if (task.exited && (def?.name === 'exit' || def?.name === 'exit_group')) {
-      this.#strace!(`${formatCall(nr, def.args, this.#args, task.mm)} = ?`);
+      this.#strace!(`${formatCall(nr, def.args, task.args, task.mm)} = ?`);
       return;
     }
-    this.#strace!(`${formatCall(nr, def?.args, this.#args, task.mm, r)} ${formatResult(r, def?.ret ?? 'int')}`);
+    this.#strace!(`${formatCall(nr, def?.args, task.args, task.mm, r)} ${formatResult(r, def?.ret ?? 'int')}`);
   }
 
   /** ENOSYS, counted by name (numbers past the table under one, OUT_OF_RANGE) and reported once per name. */

@@ -6,6 +6,7 @@
 import type { FpuState, Registers } from '@tsv/platform';
 import type { MemoryAccount } from '../mm/account.js';
 import type { Location } from '../vfs/index.js';
+import { SyscallArgs } from './args.js';
 import { FdTable } from './fdtable.js';
 import type { Kernel } from './kernel.js';
 import { SignalHandlers, SignalState } from './signals.js';
@@ -65,6 +66,8 @@ export class Task {
   fds: FdTable;
   fs: FsContext;
   readonly signals: SignalState;
+  /** The system call arguments in `regs`, as handlers read them (one per task: a waiting handler reads them later). */
+  readonly args: SyscallArgs;
   /** set_tid_address / CLONE_CHILD_CLEARTID: cleared and futex-woken at thread exit. */
   clearChildTid = 0;
   robustList = 0;
@@ -100,6 +103,7 @@ export class Task {
     this.fds = init.fds ?? new FdTable();
     this.signals = init.signals ?? new SignalState(new SignalHandlers(), this.group.sharedPending);
     this.comm = init.comm;
+    this.args = new SyscallArgs(this.regs);
   }
 
   get pid(): number {

@@ -5,7 +5,8 @@
 // - the address space maps, as the hardware sees it, only resident pages of
 //   this process (PageMap), each to its own frame, inside a VMA that allows
 //   the rights it is mapped with; every such frame is a user frame of the
-//   allocator (never free, never a page table or the kernel);
+//   allocator (never free, never a page table or the kernel), and a private
+//   frame shared copy-on-write since a fork is never mapped writable;
 // - every resident page lies in a VMA;
 // - every frame's reference count equals the number of its holders
 //   (Frames.check, over every process and cache on the same memory).
@@ -40,6 +41,9 @@ function checkPage(p: Pager, va: number, address: number, prot: number): string 
   if (v === undefined) return `page ${hex(va)} mapped outside any VMA`;
   if (v.prot === PROT_NONE || (prot & ~v.prot & (PROT_WRITE | PROT_EXEC)) !== 0) {
     return `page ${hex(va)} mapped with ${prot}, VMA has ${v.prot}`;
+  }
+  if (v.shm === null && (prot & PROT_WRITE) !== 0 && p.frames.refs(address) > 1) {
+    return `${hex(va)} maps frame ${hex(address)} writable while another process shares it copy-on-write`;
   }
   return null;
 }

@@ -2,7 +2,7 @@
 // argument checks and errno values, demand paging (via Pager) and copy-in /
 // copy-out (via UserAccess). Every method takes raw guest values and
 // returns a result or a negative errno; nothing here throws on guest input.
-import { ACCESS_READ, ACCESS_WRITE, type AddressSpace, type PhysicalMemory, type Platform } from '@tsv/platform';
+import { ACCESS_READ, ACCESS_WRITE, type AddressSpace, OutOfMemoryError, type PhysicalMemory, type Platform } from '@tsv/platform';
 import { E } from '../errno.js';
 import { MemoryAccount } from './account.js';
 import {
@@ -23,7 +23,9 @@ import { checkMappings } from './invariants.js';
 import { FAULT_OK, FAULT_OOM, type MmStats, type MmTunables, Pager, accessAllowed, mapProt, pageIndex } from './pager.js';
 import { SharedMemory } from './shared.js';
 import { UserAccess } from './usercopy.js';
-import { type MappedFile, refVma, VMA_GROWSDOWN, VMA_LOCKED, VMA_NORESERVE, VMA_SHARED, type Vma } from './vma.js';
+import {
+  type MappedFile, refVma, VMA_DONTFORK, VMA_GROWSDOWN, VMA_LOCKED, VMA_NORESERVE, VMA_SHARED, VMA_WIPEONFORK, type Vma,
+} from './vma.js';
 
 const PAGE = PAGE_SIZE;
 const HUGE = HUGE_PAGE_SIZE;
@@ -67,6 +69,8 @@ export interface MemoryManagerOptions {
    * the sandbox. Slow: for tests and fuzzing. Default false.
    */
   checkMemory?: boolean;
+  /** A new, empty address space on the same memory, for fork's child (forPlatform gives the platform's). */
+  newAddressSpace?: () => AddressSpace;
 }
 
 function pageUp(n: number): number {
@@ -84,6 +88,7 @@ export class MemoryManager extends UserAccess {
   readonly stackTop: number;
   readonly mmapMinAddr: number;
   readonly #checkMemory: boolean;
+  readonly #options: MemoryManagerOptions;
   #startBrk = 0;
   #brk = 0;
 
@@ -103,6 +108,7 @@ export class MemoryManager extends UserAccess {
     this.account = account;
     this.mmapMinAddr = mmapMinAddr;
     this.#checkMemory = o.checkMemory ?? false;
+    this.#options = o;
     this.stackTop = o.stackTop ?? max;
     const gap = Math.max(MIN_GAP, stackLimit + stackGuardGap);
     this.mmapBase = o.mmapBase ?? Math.floor((this.stackTop - gap) / PAGE) * PAGE;
@@ -111,7 +117,7 @@ export class MemoryManager extends UserAccess {
   /** A memory manager on `platform`'s memory with a new address space. */
   static forPlatform(platform: Platform, options: Omit<MemoryManagerOptions, 'memory' | 'addressSpace'> = {}): MemoryManager {
     return new MemoryManager({
-      memory: platform.memory, addressSpace: platform.newAddressSpace(),
+      memory: platform.memory, addressSpace: platform.newAddressSpace(), newAddressSpace: () => platform.newAddressSpace(),
       minUserAddress: platform.minUserAddress, maxUserAddress: platform.maxUserAddress, ...options,
     });
   }
@@ -443,7 +449,7 @@ export class MemoryManager extends UserAccess {
     vmas.isolate(oldAddr, oldAddr + oldLen);
     const src = vmas.find(oldAddr)!;
     const moved: Vma = { ...src, start: dest, end: dest + newLen };
-    this.pager.move(oldAddr, dest, oldLen, mapProt(src));
+    this.pager.move(oldAddr, dest, oldLen, mapProt(src), src);
     if (dontUnmap) {
       vmas.mergeAt(vmas.indexAbove(oldAddr + oldLen));
       vmas.mergeAt(vmas.indexAbove(oldAddr));
@@ -505,6 +511,9 @@ export class MemoryManager extends UserAccess {
           v.shm!.discard(pageIndex(v, s), pageIndex(v, e));
           break;
         }
+        case MADV_DONTFORK: case MADV_DOFORK: case MADV_WIPEONFORK: case MADV_KEEPONFORK:
+          this.#setForkFlag(s, e, advice);
+          break;
         case MADV_POPULATE_READ: case MADV_POPULATE_WRITE: {
           if (!accessAllowed(v.prot, advice === MADV_POPULATE_WRITE ? ACCESS_WRITE : ACCESS_READ)) return -E.EFAULT;
           const r = this.pager.populate(s, e);
@@ -576,6 +585,35 @@ export class MemoryManager extends UserAccess {
     return 0;
   }
 
+  /**
+   * fork(2)'s copy of this memory for a child process: the same VMAs, the
+   * same account, page cache and program break, private pages shared
+   * copy-on-write (Pager.forkInto). -ENOMEM when the page tables cannot be
+   * had; -ENOSYS without a way to make an address space.
+   */
+  fork(): MemoryManager | number {
+    const make = this.#options.newAddressSpace;
+    if (make === undefined) return -E.ENOSYS;
+    const child = new MemoryManager({
+      ...this.#options, account: this.account, pageCache: this.pager.cache, addressSpace: make(), mmapBase: this.mmapBase,
+    });
+    child.#startBrk = this.#startBrk;
+    child.#brk = this.#brk;
+    try {
+      this.pager.forkInto(child.pager);
+    } catch (e) {
+      child.release();
+      if (e instanceof OutOfMemoryError) return -E.ENOMEM;
+      throw e;
+    }
+    return this.#checked('fork', child);
+  }
+
+  /** The guest-physical address of the word at `va` when it lies in resident shared memory, else -1 (shared futex keys). */
+  sharedAddress(va: number): number {
+    return this.pager.sharedAddress(va);
+  }
+
   /** Frees every frame and the address space. */
   release(): void {
     this.pager.releaseAll();
@@ -583,6 +621,19 @@ export class MemoryManager extends UserAccess {
   }
 
   // ---- Helpers ----
+
+  /** MADV_DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK on [start, end) of one VMA: its fork flag, the range split off as Linux does. */
+  #setForkFlag(start: number, end: number, advice: number): void {
+    const vmas = this.pager.vmas;
+    const [first, last] = vmas.isolate(start, end);
+    const flag = advice === MADV_DONTFORK || advice === MADV_DOFORK ? VMA_DONTFORK : VMA_WIPEONFORK;
+    const on = advice === MADV_DONTFORK || advice === MADV_WIPEONFORK;
+    for (let i = first; i < last; i++) {
+      const v = vmas.at(i)!;
+      v.flags = on ? v.flags | flag : v.flags & ~flag;
+    }
+    this.#mergeRange(first, last);
+  }
 
   /** 0 if [addr, addr+len) is mapped throughout, -ENOMEM if not. */
   #requireMapped(addr: number, len: number): number {

@@ -20,7 +20,7 @@ import { FilePages, keyOf, type PageCache } from './filecache.js';
 import type { FrameHolder, Frames } from './frames.js';
 import { PageMap } from './pagemap.js';
 import type { SharedMapper, SharedMemory } from './shared.js';
-import { unrefVma, VMA_GROWSDOWN, type Vma, VmaList } from './vma.js';
+import { refVma, unrefVma, VMA_DONTFORK, VMA_GROWSDOWN, VMA_WIPEONFORK, type Vma, VmaList } from './vma.js';
 
 /** Results of handleFault: 0, or why the task gets a signal. */
 export const FAULT_OK = 0;
@@ -138,9 +138,11 @@ export class Pager implements SharedMapper, FrameHolder {
     this.stats.faults++;
     const resident = this.pages.get(page);
     if (resident >= 0) {
-      // Already ours: the AddressSpace lost or never got the entry, or a
-      // store hit a write-protected clean shared file page.
-      this.as.map(page, PAGE, resident, this.#pageProt(v, page));
+      // Already ours: the AddressSpace lost or never got the entry, a store
+      // hit a write-protected clean shared file page, or a store hit a page
+      // shared copy-on-write since a fork.
+      if ((access & ACCESS_WRITE) !== 0 && v.shm === null && this.frames.refs(resident) > 1) return this.#breakCow(v, page, resident);
+      this.as.map(page, PAGE, resident, this.#pageProt(v, page, resident));
     } else {
       const block = page - (page % HUGE);
       if (this.#hugeEligible(v, block) && this.#mapHuge(v, block)) return FAULT_OK;
@@ -200,9 +202,50 @@ export class Pager implements SharedMapper, FrameHolder {
     });
   }
 
-  /** How the resident page at `va` of `v` is mapped: a clean page of a writable shared file mapping is write-protected. */
-  #pageProt(v: Vma, va: number): number {
+  /**
+   * How the resident page at `va` of `v` (frame `frame`) is mapped: a clean
+   * page of a writable shared file mapping, and a private page another
+   * process still shares since a fork (copy-on-write), are write-protected.
+   */
+  #pageProt(v: Vma, va: number, frame: number): number {
+    if (v.shm === null) return (v.prot & PROT_WRITE) !== 0 && this.frames.refs(frame) > 1 ? v.prot & ~PROT_WRITE : v.prot;
     return tracksDirty(v) && !(v.shm as FilePages).dirty.has(pageIndex(v, va)) ? mapProt(v) : v.prot;
+  }
+
+  /**
+   * A store to a private page shared copy-on-write: this process gets its
+   * own copy, writable; the other keeps the frame (and, once it holds the
+   * only reference, writes to it without a copy).
+   */
+  #breakCow(v: Vma, page: number, shared: number): number {
+    const frame = this.frames.allocate(1, this.account);
+    if (frame < 0) return FAULT_OOM;
+    this.mem.bytes.copyWithin(frame, shared, shared + PAGE);
+    this.pages.set(page, frame);
+    this.frames.unref(shared);
+    this.as.map(page, PAGE, frame, v.prot);
+    return FAULT_OK;
+  }
+
+  /**
+   * Maps the resident run [va, va+len) of frames from `frame` with `prot`
+   * as VMA `v` maps them: the copy-on-write pages of a private writable run
+   * write-protected, the rest with `prot`.
+   */
+  #mapRun(v: Vma | undefined, va: number, len: number, frame: number, prot: number): void {
+    if (v === undefined || v.shm !== null || (prot & PROT_WRITE) === 0) {
+      this.as.map(va, len, frame, prot);
+      return;
+    }
+    let start = 0;
+    let cow = this.frames.refs(frame) > 1;
+    for (let o = PAGE; o <= len; o += PAGE) {
+      const next = o < len ? this.frames.refs(frame + o) > 1 : !cow;
+      if (next === cow) continue;
+      this.as.map(va + start, o - start, frame + start, cow ? prot & ~PROT_WRITE : prot);
+      start = o;
+      cow = next;
+    }
   }
 
   /** Writes back the dirty pages of `v` in [start, end); with `report` (msync), 0 or the file's write-back error. */
@@ -279,14 +322,15 @@ export class Pager implements SharedMapper, FrameHolder {
 
   /** Re-maps the resident pages of [start, end) with `prot` (after mprotect). */
   reprotect(start: number, end: number, prot: number): void {
+    const v = this.vmas.find(start);
     this.pages.forEachRun(start, end, (va, len, frame) => {
       if (prot === PROT_NONE) this.as.unmap(va, len);
-      else this.as.map(va, len, frame, prot);
+      else this.#mapRun(v, va, len, frame, prot);
     });
   }
 
-  /** Moves the resident pages of [from, from+len) to [to, to+len), mapped with `prot` (mremap). */
-  move(from: number, to: number, len: number, prot: number): void {
+  /** Moves the resident pages of [from, from+len) of VMA `v` to [to, to+len), mapped with `prot` (mremap). */
+  move(from: number, to: number, len: number, prot: number, v: Vma): void {
     const moved: number[] = [];
     this.pages.forEachRun(from, from + len, (va, l, frame) => {
       this.as.unmap(va, l);
@@ -302,8 +346,51 @@ export class Pager implements SharedMapper, FrameHolder {
       const l = moved[i + 1]!;
       const frame = moved[i + 2]!;
       for (let o = 0; o < l; o += PAGE) this.pages.set(at + o, frame + o);
-      if (prot !== PROT_NONE) this.as.map(at, l, frame, prot);
+      if (prot !== PROT_NONE) this.#mapRun(v, at, l, frame, prot);
     }
+  }
+
+  /**
+   * fork: gives `child` (an empty Pager on the same frames) this process's
+   * VMAs and resident pages. Shared mappings share their frames; private
+   * pages are shared copy-on-write, write-protected in both processes until
+   * one of them writes (the parent's narrowing is revoked by the platform
+   * before it runs again). MADV_DONTFORK ranges are left out and
+   * MADV_WIPEONFORK ranges come empty.
+   */
+  forkInto(child: Pager): void {
+    for (const v of this.vmas.all) {
+      if ((v.flags & VMA_DONTFORK) !== 0) continue;
+      const copy: Vma = { ...v };
+      refVma(copy);
+      child.vmas.insert(copy);
+      if ((v.flags & VMA_WIPEONFORK) !== 0) continue;
+      const cow = v.shm === null && (v.prot & PROT_WRITE) !== 0;
+      this.pages.forEachRun(v.start, v.end, (va, len, frame) => {
+        for (let o = 0; o < len; o += PAGE) {
+          child.pages.set(va + o, frame + o);
+          this.frames.ref(frame + o);
+        }
+        child.stats.pagesMapped += len / PAGE;
+        if (v.prot === PROT_NONE) return;
+        if (cow) {
+          this.as.protect(va, len, v.prot & ~PROT_WRITE);
+          child.as.map(va, len, frame, v.prot & ~PROT_WRITE);
+        } else if (tracksDirty(v)) {
+          for (let o = 0; o < len; o += PAGE) child.as.map(va + o, PAGE, frame + o, child.#pageProt(v, va + o, frame + o));
+        } else {
+          child.as.map(va, len, frame, v.prot);
+        }
+      });
+    }
+  }
+
+  /** The guest-physical address of the word at `va` when it lies in a resident page of shared memory, else -1. */
+  sharedAddress(va: number): number {
+    const v = this.vmas.find(va);
+    if (v === undefined || v.shm === null) return -1;
+    const frame = this.pages.get(va - (va % PAGE));
+    return frame < 0 ? -1 : frame + (va % PAGE);
   }
 
   /** Writes `bytes` at `va` into resident pages, whatever their protection (kernel-built contents such as the vDSO). */
@@ -415,7 +502,7 @@ export class Pager implements SharedMapper, FrameHolder {
         }
       }
       this.frames.ref(frame); // this page's reference; the cache keeps its own
-      this.#add(va, frame, this.#pageProt(v, va));
+      this.#add(va, frame, this.#pageProt(v, va, frame));
     }
     return FAULT_OK;
   }

@@ -35,6 +35,10 @@ export const VMA_SHARED = 1;
 export const VMA_GROWSDOWN = 2;
 export const VMA_NORESERVE = 4;
 export const VMA_LOCKED = 8;
+/** MADV_DONTFORK: a fork's child does not get this range. */
+export const VMA_DONTFORK = 16;
+/** MADV_WIPEONFORK: a fork's child gets this range empty (zero-filled on touch). */
+export const VMA_WIPEONFORK = 32;
 
 export interface Vma {
   start: number;
