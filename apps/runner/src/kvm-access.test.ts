@@ -36,7 +36,9 @@ describe('describeDevice', () => {
 describe('accessAdvice', () => {
   it('a root-only device and no kvm group (this CI host): create the group, give it the device, join it', () => {
     const advice = accessAdvice(host({ sudo: false }));
-    expect(advice[0]).toMatch(/^give a kvm group access: groupadd --system kvm; chgrp kvm \/dev\/kvm; chmod 0660 \/dev\/kvm; usermod -aG kvm alice; then log in again\. No udev runs here/);
+    expect(advice[0]).toMatch(
+      /^give a kvm group access: groupadd --system kvm; chgrp kvm \/dev\/kvm; chmod 0660 \/dev\/kvm; usermod -aG kvm alice; then log in again\. No udev runs here/,
+    );
     expect(advice.join('\n')).not.toMatch(/sudo (groupadd|chgrp|usermod)/);
     expect(advice.slice(1)).toEqual(['or run tsv as root', 'sudo is not installed: run those commands as root']);
   });
@@ -48,8 +50,12 @@ describe('accessAdvice', () => {
 
   it('already a member, but not in this session: log in again; in the session: nothing to do', () => {
     const device = { uid: 0, gid: KVM_GID, mode: 0o660 };
-    expect(accessAdvice(host({ device, groups: [kvmGroup(['alice'])] }))[0]).toMatch(/^alice is in group kvm since this session started: log in again/);
-    expect(accessAdvice(host({ device, groups: [kvmGroup(['alice'])], user: { name: 'alice', uid: 1000, gids: [1000, KVM_GID] } }))).toEqual([]);
+    expect(accessAdvice(host({ device, groups: [kvmGroup(['alice'])] }))[0]).toMatch(
+      /^alice is in group kvm since this session started: log in again/,
+    );
+    expect(
+      accessAdvice(host({ device, groups: [kvmGroup(['alice'])], user: { name: 'alice', uid: 1000, gids: [1000, KVM_GID] } })),
+    ).toEqual([]);
   });
 
   it('a kvm group without access where udev runs: a udev rule, and no groupadd as the group exists', () => {

@@ -96,11 +96,13 @@ export function accessAdvice(f: AccessFacts): string[] {
     const create = f.groups.some((g) => g.name === 'kvm') ? [] : ['groupadd --system kvm'];
     if (f.udev) {
       const rule = `echo 'KERNEL=="kvm", GROUP="kvm", MODE="0660"' | ${root('tee /etc/udev/rules.d/65-kvm.rules')}`;
-      advice.push(`give a kvm group access, for good: ${root(...create)}${create.length ? '; ' : ''}${rule}; ${root('udevadm trigger --name-match=kvm', `usermod -aG kvm ${u}`)}; then log in again`);
+      advice.push(
+        `give a kvm group access, for good: ${root(...create)}${create.length ? '; ' : ''}${rule}; ${root('udevadm trigger --name-match=kvm', `usermod -aG kvm ${u}`)}; then log in again`,
+      );
     } else {
       advice.push(
         `give a kvm group access: ${root(...create, `chgrp kvm ${f.path}`, `chmod 0660 ${f.path}`, `usermod -aG kvm ${u}`)}; then log in again. ` +
-          'No udev runs here, so this lasts until the device node is made again (at boot, in a new container): repeat it in the host\'s boot or container setup',
+          "No udev runs here, so this lasts until the device node is made again (at boot, in a new container): repeat it in the host's boot or container setup",
       );
     }
     if (f.setfacl) advice.push(`or give ${u} alone access until the node is made again: ${root(`setfacl -m u:${u}:rw ${f.path}`)}`);

@@ -103,7 +103,12 @@ export const ACCESS_EXEC = 4;
 export interface FaultInfo {
   /** x86 exception vector (0-31). */
   vector: number;
-  /** The signal Linux would deliver for it (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP). */
+  /**
+   * The signal Linux would deliver for it (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+   * SIGTRAP), or SIGKILL: the platform saw a trap in its own kernel it cannot
+   * pin on an instruction of the task, and the sandbox must die (vector -1
+   * when no trap at all stopped the guest; address: where it stopped).
+   */
   signal: number;
   /** Faulting address for a page fault (CR2), else the faulting instruction's address. */
   address: number;

@@ -4,6 +4,12 @@ export const SIGTRAP = 5;
 export const SIGBUS = 7;
 export const SIGFPE = 8;
 export const SIGSEGV = 11;
+/**
+ * Not a CPU exception's signal: ring 0 trapped, or KVM stopped the guest,
+ * in a way the platform cannot pin on an instruction of the task (see
+ * FaultInfo.signal). Nothing of the guest can be trusted to run on.
+ */
+export const SIGKILL = 9;
 
 /** Exception vector (0-31) -> signal, per arch/x86/kernel/traps.c. */
 export function signalForVector(vector: number): number {

@@ -2,8 +2,9 @@
 // states, without KVM. (src/kvm.test.ts checks the same on real hardware.)
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  decodeTrap, FRAME_CS, FRAME_ERROR, FRAME_RFLAGS, FRAME_RIP, FRAME_RSP, FRAME_SIZE, FRAME_SS, FRAME_VECTOR,
-  KVM_REGS_R11, KVM_REGS_RCX, KVM_REGS_RIP, KVM_REGS_RSP, KVM_SREGS_CR2, Trap, TRAP_EXCEPTION, TRAP_SYSCALL, TRAP_UNKNOWN,
+  decodeTrap, enteringKernel, FRAME_CS, FRAME_ERROR, FRAME_RFLAGS, FRAME_RIP, FRAME_RSP, FRAME_SIZE, FRAME_SS, FRAME_VECTOR,
+  KVM_REGS_R11, KVM_REGS_RCX, KVM_REGS_RFLAGS, KVM_REGS_RIP, KVM_REGS_RSP, KVM_SREGS_CR2, KVM_SREGS_CS_SELECTOR, Trap,
+  TRAP_EXCEPTION, TRAP_SYSCALL, TRAP_UNKNOWN,
 } from './exits.js';
 import { writeKernelImage } from './image.js';
 import { istStackTop, kernelStackTop, kernelVa, LSTAR, LSTAR_LO, vectorStubGpa, STUB_HLT_OFFSET, KERNEL_VA_HI } from './layout.js';
@@ -21,8 +22,7 @@ describe('decodeTrap', () => {
   const set = (at: number, v: bigint) => state.setBigUint64(at, BigInt.asUintN(64, v), true);
   /** A stub for `vector` halted with a frame pushed from ring 3 on vCPU `cpu`. */
   function halted(vector: number, cpu: number, f: { err?: bigint; rip?: bigint; cs?: bigint; rflags?: bigint; rsp?: bigint } = {}) {
-    const top = vector === 8 || vector === 2 || vector === 18 ? istStackTop(cpu) : kernelStackTop(cpu);
-    const frame = top - FRAME_SIZE;
+    const frame = istStackTop(cpu) - FRAME_SIZE;
     const w = (o: number, v: bigint) => mem.view.setBigUint64(frame + o, BigInt.asUintN(64, v), true);
     w(FRAME_VECTOR, BigInt(vector));
     w(FRAME_ERROR, f.err ?? 0n);
@@ -77,10 +77,15 @@ describe('decodeTrap', () => {
     expect([out.rip, out.rsp]).toEqual([0x40_2002, 0x7ffc_0000_0008]);
   });
 
-  it('uses the IST stack for #DF', () => {
+  it('finds every frame on the IST stack, never on the kernel stack', () => {
     halted(8, 2);
     expect(decodeTrap(2, state, REGS, SREGS, mem.view, out)).toBe(TRAP_EXCEPTION);
     expect(out.vector).toBe(8);
+    // The same frame where TSS.RSP0 would have put it is not a frame.
+    const frame = kernelStackTop(2) - FRAME_SIZE;
+    mem.bytes.copyWithin(frame, istStackTop(2) - FRAME_SIZE, istStackTop(2));
+    set(REGS + KVM_REGS_RSP, kernelVa(frame));
+    expect(decodeTrap(2, state, REGS, SREGS, mem.view, out)).toBe(TRAP_UNKNOWN);
   });
 
   it('is unknown for a fault from ring 0, a wrong stack, a wrong vCPU or a stray RIP', () => {
@@ -89,10 +94,10 @@ describe('decodeTrap', () => {
     expect(out.vector).toBe(13);
     halted(13, 0);
     expect(decodeTrap(1, state, REGS, SREGS, mem.view, out)).toBe(TRAP_UNKNOWN);
-    set(REGS + KVM_REGS_RSP, kernelVa(kernelStackTop(0) - FRAME_SIZE - 8)); // nested: deeper frame
+    set(REGS + KVM_REGS_RSP, kernelVa(istStackTop(0) - FRAME_SIZE - 8)); // nested: deeper frame
     expect(decodeTrap(0, state, REGS, SREGS, mem.view, out)).toBe(TRAP_UNKNOWN);
     halted(13, 0);
-    mem.view.setUint32(kernelStackTop(0) - FRAME_SIZE, 12, true); // frame vector disagrees with RIP
+    mem.view.setUint32(istStackTop(0) - FRAME_SIZE, 12, true); // frame vector disagrees with RIP
     expect(decodeTrap(0, state, REGS, SREGS, mem.view, out)).toBe(TRAP_UNKNOWN);
     for (const rip of [kernelVa(vectorStubGpa(3) + 4), kernelVa(vectorStubGpa(32) + 5), 0x40_1000n, LSTAR + 0x81n]) {
       set(REGS + KVM_REGS_RIP, rip);
@@ -100,5 +105,29 @@ describe('decodeTrap', () => {
     }
     halted(6, 0);
     for (const cpu of [-1, 8, 0.5, NaN]) expect(decodeTrap(cpu, state, REGS, SREGS, mem.view, out)).toBe(TRAP_UNKNOWN);
+  });
+});
+
+describe('enteringKernel', () => {
+  const state = new DataView(new ArrayBuffer(512));
+  const set = (at: number, v: bigint) => state.setBigUint64(at, BigInt.asUintN(64, v), true);
+  /** An interrupt exit at `rip` with CS `cs` and RFLAGS `rflags`. */
+  function interrupted(rip: bigint, cs: number, rflags: bigint): boolean {
+    set(REGS + KVM_REGS_RIP, rip);
+    set(REGS + KVM_REGS_RFLAGS, rflags);
+    state.setUint16(SREGS + KVM_SREGS_CS_SELECTOR, cs, true);
+    return enteringKernel(state, REGS, SREGS);
+  }
+
+  it('holds in ring 0, and in ring 3 at LSTAR with IF clear (PVM, between a SYSCALL and its fetch fault)', () => {
+    expect(interrupted(kernelVa(vectorStubGpa(14) + 2), 0x10, 0x2n)).toBe(true);
+    expect(interrupted(LSTAR, 0x33, 0x10002n)).toBe(true);
+  });
+
+  it('does not hold between two ring-3 instructions: a jump to LSTAR (IF set), any other RIP', () => {
+    expect(interrupted(LSTAR, 0x33, 0x10202n)).toBe(false);
+    expect(interrupted(LSTAR + 1n, 0x33, 0x2n)).toBe(false);
+    expect(interrupted(0x40_2000n, 0x33, 0x202n)).toBe(false);
+    expect(interrupted(BigInt(LSTAR_LO), 0x33, 0x2n)).toBe(false);
   });
 });

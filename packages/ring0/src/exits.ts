@@ -3,9 +3,9 @@
 // Every guest entry into ring 0 ends in one `hlt` of src/ring0.S, so RIP at
 // the exit names the stub: LSTAR + 1 (a SYSCALL that ran in real ring 0, as
 // on VMX/SVM) or vector v's stub (RIP = stub + 5). For a vector, the CPU's
-// frame plus the stub's two pushes sit on the kernel stack at exactly
-// stack top - FRAME_SIZE; anything else (a different RSP, a frame from ring
-// 0) means the kernel itself faulted and is reported as TRAP_UNKNOWN.
+// frame plus the stub's two pushes sit on the IST stack at exactly stack
+// top - FRAME_SIZE; anything else (a different RSP, a frame from ring 0)
+// means the kernel itself faulted and is reported as TRAP_UNKNOWN.
 //
 // On this machine's PVM host a user SYSCALL instead faults fetching the
 // supervisor-only LSTAR page: #PF (error 0x15) with CR2 = LSTAR, frame RIP =
@@ -17,15 +17,15 @@
 // All guest values are data: the decoder reads fixed offsets inside the
 // kernel region only, never follows a guest pointer, and allocates nothing.
 import {
-  IDT_VECTORS, IST_VECTORS, KERNEL_VA_HI, LSTAR_LO, MAX_VCPUS, RFLAGS_IF, STUB_GPA, STUB_HLT_OFFSET, STUB_STRIDE,
-  STUB_VECTORS_OFFSET, USER_CS, USER_DS, istStackTop, kernelStackTop,
+  IDT_VECTORS, KERNEL_VA_HI, LSTAR_LO, MAX_VCPUS, RFLAGS_IF, STUB_GPA, STUB_HLT_OFFSET, STUB_STRIDE, STUB_VECTORS_OFFSET,
+  USER_CS, USER_DS, istStackTop,
 } from './layout.js';
 
 export const TRAP_UNKNOWN = 0;
 export const TRAP_SYSCALL = 1;
 export const TRAP_EXCEPTION = 2;
 
-/** The kernel-stack frame at RSP when a vector stub halts (byte offsets). */
+/** The IST-stack frame at RSP when a vector stub halts (byte offsets). */
 export const FRAME_VECTOR = 0;
 export const FRAME_ERROR = 8;
 export const FRAME_RIP = 16;
@@ -41,14 +41,13 @@ export const KVM_REGS_RSP = 48;
 export const KVM_REGS_R11 = 88;
 export const KVM_REGS_RIP = 128;
 export const KVM_REGS_RFLAGS = 136;
+export const KVM_SREGS_CS_SELECTOR = 12;
 export const KVM_SREGS_CR2 = 232;
 
 export const VECTOR_PF = 14;
 
 /** RIP (low half) at the HLT exit of vector 0's stub; vector v adds v * STUB_STRIDE. */
 const VECTOR0_EXIT_RIP = STUB_GPA + STUB_VECTORS_OFFSET + STUB_HLT_OFFSET + 1;
-const ON_IST = new Uint8Array(IDT_VECTORS);
-for (const v of IST_VECTORS) ON_IST[v] = 1;
 
 /**
  * What ring 3 was doing when it entered the kernel. 64-bit values the guest
@@ -125,7 +124,7 @@ export function decodeTrap(
   if (rel < 0 || rel % STUB_STRIDE !== 0 || vector >= IDT_VECTORS) return TRAP_UNKNOWN;
   out.vector = vector;
   if (!(cpu >= 0 && cpu < MAX_VCPUS && Number.isInteger(cpu))) return TRAP_UNKNOWN;
-  const frame = (ON_IST[vector] ? istStackTop(cpu) : kernelStackTop(cpu)) - FRAME_SIZE;
+  const frame = istStackTop(cpu) - FRAME_SIZE;
   // Only a trap from ring 3 switches to an empty stack and leaves RSP here.
   if (rspHi !== KERNEL_VA_HI || rspLo !== frame || mem.getUint32(frame + FRAME_VECTOR, true) !== vector) {
     return TRAP_UNKNOWN;
@@ -153,6 +152,26 @@ export function decodeTrap(
   if ((out.cs & 3) !== 3) return TRAP_UNKNOWN; // the kernel faulted: nothing to resume
   out.kind = TRAP_EXCEPTION;
   return TRAP_EXCEPTION;
+}
+
+/**
+ * True when a KVM_EXIT_INTR (a kick or the tick) stopped the vCPU on its
+ * way into ring 0, where the host must let it run on instead of taking
+ * ring 3's registers from it:
+ * - in ring 0, inside a stub before its hlt;
+ * - on this PVM host, between a user SYSCALL and the fetch fault it takes
+ *   at LSTAR. That shows ring 3 at RIP = LSTAR, RCX/R11 loaded and RFLAGS
+ *   masked by SFMASK: IF = 0, which ring 3 never runs with. The fault is
+ *   already queued in KVM; were the host to resume elsewhere (say at RCX),
+ *   KVM would still deliver it there, as a #PF at LSTAR with the new RIP.
+ *   Let it run, and the exit is the ordinary TRAP_SYSCALL.
+ * A program that jumped to LSTAR keeps IF = 1: it stopped between two
+ * instructions, like anywhere else in ring 3.
+ */
+export function enteringKernel(state: DataView, regsAt: number, sregsAt: number): boolean {
+  if ((state.getUint16(sregsAt + KVM_SREGS_CS_SELECTOR, true) & 3) !== 3) return true;
+  return state.getUint32(regsAt + KVM_REGS_RIP + 4, true) === KERNEL_VA_HI && state.getUint32(regsAt + KVM_REGS_RIP, true) === LSTAR_LO &&
+    (state.getUint32(regsAt + KVM_REGS_RFLAGS, true) & RFLAGS_IF) === 0;
 }
 
 function syscall(state: DataView, regsAt: number, out: Trap): number {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeKernelImage } from './image.js';
 import {
-  GDT_ENTRIES, IDT_GPA, IDT_VECTORS, IST_VECTORS, KERNEL_PD_GPA, KERNEL_PDPT_GPA, KERNEL_PHYS_END, KERNEL_PML4_GPA,
+  GDT_ENTRIES, IDT_GPA, IDT_VECTORS, IST_INDEX, KERNEL_PD_GPA, KERNEL_PDPT_GPA, KERNEL_PHYS_END, KERNEL_PML4_GPA,
   KERNEL_PML4_INDEX, KERNEL_PT_GPA, KERNEL_VA_HI, LSTAR, MAX_VCPUS, MSR_LSTAR, PAGE_SIZE, PHYSMAP_PDPT_GPA,
   PHYSMAP_PML4_INDEX, STUB_GPA, TSS_SELECTOR,
   USER_GATE_VECTORS, gdtGpa, istStackTop, kernelStackTop, kernelVa, percpuGpa, tssGpa, vectorStubGpa,
@@ -73,7 +73,7 @@ describe('kernel image', () => {
     }
   });
 
-  it('writes 64-bit interrupt gates to the stubs, DPL 3 only for #BP/#OF, IST1 for NMI/#DF/#MC', () => {
+  it('writes 64-bit interrupt gates to the stubs, DPL 3 only for #BP/#OF, all on IST1', () => {
     for (let v = 0; v < IDT_VECTORS; v++) {
       const at = IDT_GPA + v * 16;
       const lo = mem.view.getUint32(at, true);
@@ -83,7 +83,7 @@ describe('kernel image', () => {
       expect(mem.view.getUint32(at + 8, true)).toBe(KERNEL_VA_HI);
       expect(lo >>> 16).toBe(0x10);
       expect((attr >>> 8) & 0xff).toBe(0x8e | (USER_GATE_VECTORS.includes(v) ? 0x60 : 0));
-      expect(attr & 7).toBe(IST_VECTORS.includes(v) ? 1 : 0);
+      expect(attr & 7).toBe(IST_INDEX);
     }
   });
 
@@ -106,15 +106,22 @@ describe('kernel image', () => {
     expect(() => image.sregs(MAX_VCPUS)).toThrow(RangeError);
   });
 
-  it('GDT code and data descriptors decode to the Linux layout', () => {
+  it('GDT code and data descriptors decode to the Linux layout, without a 32-bit user code segment', () => {
     const g = gdtGpa(0);
     const desc = (sel: number) => mem.view.getBigUint64(g + sel, true);
     expect(desc(0)).toBe(0n);
     expect(desc(0x10)).toBe(0x00af_9b00_0000_ffffn);
     expect(desc(0x18)).toBe(0x00cf_9300_0000_ffffn);
-    expect(desc(0x20)).toBe(0x00cf_fb00_0000_ffffn);
-    expect(desc(0x28)).toBe(0x00cf_f300_0000_ffffn);
+    expect(desc(0x20)).toBe(0x00cf_9300_0000_ffffn); // kernel-only data where Linux has 32-bit user code
+    expect(desc(0x28)).toBe(0x00af_f300_0000_ffffn); // user data with L = 1 (see SEGMENTS)
     expect(desc(0x30)).toBe(0x00af_fb00_0000_ffffn);
+    // Every descriptor ring 3 may load (DPL 3) is 64-bit.
+    for (let sel = 8; sel < GDT_ENTRIES * 8; sel += 8) {
+      const d = desc(sel);
+      const present = (d >> 47n) & 1n;
+      const system = ((d >> 44n) & 1n) === 0n;
+      if (present === 1n && !system && ((d >> 45n) & 3n) === 3n) expect((d >> 53n) & 1n, `selector 0x${sel.toString(16)}`).toBe(1n);
+    }
   });
 
   it('points LSTAR at the stub', () => {

@@ -3,7 +3,7 @@
 // to use it. Everything the guest kernel consists of is written here, in one
 // pass, from src/layout.ts.
 import {
-  CR0, CR4, CSTAR, EFER, GDT_ENTRIES, IDT_GPA, IDT_VECTORS, IST_STACK_OFFSET, IST_VECTORS,
+  CR0, CR4, CSTAR, EFER, GDT_ENTRIES, IDT_GPA, IDT_VECTORS, IST_INDEX, IST_STACK_OFFSET,
   KERNEL_PD_GPA, KERNEL_PDPT_GPA, KERNEL_PHYS_END, KERNEL_PML4_GPA, KERNEL_PML4_INDEX, KERNEL_PT_GPA,
   KERNEL_STACK_OFFSET, KERNEL_VA_HI, LSTAR, MAX_VCPUS, MSR_CSTAR, MSR_LSTAR, MSR_SFMASK, MSR_STAR,
   PAGE_SIZE, SFMASK, STACKS_GPA, STACK_BLOCK, STAR, STUB_GPA, TSS_SIZE, USER_GATE_VECTORS,
@@ -12,7 +12,9 @@ import {
 } from './layout.js';
 import type { PhysicalMemory } from './memory.js';
 import { PTE_A, PTE_D, PTE_NX, PTE_P, PTE_PS, PTE_RW, writeEntry } from './pte.js';
-import { nullSegment, SEGMENTS, segment, type Segment, tssSegment, writeDescriptor, writeTssDescriptor } from './segments.js';
+import {
+  nullSegment, SEGMENTS, segment, type Segment, tssSegment, USER_DATA_DESCRIPTOR, writeDescriptor, writeTssDescriptor,
+} from './segments.js';
 import { STUB_CODE } from './stub.js';
 
 export interface DTable {
@@ -113,11 +115,10 @@ export function writeKernelImage(mem: PhysicalMemory, vcpus: number = MAX_VCPUS)
   for (let vec = 0; vec < IDT_VECTORS; vec++) {
     const at = IDT_GPA + vec * 16;
     const off = vectorStubGpa(vec);
-    const ist = IST_VECTORS.includes(vec) ? 1 : 0;
     const dpl = USER_GATE_VECTORS.includes(vec) ? 3 : 0;
     v.setUint32(at, ((off & 0xffff) | (KERNEL_CS << 16)) >>> 0, true);
     // 64-bit interrupt gate (type 0xE: IF cleared on entry), present.
-    v.setUint32(at + 4, (ist | (0xe << 8) | (dpl << 13) | (1 << 15) | (off & 0xffff_0000)) >>> 0, true);
+    v.setUint32(at + 4, (IST_INDEX | (0xe << 8) | (dpl << 13) | (1 << 15) | (off & 0xffff_0000)) >>> 0, true);
     v.setUint32(at + 8, KERNEL_VA_HI, true);
     v.setUint32(at + 12, 0, true);
   }
@@ -129,8 +130,8 @@ export function writeKernelImage(mem: PhysicalMemory, vcpus: number = MAX_VCPUS)
     const gdt = gdtGpa(cpu);
     writeDescriptor(v, gdt + SEGMENTS.kernelCode.selector, SEGMENTS.kernelCode);
     writeDescriptor(v, gdt + SEGMENTS.kernelData.selector, SEGMENTS.kernelData);
-    writeDescriptor(v, gdt + (SEGMENTS.userCode32.selector & ~3), SEGMENTS.userCode32);
-    writeDescriptor(v, gdt + (SEGMENTS.userData.selector & ~3), SEGMENTS.userData);
+    writeDescriptor(v, gdt + SEGMENTS.noUserCode32.selector, SEGMENTS.noUserCode32);
+    writeDescriptor(v, gdt + (SEGMENTS.userData.selector & ~3), USER_DATA_DESCRIPTOR);
     writeDescriptor(v, gdt + (SEGMENTS.userCode.selector & ~3), SEGMENTS.userCode);
     const tss = tssGpa(cpu);
     writeTssDescriptor(v, gdt + TSS_SELECTOR, tss, KERNEL_VA_HI);

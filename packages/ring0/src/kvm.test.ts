@@ -6,7 +6,10 @@ import { announceKvmSkip } from '@tsv/testing';
 import { constant, Kvm, runOffsets, type Vcpu, type Vm, type GuestMemory } from '@tsv/kvm-sys';
 import { decodeTrap, KVM_REGS_RIP, KVM_REGS_RSP, KVM_REGS_RFLAGS, Trap, TRAP_EXCEPTION, TRAP_SYSCALL, TRAP_UNKNOWN } from './exits.js';
 import { writeKernelImage, type KernelImage } from './image.js';
-import { IDT_GPA, kernelVa, LSTAR, LSTAR_LO, KERNEL_VA_HI, STUB_GPA, userRflags, USER_DS, USER_CS, kernelStackTop } from './layout.js';
+import {
+  CR4_PROTECTIONS, IDT_GPA, kernelVa, LSTAR, LSTAR_LO, KERNEL_VA_HI, REVOKE_ENTRY_LO, STUB_GPA, userRflags, USER_DS, USER_CS,
+  kernelStackTop,
+} from './layout.js';
 import { PageTables } from './pagetable.js';
 import { PTE_NX, PTE_RW, PTE_US } from './pte.js';
 import { segment, SEGMENTS, writeUserSegments } from './segments.js';
@@ -75,13 +78,17 @@ describe.skipIf(announceKvmSkip())('ring 0 on real KVM (upper-half kernel)', () 
     return vcpu;
   }
 
+  /** The image's special registers for vCPU `cpu`, with SMEP, SMAP and UMIP on (this host accepts all three). */
+  function imageSregs(vcpu: Vcpu, cpu: number) {
+    const s = { ...vcpu.getSregs(), ...image.sregs(cpu, pt.root) };
+    for (const bit of CR4_PROTECTIONS) s.cr4 |= BigInt(bit);
+    return s;
+  }
+
   /** vCPU `cpu` in ring 3 at test program `entry`, with sync regs on. */
   function userVcpu(entry: keyof typeof USER_TEST, regs: Record<string, bigint> = {}, cpu = 0): Vcpu {
     const vcpu = vcpuFor(cpu);
-    vcpu.setSregs({
-    ...vcpu.getSregs(), ...image.sregs(cpu, pt.root),
-    cs: segment(SEGMENTS.userCode), ss: segment(SEGMENTS.userData),
-    });
+    vcpu.setSregs({ ...imageSregs(vcpu, cpu), cs: segment(SEGMENTS.userCode), ss: segment(SEGMENTS.userData) });
     vcpu.setRegs({ rip: BigInt(CODE_VA + USER_TEST[entry]), rsp: BigInt(STACK_TOP - 0x100), rflags: 0x202n, r13: 0n, ...regs });
     return vcpu;
   }
@@ -220,9 +227,56 @@ describe.skipIf(announceKvmSkip())('ring 0 on real KVM (upper-half kernel)', () 
     expect(reg(vcpu, RBX)).toBe(0x5eed_f00dn);
   });
 
+  it('ring 3 cannot leave 64-bit mode: far transfers to 0x23 are #GP(0x20), an IRET to 0x2b stays in 64-bit code', () => {
+    const inProgram = (t: Trap) => t.rip >= CODE_VA && t.rip < CODE_VA + 0x1000;
+    for (const entry of ['user_iret', 'user_lret', 'user_ljmp', 'user_lcall'] as const) {
+      const vcpu = userVcpu(entry, { rdi: 0x23n });
+      // Before the GDT closed it, each of these reached 32-bit code whose SYSCALL entered ring 0 at CSTAR's low half.
+      expect(runToTrap(vcpu), entry).toBe(TRAP_EXCEPTION);
+      expect([trap.vector, trap.errorCode, trap.cs], entry).toEqual([13, 0x20, USER_CS]);
+      expect(inProgram(trap), entry).toBe(true);
+    }
+    // PVM's IRET loads any DPL-3 descriptor as code, in the mode its L/D bits say: the user data descriptor has L = 1.
+    let vcpu = userVcpu('user_iret', { rdi: 0x2bn });
+    const kind = runToTrap(vcpu);
+    if (kind === TRAP_EXCEPTION) expect([trap.vector, trap.errorCode]).toEqual([13, 0x28]);
+    else expect([kind, reg(vcpu, RAX)]).toEqual([TRAP_SYSCALL, 0xbadn]); // a 64-bit SYSCALL, through LSTAR
+    vcpu = userVcpu('user_iret', { rdi: BigInt(USER_CS) });
+    expect(runToTrap(vcpu)).toBe(TRAP_SYSCALL);
+    expect(reg(vcpu, RAX)).toBe(0xbadn);
+  });
+
+  it('UMIP: SGDT, SIDT, SLDT, STR and SMSW in ring 3 are #GP(0)', () => {
+    for (const entry of ['user_sgdt', 'user_sidt', 'user_sldt', 'user_str', 'user_smsw'] as const) {
+      const t = exceptionOf(entry);
+      expect([t.vector, t.errorCode, t.rip], entry).toEqual([13, 0, CODE_VA + USER_TEST[entry]]);
+    }
+  });
+
+  /** vCPU 0 in ring 0 at `rip` on its kernel stack, as the host runs its routines. */
+  function kernelVcpu(rip: bigint, regs: Record<string, bigint> = {}): Vcpu {
+    const vcpu = vcpuFor(0);
+    vcpu.setSregs(imageSregs(vcpu, 0));
+    vcpu.setRegs({ rip, rsp: kernelVa(kernelStackTop(0)), rflags: 2n, ...regs });
+    return vcpu;
+  }
+
+  const cr2 = (vcpu: Vcpu) => vcpu.runView.getBigUint64(SREGS + 232, true);
+
+  it('SMEP: ring 0 does not run a user page; SMAP: ring 0 does not read one', () => {
+    // Without SMEP ring 0 would halt inside the user page (RIP = user_hlt_ring0 + 1).
+    let vcpu = kernelVcpu(BigInt(CODE_VA + USER_TEST.user_hlt_ring0));
+    expect(runToTrap(vcpu)).toBe(TRAP_UNKNOWN);
+    expect([trap.vector, cr2(vcpu)]).toEqual([14, BigInt(CODE_VA + USER_TEST.user_hlt_ring0)]);
+    // The revoke routine reads its list at RDI: a user address faults on the first load.
+    vcpu = kernelVcpu(kernelVa(REVOKE_ENTRY_LO), { rdi: BigInt(CODE_VA), rsi: 1n });
+    expect(runToTrap(vcpu)).toBe(TRAP_UNKNOWN);
+    expect([trap.vector, cr2(vcpu)]).toEqual([14, BigInt(CODE_VA)]);
+  });
+
   it('a fault in ring 0 decodes as unknown', () => {
     const vcpu = vcpuFor(0);
-    vcpu.setSregs({ ...vcpu.getSregs(), ...image.sregs(0, pt.root) });
+    vcpu.setSregs(imageSregs(vcpu, 0));
     // Ring 0 jumps to an unmapped kernel address on vCPU 0's stack layout.
     vcpu.setRegs({ rip: kernelVa(0x7000), rsp: kernelVa(kernelStackTop(0)), rflags: 2n });
     expect(runToTrap(vcpu, 0)).toBe(TRAP_UNKNOWN);

@@ -43,8 +43,9 @@ export const TSS_SIZE = 0x68;
 
 /**
  * Per-vCPU stacks, STACK_BLOCK bytes each: [guard][IST stack][guard][kernel
- * stack]. Guards are unmapped, so an overflow of the kernel stack faults
- * into #DF on the IST stack instead of running into other data.
+ * stack]. Every exception frame goes on the IST stack (IST_INDEX); the
+ * kernel stack serves the host's ring-0 routines. Guards are unmapped, so an
+ * overflow faults instead of running into other data.
  */
 export const STACKS_GPA = 0x10000;
 export const STACK_BLOCK = 0x4000;
@@ -71,8 +72,14 @@ export const REVOKE_LIST_GPA = 0x3_8000;
 export const REVOKE_LIST_ENTRY_SIZE = 16;
 export const REVOKE_LIST_CAPACITY = PAGE_SIZE / REVOKE_LIST_ENTRY_SIZE;
 
-/** Vectors delivered on IST1 (a known-good stack): NMI, #DF, #MC. */
-export const IST_VECTORS: readonly number[] = [2, 8, 18];
+/**
+ * Every vector is delivered on IST1, the vCPU's own exception stack: ring 0
+ * never pushes a frame at an RSP ring 3 chose, even when it takes a trap
+ * that ring 3 caused while ring 0 still ran on the user's RSP (a SYSCALL
+ * entry, which switches no stack). TSS.RSP0 is then used only by the host's
+ * ring-0 routines (callKernel in @tsv/vcpu).
+ */
+export const IST_INDEX = 1;
 /** Gates ring 3 may raise with INT3 / INTO (DPL 3); all others are DPL 0. */
 export const USER_GATE_VECTORS: readonly number[] = [3, 4];
 /** Vectors for which the CPU pushes an error code (ring0.S pushes 0 for the rest). */
@@ -82,7 +89,7 @@ export const ERROR_CODE_VECTORS: readonly number[] = [8, 10, 11, 12, 13, 14, 17,
 
 /** MSR_LSTAR target: `hlt`. */
 export const STUB_SYSCALL_OFFSET = 0x000;
-/** MSR_CSTAR target (SYSCALL from 32-bit code, AMD only): `hlt`. Not a supported ABI. */
+/** MSR_CSTAR target (SYSCALL from 32-bit code, AMD only): `hlt`. Unreachable: ring 3 cannot enter 32-bit code. */
 export const STUB_SYSCALL_COMPAT_OFFSET = 0x080;
 /** Vector v's stub is at STUB_VECTORS_OFFSET + v * STUB_STRIDE. */
 export const STUB_VECTORS_OFFSET = 0x100;
@@ -105,6 +112,11 @@ export const LSTAR_LO = STUB_GPA + STUB_SYSCALL_OFFSET;
 
 export const KERNEL_CS = 0x10;
 export const KERNEL_DS = 0x18;
+/**
+ * Linux's 32-bit user code selector. Here its GDT slot holds a kernel-only
+ * data descriptor (segments.ts): ring 3 cannot enter compatibility mode.
+ * It stays STAR's SYSRET base, from which SYSRET derives 0x2b and 0x33.
+ */
 export const USER_CS32 = 0x23;
 export const USER_DS = 0x2b;
 export const USER_CS = 0x33;
@@ -127,8 +139,18 @@ export const CR4_OSFXSR = 0x200;
 export const CR4_OSXMMEXCPT = 0x400;
 export const CR4_FSGSBASE = 0x1_0000;
 export const CR4_OSXSAVE = 0x4_0000;
+export const CR4_UMIP = 0x800;
+export const CR4_SMEP = 0x10_0000;
+export const CR4_SMAP = 0x20_0000;
 /** OSXSAVE is left to the vCPU setup: it needs XCR0 and CPUID agreement. */
 export const CR4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE;
+/**
+ * What keeps ring 3 away from ring 0 beyond the page tables (README, "What
+ * protects ring 0 on PVM"): ring 0 may neither run (SMEP) nor touch (SMAP)
+ * user pages, and ring 3 may not read the descriptor-table registers
+ * (UMIP). Not in CR4: the vCPU setup enables each one KVM_SET_SREGS accepts.
+ */
+export const CR4_PROTECTIONS: readonly number[] = [CR4_SMEP, CR4_SMAP, CR4_UMIP];
 
 export const EFER_SCE = 0x1;
 export const EFER_LME = 0x100;
@@ -202,7 +224,7 @@ export function tssGpa(cpu: number): number {
   return percpuGpa(cpu) + TSS_OFFSET;
 }
 
-/** Top of vCPU `cpu`'s kernel stack (TSS.RSP0). */
+/** Top of vCPU `cpu`'s kernel stack (TSS.RSP0): the host's ring-0 routines run on it. */
 export function kernelStackTop(cpu: number): number {
   return STACKS_GPA + cpu * STACK_BLOCK + KERNEL_STACK_OFFSET + PAGE_SIZE;
 }
@@ -212,7 +234,7 @@ export function revokeListGpa(cpu: number): number {
   return REVOKE_LIST_GPA + cpu * PAGE_SIZE;
 }
 
-/** Top of vCPU `cpu`'s IST1 stack. */
+/** Top of vCPU `cpu`'s IST1 stack, where every exception frame is pushed. */
 export function istStackTop(cpu: number): number {
   return STACKS_GPA + cpu * STACK_BLOCK + IST_STACK_OFFSET + PAGE_SIZE;
 }

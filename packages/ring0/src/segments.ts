@@ -25,7 +25,7 @@ export interface SegmentKind {
   /** Descriptor type with the accessed bit set, so the CPU never writes the (read-only) GDT. */
   readonly type: number;
   readonly dpl: number;
-  /** 64-bit code. */
+  /** 64-bit code; also set in the GDT's user data descriptor (USER_DATA_DESCRIPTOR). */
   readonly l: number;
   /** 32-bit default size (data and 32-bit code). */
   readonly db: number;
@@ -35,13 +35,35 @@ const CODE = 0xb; // execute/read, accessed
 const DATA = 0x3; // read/write, accessed
 const TSS_BUSY = 0xb; // 64-bit TSS, busy: TR is loaded by the host, never by LTR
 
+/**
+ * Ring 3 must never leave 64-bit mode: in compatibility mode a SYSCALL
+ * enters ring 0 at CSTAR truncated to 32 bits on this PVM host, a user
+ * address (README, "What protects ring 0 on PVM"). So:
+ * - Linux's 32-bit user code slot (0x20) holds a kernel-only data
+ *   descriptor: a far JMP/CALL/RET or IRET to 0x23 raises #GP(0x20), which
+ *   Linux answers for a selector it refuses (SIGSEGV). An empty slot would
+ *   raise #UD or #NP here instead.
+ * - Every descriptor in the GDT that ring 3 may load has L = 1
+ *   (USER_DATA_DESCRIPTOR). PVM's IRET takes the CS mode from the L and D
+ *   bits of any DPL-3 descriptor, data or not: an IRET to CS = 0x2b entered
+ *   32-bit (D = 1) or 16-bit (D = 0) code while the user data descriptor
+ *   had L = 0. The CPU ignores L in a data segment.
+ */
 export const SEGMENTS = {
   kernelCode: { selector: KERNEL_CS, type: CODE, dpl: 0, l: 1, db: 0 },
   kernelData: { selector: KERNEL_DS, type: DATA, dpl: 0, l: 0, db: 1 },
-  userCode32: { selector: USER_CS32, type: CODE, dpl: 3, l: 0, db: 1 },
+  noUserCode32: { selector: USER_CS32 & ~3, type: DATA, dpl: 0, l: 0, db: 1 },
   userData: { selector: USER_DS, type: DATA, dpl: 3, l: 0, db: 1 },
   userCode: { selector: USER_CS, type: CODE, dpl: 3, l: 1, db: 0 },
 } as const satisfies Record<string, SegmentKind>;
+
+/**
+ * The user data descriptor as the GDT holds it: SEGMENTS.userData with
+ * L = 1. The host still loads SS as SEGMENTS.userData: with L = 1 in the SS
+ * it writes through sync_regs, this PVM host now and then ran a vCPU on
+ * with its previous registers after an entry the tick had cut short.
+ */
+export const USER_DATA_DESCRIPTOR: SegmentKind = { ...SEGMENTS.userData, l: 1, db: 0 };
 
 /** Writes the 8-byte GDT descriptor of a flat 4 GiB code/data segment at `at`. */
 export function writeDescriptor(view: DataView, at: number, k: SegmentKind): void {

@@ -8,7 +8,11 @@ export const Exit = {
   Exception: 2,
   /** A kick or the preemption tick. */
   Interrupt: 3,
-  /** Anything else: vcpu.unexpected says what (shutdown, internal error, failed entry, a kernel-mode trap). */
+  /**
+   * Anything else: vcpu.unexpected says what (shutdown, internal error, failed
+   * entry, a kernel-mode trap); vcpu.trap holds the vector (-1 unless a stub
+   * halted), and RIP and CR2 (addr) where the vCPU stopped.
+   */
   Unexpected: 4,
 } as const;
 export type ExitKind = (typeof Exit)[keyof typeof Exit];

@@ -9,11 +9,12 @@
 // The global `performance` is a lazy getter in Node: import it once.
 import { performance } from 'node:perf_hooks';
 import {
-  constant, encodeRegs, encodeSregs, type Kvm, runOffsets, type Vcpu as KvmVcpu, type Vm, XSAVE_SIZE,
+  constant, encodeRegs, encodeSregs, type Kvm, KvmError, runOffsets, type Sregs, type Vcpu as KvmVcpu, type Vm, XSAVE_SIZE,
 } from '@tsv/kvm-sys';
 import {
-  CR4_OSXSAVE, decodeTrap, KERNEL_PML4_GPA, KERNEL_VA_HI, type KernelImage, kernelStackTop, type PhysicalMemory, RFLAGS_FIXED, SEGMENTS,
-  SREGS_CS, SREGS_SS, Trap, TRAP_EXCEPTION, TRAP_SYSCALL, writeKvmSegment, writeUserSegments,
+  CR4_OSXSAVE, CR4_PROTECTIONS, decodeTrap, enteringKernel, KERNEL_PML4_GPA, KERNEL_VA_HI, type KernelImage, kernelStackTop, LSTAR_LO,
+  type PhysicalMemory, RFLAGS_FIXED, SEGMENTS, SREGS_CS, SREGS_SS, Trap, TRAP_EXCEPTION, TRAP_SYSCALL, writeKvmSegment,
+  writeUserSegments,
 } from '@tsv/ring0';
 import { Exit, type ExitKind, KVM_EXIT_NAMES, VcpuStats } from './exit.js';
 import { StateMachine, VcpuState } from './state.js';
@@ -60,6 +61,8 @@ export class VirtualCpu {
   unexpected = '';
   /** The kvm_run exit reason of the last run(). */
   kvmExitReason = 0;
+  /** The CR4 protections of CR4_PROTECTIONS (SMEP, SMAP, UMIP) this host accepted and the vCPU runs with. */
+  readonly protections: number;
   readonly #cpu: KvmVcpu;
   readonly #run: DataView;
   readonly #mem: DataView;
@@ -68,6 +71,13 @@ export class VirtualCpu {
   readonly #sregs32: Uint32Array;
   readonly #runBytes: Uint8Array;
   #exitedAt = 0;
+  /** Set at an Exit.Interrupt: KVM may still hold an exception for ring 3's instruction at #heldRip (in #heldCr3). */
+  #held = false;
+  #heldRipLo = 0;
+  #heldRipHi = 0;
+  #heldCr3 = 0;
+  /** The caller's registers while #dropHeldException borrows kvm_run. */
+  readonly #savedRegs = new Uint32Array(36);
 
   constructor(kvm: Kvm, vm: Vm, image: KernelImage, memory: PhysicalMemory, index: number) {
     this.index = index;
@@ -82,6 +92,7 @@ export class VirtualCpu {
       Object.assign(s, image.sregs(index));
       if (hasXsave) s.cr4 |= BigInt(CR4_OSXSAVE);
       cpu.setSregs(s);
+      this.protections = enableProtections(cpu, s);
       cpu.setMsrs(image.msrs);
       if (hasXsave) {
         const leafD = cpuid.find((e) => e.function === 0xd && e.index === 0);
@@ -113,6 +124,12 @@ export class VirtualCpu {
    * put in `regs`.
    */
   enterUser(cr3: number, fsLo: number, fsHi: number, gsLo: number, gsHi: number): void {
+    const k = this.regs;
+    if (this.#held && (k[KvmReg.rip * 2] !== this.#heldRipLo || k[KvmReg.rip * 2 + 1] !== this.#heldRipHi || cr3 !== this.#heldCr3)) {
+      this.#savedRegs.set(k);
+      this.#dropHeldException();
+      k.set(this.#savedRegs);
+    }
     const b = this.#runBytes;
     b.set(USER_CS, SREGS_AT + SREGS_CS);
     b.set(USER_SS, SREGS_AT + SREGS_SS);
@@ -131,11 +148,6 @@ export class VirtualCpu {
     this.#run.setUint32(DIRTY_AT, 0, true);
   }
 
-  /** True when the guest stopped in ring 3 (CS RPL 3), e.g. at an interrupt. */
-  inUserMode(): boolean {
-    return (this.#run.getUint16(SREGS_AT + 12, true) & 3) === 3;
-  }
-
   /** The FS/GS bases as the guest last left them (it may change them with WRFSBASE). */
   baseLo(gs: boolean): number {
     return this.#sregs32[(gs ? SREGS_GS_BASE : SREGS_FS_BASE) >> 2]!;
@@ -145,22 +157,23 @@ export class VirtualCpu {
     return this.#sregs32[((gs ? SREGS_GS_BASE : SREGS_FS_BASE) >> 2) + 1]!;
   }
 
-  /** One KVM_RUN, decoded. */
+  /**
+   * Runs the guest to its next exit, decoded. An interrupt that stops it on
+   * its way into ring 0 is not an exit of its own: the vCPU runs on to the
+   * trap it was taking (see enteringKernel), so Exit.Interrupt always
+   * leaves ring 3 between two instructions.
+   */
   run(): ExitKind {
-    const stats = this.stats;
-    if (this.#exitedAt !== 0) stats.hostNs += (performance.now() - this.#exitedAt) * 1e6;
-    this.#sm.to(VcpuState.InGuest);
     let reason: number;
-    try {
-      reason = this.#cpu.run();
-    } catch (e) {
-      this.#sm.to(VcpuState.Dead);
-      throw e;
+    for (;;) {
+      reason = this.#runOnce();
+      if (reason !== EXIT_INTR || !enteringKernel(this.#run, REGS_AT, SREGS_AT)) break;
+      this.stats.interrupts++;
+      this.resume();
     }
-    this.#exitedAt = performance.now();
-    this.#sm.to(VcpuState.InHost);
-    stats.runs++;
+    const stats = this.stats;
     this.kvmExitReason = reason;
+    this.#held = reason === EXIT_INTR;
     if (reason === EXIT_HLT) {
       const kind = decodeTrap(this.index, this.#run, REGS_AT, SREGS_AT, this.#mem, this.trap);
       if (kind === TRAP_SYSCALL) {
@@ -175,16 +188,49 @@ export class VirtualCpu {
     }
     if (reason === EXIT_INTR) {
       stats.interrupts++;
+      this.#heldRipLo = this.regs[KvmReg.rip * 2]!;
+      this.#heldRipHi = this.regs[KvmReg.rip * 2 + 1]!;
+      this.#heldCr3 = this.#sregs32[SREGS_CR3 >> 2]!;
       return Exit.Interrupt;
     }
+    this.trap.reset();
     return this.#unexpected(`KVM exit ${KVM_EXIT_NAMES[reason] ?? reason}`);
   }
 
+  /** One KVM_RUN of the user state: the exit reason. */
+  #runOnce(): number {
+    const stats = this.stats;
+    if (this.#exitedAt !== 0) stats.hostNs += (performance.now() - this.#exitedAt) * 1e6;
+    const reason = this.#enter();
+    this.#exitedAt = performance.now();
+    stats.runs++;
+    return reason;
+  }
+
+  /** KVM_RUN through the state machine; a failed ioctl leaves the vCPU dead. */
+  #enter(): number {
+    this.#sm.to(VcpuState.InGuest);
+    let reason: number;
+    try {
+      reason = this.#cpu.run();
+    } catch (e) {
+      this.#sm.to(VcpuState.Dead);
+      throw e;
+    }
+    this.#sm.to(VcpuState.InHost);
+    return reason;
+  }
+
+  /** Describes an exit nothing in ring 3 explains, in `unexpected` and in `trap` (RIP and CR2 where the vCPU stopped). */
   #unexpected(what: string): ExitKind {
     this.stats.unexpected++;
-    const rip = this.#run.getBigUint64(REGS_AT + KvmReg.rip * 8, true);
-    const cr2 = this.#run.getBigUint64(SREGS_AT + SREGS_CR2, true);
-    this.unexpected = `${what} at rip 0x${rip.toString(16)} (cr2 0x${cr2.toString(16)})`;
+    const t = this.trap;
+    t.ripLo = this.#run.getUint32(REGS_AT + KvmReg.rip * 8, true);
+    t.ripHi = this.#run.getUint32(REGS_AT + KvmReg.rip * 8 + 4, true);
+    t.addrLo = this.#sregs32[SREGS_CR2 >> 2]!;
+    t.addrHi = this.#sregs32[(SREGS_CR2 >> 2) + 1]!;
+    const hex = (hi: number, lo: number) => `0x${((BigInt(hi) << 32n) | BigInt(lo)).toString(16)}`;
+    this.unexpected = `${what} at rip ${hex(t.ripHi, t.ripLo)} (cr2 ${hex(t.addrHi, t.addrLo)})`;
     return Exit.Unexpected;
   }
 
@@ -196,6 +242,36 @@ export class VirtualCpu {
    * state in kvm_run is overwritten: call enterUser() afterwards.
    */
   callKernel(entryLo: number, exitLo: number, rdiLo: number, rdiHi: number, rsi: number): void {
+    if (this.#held) this.#dropHeldException();
+    const reason = this.#runKernel(entryLo, rdiLo, rdiHi, rsi);
+    const ripLo = this.#run.getUint32(REGS_AT + KvmReg.rip * 8, true);
+    if (reason !== EXIT_HLT || ripLo !== exitLo) {
+      this.#unexpected(`ring-0 routine 0x${entryLo.toString(16)} ended with KVM exit ${KVM_EXIT_NAMES[reason] ?? reason}`);
+      throw new Error(`vCPU ${this.index}: ${this.unexpected}`);
+    }
+  }
+
+  /**
+   * On this PVM host an interrupt exit can fall after an instruction of ring
+   * 3 faulted and before KVM delivered the exception. KVM keeps it and
+   * delivers it at the next entry, wherever RIP then points: a signal
+   * handler or another task would take a page fault none of its
+   * instructions made. So before the vCPU runs anything but the instruction
+   * it stopped at, it halts once in ring 0 (at LSTAR's hlt): a held
+   * exception lands on its stub there and is dropped. The instruction
+   * faults again when it runs again. Overwrites kvm_run's state.
+   */
+  #dropHeldException(): void {
+    this.#held = false;
+    const reason = this.#runKernel(LSTAR_LO, 0, 0, 0);
+    if (reason !== EXIT_HLT) {
+      this.#unexpected(`ring-0 halt ended with KVM exit ${KVM_EXIT_NAMES[reason] ?? reason}`);
+      throw new Error(`vCPU ${this.index}: ${this.unexpected}`);
+    }
+  }
+
+  /** Runs ring 0 from kernel VA `entryLo` on the kernel stack and the kernel-only root until an exit other than an interrupt. */
+  #runKernel(entryLo: number, rdiLo: number, rdiHi: number, rsi: number): number {
     const k = this.regs;
     k.fill(0);
     k[KvmReg.rip * 2] = entryLo;
@@ -217,22 +293,11 @@ export class VirtualCpu {
     // A kick or the tick may interrupt the routine (or land before it starts):
     // it then simply continues from where it was, nothing reloaded.
     do {
-      this.#sm.to(VcpuState.InGuest);
-      try {
-        reason = this.#cpu.run();
-      } catch (e) {
-        this.#sm.to(VcpuState.Dead);
-        throw e;
-      }
-      this.#sm.to(VcpuState.InHost);
+      reason = this.#enter();
       this.stats.kernelRuns++;
-      if (reason === EXIT_INTR) this.#run.setUint32(DIRTY_AT, 0, true);
+      if (reason === EXIT_INTR) this.resume();
     } while (reason === EXIT_INTR);
-    const ripLo = this.#run.getUint32(REGS_AT + KvmReg.rip * 8, true);
-    if (reason !== EXIT_HLT || ripLo !== exitLo) {
-      this.#unexpected(`ring-0 routine 0x${entryLo.toString(16)} ended with KVM exit ${KVM_EXIT_NAMES[reason] ?? reason}`);
-      throw new Error(`vCPU ${this.index}: ${this.unexpected}`);
-    }
+    return reason;
   }
 
   /**
@@ -278,4 +343,24 @@ export class VirtualCpu {
     if (this.#sm.state !== VcpuState.Dead) this.#sm.to(VcpuState.Dead);
     this.#cpu.close();
   }
+}
+
+/**
+ * Turns on each CR4 protection KVM_SET_SREGS accepts on top of `s` (which
+ * the vCPU already holds), and returns the bits that took. A host whose
+ * KVM refuses one (its CPUID lacks it) runs without it; README of
+ * @tsv/ring0 says what still protects ring 0 then.
+ */
+function enableProtections(cpu: KvmVcpu, s: Sregs): number {
+  let enabled = 0;
+  for (const bit of CR4_PROTECTIONS) {
+    try {
+      cpu.setSregs({ ...s, cr4: s.cr4 | BigInt(enabled | bit) });
+      enabled |= bit;
+    } catch (e) {
+      if (!(e instanceof KvmError && e.code === 'EINVAL')) throw e;
+    }
+  }
+  if (enabled !== 0) s.cr4 |= BigInt(enabled);
+  return enabled;
 }

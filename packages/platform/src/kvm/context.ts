@@ -2,14 +2,14 @@
 // given. Registers cross between the task's user_regs_struct and kvm_run's
 // sync area as u32 halves (no BigInt, no allocation); FPU state moves only
 // when a different task's state is loaded.
-import { KERNEL_VA_HI, LSTAR_LO, userRflags } from '@tsv/ring0';
+import { LOWER_HALF_END, userRflags } from '@tsv/ring0';
 import { Exit, KvmReg, type VirtualCpu } from '@tsv/vcpu';
 import {
-  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type AddressSpace, type Context, type FaultInfo, type FpuState,
-  PlatformError, PROT_EXEC, Stop, type StopReason,
+  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type AddressSpace, type Context, type FaultInfo, type FpuState, PROT_EXEC, Stop,
+  type StopReason,
 } from '../platform.js';
 import { Reg, type Registers } from '../registers.js';
-import { signalForVector } from '../signals.js';
+import { SIGKILL, signalForVector } from '../signals.js';
 import { KvmAddressSpace } from './address-space.js';
 import type { Revoker } from './revoke.js';
 
@@ -20,10 +20,17 @@ const GPRS: readonly (readonly [number, number])[] = (
 const USER_GPR = Int32Array.from(GPRS.map((p) => p[0]));
 const KVM_GPR = Int32Array.from(GPRS.map((p) => p[1]));
 
+const UD = 6;
+const GP = 13;
 const PF = 14;
 const PF_PRESENT = 1;
 const PF_WRITE = 2;
 const PF_FETCH = 16;
+/** INT imm8, and the longest x86 instruction. */
+const OP_INT_N = 0xcd;
+const MAX_INSN = 15;
+/** Prefixes that leave INT an INT: segment, operand and address size, REP, REX. */
+const INT_PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf2, 0xf3, ...Array.from({ length: 16 }, (_, i) => 0x40 + i)]);
 
 export class KvmContext implements Context {
   readonly fault: FaultInfo = { vector: 0, signal: 0, address: 0, access: 0, protection: false, errorCode: 0 };
@@ -66,64 +73,30 @@ export class KvmContext implements Context {
     k[KvmReg.rflags * 2 + 1] = 0;
     vcpu.enterUser(as.root, u[Reg.fs_base * 2]!, u[Reg.fs_base * 2 + 1]!, u[Reg.gs_base * 2]!, u[Reg.gs_base * 2 + 1]!);
 
-    for (;;) {
-      const kind = vcpu.run();
-      if (kind === Exit.Syscall || kind === Exit.Exception) {
-        this.#saveGprs(regs);
-        const t = vcpu.trap;
-        regs.setHalves(Reg.rip, t.ripLo, t.ripHi);
-        regs.setHalves(Reg.rsp, t.rspLo, t.rspHi);
-        regs.setHalves(Reg.eflags, t.rflags, 0);
-        if (kind === Exit.Syscall || this.#isAmbiguousSyscall(as, regs)) {
-          regs.setHalves(Reg.orig_rax, u[Reg.rax * 2]!, u[Reg.rax * 2 + 1]!);
-          return Stop.Syscall;
-        }
-        this.#fillFault();
-        return Stop.Fault;
+    const kind = vcpu.run();
+    if (kind === Exit.Syscall || kind === Exit.Exception) {
+      this.#saveGprs(regs);
+      const t = vcpu.trap;
+      regs.setHalves(Reg.rip, t.ripLo, t.ripHi);
+      regs.setHalves(Reg.rsp, t.rspLo, t.rspHi);
+      regs.setHalves(Reg.eflags, t.rflags, 0);
+      if (kind === Exit.Syscall) {
+        regs.setHalves(Reg.orig_rax, u[Reg.rax * 2]!, u[Reg.rax * 2 + 1]!);
+        return Stop.Syscall;
       }
-      if (kind === Exit.Interrupt) {
-        // Interrupted inside the stub (between a trap and its hlt): let it finish.
-        if (!vcpu.inUserMode()) {
-          vcpu.resume();
-          continue;
-        }
-        this.#saveGprs(regs);
-        regs.setHalves(Reg.rip, k[KvmReg.rip * 2]!, k[KvmReg.rip * 2 + 1]!);
-        regs.setHalves(Reg.rsp, k[KvmReg.rsp * 2]!, k[KvmReg.rsp * 2 + 1]!);
-        regs.setHalves(Reg.eflags, k[KvmReg.rflags * 2]!, 0);
-        return Stop.Interrupt;
-      }
-      throw new PlatformError(`vCPU ${vcpu.index}: ${vcpu.unexpected}`, {
-        kvmExitReason: vcpu.kvmExitReason,
-        state: vcpu.state,
-      });
+      this.#fillFault(as);
+      return Stop.Fault;
     }
-  }
-
-  /**
-   * On PVM a SYSCALL arrives as a fetch fault at LSTAR. The decoder
-   * recognises it by RFLAGS.IF = 0 (SFMASK applied), but this host now and
-   * then reports IF = 1 for a genuine SYSCALL, which a plain jump to LSTAR
-   * would also show. Then: it was a SYSCALL if the two bytes before RCX
-   * (where SYSCALL leaves the return address) are the SYSCALL instruction.
-   * A program can arrange that with a jump, but then only gets the system
-   * call it could have made anyway, resuming at an address it chose.
-   * On a match, `regs` is turned into the syscall stop's registers.
-   */
-  #isAmbiguousSyscall(as: KvmAddressSpace, regs: Registers): boolean {
-    const t = this.vcpu.trap;
-    if (t.vector !== PF || t.addrHi !== KERNEL_VA_HI || t.addrLo !== LSTAR_LO || t.ripHi !== KERNEL_VA_HI || t.ripLo !== LSTAR_LO) {
-      return false;
+    if (kind === Exit.Interrupt) {
+      // Between two ring-3 instructions (vcpu.run lets a trap under way finish).
+      this.#saveGprs(regs);
+      regs.setHalves(Reg.rip, k[KvmReg.rip * 2]!, k[KvmReg.rip * 2 + 1]!);
+      regs.setHalves(Reg.rsp, k[KvmReg.rsp * 2]!, k[KvmReg.rsp * 2 + 1]!);
+      regs.setHalves(Reg.eflags, k[KvmReg.rflags * 2]!, 0);
+      return Stop.Interrupt;
     }
-    const rcx = regs.get(Reg.rcx);
-    if (!(rcx >= 2 && rcx < 2 ** 47)) return false;
-    const a = as.translate(rcx - 2, PROT_EXEC);
-    const b = as.translate(rcx - 1, PROT_EXEC);
-    const mem = this.#memory;
-    if (a < 0 || b < 0 || mem[a] !== 0x0f || mem[b] !== 0x05) return false;
-    regs.setHalves(Reg.rip, regs.getLo(Reg.rcx), regs.getHi(Reg.rcx));
-    regs.setHalves(Reg.eflags, regs.getLo(Reg.r11), 0);
-    return true;
+    this.#fillFatal();
+    return Stop.Fault;
   }
 
   #saveGprs(regs: Registers): void {
@@ -137,11 +110,10 @@ export class KvmContext implements Context {
     regs.setHalves(Reg.gs_base, this.vcpu.baseLo(true), this.vcpu.baseHi(true));
   }
 
-  #fillFault(): void {
+  #fillFault(as: KvmAddressSpace): void {
     const t = this.vcpu.trap;
     const f = this.fault;
     f.vector = t.vector;
-    f.signal = signalForVector(t.vector);
     f.errorCode = t.errorCode;
     if (t.vector === PF) {
       f.address = t.addr;
@@ -151,7 +123,43 @@ export class KvmContext implements Context {
       f.address = t.rip;
       f.access = 0;
       f.protection = false;
+      if (t.vector === UD) this.#intWithoutGate(as, f);
     }
+    f.signal = signalForVector(f.vector);
+  }
+
+  /**
+   * This PVM host raises #UD at an `int N` whose gate ring 3 may not use
+   * (every N but 3 and 4) where the CPU raises #GP with error code N * 8 + 2
+   * (IDT entry N); Linux reports that (SIGSEGV, trapno 13) in the signal
+   * frame. Turns such a #UD into that #GP.
+   */
+  #intWithoutGate(as: KvmAddressSpace, f: FaultInfo): void {
+    let at = f.address;
+    while (at - f.address < MAX_INSN - 2 && INT_PREFIXES.has(this.#codeByte(as, at))) at++;
+    const n = this.#codeByte(as, at + 1);
+    if (this.#codeByte(as, at) !== OP_INT_N || n < 0) return;
+    f.vector = GP;
+    f.errorCode = n * 8 + 2;
+  }
+
+  /** The byte of user code at `va`, or -1 where none is mapped executable. */
+  #codeByte(as: KvmAddressSpace, va: number): number {
+    if (!(va >= 0 && va < LOWER_HALF_END)) return -1;
+    const pa = as.translate(va, PROT_EXEC);
+    return pa < 0 ? -1 : this.#memory[pa]!;
+  }
+
+  /** Ring 0 trapped, or KVM stopped the guest, in a way no instruction of the task explains: see FaultInfo.signal. */
+  #fillFatal(): void {
+    const t = this.vcpu.trap;
+    const f = this.fault;
+    f.vector = t.vector;
+    f.signal = SIGKILL;
+    f.errorCode = 0;
+    f.address = t.vector === PF ? t.addr : t.rip;
+    f.access = 0;
+    f.protection = false;
   }
 
   saveFpu(fpu: FpuState): void {

@@ -1,11 +1,12 @@
 // CPU exceptions in ring 3 come back as Stop.Fault with the address, the
 // access and the signal Linux would deliver; nothing a program does reaches
 // or changes the kernel.
+import { gdtGpa } from '@tsv/ring0';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PROT_READ, Stop } from '../platform.js';
 import { Reg } from '../registers.js';
-import { SIGFPE, SIGILL, SIGSEGV, SIGTRAP } from '../signals.js';
+import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP } from '../signals.js';
 import { CODE_VA, DATA_VA, mapBytes, newPlatform, newTask, run } from './test-support.js';
 
 function fault(source: string, setup?: (p: ReturnType<typeof newPlatform>, t: ReturnType<typeof newTask>) => void) {
@@ -77,12 +78,55 @@ describe.skipIf(announceKvmSkip())('faults from ring 3', () => {
     }
   });
 
-  it('int $0x80 does not reach the kernel: it faults', () => {
-    // On Linux it would be the 32-bit system call gate; here (#UD on PVM, #GP
-    // elsewhere) it is a fault the Sentry turns into a signal.
-    const r = fault('mov $39, %eax\nint $0x80');
+  it('int N without a user gate is #GP(N * 8 + 2), SIGSEGV, as the CPU and Linux report it', () => {
+    // This PVM host raises #UD for these; int $0x80 is no system call gate here.
+    for (const [insn, n] of [['int $0x80', 0x80], ['int $0x0d', 0x0d], ['int $0x20', 0x20], ['int $0xff', 0xff], ['.byte 0x66, 0x48, 0xcd, 0x81', 0x81]] as const) {
+      const r = fault(`mov $39, %eax\n${insn}\nud2`);
+      expect(r.stop, insn).toBe(Stop.Fault);
+      expect(r.f, insn).toMatchObject({ vector: 13, errorCode: n * 8 + 2, signal: SIGSEGV, address: CODE_VA + 5 });
+      expect(r.rip, insn).toBe(CODE_VA + 5);
+    }
+    // A real #UD stays one, however the bytes after it look.
+    expect(fault('ud2\n.byte 0xcd, 0x80').f).toMatchObject({ vector: 6, signal: SIGILL });
+  });
+
+  it('ring 3 cannot enter 32-bit code: far transfers to 0x23 are #GP(0x20), an IRET to 0x2b runs on in 64-bit mode', () => {
+    // Were 0x23 32-bit code, the SYSCALL after it would enter ring 0 at CSTAR's low half (this host).
+    const land = 'lea there(%rip), %rax\n';
+    const at = 'there: mov $39, %eax\nsyscall\nud2';
+    for (const transfer of [
+      'push %rsi\npush %rax\nlretq',
+      'sub $8, %rsp\nmov %eax, (%rsp)\nmov %si, 4(%rsp)\nljmpl *(%rsp)',
+      'sub $8, %rsp\nmov %eax, (%rsp)\nmov %si, 4(%rsp)\nlcalll *(%rsp)',
+      'mov %rsp, %rbx\npushq $0x2b\npush %rbx\npushfq\npush %rsi\npush %rax\niretq',
+    ]) {
+      const r = fault(`mov $0x23, %esi\n${land}${transfer}\n${at}`);
+      expect(r.stop, transfer).toBe(Stop.Fault);
+      expect(r.f, transfer).toMatchObject({ vector: 13, errorCode: 0x20, signal: SIGSEGV });
+    }
+    const r = fault(`mov $0x2b, %esi\n${land}mov %rsp, %rbx\npushq $0x2b\npush %rbx\npushfq\npush %rsi\npush %rax\niretq\n${at}`);
+    if (r.stop === Stop.Fault) expect(r.f).toMatchObject({ vector: 13, errorCode: 0x28 });
+    else expect([r.stop, r.t.regs.get(Reg.orig_rax)]).toEqual([Stop.Syscall, 39]);
+  });
+
+  it('UMIP: sgdt, sidt, sldt, str and smsw are #GP(0) in ring 3 (the Sentry answers them)', () => {
+    for (const insn of ['sgdt (%rsp)', 'sidt (%rsp)', 'sldt %ax', 'str %ax', 'smsw %ax']) {
+      const r = fault(`sub $16, %rsp\n${insn}\nud2`);
+      expect(r.f, insn).toMatchObject({ vector: 13, errorCode: 0, signal: SIGSEGV, address: CODE_VA + 4 });
+    }
+  });
+
+  it('a trap in ring 0 is a SIGKILL fault for the sandbox, not an exception of the host', () => {
+    // Reopen 32-bit user code in the GDT, as before it was closed: a SYSCALL
+    // from there enters ring 0 at CSTAR's low half, a user address, and faults.
+    const r = fault('mov $0x23, %esi\nlea there(%rip), %rax\npush %rsi\npush %rax\nlretq\n.code32\nthere: mov $20, %eax\nsyscall\nud2\n.code64', (p) => {
+      const gdt = new DataView(p.platform.memory.bytes.buffer, gdtGpa(p.ctx.vcpu.index) + 0x20, 8);
+      gdt.setBigUint64(0, 0x00cf_fb00_0000_ffffn, true);
+    });
     expect(r.stop).toBe(Stop.Fault);
-    expect([SIGILL, SIGSEGV]).toContain(r.f.signal);
+    expect(r.f.signal).toBe(SIGKILL);
+    expect(r.f.vector).toBeGreaterThanOrEqual(0);
+    expect(r.p.platform.stats.exits.other).toBe(1);
   });
 
   it('a program that calls into the stub gets a page fault, not ring 0', () => {
@@ -94,17 +138,10 @@ describe.skipIf(announceKvmSkip())('faults from ring 3', () => {
     expect(r.f.address).toBe(0xffff_ff80_0000_6000);
   });
 
-  it('a jump to LSTAR counts as a system call only where RCX follows a syscall instruction', () => {
-    // RCX points just past a real `syscall`: the same as making that call (PVM
-    // may report a genuine SYSCALL this way, with IF still set).
+  it('a jump to LSTAR is a page fault, even where RCX follows a syscall instruction', () => {
     const arranged = fault(`lea after(%rip), %rcx\nmov $39, %eax\nmovabs $0xffffff8000006000, %rdx\njmp *%rdx\nsyscall\nafter: ud2`);
-    expect(arranged.stop).toBe(Stop.Syscall);
-    expect(arranged.t.regs.get(Reg.orig_rax)).toBe(39);
-    expect(arranged.rip).toBe(arranged.t.regs.get(Reg.rcx));
-    // Anything else is a fault.
-    const other = fault(`lea 0(%rip), %rcx\nmovabs $0xffffff8000006000, %rdx\njmp *%rdx`);
-    expect(other.stop).toBe(Stop.Fault);
-    expect(other.f).toMatchObject({ vector: 14, access: ACCESS_EXEC });
+    expect(arranged.stop).toBe(Stop.Fault);
+    expect(arranged.f).toMatchObject({ vector: 14, access: ACCESS_EXEC, signal: SIGSEGV, address: 0xffff_ff80_0000_6000 });
   });
 
   it('resumes after a fault the host repairs', () => {

@@ -4,7 +4,7 @@ import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
 import { PROT_READ, PROT_WRITE, Stop } from '../platform.js';
 import { Reg } from '../registers.js';
-import { DATA_VA, mapBytes, newPlatform, newTask, run } from './test-support.js';
+import { CODE_VA, DATA_VA, mapBytes, newPlatform, newTask, run } from './test-support.js';
 
 /** Keeps this thread busy (not asleep) for `ns`, so a tick falls due while the host runs. */
 function busyWaitNs(ns: number): void {
@@ -19,20 +19,19 @@ describe.skipIf(announceKvmSkip())('preemption and address spaces', () => {
     p.ctx.setPreemption(5e6);
     // Only the tick ends an entry of this loop, so every entry returning is the tick firing.
     expect(run(p.ctx, t)).toBe(Stop.Interrupt);
-    // A mark the loop can only count up from: restarting the program would zero rbx.
-    const mark = 2 ** 40;
-    t.regs.set(Reg.rbx, mark);
     // How much the task does in one slice is not guaranteed: a tick that fell due
     // while the host was busy ends the next entry at once. This host stalls past
     // a period before some entries on purpose, as a loaded machine does, and asks
-    // only for what holds: each entry ends, the count never goes back, and
-    // entering again makes progress (the bound on entries fails a task that never runs).
-    let last = mark;
+    // only for what holds: each entry ends inside the loop, the count never goes
+    // back (a restart would zero it), and entering again makes progress (the
+    // bound on entries fails a task that never runs).
+    let last = t.regs.get(Reg.rbx);
     let advanced = 0;
     for (let entry = 0; advanced < 3; entry++) {
       expect(entry, 'the task made no progress').toBeLessThan(1000);
       if (entry % 2 === 0) busyWaitNs(6e6);
       expect(run(p.ctx, t)).toBe(Stop.Interrupt);
+      expect(t.regs.get(Reg.rip)).toBeGreaterThan(CODE_VA); // past the xor: in the loop
       const n = t.regs.get(Reg.rbx);
       expect(n).toBeGreaterThanOrEqual(last);
       if (n > last) advanced++;

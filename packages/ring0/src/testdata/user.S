@@ -66,6 +66,77 @@ user_int80:
     int $0x80
     jmp reached
 
+/* Far transfers to selector RDI, landing at `reached`: the test maps this
+ * code below 4 GiB, so a 32-bit offset reaches it in any mode. Were the
+ * selector 32-bit code, `reached` would make a compatibility-mode SYSCALL
+ * (its bytes mean the same there). */
+    .globl user_iret
+user_iret:
+    mov %rsp, %rbx
+    lea reached(%rip), %rax
+    pushq $0x2b
+    push %rbx
+    pushfq
+    push %rdi
+    push %rax
+    iretq
+
+    .globl user_lret
+user_lret:
+    lea reached(%rip), %rax
+    push %rdi
+    push %rax
+    lretq
+
+/* a far pointer RDI:reached on the stack, then `insn *(%rsp)` */
+    .macro far_through_pointer insn
+    lea reached(%rip), %rax
+    sub $8, %rsp
+    mov %eax, (%rsp)
+    mov %di, 4(%rsp)
+    \insn *(%rsp)
+    .endm
+
+    .globl user_ljmp
+user_ljmp:
+    far_through_pointer ljmpl
+
+    .globl user_lcall
+user_lcall:
+    far_through_pointer lcalll
+
+/* The descriptor-table and machine-status stores UMIP reserves for ring 0,
+ * each storing to the stack */
+    .globl user_sgdt
+user_sgdt:
+    sgdt -16(%rsp)
+    jmp reached
+
+    .globl user_sidt
+user_sidt:
+    sidt -16(%rsp)
+    jmp reached
+
+    .globl user_sldt
+user_sldt:
+    sldt -16(%rsp)
+    jmp reached
+
+    .globl user_str
+user_str:
+    str -16(%rsp)
+    jmp reached
+
+    .globl user_smsw
+user_smsw:
+    smsw -16(%rsp)
+    jmp reached
+
+/* ring 0 halts here when it runs a user page (no SMEP) */
+    .globl user_hlt_ring0
+user_hlt_ring0:
+    hlt
+
 reached:
     mov $0xbad, %eax
     syscall

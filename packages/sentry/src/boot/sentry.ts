@@ -24,6 +24,8 @@ export interface RunStats {
   syscalls: Map<string, number>;
   unimplemented: Map<string, number>;
   pageFaults: number;
+  /** Traps in the guest kernel that killed the sandbox (see KernelStats). */
+  kernelTraps: number;
   wallMs: number;
 }
 
@@ -119,7 +121,8 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       const p = c.platform.stats;
       return {
         exits: { ...p.exits }, hostNs: p.hostNs, syscalls: kernel.stats.syscalls, unimplemented: kernel.stats.unimplemented,
-        pageFaults: kernel.stats.pageFaults, wallMs: started === 0 ? 0 : performance.now() - started,
+        pageFaults: kernel.stats.pageFaults, kernelTraps: kernel.stats.kernelTraps,
+        wallMs: started === 0 ? 0 : performance.now() - started,
       };
     },
   };

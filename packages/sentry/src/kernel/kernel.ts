@@ -15,7 +15,7 @@
 //
 // Process management lives beside this file: task-clone.ts, task-exec.ts,
 // task-exit.ts, task-wait.ts, task-signals.ts; the pid table in pids.ts.
-import { type Context, type FpuState, OutOfMemoryError, type Platform, Reg, Stop } from '@tsv/platform';
+import { type Context, type FaultInfo, type FpuState, OutOfMemoryError, type Platform, Reg, Stop } from '@tsv/platform';
 import { E } from '../errno.js';
 import type { Vfs } from '../vfs/index.js';
 import { interruptTask } from './park.js';
@@ -37,6 +37,7 @@ import type { ImageLoader } from './task-exec.js';
 import { finishThread } from './task-exit.js';
 import type { ExitStatus, Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
+import { emulateUmip } from './umip.js';
 import { type WarnKind, Warnings } from './warnings.js';
 
 /** Room for every x86-64 system call number in the per-call counters. */
@@ -46,7 +47,10 @@ export const OUT_OF_RANGE = 'out-of-range';
 
 /** The preemption tick. */
 export const TICK_NS = 10_000_000;
+const GP = 13;
 const PF = 14;
+/** A #PF's error code for a user write (X86_PF_USER | X86_PF_WRITE). */
+const PF_USER_WRITE = 6;
 const SEGV_MAPERR = 1;
 const SEGV_ACCERR = 2;
 const BUS_ADRERR = 2;
@@ -90,6 +94,8 @@ export interface KernelStats {
   pageFaults: number;
   signals: number;
   unimplemented: Map<string, number>;
+  /** Traps in the guest kernel the platform could not pin on the program: each killed the sandbox. */
+  kernelTraps: number;
 }
 
 export class Kernel {
@@ -100,7 +106,7 @@ export class Kernel {
   readonly maxTasks: number;
   /** When the sandbox started (CLOCK_MONOTONIC-style, ms from performance.now()). */
   readonly bootTime = performance.now();
-  readonly stats: KernelStats = { syscalls: new Map(), pageFaults: 0, signals: 0, unimplemented: new Map() };
+  readonly stats: KernelStats = { syscalls: new Map(), pageFaults: 0, signals: 0, unimplemented: new Map(), kernelTraps: 0 };
   readonly #ctx: Context;
   readonly #strace: ((line: string) => void) | undefined;
   readonly #warnings: Warnings;
@@ -416,6 +422,11 @@ export class Kernel {
   #fault(task: Task): void {
     const f = this.#ctx.fault;
     const s = task.signals;
+    if (f.signal === SIGKILL) {
+      this.#kernelTrap(f);
+      return;
+    }
+    if (f.vector === GP && f.errorCode === 0 && this.#umip(task)) return;
     let info: SigInfo;
     if (f.vector === PF) {
       const r = task.mm.handleFault(f.address, f.access);
@@ -444,6 +455,34 @@ export class Kernel {
       this.#debug(`tsv: ${task.comm}[${task.pid}]: signal ${info.signo}: vector ${f.vector} error ${f.errorCode} at 0x${f.address.toString(16)}` +
         `${access ? ` (${access}${f.protection ? ', protection' : ', not mapped'})` : ''} ip 0x${task.regs.get(Reg.rip).toString(16)} sp 0x${task.regs.get(Reg.rsp).toString(16)}`);
     }
+  }
+
+  /** The platform saw its own kernel trap in a way no instruction of the program explains: nothing can resume, the sandbox dies. */
+  #kernelTrap(f: FaultInfo): void {
+    this.stats.kernelTraps++;
+    const vector = f.vector < 0 ? 'not a trap' : `vector ${f.vector}`;
+    this.warn(`tsv: the guest kernel stopped unexpectedly (${vector}, at 0x${f.address.toString(16)}): killing the sandbox`);
+    this.kill(SIGKILL);
+  }
+
+  /**
+   * SGDT, SIDT, SLDT, STR or SMSW, which the platform's UMIP turns into
+   * #GP(0): answered with Linux's dummy values (umip.ts). True when handled,
+   * including a SIGSEGV for a destination that cannot be written, which
+   * Linux reports as a page fault there.
+   */
+  #umip(task: Task): boolean {
+    const r = emulateUmip(task);
+    if (r.kind === 'none') return false;
+    if (r.kind === 'fault') {
+      const s = task.signals;
+      s.cr2 = r.addr;
+      s.trapno = PF;
+      s.trapErr = PF_USER_WRITE;
+      this.stats.signals++;
+      this.forceSignal(task, { signo: SIGSEGV, code: SEGV_MAPERR, addr: r.addr });
+    }
+    return true;
   }
 
   /**

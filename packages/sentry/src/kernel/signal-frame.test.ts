@@ -176,6 +176,29 @@ describe('delivery and rt_sigreturn', () => {
     expect([t.signals.altSp, t.signals.altSize, t.signals.altFlags]).toEqual([alt, 16384, SS_AUTODISARM]);
   });
 
+  it('SA_ONSTACK runs the handler on the alternate stack whatever RSP was: kernel half, non-canonical', () => {
+    for (const bad of [0xffff_ff80_0000_1000n, 0x0000_9000_0000_0000n, 0xffff_ffff_ffff_fff8n]) {
+      const { t } = setup(SA_RESTORER | SA_ONSTACK);
+      const alt = t.mm.alloc(16384);
+      t.signals.setAltStack(alt, 0, 16384, t.regs.get(Reg.rsp));
+      t.regs.setBig(Reg.rsp, bad);
+      deliver(t);
+      const sp = t.regs.get(Reg.rsp);
+      expect(t.regs.get(Reg.rip)).toBe(HANDLER);
+      expect(sp > alt && sp < alt + 16384).toBe(true);
+      // The interrupted RSP is saved exactly, and comes back at sigreturn.
+      const sc = FRAME_UC + UC_MCONTEXT + SC_REGS.indexOf(Reg.rsp) * 8;
+      expect(t.mm.dv(sp + sc, 8).getBigUint64(0, true)).toBe(bad);
+      returnFromHandler(t);
+      expect(t.regs.getBig(Reg.rsp)).toBe(bad);
+    }
+    // Without SA_ONSTACK the frame would go below that RSP: SIGSEGV.
+    const { t } = setup();
+    t.regs.setBig(Reg.rsp, 0xffff_ff80_0000_1000n);
+    deliver(t);
+    expect(t.exitStatus).toEqual({ signal: 11, coreDumped: true });
+  });
+
   it('a blocked signal stays pending until the mask lets it through', () => {
     const { t } = setup();
     t.signals.setMask(1 << (SIGUSR1 - 1), 0);

@@ -88,20 +88,25 @@ export interface FramePlace {
  * get_sigframe(): below the red zone, or at the top of the alternate stack
  * when the action asks for it and the task is not already on it; the FPU
  * area 64-byte aligned, the frame under it placed so that RSP + 8 is
- * 16-byte aligned at handler entry, as after a call. null when the stack
- * pointer is not a user address or the frame would overflow the
- * alternate stack.
+ * 16-byte aligned at handler entry, as after a call. A stack pointer that
+ * is no user address (kernel half, non-canonical) is not on the alternate
+ * stack, so an SA_ONSTACK handler still gets its frame there, as on Linux.
+ * null when the frame would go below such a stack pointer, or would
+ * overflow the alternate stack.
  */
 export function placeFrame(t: Task, action: SigAction): FramePlace | null {
   const s = t.signals;
+  // Exact below 2^53; beyond, it stays far above any alternate stack, which is all that is asked of it.
   const rsp = t.regs.get(Reg.rsp);
-  if (t.regs.getHi(Reg.rsp) >= USER_LIMIT / TWO32) return null;
+  const userSp = t.regs.getHi(Reg.rsp) < USER_LIMIT / TWO32;
   const nested = s.onAltStack(rsp);
   let sp = rsp - RED_ZONE;
   let entering = false;
   if ((action.flags & SA_ONSTACK) !== 0 && s.altSize !== 0 && !s.onAltStack(sp)) {
     sp = s.altSp + s.altSize;
     entering = true;
+  } else if (!userSp) {
+    return null;
   }
   const fpstate = Math.floor((sp - fpuFrameSize(t.fpu.bytes)) / 64) * 64;
   const frame = Math.floor((fpstate - FRAME_SIZE) / 16) * 16 - 8;

@@ -152,10 +152,9 @@ export class Frames {
     if (stray !== null) return stray;
     for (let i = 0; i < counted.length; i++) {
       const n = this.#refs[i]!;
-      const at = `frame 0x${(i * PAGE).toString(16)}`;
-      if (counted[i] !== n) return `${at} has ${n} references but ${counted[i]} holders${this.#whoHolds(i * PAGE)}`;
+      if (counted[i] !== n) return `${this.#describe(i)} has ${n} references but ${counted[i]} holders${this.#whoHolds(i * PAGE)}`;
       const kind = n > 0 ? this.mem.frameKind(i * PAGE) : FRAME_USER;
-      if (kind !== FRAME_USER) return `${at} is held (${n}) but is ${FRAME_KIND_NAMES[kind]}${this.#whoHolds(i * PAGE)}`;
+      if (kind !== FRAME_USER) return `${this.#describe(i)} is held (${n}) but is ${FRAME_KIND_NAMES[kind]}${this.#whoHolds(i * PAGE)}`;
     }
     return null;
   }
@@ -163,6 +162,10 @@ export class Frames {
   get #scratch(): Uint32Array {
     this.#scratchArray ??= new Uint32Array(this.#refs.length);
     return this.#scratchArray;
+  }
+
+  #describe(i: number): string {
+    return `frame 0x${(i * PAGE).toString(16)}`;
   }
 
   #whoHolds(frame: number): string {
