@@ -5,40 +5,16 @@
 //   sentry.startup_ms         tsv run of a static hello      vs node -e 0 and qemu-x86_64
 //   sentry.sha256_ratio       busybox sha256sum of 64 MiB    tsv / native, tsv / qemu-x86_64
 //   sentry.first_touch_ratio  first write to each page of 256 MiB, timed inside the program: tsv / native
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { median, report } from '@tsv/bench';
 import { Sandbox } from '../dist/index.js';
+import { scratch, wallMs } from './support.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const TSV = join(here, '..', 'bin', 'tsv');
-const out = mkdtempSync(join(tmpdir(), 'tsv-bench-'));
-/** The default root hides the host's temp dir: runs see the programs and data built in `out` through this volume. */
-const OUT_VOLUME = `${out}:${out}:ro`;
-const RUN = [TSV, 'run', '--volume', OUT_VOLUME];
+const { dir: out, volume: OUT_VOLUME, run: RUN, build } = scratch();
 const BUSYBOX = '/bin/busybox';
 const QEMU = ['/usr/bin/qemu-x86_64', '/usr/bin/qemu-x86_64-static'].find((p) => existsSync(p));
-
-function build(name) {
-  const exe = join(out, name);
-  execFileSync('gcc', ['-static', '-O2', '-o', exe, join(here, 'guests', `${name}.c`)]);
-  return exe;
-}
-
-/** Median wall milliseconds of `runs` runs of a command. */
-function wallMs(cmd, args, runs = 7) {
-  const times = [];
-  for (let i = 0; i < runs + 1; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: status ${r.status}: ${r.stderr}`);
-    if (i > 0) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return median(times);
-}
 
 /** System calls the command makes natively, counted by strace. */
 function nativeSyscalls(cmd, args) {
@@ -109,6 +85,3 @@ if (existsSync(BUSYBOX)) {
   const tsv = timed('node', [...RUN, '--', exe, '256']);
   report({ name: 'sentry.first_touch_ratio', value: tsv / native, unit: 'x native', note: `tsv ${tsv.toFixed(1)} ms, native ${native.toFixed(1)} ms for 65536 pages` });
 }
-
-rmSync(out, { recursive: true, force: true });
-
