@@ -84,11 +84,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   // The host's /sys would tell the program about the host's kernel and
   // devices: the sandbox gets an empty one (SYSFS_MAGIC), as /proc is its own.
   vfs.mount('/sys', new SyntheticFs(SYSFS_MAGIC), { readOnly: true });
-  mountProc(vfs, {
-    get: (pid) => kernel.pids.group(pid)?.leader,
-    current: () => kernel.current ?? task,
-    cmdline: (t) => t.group.cmdline,
-  }, account);
+  mountProc(vfs, { kernel, current: () => kernel.current ?? task }, account);
   // Host descriptors are written without ever blocking the Node thread, one group per sandbox (fd/host-output.ts).
   const outputs = new HostOutputs();
   const sink = (s: OutputSink | number) => (typeof s === 'number' ? outputs.open(s) : s);

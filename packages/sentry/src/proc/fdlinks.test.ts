@@ -12,7 +12,7 @@ function boot(files: Record<string, string> = {}, uid = 1000): void {
   env = setup(files, { dev: true });
   expect(env.t.kernel.vfs.chmod('/', 0o1777)).toBe(0);
   const t = env.t;
-  mountProc(t.kernel.vfs, { get: (pid) => (pid === t.pid ? t : undefined), current: () => t });
+  mountProc(t.kernel.vfs, { kernel: t.kernel, current: () => t });
   t.creds = { uid, euid: uid, suid: uid, gid: 100, egid: 100, sgid: 100, groups: [] };
   t.fs.umask = 0o022;
 }

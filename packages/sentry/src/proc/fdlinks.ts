@@ -7,11 +7,13 @@
 // (FileDescription.reopen). Nothing is resolved from the text, so a link
 // cannot lead anywhere the descriptor does not already refer to.
 import { E } from '../errno.js';
+import { isAnonFile } from '../fd/anon.js';
 import type { Task } from '../kernel/task.js';
 import {
   type FileDescription, type Filesystem, Location, type Mount, O_ACCMODE, O_CLOEXEC, O_RDONLY, O_WRONLY, ReadOnlyNode,
   ROOT_CRED, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK, type Stat, type StatFs, ST_VALID, type Vfs,
 } from '../vfs/index.js';
+import type { MountIds } from './mounts.js';
 import { type Owner, ProcDir, ProcFile, type ProcFsBase, ProcMagicLink, type ProcNode } from './nodes.js';
 
 /** A descriptor number as Linux parses it in /proc: no sign, no leading zero. */
@@ -24,10 +26,12 @@ const FD_LINK_SIZE = 64;
 export class FdLinks {
   /** Where a nameless object's location lives: no path leads into it. */
   readonly #nameless: Mount;
-  readonly #mountIds = new WeakMap<Mount, number>();
-  #nextMountId = 1;
 
-  constructor(private readonly fs: ProcFsBase) {
+  /** `mountIds`: what fdinfo's mnt_id shows, the ids mountinfo lists. */
+  constructor(
+    private readonly fs: ProcFsBase,
+    private readonly mountIds: MountIds,
+  ) {
     this.#nameless = { path: '', fs, readOnly: false };
   }
 
@@ -83,13 +87,7 @@ export class FdLinks {
   }
 
   #mountId(f: FileDescription): number {
-    const m = f.location?.mount ?? this.#nameless;
-    let id = this.#mountIds.get(m);
-    if (id === undefined) {
-      id = this.#nextMountId++;
-      this.#mountIds.set(m, id);
-    }
-    return id;
+    return this.mountIds.id(f.location?.mount ?? this.#nameless);
   }
 }
 
@@ -109,7 +107,7 @@ function namelessText(f: FileDescription): string {
   if (mode === S_IFIFO) return `pipe:[${ino}]`;
   if (mode === S_IFSOCK) return `socket:[${ino}]`;
   if (mode === S_IFCHR) return '/dev/tty';
-  return 'anon_inode:[unknown]';
+  return `anon_inode:${isAnonFile(f) ? f.anonName : '[unknown]'}`;
 }
 
 /** Does the description's path still lead to its object? Asked as root: Linux shows " (deleted)" whatever the caller may search. */

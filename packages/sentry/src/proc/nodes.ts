@@ -168,12 +168,16 @@ export class ProcMagicLink extends ProcLink {
   }
 }
 
-/** A read-only file whose bytes (binary string or bytes) are generated at open. */
+/**
+ * A read-only file whose bytes are generated at open: a binary string (one
+ * character per byte, as guest paths and names are held) or bytes; a
+ * negative errno fails the open (the process has gone).
+ */
 export class ProcFile extends ProcNode {
   constructor(
     fs: ProcFsBase,
     key: string,
-    private readonly text: () => string | Uint8Array,
+    private readonly text: () => string | Uint8Array | number,
     owner?: Owner,
     perm = 0o444,
   ) {
@@ -184,7 +188,8 @@ export class ProcFile extends ProcNode {
   override open(flags: number): FileDescription | number {
     if ((flags & O_ACCMODE) !== O_RDONLY) return -E.EACCES;
     const t = this.text();
-    const data = typeof t === 'string' ? new Uint8Array(Buffer.from(t, 'utf8')) : t;
+    if (typeof t === 'number') return t;
+    const data = typeof t === 'string' ? new Uint8Array(Buffer.from(t, 'latin1')) : t;
     const account = this.fs.account;
     const cost = SNAPSHOT_COST + data.length;
     if (account !== null && !account.charge(cost)) return -E.ENOMEM;

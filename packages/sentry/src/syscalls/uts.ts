@@ -38,6 +38,11 @@ export function setHostname(k: Kernel, name: string): void {
   namesOf(k).host = b;
 }
 
+/** The sandbox's host name as uname reports it (/proc/sys/kernel/hostname). */
+export function hostname(k: Kernel): Uint8Array {
+  return namesOf(k).host;
+}
+
 function uname(t: Task, a: SyscallArgs): number {
   const n = namesOf(t.kernel);
   const out = new Uint8Array(UTSNAME_SIZE);

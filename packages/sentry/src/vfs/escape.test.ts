@@ -25,7 +25,7 @@ beforeEach(() => {
   fs.writeFileSync(path.join(base, 'outside', 'secret.txt'), SECRET);
   env = setup({}, { volumes: [`${vol}:/vol`] });
   const t = env.t;
-  mountProc(t.kernel.vfs, { get: (pid) => (pid === t.pid ? t : undefined), current: () => t });
+  mountProc(t.kernel.vfs, { kernel: t.kernel, current: () => t });
 });
 afterEach(() => {
   env.cleanup();

@@ -196,6 +196,11 @@ export class Vfs implements Namespace {
     }
   }
 
+  /** The mount table in the order filesystems were mounted, "/" first (/proc/mounts). */
+  mountTable(): Mount[] {
+    return [...this.mounts.values()];
+  }
+
   private attach(path: string, fs: Filesystem, readOnly: boolean): Mount {
     if (this.mounts.has(path)) throw new Error(`tsv: already mounted: ${path}`);
     if (fs.dev !== 0) throw new Error('tsv: filesystem already mounted');
