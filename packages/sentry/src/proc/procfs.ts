@@ -112,8 +112,9 @@ export class ProcFs extends ProcFsBase {
    * the same entries, under keys of their own; undefined once it has gone.
    */
   #pidDir(g: ThreadGroup, tid: number, key: string, whole: boolean): ProcNode | undefined {
-    if (viewOf(g, tid, whole) === undefined) return undefined;
-    const view = () => viewOf(g, tid, whole);
+    const pids = this.#kernel.pids;
+    const view = () => viewOf(pids, g, tid, whole);
+    if (view() === undefined) return undefined;
     const owner: Owner = { uid: g.creds.euid, gid: g.creds.egid };
     const vfs = this.#kernel.vfs;
     /** A file of the view's text; ENOENT once the thread or process has gone. */

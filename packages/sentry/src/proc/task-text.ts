@@ -7,6 +7,7 @@
 // Linux. So is a leader thread that exited while other threads run: the
 // process shows Z, its other threads their own states.
 import type { Kernel } from '../kernel/kernel.js';
+import type { PidTable } from '../kernel/pids.js';
 import { getRlimit, getRlimitOf, RLIM_NLIMITS, RLIMIT_SIGPENDING } from '../kernel/rlimit.js';
 import { SIG_DFL, SIG_IGN } from '../kernel/signals.js';
 import { waitStatus } from '../kernel/task-exit.js';
@@ -37,14 +38,15 @@ export interface TaskView {
 }
 
 /**
- * The view of thread `tid` of `g` (`whole`: as /proc/<tid> shows it), or
- * undefined when it has gone. The leader's id stays valid while the process
- * is not reaped: once its thread has exited, it is shown as a zombie.
+ * The view of thread `tid` of `g` (`whole`: as /proc/<tid> shows it), found
+ * in the pid table `pids`, or undefined when it has gone. The leader's id
+ * stays valid while the process is not reaped: once its thread has exited,
+ * it is shown as a zombie.
  */
-export function viewOf(g: ThreadGroup, tid: number, whole: boolean): TaskView | undefined {
+export function viewOf(pids: Pick<PidTable, 'task'>, g: ThreadGroup, tid: number, whole: boolean): TaskView | undefined {
   if (g.reaped) return undefined;
-  let thread: Task | undefined;
-  for (const t of g.tasks) if (t.tid === tid) thread = t;
+  const live = pids.task(tid);
+  const thread = live?.group === g ? live : undefined;
   if (thread === undefined && tid !== g.pid) return undefined;
   return { group: g, tid, thread, res: thread ?? (whole ? g.leader : undefined), whole };
 }
