@@ -1,0 +1,62 @@
+// Files on Linux's anonymous inode (eventfd, epoll, later timerfd and
+// signalfd): every one shares a single inode whose mode is 0600 with no
+// file type bits, and /proc/<pid>/fd shows it as anon_inode:[name]. Like
+// Linux's noop_llseek, lseek leaves the offset at 0 and returns it, while
+// pread and pwrite are ESPIPE.
+import { FileDescription, O_RDWR, type Stat } from '../vfs/index.js';
+
+/** The device and inode every anonymous file reports. */
+const ANON_DEV = 0xe;
+const ANON_INO = 1;
+
+export function anonStat(): Stat {
+  return {
+    dev: ANON_DEV,
+    ino: ANON_INO,
+    mode: 0o600,
+    nlink: 1,
+    uid: 0,
+    gid: 0,
+    rdev: 0,
+    size: 0,
+    blksize: 4096,
+    blocks: 0,
+    atimeSec: 0,
+    atimeNsec: 0,
+    mtimeSec: 0,
+    mtimeNsec: 0,
+    ctimeSec: 0,
+    ctimeNsec: 0,
+  };
+}
+
+/** A description with a name in /proc/<pid>/fd (anon_inode:[eventfd]). */
+export interface AnonFile {
+  /** The bracketed name: `[eventfd]`, `[eventpoll]`. */
+  readonly anonName: string;
+}
+
+export function isAnonFile(f: FileDescription): f is FileDescription & AnonFile {
+  return typeof (f as Partial<AnonFile>).anonName === 'string';
+}
+
+/** An anonymous file that neither reads nor writes (epoll): read and write are EINVAL, as for a file without those operations. */
+export abstract class AnonDescription extends FileDescription implements AnonFile {
+  abstract readonly anonName: string;
+
+  constructor(flags = O_RDWR) {
+    super(flags);
+  }
+
+  protected override get seekable(): boolean {
+    return false;
+  }
+
+  override lseek(): number {
+    return this.pos;
+  }
+
+  override stat(): Stat {
+    return anonStat();
+  }
+}
