@@ -133,12 +133,16 @@ export class PipeEnd extends StreamDescription {
     return n;
   }
 
+  // Readiness as Linux's pipe_poll: POLLIN while bytes are buffered (a read
+  // end whose writers left is POLLHUP, with POLLIN only while data is
+  // left), POLLOUT while there is room (a write end whose readers left is
+  // POLLERR, with POLLOUT only while there is room).
   override pollReadyRead(): boolean {
-    return this.#reads && (this.#pipe.size > 0 || this.#pipe.writers === 0);
+    return this.#reads && this.#pipe.size > 0;
   }
 
   override pollReadyWrite(): boolean {
-    return this.#writes && (this.#pipe.readers === 0 || this.#pipe.room(this.#packets()) > 0);
+    return this.#writes && this.#pipe.room(this.#packets()) > 0;
   }
 
   override pollHangup(): boolean {

@@ -6,11 +6,15 @@
 // task watching the stream (`watch`) and tries again when it changes. The
 // stream calls `notify()` whenever data, space or an end arrives. Nothing
 // here blocks the Node thread.
+//
+// Every stream is Pollable (readiness.ts): its mask is built from
+// pollReadyRead, pollReadyWrite and pollHangup.
 import { E } from '../errno.js';
 import { FileDescription } from '../vfs/index.js';
+import { type Pollable, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, Watchers } from './readiness.js';
 
-export abstract class StreamDescription extends FileDescription {
-  #watchers = new Set<() => void>();
+export abstract class StreamDescription extends FileDescription implements Pollable {
+  readonly #watchers = new Watchers();
 
   protected override get seekable(): boolean {
     return false;
@@ -30,9 +34,17 @@ export abstract class StreamDescription extends FileDescription {
     return false;
   }
 
-  /** poll(): the other end is gone (POLLHUP). */
+  /** poll(): the other end is gone: POLLERR for a write-only end, POLLHUP otherwise. */
   pollHangup(): boolean {
     return false;
+  }
+
+  readiness(): number {
+    let m = 0;
+    if (this.pollReadyRead()) m |= POLLIN | POLLRDNORM;
+    if (this.pollReadyWrite()) m |= POLLOUT | POLLWRNORM;
+    if (this.pollHangup()) m |= this.writable && !this.readable ? POLLERR : POLLHUP;
+    return m;
   }
 
   /**
@@ -41,17 +53,12 @@ export abstract class StreamDescription extends FileDescription {
    * nothing behind).
    */
   watch(onChange: () => void): () => void {
-    const once = (): void => onChange();
-    this.#watchers.add(once);
-    return () => this.#watchers.delete(once);
+    return this.#watchers.add(onChange);
   }
 
   /** Calls every watcher registered so far. */
   protected notify(): void {
-    const w = this.#watchers;
-    if (w.size === 0) return;
-    this.#watchers = new Set();
-    for (const onChange of w) onChange();
+    this.#watchers.notify();
   }
 }
 

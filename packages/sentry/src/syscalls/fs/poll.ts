@@ -1,8 +1,9 @@
-// poll, ppoll, select, pselect6: readiness of any descriptors. Regular files
-// are always ready; streams answer pollReadyRead/pollReadyWrite/pollHangup.
-// A call that finds nothing ready parks the task — without blocking the
-// Node thread — until any of its streams changes, its timeout passes or a
-// signal interrupts it, and looks again. Interrupted with nothing ready,
+// poll, ppoll, select, pselect6: readiness of any descriptors, through the
+// one mechanism of ../../fd/readiness.ts (files without readiness, such as
+// regular files, are always ready). A call that finds nothing ready parks
+// the task (../../kernel/wait-ready.ts) — without blocking the Node thread
+// — until any of its objects changes, its timeout passes or a signal
+// interrupts it, and looks again. Interrupted with nothing ready,
 // ppoll, select and pselect6 return -ERESTARTNOHAND (EINTR when a handler
 // runs, restarted with the time left written back when none does) and
 // poll EINTR (Linux restarts it only when no handler runs, and here only a
@@ -10,87 +11,30 @@
 // blocked set, kept for the handler's terms when a signal interrupts them
 // and restored at once otherwise (Linux's poll_select_finish).
 import { E } from '../../errno.js';
-import { PipeEnd } from '../../fd/pipe.js';
-import { isStream, type StreamDescription } from '../../fd/stream.js';
+import {
+  isPollable, type Pollable, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM, readinessOf,
+} from '../../fd/readiness.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import { ERESTARTNOHAND } from '../../kernel/restart.js';
 import type { Task } from '../../kernel/task.js';
+import { type Timeout, timeLeft, timeoutAfter, waitReady } from '../../kernel/wait-ready.js';
 import type { FileDescription } from '../../vfs/index.js';
-import { monotonicNs } from '../clocks.js';
-import { Park } from '../../kernel/park.js';
 import { applySigmaskArg } from '../signal.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { NS_PER_SEC, NS_PER_USEC } from '../structs.js';
 import { copyInArg, fileOf } from './common.js';
 
-const POLLIN = 0x1;
-const POLLPRI = 0x2;
-const POLLOUT = 0x4;
-const POLLERR = 0x8;
-const POLLHUP = 0x10;
-const POLLNVAL = 0x20;
-const POLLRDNORM = 0x40;
-const POLLWRNORM = 0x100;
-/** What a regular file reports: always readable and writable (DEFAULT_POLLMASK). */
-const DEFAULT_MASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 const POLLIN_SET = POLLIN | POLLRDNORM | POLLHUP | POLLERR;
 const POLLOUT_SET = POLLOUT | POLLWRNORM | POLLERR;
 const POLLEX_SET = POLLPRI;
 const NS_PER_MS = 1_000_000n;
 
-/**
- * Every event `f` has now. A write end whose reader is gone is POLLERR; a
- * read end without writers is POLLHUP, and POLLIN only while data is left
- * (Linux's pipe_poll).
- */
-export function pollMask(f: FileDescription): number {
-  if (!isStream(f)) return DEFAULT_MASK;
-  let m = 0;
-  if (f instanceof PipeEnd ? f.readable && f.buffered > 0 : f.pollReadyRead()) m |= POLLIN | POLLRDNORM;
-  if (f.pollReadyWrite()) m |= POLLOUT | POLLWRNORM;
-  if (f.pollHangup()) m |= f.writable && !f.readable ? POLLERR : POLLHUP;
-  return m;
-}
-
-/**
- * A wait's timeout: `ns` as given (undefined: none, wait forever) and the
- * monotonic `deadline` computed when the call began.
- */
-interface Timeout {
-  ns: bigint | undefined;
-  deadline: bigint | undefined;
-}
-
-function timeoutOf(ns: bigint | undefined): Timeout {
-  return { ns, deadline: ns === undefined ? undefined : monotonicNs() + ns };
-}
-
-/**
- * Runs `scan` (the number of ready descriptors, or a negative errno) until
- * it finds something, the timeout passes (a zero timeout looks once) or a
- * signal interrupts the wait: then -ERESTARTNOHAND, unless the scan after
- * the wake finds something, as do_poll/do_select look before they check
- * for signals.
- */
-function waitReady(t: Task, scan: () => number, streams: readonly StreamDescription[], timeout: Timeout): number | Promise<number> {
-  const first = scan();
-  if (first !== 0 || timeout.ns === 0n) return first;
-  return (async () => {
-    for (;;) {
-      const end = await new Park(t, timeout.deadline).watch(streams).promise;
-      const r = scan();
-      if (r !== 0 || end === 'timeout') return r;
-      if (end === 'interrupted') return -ERESTARTNOHAND;
-    }
-  })();
-}
-
-function streamsOf(files: readonly (FileDescription | undefined)[]): StreamDescription[] {
-  return files.filter((f): f is StreamDescription => f !== undefined && isStream(f));
+function pollablesOf(files: readonly (FileDescription | undefined)[]): Pollable[] {
+  return files.filter((f): f is FileDescription & Pollable => f !== undefined && isPollable(f));
 }
 
 /** `f` applied to a result that may still be coming. */
-function then(r: number | Promise<number>, f: (v: number) => number): number | Promise<number> {
+export function andThen(r: number | Promise<number>, f: (v: number) => number): number | Promise<number> {
   return typeof r === 'number' ? f(r) : r.then(f);
 }
 
@@ -100,8 +44,8 @@ function then(r: number | Promise<number>, f: (v: number) => number): number | P
  * time. A timeval's microseconds may overflow into seconds, as select(2)
  * folds them before checking.
  */
-function timeoutArg(t: Task, a: SyscallArgs, i: number, usec: boolean): Timeout | number {
-  if (a.ptr(i) === 0) return timeoutOf(undefined);
+export function timeoutArg(t: Task, a: SyscallArgs, i: number, usec: boolean): Timeout | number {
+  if (a.ptr(i) === 0) return timeoutAfter(undefined);
   const b = copyInArg(t, a, i, 16);
   if (typeof b === 'number') return b;
   const v = new DataView(b.buffer);
@@ -112,7 +56,7 @@ function timeoutArg(t: Task, a: SyscallArgs, i: number, usec: boolean): Timeout 
     nsec = (nsec % 1_000_000n) * NS_PER_USEC;
   }
   if (sec < 0n || nsec < 0n || nsec >= NS_PER_SEC) return -E.EINVAL;
-  return timeoutOf(sec * NS_PER_SEC + nsec);
+  return timeoutAfter(sec * NS_PER_SEC + nsec);
 }
 
 /**
@@ -125,8 +69,7 @@ function timeoutArg(t: Task, a: SyscallArgs, i: number, usec: boolean): Timeout 
 function finishWait(t: Task, p: number, timeout: Timeout, usec: boolean, r: number): number {
   if (r !== -ERESTARTNOHAND) t.signals.restoreSavedMask();
   if (p === 0 || timeout.ns === 0n || timeout.deadline === undefined) return r;
-  const left = timeout.deadline - monotonicNs();
-  const ns = left > 0n ? left : 0n;
+  const ns = timeLeft(timeout) ?? 0n;
   const b = new DataView(new ArrayBuffer(16));
   b.setBigInt64(0, ns / NS_PER_SEC, true);
   b.setBigInt64(8, usec ? (ns % NS_PER_SEC) / NS_PER_USEC : ns % NS_PER_SEC, true);
@@ -156,19 +99,19 @@ function doPoll(t: Task, a: SyscallArgs, timeout: Timeout): number | Promise<num
       const fd = v.getInt32(i * 8, true);
       const f = files[i];
       let rev = 0;
-      if (fd >= 0) rev = f === undefined ? POLLNVAL : pollMask(f) & (v.getUint16(i * 8 + 4, true) | POLLERR | POLLHUP);
+      if (fd >= 0) rev = f === undefined ? POLLNVAL : readinessOf(f) & (v.getUint16(i * 8 + 4, true) | POLLERR | POLLHUP);
       v.setUint16(i * 8 + 6, rev, true);
       if (rev !== 0) ready++;
     }
     return ready;
   };
-  return then(waitReady(t, scan, streamsOf(files), timeout), (r) =>
+  return andThen(waitReady(t, scan, pollablesOf(files), timeout), (r) =>
     nfds > 0 && t.mm.copyOut(addr, raw) < 0 ? -E.EFAULT : r);
 }
 
 function poll(t: Task, a: SyscallArgs): number | Promise<number> {
   const ms = a.int(2);
-  return then(doPoll(t, a, timeoutOf(ms < 0 ? undefined : BigInt(ms) * NS_PER_MS)), (r) => (r === -ERESTARTNOHAND ? -E.EINTR : r));
+  return andThen(doPoll(t, a, timeoutAfter(ms < 0 ? undefined : BigInt(ms) * NS_PER_MS)), (r) => (r === -ERESTARTNOHAND ? -E.EINTR : r));
 }
 
 function ppoll(t: Task, a: SyscallArgs): number | Promise<number> {
@@ -177,7 +120,7 @@ function ppoll(t: Task, a: SyscallArgs): number | Promise<number> {
   if (typeof timeout === 'number') return timeout;
   const masked = applySigmaskArg(t, a.ptr(3), a.size(4));
   if (masked < 0) return masked;
-  return then(doPoll(t, a, timeout), (r) => finishWait(t, tsPtr, timeout, false, r));
+  return andThen(doPoll(t, a, timeout), (r) => finishWait(t, tsPtr, timeout, false, r));
 }
 
 // ---- select ----
@@ -213,7 +156,7 @@ function doSelect(t: Task, a: SyscallArgs, timeout: Timeout): number | Promise<n
     for (const o of out) o?.fill(0);
     files.forEach((f, fd) => {
       if (f === undefined) return;
-      const m = pollMask(f);
+      const m = readinessOf(f);
       sets.forEach((s, k) => {
         if (has(s, fd) && (m & want[k]!) !== 0) {
           out[k]![fd >> 3]! |= 1 << (fd & 7);
@@ -223,7 +166,7 @@ function doSelect(t: Task, a: SyscallArgs, timeout: Timeout): number | Promise<n
     });
     return ready;
   };
-  return then(waitReady(t, scan, streamsOf(files), timeout), (r) => {
+  return andThen(waitReady(t, scan, pollablesOf(files), timeout), (r) => {
     if (r < 0) return r;
     for (let k = 0; k < 3; k++) {
       const o = out[k];
@@ -237,7 +180,7 @@ function select(t: Task, a: SyscallArgs): number | Promise<number> {
   const tvPtr = a.ptr(4);
   const timeout = timeoutArg(t, a, 4, true);
   if (typeof timeout === 'number') return timeout;
-  return then(doSelect(t, a, timeout), (r) => finishWait(t, tvPtr, timeout, true, r));
+  return andThen(doSelect(t, a, timeout), (r) => finishWait(t, tvPtr, timeout, true, r));
 }
 
 /** pselect6's sixth argument is { const sigset_t *ss; size_t ss_len; }, read before the timeout, as Linux does. */
@@ -258,7 +201,7 @@ function pselect6(t: Task, a: SyscallArgs): number | Promise<number> {
   if (typeof timeout === 'number') return timeout;
   const masked = applySigmaskArg(t, ss, ssLen);
   if (masked < 0) return masked;
-  return then(doSelect(t, a, timeout), (r) => finishWait(t, tsPtr, timeout, false, r));
+  return andThen(doSelect(t, a, timeout), (r) => finishWait(t, tsPtr, timeout, false, r));
 }
 
 export const POLL_SYSCALLS: readonly SyscallSpec[] = [
