@@ -2,6 +2,7 @@
 // descriptions, with the close-on-exec bit per descriptor (as Linux keeps
 // FD_CLOEXEC in the table, not in the description).
 import { E } from '../errno.js';
+import { epollRelease } from '../fd/epoll/links.js';
 import type { FileDescription } from '../vfs/index.js';
 
 /** The default RLIMIT_NOFILE soft limit. */
@@ -103,6 +104,7 @@ export function release(f: FileDescription): number {
     return 0;
   }
   refs.delete(f);
+  epollRelease(f); // it leaves every epoll set before it closes, as in Linux's __fput
   const r = f.close();
   return typeof r === 'number' && r < 0 ? r : 0;
 }

@@ -2,6 +2,8 @@
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { DIR_SYSCALLS } from './dir.js';
 import { DUP_SYSCALLS } from './dup.js';
+import { EPOLL_SYSCALLS } from './epoll.js';
+import { EVENTFD_SYSCALLS } from './eventfd.js';
 import { IOCTL_SYSCALLS } from './ioctl.js';
 import { NAME_SYSCALLS } from './names.js';
 import { OPEN_SYSCALLS } from './open.js';
@@ -15,4 +17,5 @@ import { XATTR_SYSCALLS } from './xattr.js';
 export const FS_SYSCALLS: readonly SyscallSpec[] = [
   ...RW_SYSCALLS, ...OPEN_SYSCALLS, ...DUP_SYSCALLS, ...IOCTL_SYSCALLS, ...STAT_SYSCALLS, ...NAME_SYSCALLS,
   ...DIR_SYSCALLS, ...PIPE_SYSCALLS, ...SYNC_SYSCALLS, ...POLL_SYSCALLS, ...XATTR_SYSCALLS,
+  ...EPOLL_SYSCALLS, ...EVENTFD_SYSCALLS,
 ];
