@@ -27,7 +27,7 @@ fi
 # vDSO, guest test programs), busybox for real programs to run, strace for
 # syscall counts in the benchmarks, runsc (gVisor) for the benchmarks'
 # runsc-ptrace baselines.
-apt_pkgs=(build-essential libc6-dev python3 binutils busybox-static strace runsc)
+apt_pkgs=(build-essential libc6-dev python3 binutils busybox-static strace runsc golang-go rustc)
 missing=()
 for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

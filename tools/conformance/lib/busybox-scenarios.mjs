@@ -68,7 +68,11 @@ export const SCENARIOS = [
   { name: 'sh-builtin-status', builtinsOnly: true, argv: ['sh', '-c', 'echo out; echo err >&2; false || exit 3'] },
   {
     name: 'sh-tar-roundtrip',
-    argv: ['sh', '-c', 'tar cf out.tar dir && mkdir x && tar xf out.tar -C x && find x | sort && cat x/dir/sub/y.txt && tar tf out.tar | sort'],
+    argv: [
+      'sh',
+      '-c',
+      'tar cf out.tar dir && mkdir x && tar xf out.tar -C x && find x | sort && cat x/dir/sub/y.txt && tar tf out.tar | sort',
+    ],
   },
   {
     name: 'sh-gzip-roundtrip',
@@ -79,28 +83,52 @@ export const SCENARIOS = [
   // The processes issue's list: pipelines, loops of external applets, $(…), exec, xargs, timeout, env, a script.
   {
     name: 'sh-pipeline-long',
-    argv: ['sh', '-c', String.raw`tr -s ' ' '\n' < a.txt | grep -v '^$' | sort | uniq -c | sort -k1,1nr -k2 | awk '{ print NR ": " $2 " x" $1 }' | head -n 4`],
+    argv: [
+      'sh',
+      '-c',
+      String.raw`tr -s ' ' '\n' < a.txt | grep -v '^$' | sort | uniq -c | sort -k1,1nr -k2 | awk '{ print NR ": " $2 " x" $1 }' | head -n 4`,
+    ],
   },
   {
     name: 'sh-for-applets',
-    argv: ['sh', '-c', String.raw`for f in a.txt nums.txt data.csv; do busybox wc -l "$f"; md5sum "$f" | cut -c1-8; done; for n in 1 2 3; do busybox expr $n \* 7; done`],
+    argv: [
+      'sh',
+      '-c',
+      String.raw`for f in a.txt nums.txt data.csv; do busybox wc -l "$f"; md5sum "$f" | cut -c1-8; done; for n in 1 2 3; do busybox expr $n \* 7; done`,
+    ],
   },
   {
     name: 'sh-subst',
-    argv: ['sh', '-c', 'n=$(wc -l < a.txt); echo "lines=$n"; echo "$(echo outer $(echo inner $(basename dir/sub/y.txt)))"; y=`date -u -d @0 +%Y`; echo "epoch year $y"; echo "files: $(find dir -type f | wc -l)"'],
+    argv: [
+      'sh',
+      '-c',
+      'n=$(wc -l < a.txt); echo "lines=$n"; echo "$(echo outer $(echo inner $(basename dir/sub/y.txt)))"; y=`date -u -d @0 +%Y`; echo "epoch year $y"; echo "files: $(find dir -type f | wc -l)"',
+    ],
   },
   {
     name: 'sh-exec',
-    argv: ['sh', '-c', `exec 3> out.txt; echo to-fd-3 >&3; exec 3>&-; cat out.txt; exec 4< a.txt; read first <&4; echo "read: $first"; exec sh -c 'echo "replaced shell, args: $0 $1"; exit 4' zero one; echo never`],
+    argv: [
+      'sh',
+      '-c',
+      `exec 3> out.txt; echo to-fd-3 >&3; exec 3>&-; cat out.txt; exec 4< a.txt; read first <&4; echo "read: $first"; exec sh -c 'echo "replaced shell, args: $0 $1"; exit 4' zero one; echo never`,
+    ],
   },
   {
     name: 'sh-xargs',
-    argv: ['sh', '-c', String.raw`find dir -type f | sort | xargs wc -l; printf 'a\nb\nc\n' | xargs -n 1 echo item; echo x y | xargs -I{} sh -c 'echo braces: {}'; printf '' | xargs -r echo never`],
+    argv: [
+      'sh',
+      '-c',
+      String.raw`find dir -type f | sort | xargs wc -l; printf 'a\nb\nc\n' | xargs -n 1 echo item; echo x y | xargs -I{} sh -c 'echo braces: {}'; printf '' | xargs -r echo never`,
+    ],
   },
   { name: 'sh-find-sort-head', argv: ['sh', '-c', `find . -name '*.txt' | sort | head -n 3; find . -type f | sort -r | head -n 2`] },
   {
     name: 'sh-tar-pipe',
-    argv: ['sh', '-c', 'tar cf - dir a.txt | tar tf - | sort; tar cf - dir | (cd unpack && tar xf -) && find unpack | sort && cat unpack/dir/x.txt'],
+    argv: [
+      'sh',
+      '-c',
+      'tar cf - dir a.txt | tar tf - | sort; tar cf - dir | (cd unpack && tar xf -) && find unpack | sort && cat unpack/dir/x.txt',
+    ],
   },
   {
     name: 'sh-timeout',
@@ -108,8 +136,16 @@ export const SCENARIOS = [
   },
   {
     name: 'sh-env',
-    argv: ['sh', '-c', `env | sort; echo --; env -i FOO=bar BAZ='q u x' sh -c 'echo "$FOO/$BAZ"; env | sort'; echo --; env -u HOME FOO=1 env | sort`],
+    argv: [
+      'sh',
+      '-c',
+      `env | sort; echo --; env -i FOO=bar BAZ='q u x' sh -c 'echo "$FOO/$BAZ"; env | sort'; echo --; env -u HOME FOO=1 env | sort`,
+    ],
     filter: (t) => t.replace(/^PWD=.*\n/gm, ''), // the run's own temp dir
   },
-  { name: 'sh-script', argv: ['sh', '-s', 'one', 'two words'], stdin: readFileSync(new URL('./busybox-script.sh', import.meta.url), 'utf8') },
+  {
+    name: 'sh-script',
+    argv: ['sh', '-s', 'one', 'two words'],
+    stdin: readFileSync(new URL('./busybox-script.sh', import.meta.url), 'utf8'),
+  },
 ];
