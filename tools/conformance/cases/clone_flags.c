@@ -17,19 +17,22 @@
 #define CLONE_NEWTIME 0x80
 #endif
 
+/* The system call, then in a child (rax 0) exit(99) before anything touches the stack. */
+#define SYSCALL_CHILD_EXITS_99 \
+  "syscall\n\t"               \
+  "test %%rax, %%rax\n\t"     \
+  "jnz 1f\n\t"                \
+  "mov $60, %%eax\n\t"        \
+  "mov $99, %%edi\n\t"        \
+  "syscall\n\t"               \
+  "1:"
+
 /* clone(flags, stack, ptid, ctid, tls); the child exits 99 at once. Returns the raw result (-errno on error). */
 static long raw_clone(unsigned long flags, void *stack, int *ptid, int *ctid, unsigned long tls) {
   long ret;
   register long r10 __asm__("r10") = (long)ctid;
   register long r8 __asm__("r8") = (long)tls;
-  __asm__ volatile(
-      "syscall\n\t"
-      "test %%rax, %%rax\n\t"
-      "jnz 1f\n\t"
-      "mov $60, %%eax\n\t"
-      "mov $99, %%edi\n\t"
-      "syscall\n\t"
-      "1:"
+  __asm__ volatile(SYSCALL_CHILD_EXITS_99
       : "=a"(ret)
       : "0"((long)SYS_clone), "D"(flags), "S"(stack), "d"(ptid), "r"(r10), "r"(r8)
       : "rcx", "r11", "memory");
@@ -39,14 +42,7 @@ static long raw_clone(unsigned long flags, void *stack, int *ptid, int *ctid, un
 /* clone3(args, size); the child exits 99 at once. */
 static long raw_clone3(void *args, unsigned long size) {
   long ret;
-  __asm__ volatile(
-      "syscall\n\t"
-      "test %%rax, %%rax\n\t"
-      "jnz 1f\n\t"
-      "mov $60, %%eax\n\t"
-      "mov $99, %%edi\n\t"
-      "syscall\n\t"
-      "1:"
+  __asm__ volatile(SYSCALL_CHILD_EXITS_99
       : "=a"(ret)
       : "0"((long)SYS_clone3), "D"(args), "S"(size)
       : "rcx", "r11", "memory");
