@@ -12,13 +12,10 @@ import { Park, type ParkEnd } from './park.js';
 export const FUTEX_BITSET_MATCH_ANY = 0xffff_ffff;
 
 export interface FutexKey {
-  /** The address space, or SHARED_SPACE for a physical key. */
+  /** The address space, or the sandbox's guest memory for a physical key. */
   space: object;
   addr: number;
 }
-
-/** The space of physical keys (words in shared memory). */
-const SHARED_SPACE = {};
 
 interface Waiter {
   park: Park;
@@ -35,8 +32,9 @@ const queues = new WeakMap<object, Map<number, Waiter[]>>();
  */
 export function futexKey(mm: TaskMemory, addr: number, shared: boolean): FutexKey {
   if (shared) {
+    // Guest-physical addresses of different sandboxes overlap: the space is this sandbox's memory.
     const pa = mm.sharedAddress?.(addr) ?? -1;
-    if (pa >= 0) return { space: SHARED_SPACE, addr: pa };
+    if (pa >= 0 && mm.physical !== undefined) return { space: mm.physical, addr: pa };
   }
   return { space: mm, addr };
 }

@@ -271,6 +271,8 @@ export class Kernel {
   #runSlice(task: Task): boolean {
     const ctx = this.#ctx;
     this.current = task;
+    // Signals sent while it waited on the run queue are delivered before it runs.
+    this.#returnToUser(task, false);
     for (;;) {
       if (task.exited || task.group.stopped) {
         this.#leave(task);
@@ -293,9 +295,13 @@ export class Kernel {
       } else if (stop === Stop.Fault) {
         this.#fault(task);
       } else {
+        // Preempted: limits are checked and signals sent meanwhile delivered, as on any return to user space.
         checkCpuLimit(task.group);
+        this.#returnToUser(task, false);
         task.sysNs += (performance.now() - t1) * 1e6;
-        return !task.exited;
+        if (!task.exited) return true;
+        this.#leave(task);
+        return false;
       }
       this.#returnToUser(task, restart);
       task.sysNs += (performance.now() - t1) * 1e6;

@@ -198,6 +198,8 @@ export interface TaskMemory extends UserMemory {
    * memory (MAP_SHARED, present), else -1: what shared futexes are keyed by.
    */
   sharedAddress?(va: number): number;
+  /** The guest memory the frames come from (one per sandbox): the space shared futex keys live in. */
+  readonly physical?: object;
   /**
    * A copy for a child process (fork without CLONE_VM): private pages shared
    * copy-on-write, shared mappings shared, MADV_DONTFORK ranges left out,

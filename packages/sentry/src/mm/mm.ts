@@ -600,13 +600,26 @@ export class MemoryManager extends UserAccess {
     child.#startBrk = this.#startBrk;
     child.#brk = this.#brk;
     try {
-      this.pager.forkInto(child.pager);
+      if (!this.pager.forkInto(child.pager)) {
+        child.release();
+        return -E.ENOMEM;
+      }
     } catch (e) {
       child.release();
       if (e instanceof OutOfMemoryError) return -E.ENOMEM;
       throw e;
     }
     return this.#checked('fork', child);
+  }
+
+  /** The guest memory this process's frames come from. */
+  get physical(): PhysicalMemory {
+    return this.pager.mem;
+  }
+
+  /** Resident pages (VmRSS). */
+  get residentPages(): number {
+    return this.pager.pages.size;
   }
 
   /** The guest-physical address of the word at `va` when it lies in resident shared memory, else -1 (shared futex keys). */
