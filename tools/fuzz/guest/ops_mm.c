@@ -93,6 +93,7 @@ static void remap(int i) {
   long flags = chance(80) ? MREMAP_MAYMOVE : (long)below(8);
   int j = other(i);
   long target = (flags & MREMAP_FIXED) && mine(&regions[j]) ? (long)regions[j].base : 0;
+  if (touches_self((unsigned long)target, (unsigned long)len)) target = 0; /* it may run past slot j */
   if ((flags & MREMAP_DONTUNMAP) && !target) retire(j);
   long p = SC5(SYS_mremap, r->base, r->len, len, flags, target);
   if (!ok(p)) return;
