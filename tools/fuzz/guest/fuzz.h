@@ -168,6 +168,9 @@ void op_prctl(void);
 void op_arch_prctl(void);
 void op_proc(void);
 void op_misc(void);
+void op_cpu(void);
+/** Whether the registers a system call must keep survive system call `nr` (and, with `spin`, a busy wait first). */
+int regs_kept(long nr, long a0, long a1, long spin);
 /** The work directory's files, directories and symlinks (ops_fs.c). */
 void files_init(void);
 #endif

@@ -83,7 +83,7 @@ static void random_call(void) {
 typedef void (*op_fn)(void);
 static const op_fn OPS[] = {
   op_mm, op_mm, op_mm, op_brk, op_file, op_file, op_pipe, op_dup, op_signal, op_timer,
-  op_futex, op_prctl, op_arch_prctl, op_proc, op_misc, scribble,
+  op_futex, op_prctl, op_arch_prctl, op_proc, op_misc, op_cpu, scribble,
 };
 
 static volatile unsigned long iteration;

@@ -25,12 +25,19 @@ static long sub_len(const struct region *r, long off) {
  */
 static int mine(const struct region *r) { return r->base != NULL && !touches_self((unsigned long)r->base, (unsigned long)r->len); }
 
-/* Drops whatever slot j held and records a new mapping there. */
-static void replace(int j, long base, long len) {
-  struct region *r = &regions[j];
-  if (mine(r)) SC2(SYS_munmap, r->base, r->len);
-  regions[j] = (struct region){(char *)base, len};
+/*
+ * Unmaps what slot j holds and empties it. Before the new mapping is made,
+ * never after: a stale range may be where the kernel puts the new one.
+ */
+static void retire(int j) {
+  if (mine(&regions[j])) SC2(SYS_munmap, regions[j].base, regions[j].len);
+  regions[j] = (struct region){0};
 }
+
+static void store(int j, long base, long len) { regions[j] = (struct region){(char *)base, len}; }
+
+/* Another slot than i. */
+static int other(int i) { return (i + 1 + (int)below(NREGIONS - 1)) % NREGIONS; }
 
 static void touch(const struct region *r) {
   if (r->base == NULL || r->len <= 0) return;
@@ -60,8 +67,9 @@ static void fresh(int i) {
   };
   long flags = PICK(kinds), len = (1 + (long)below(64)) * PAGE, fd = -1;
   if (!(flags & MAP_ANONYMOUS)) fd = pool_fd(); /* a file, a pipe, a directory, nothing */
+  retire(i);
   long p = SC6(SYS_mmap, 0, len, chance(80) ? PROT_READ | PROT_WRITE : PICK(PROTS), flags, fd, chance(80) ? 0 : pool_offset());
-  if (ok(p)) replace(i, p, len);
+  if (ok(p)) store(i, p, len);
 }
 
 /* Another slot's pages are replaced in place (MAP_FIXED), or not (MAP_FIXED_NOREPLACE). */
@@ -73,23 +81,27 @@ static void over(struct region *r) {
   touch(r);
 }
 
+/*
+ * Grows, shrinks or moves slot i. With MREMAP_FIXED it lands on slot j's
+ * pages; with MREMAP_DONTUNMAP the new mapping goes to slot j and slot i
+ * keeps its (now empty) range.
+ */
 static void remap(int i) {
   struct region *r = &regions[i];
   if (r->base == NULL) return;
   long len = (1 + (long)below(MAX_REGION / PAGE)) * PAGE + (chance(10) ? 1 : 0);
   long flags = chance(80) ? MREMAP_MAYMOVE : (long)below(8);
-  long target = 0;
-  int j = (int)below(NREGIONS);
-  if ((flags & MREMAP_FIXED) && regions[j].base != NULL && j != i) target = (long)regions[j].base;
-  if (touches_self((unsigned long)target, (unsigned long)len)) target = 0;
+  int j = other(i);
+  long target = (flags & MREMAP_FIXED) && mine(&regions[j]) ? (long)regions[j].base : 0;
+  if (touches_self((unsigned long)target, (unsigned long)len)) target = 0; /* it may run past slot j */
+  if ((flags & MREMAP_DONTUNMAP) && !target) retire(j);
   long p = SC5(SYS_mremap, r->base, r->len, len, flags, target);
   if (!ok(p)) return;
-  if (target) regions[j] = (struct region){0};
   if (flags & MREMAP_DONTUNMAP) {
-    replace(j == i ? (i + 1) % NREGIONS : j, p, len); /* the old range stays, empty */
+    store(j, p, len);
   } else {
-    r->base = (char *)p;
-    r->len = len;
+    if (target) regions[j] = (struct region){0};
+    store(i, p, len);
   }
   touch(r);
 }
@@ -102,35 +114,37 @@ static void remap(int i) {
  * mappings by now.
  */
 static void alias(int i) {
-  int fresh_here = chance(50);
-  if (fresh_here) {
+  int j = other(i), checked = chance(50);
+  retire(j);
+  if (checked) {
+    retire(i);
     long len = (1 + (long)below(16)) * PAGE;
     long p = SC6(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (!ok(p)) return;
-    replace(i, p, len);
+    store(i, p, len);
   }
   struct region *r = &regions[i];
   if (r->base == NULL || r->len < PAGE) return;
   long len = r->len & ~(PAGE - 1);
   long p = SC5(SYS_mremap, r->base, 0, len, MREMAP_MAYMOVE, 0);
   if (!ok(p)) return;
-  int j = (i + 1 + (int)below(NREGIONS - 1)) % NREGIONS;
-  replace(j, p, len);
+  store(j, p, len);
   if (chance(50)) SC3(SYS_madvise, r->base, len, chance(70) ? MADV_REMOVE : MADV_DONTNEED);
   volatile char *a = r->base, *b = (char *)p;
   long off = (long)below((unsigned long)len);
   char v = (char)(1 + below(255));
   a[off] = v;
-  if (fresh_here && b[off] != v) check_failed("a write does not show through an mremap alias");
+  if (checked && b[off] != v) check_failed("a write does not show through an mremap alias");
   touch(&regions[j]);
 }
 
 /* A stack-like mapping near mmap_min_addr, touched below its start (where it would grow). */
 static void growsdown_low(int i) {
   long addr = 0x10000 + (long)below(4) * PAGE, len = 2 * PAGE;
+  retire(i);
   long p = SC6(SYS_mmap, addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_FIXED_NOREPLACE, -1, 0);
   if (!ok(p)) return;
-  replace(i, p, len);
+  store(i, p, len);
   volatile char *below_it = (char *)p - (1 + (long)below(24)) * PAGE;
   *below_it = 1;
 }
@@ -142,9 +156,10 @@ static void shrink_under(int i) {
   if (fd < 0) return;
   long len = (1 + (long)below(16)) * PAGE;
   SC2(SYS_ftruncate, fd, len);
+  retire(i);
   long p = SC6(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, chance(50) ? MAP_SHARED : MAP_PRIVATE, fd, 0);
   if (ok(p)) {
-    replace(i, p, len);
+    store(i, p, len);
     ((volatile char *)p)[0] = 1;
     SC2(SYS_ftruncate, fd, (long)below((unsigned long)len));
     if (chance(30)) SC3(SYS_fcntl, fd, 1033 /* F_ADD_SEALS */, below(32));

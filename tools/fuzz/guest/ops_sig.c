@@ -47,6 +47,9 @@ static void odd_handler(int sig) {
                               (1UL << (SIGTRAP - 1)) | (1UL << (SIGSYS - 1));
   struct kernel_sigaction sa = {0, SA_RESTORER_FLAG, (void *)fuzz_restorer, rnd() & ~faults_mask};
   for (int i = 0, n = (int)below(4); i < n; i++) sa.flags |= PICK(flag_bits);
+  /* The same signal may also arrive on its own (the periodic SIGALRM, a timer) before ours: after a
+   * one-shot handler it would meet the default action, fatal for all but the ignorable ones. */
+  if (!ignorable(sig)) sa.flags &= ~(unsigned long)SA_RESETHAND;
   if (sa.flags & SA_ONSTACK) {
     stack_t ss = {altstack, 0, sizeof altstack};
     SC2(SYS_sigaltstack, &ss, 0);

@@ -8,8 +8,12 @@ import { GUEST_BIN, GUEST_DIR, OUT_DIR } from './paths.mjs';
 
 const run = promisify(execFile);
 
-/** -fno-stack-protector: the guest's code must not read its canary through FS while a random arch_prctl has moved it. */
-export const CFLAGS = ['-static', '-O1', '-Wall', '-Wextra', '-fno-stack-protector'];
+/**
+ * -fno-stack-protector: the guest's code must not read its canary through FS
+ * while a random arch_prctl has moved it. -no-pie: its code and data lie
+ * below 4 GiB, where its 32-bit (compatibility mode) code runs.
+ */
+export const CFLAGS = ['-static', '-no-pie', '-O1', '-Wall', '-Wextra', '-fno-stack-protector'];
 
 function mtime(path) {
   try {

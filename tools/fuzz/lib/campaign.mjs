@@ -84,7 +84,8 @@ class Worker {
 /**
  * Runs every seed `seeds` yields (an iterator) until it ends or `deadline`
  * (a Date.now() value) passes, and resolves to
- * {results, host, failures, elapsedMs}. `onEvent` sees each {type:'result',
+ * {results, host, samples, failures, elapsedMs} (samples: each host check's
+ * {baseline, sample} of {rss, fds}). `onEvent` sees each {type:'result',
  * verdict} and {type:'host', problem, seeds} as it happens. `workerModule`
  * and `hangMarginMs` exist for the campaign's own tests.
  */
@@ -101,9 +102,11 @@ export async function runCampaign({
   const limitMs = options.guestSeconds * 1000 + options.graceMs + hangMarginMs;
   const results = [];
   const host = [];
+  const samples = [];
   const started = Date.now();
   const onHost = (m) => {
     if (m.problem) host.push(m);
+    if (m.baseline) samples.push({ baseline: m.baseline, sample: m.sample });
     onEvent({ type: 'host', ...m });
   };
   const next = () => {
@@ -126,7 +129,7 @@ export async function runCampaign({
     ...results.filter((v) => v.problems.length).map((v) => ({ seeds: [v.seed], problems: v.problems })),
     ...host.map((h) => ({ seeds: h.seeds, problems: [h.problem] })),
   ];
-  return { results, host, failures, elapsedMs: Date.now() - started };
+  return { results, host, samples, failures, elapsedMs: Date.now() - started };
 }
 
 /** The command that runs one seed again exactly as the campaign did. */

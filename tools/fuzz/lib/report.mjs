@@ -24,6 +24,14 @@ export function formatReport(report, runOptions) {
     `${results.length} runs in ${(report.elapsedMs / 1000).toFixed(0)} s: ${calls} system calls, ` +
       `${failures.length} failure(s), ${early.length} ended early, ${checked.length} with failed checks`,
   );
+  const last = report.samples.at(-1);
+  if (last) {
+    const mib = (n) => `${(n / (1 << 20)).toFixed(0)} MiB`;
+    lines.push(
+      `host after the last check: RSS ${mib(last.baseline.rss)} -> ${mib(last.sample.rss)}, ` +
+        `descriptors ${last.baseline.fds} -> ${last.sample.fds} (after a GC; baseline after the first run)`,
+    );
+  }
   const enosys = new Set(results.flatMap((v) => v.guest?.enosys ?? []));
   if (enosys.size) lines.push(`numbers that returned ENOSYS: ${[...enosys].sort((a, b) => a - b).join(' ')}`);
   for (const v of early) {

@@ -4,7 +4,7 @@
 // warm-up are no leak), then checked every BATCH runs and when told to stop.
 //
 // Messages in:  {type: 'run', seed}  {type: 'stop'}
-// Messages out: {type: 'result', verdict}  {type: 'host', problem, seeds, sample}  {type: 'crash', message}
+// Messages out: {type: 'result', verdict}  {type: 'host', problem, seeds, sample, baseline}  {type: 'crash', message}
 import { hostLeak, sampleHost } from './host-watch.mjs';
 
 const BATCH = 4;
@@ -17,7 +17,7 @@ export function serve(runOne, { rssBound } = {}) {
   function checkHost() {
     const now = sampleHost();
     const problem = baseline === undefined ? null : hostLeak(baseline, now, rssBound);
-    process.send({ type: 'host', problem, seeds: since, sample: now });
+    process.send({ type: 'host', problem, seeds: since, sample: now, baseline });
     since = [];
     if (problem) baseline = now; // reported once; what leaks after this is a new finding
   }
