@@ -228,9 +228,13 @@ export class Kernel {
         if (task === undefined) {
           ctx.setPreemption(0);
           ctx.pause();
+          // Every task waits. A guest that deadlocked waits like on Linux (until killed): the event loop
+          // must not empty and end the process as if the sandbox had finished.
+          const keepAlive = setInterval(() => {}, 2 ** 30);
           await new Promise<void>((resolve) => {
             this.#wakeIdle = resolve;
           });
+          clearInterval(keepAlive);
           ctx.setPreemption(TICK_NS);
           continue;
         }

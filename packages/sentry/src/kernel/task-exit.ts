@@ -28,6 +28,14 @@ function readU64(t: Task, addr: number): number | undefined {
   return v < 2n ** 53n ? Number(v) : undefined;
 }
 
+/** A signed 64-bit word (robust_list_head.futex_offset is a long, usually negative). */
+function readI64(t: Task, addr: number): number | undefined {
+  const b = new Uint8Array(8);
+  if (addr <= 0 || t.mm.copyIn(addr, b) < 0) return undefined;
+  const v = new DataView(b.buffer).getBigInt64(0, true);
+  return v >= -(2n ** 47n) && v < 2n ** 47n ? Number(v) : undefined;
+}
+
 function readU32(t: Task, addr: number): number | undefined {
   const b = new Uint8Array(4);
   if (addr <= 0 || t.mm.copyIn(addr, b) < 0) return undefined;
@@ -53,10 +61,9 @@ function futexDeath(t: Task, addr: number): void {
 function walkRobustList(t: Task): void {
   const head = t.robustList;
   if (head === 0) return;
-  const offset = readU64(t, head + 8);
+  const off = readI64(t, head + 8);
   const pending = readU64(t, head + 16);
-  if (offset === undefined || pending === undefined) return;
-  const off = offset >= 2 ** 52 ? offset - 2 ** 53 : offset; // futex_offset is a signed long
+  if (off === undefined || pending === undefined) return;
   let entry = readU64(t, head);
   for (let n = 0; entry !== undefined && entry !== head && n < ROBUST_LIST_LIMIT; n++) {
     const next = readU64(t, entry - (entry % 2));
