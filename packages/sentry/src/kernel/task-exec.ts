@@ -127,8 +127,8 @@ export function execTask(t: Task, path: string, at: Location, argv: Uint8Array[]
   t.mm = mm;
   t.regs.u32.set(regs.u32);
   t.fpu = k.newFpuState();
-  const base = program.path.slice(program.path.lastIndexOf('/') + 1);
-  t.comm = base.slice(0, 15);
+  // comm names the file execve was given (a script's own name, as Linux); /proc/<pid>/exe the program that runs.
+  t.comm = path.slice(path.lastIndexOf('/') + 1).slice(0, 15);
   const g = t.group;
   g.exePath = program.path;
   g.exe = program.file.location;
