@@ -34,10 +34,13 @@ static void revents(const char *label, int fd) {
 }
 
 static int efd;
+/* What the other thread read: printed by main after the join, so the output order never depends on which thread runs first. */
+static uint64_t other_read;
+static long other_r;
 static void *later(void *arg) {
   struct timespec d = {0, 20 * 1000 * 1000};
   nanosleep(&d, NULL);
-  if (arg) rd("the other thread reads", efd);
+  if (arg) other_r = read(efd, &other_read, 8);
   else wr(efd, 9);
   return NULL;
 }
@@ -112,6 +115,7 @@ int main(void) {
   pthread_create(&t, NULL, later, (void *)1);
   T("blocking write, woken by a read", wr(efd, 4));
   pthread_join(t, NULL);
+  printf("the other thread read %ld bytes: %llu\n", other_r, (unsigned long long)other_read);
   rd("after both", efd);
 
   pid_t pid = fork();
