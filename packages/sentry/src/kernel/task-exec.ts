@@ -17,8 +17,8 @@ import type { Task, TaskMemory } from './task.js';
 
 /** Linux's BINPRM_BUF_SIZE: how much of a file decides its format (and bounds a #! line). */
 const BINPRM_BUF_SIZE = 256;
-/** Scripts whose interpreter is a script, this deep at most (then ELOOP). */
-const MAX_SCRIPT_DEPTH = 4;
+/** Scripts whose interpreter is a script, this deep at most (then ELOOP): Linux runs 5 nested #! levels. */
+const MAX_SCRIPT_DEPTH = 5;
 
 /** An opened executable, as the ImageLoader takes it. */
 export interface ExecFile {

@@ -6,7 +6,7 @@ import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import { NSIG } from '../kernel/signals.js';
 import {
-  type CloneArgs, CLONE_INTO_CGROUP, CLONE_THREAD, CLONE_VFORK, CLONE_VM, cloneTask, CSIGNAL, hasFlag,
+  type CloneArgs, CLONE_DETACHED, CLONE_INTO_CGROUP, CLONE_NEWTIME, CLONE_PARENT, CLONE_THREAD, CLONE_VFORK, CLONE_VM, cloneTask, CSIGNAL, hasFlag,
   waitVfork,
 } from '../kernel/task-clone.js';
 import type { Task } from '../kernel/task.js';
@@ -19,6 +19,8 @@ const CLONE_ARGS_SIZE = 88;
 const PAGE = 4096;
 /** Linux's MAX_PID_NS_LEVEL: set_tid names at most this many pids. */
 const MAX_PID_NS_LEVEL = 32;
+/** TASK_SIZE_MAX: a clone3 stack must end below it (access_ok). */
+const TASK_SIZE_MAX = 2 ** 47 - 4096;
 
 /** Runs the clone: the child's tid for the parent (after a vfork child lets go), or an errno. */
 function start(t: Task, args: CloneArgs): number | Promise<number> {
@@ -65,12 +67,14 @@ function clone3(t: Task, a: SyscallArgs): number | Promise<number> {
   const stackSize = u64(v, 48);
   const setTid = u64(v, 64);
   const setTidSize = u64(v, 72);
-  // Only the known flags, and none in the exit-signal byte.
-  if (!Number.isFinite(flags) || flags >= 2 ** 34 || flags % 256 !== 0) return -E.EINVAL;
-  if (hasFlag(flags, CLONE_INTO_CGROUP)) return -E.EINVAL;
-  if (exitSignal > NSIG) return -E.EINVAL;
-  if ((stack === 0) !== (stackSize === 0) || !Number.isFinite(stack + stackSize)) return -E.EINVAL;
+  // copy_clone_args_from_user, then clone3_args_valid: every failure is EINVAL.
   if (setTidSize > MAX_PID_NS_LEVEL || (setTid === 0) !== (setTidSize === 0)) return -E.EINVAL;
+  if (exitSignal > NSIG) return -E.EINVAL;
+  // Only the known flags; none of the exit-signal byte but CLONE_NEWTIME (0x80); no CLONE_DETACHED.
+  if (!Number.isFinite(flags) || flags >= 2 ** 34 || (flags % 256 & ~CLONE_NEWTIME) !== 0) return -E.EINVAL;
+  if (hasFlag(flags, CLONE_INTO_CGROUP) || hasFlag(flags, CLONE_DETACHED)) return -E.EINVAL;
+  if ((hasFlag(flags, CLONE_THREAD) || hasFlag(flags, CLONE_PARENT)) && exitSignal !== 0) return -E.EINVAL;
+  if ((stack === 0) !== (stackSize === 0) || !(stack + stackSize <= TASK_SIZE_MAX)) return -E.EINVAL;
   // Choosing the child's pid needs CAP_CHECKPOINT_RESTORE, which a sandboxed program does not hold.
   if (setTidSize !== 0) return -E.EPERM;
   return start(t, {
