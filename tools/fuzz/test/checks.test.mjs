@@ -77,7 +77,7 @@ describe("the guest's report", () => {
   test('is read from its token lines, wherever they are, and from nothing else', () => {
     const out = new GuestOutput(token);
     // Bytes of the guest's binary copied to stdout by random calls: its strings without the token.
-    out.push('\0\0fuzz: check failed: a pipe does not return what was written\nfuzz: done\n');
+    out.push('\0\0fuzz: check failed: registers changed across a system call or a signal\nfuzz: done\n');
     out.push(`junk\n${token}: check failed: a pipe does not `);
     out.push(`return what was written\n${'x'.repeat(1000)}\n${token}: at 4096\n${token}: at 8192\n`);
     out.push(`${token}: seed=7 iterations=20000 syscalls=24000 random=13000 structured=7000 guarded=500 faults=300 signals=2000 ms=5000\n`);
