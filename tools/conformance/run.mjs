@@ -29,9 +29,7 @@ const broken = new Map(built.filter((b) => b.state === 'failed').map((b) => [b.n
 const rows = [];
 let failures = 0;
 for (const c of cases) {
-  const row = broken.has(c.name)
-    ? { native: '-', tsv: '-', result: `BUILD FAILED: ${broken.get(c.name).split('\n')[0]}` }
-    : evaluate(c);
+  const row = broken.has(c.name) ? { native: '-', tsv: '-', result: `BUILD FAILED: ${broken.get(c.name).split('\n')[0]}` } : evaluate(c);
   if (row.result !== 'pass') failures++;
   rows.push([c.name, row.native, row.tsv, row.result]);
 }

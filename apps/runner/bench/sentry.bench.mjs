@@ -20,7 +20,8 @@ const QEMU = ['/usr/bin/qemu-x86_64', '/usr/bin/qemu-x86_64-static'].find((p) =>
 function nativeSyscalls(cmd, args) {
   const log = join(out, 'strace.txt');
   execFileSync('strace', ['-c', '-f', '-o', log, cmd, ...args], { stdio: 'ignore' });
-  const total = /^\s*100\.00\s+\S+\s+\d+\s+(\d+)/m.exec(readFileSync(log, 'utf8')) ?? /(\d+)\s+\d*\s*total\s*$/m.exec(readFileSync(log, 'utf8'));
+  const total =
+    /^\s*100\.00\s+\S+\s+\d+\s+(\d+)/m.exec(readFileSync(log, 'utf8')) ?? /(\d+)\s+\d*\s*total\s*$/m.exec(readFileSync(log, 'utf8'));
   return Number(total[1]);
 }
 
@@ -52,7 +53,12 @@ if (existsSync(BUSYBOX)) {
     if (r.status !== 0) throw new Error(`${name} under tsv: status ${r.status}: ${r.stderr}`);
     const e = r.stats.exits;
     const exits = e.syscall + e.fault + e.interrupt + e.other;
-    report({ name: `sentry.exits_per_syscall.${name}`, value: exits / natively, unit: 'exits/syscall', note: `${exits} exits (${e.syscall} syscall, ${e.fault} fault, ${e.interrupt} interrupt, ${e.other} other) for ${natively} native syscalls` });
+    report({
+      name: `sentry.exits_per_syscall.${name}`,
+      value: exits / natively,
+      unit: 'exits/syscall',
+      note: `${exits} exits (${e.syscall} syscall, ${e.fault} fault, ${e.interrupt} interrupt, ${e.other} other) for ${natively} native syscalls`,
+    });
   }
 }
 
@@ -70,7 +76,12 @@ if (existsSync(BUSYBOX)) {
 if (existsSync(BUSYBOX)) {
   const tsv = wallMs('node', [...RUN, '--memory', '512M', '--', BUSYBOX, 'sha256sum', data], 3);
   const native = wallMs(BUSYBOX, ['sha256sum', data], 3);
-  report({ name: 'sentry.sha256_ratio', value: tsv / native, unit: 'x native', note: `tsv ${tsv.toFixed(0)} ms, native ${native.toFixed(0)} ms` });
+  report({
+    name: 'sentry.sha256_ratio',
+    value: tsv / native,
+    unit: 'x native',
+    note: `tsv ${tsv.toFixed(0)} ms, native ${native.toFixed(0)} ms`,
+  });
   if (QEMU) {
     const q = wallMs(QEMU, [BUSYBOX, 'sha256sum', data], 3);
     report({ name: 'sentry.sha256_vs_qemu', value: tsv / q, unit: 'x qemu-x86_64', note: `qemu ${q.toFixed(0)} ms` });
@@ -83,5 +94,10 @@ if (existsSync(BUSYBOX)) {
   const timed = (cmd, args) => median([0, 1, 2].map(() => Number(execFileSync(cmd, args, { encoding: 'utf8' }))));
   const native = timed(exe, ['256']);
   const tsv = timed('node', [...RUN, '--', exe, '256']);
-  report({ name: 'sentry.first_touch_ratio', value: tsv / native, unit: 'x native', note: `tsv ${tsv.toFixed(1)} ms, native ${native.toFixed(1)} ms for 65536 pages` });
+  report({
+    name: 'sentry.first_touch_ratio',
+    value: tsv / native,
+    unit: 'x native',
+    note: `tsv ${tsv.toFixed(1)} ms, native ${native.toFixed(1)} ms for 65536 pages`,
+  });
 }

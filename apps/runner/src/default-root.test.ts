@@ -22,7 +22,7 @@ describe.skipIf(announceKvmSkip() || !existsSync(BUSYBOX))('default root', () =>
     expect(text(whole)).toEqual([0, '/etc/shadow\n', '']);
   });
 
-  it('gives the program empty /root, /home and /tmp of its own, not the host\'s', async () => {
+  it("gives the program empty /root, /home and /tmp of its own, not the host's", async () => {
     const marker = join(tmpdir(), `tsv-default-root-${process.pid}`);
     writeFileSync(marker, 'host file');
     try {
@@ -36,7 +36,9 @@ describe.skipIf(announceKvmSkip() || !existsSync(BUSYBOX))('default root', () =>
 
   it('runs programs from /bin and reads /etc/passwd, /etc/hostname and /usr/share', async () => {
     expect(text(await busybox('cat', '/etc/passwd', '/etc/hostname'))).toEqual([
-      0, readFileSync('/etc/passwd', 'latin1') + readFileSync('/etc/hostname', 'latin1'), '',
+      0,
+      readFileSync('/etc/passwd', 'latin1') + readFileSync('/etc/hostname', 'latin1'),
+      '',
     ]);
     expect((await busybox('ls', '/usr/share')).stdout.toString()).toMatch(/\S/);
   });

@@ -66,7 +66,9 @@ export function detectFlavor(sysModule = '/sys/module', cpuinfoPath = '/proc/cpu
     else if (flags.includes('svm')) kind = 'amd-svm';
     if (kind !== 'unknown') evidence.push(`CPU flag ${kind === 'intel-vmx' ? 'vmx' : 'svm'}`);
   } else if (kind === 'pvm') {
-    evidence.push(`CPU has ${flags.includes('vmx') ? 'vmx' : flags.includes('svm') ? 'svm' : 'neither vmx nor svm'}: PVM runs guests without hardware virtualization`);
+    evidence.push(
+      `CPU has ${flags.includes('vmx') ? 'vmx' : flags.includes('svm') ? 'svm' : 'neither vmx nor svm'}: PVM runs guests without hardware virtualization`,
+    );
   }
   if (hostIsVirtualMachine) evidence.push('CPU flag hypervisor: this host is itself a virtual machine');
   return { kind, module, cpuVendor, hostIsVirtualMachine, evidence };
@@ -181,10 +183,14 @@ const us = (ns: number) => `${(ns / 1000).toFixed(1)} µs`;
 export function formatDoctor(r: DoctorReport): string {
   const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
   const lines: string[] = [];
-  lines.push(`${mark(r.device.accessible)} ${r.device.path}: ${r.device.accessible ? 'present and accessible' : r.device.error ?? 'not accessible'}`);
+  lines.push(
+    `${mark(r.device.accessible)} ${r.device.path}: ${r.device.accessible ? 'present and accessible' : (r.device.error ?? 'not accessible')}`,
+  );
   if (r.apiVersion !== undefined) lines.push(`ok   KVM API version ${r.apiVersion}`);
   const f = r.flavor;
-  lines.push(`     KVM flavor: ${FLAVOR_NAMES[f.kind]}${f.module ? ` (module ${f.module})` : ''}${f.cpuVendor ? `, CPU ${f.cpuVendor}` : ''}`);
+  lines.push(
+    `     KVM flavor: ${FLAVOR_NAMES[f.kind]}${f.module ? ` (module ${f.module})` : ''}${f.cpuVendor ? `, CPU ${f.cpuVendor}` : ''}`,
+  );
   for (const e of f.evidence) lines.push(`       - ${e}`);
   for (const c of r.capabilities) {
     const status = c.ok ? 'ok  ' : c.required ? 'FAIL' : 'warn';

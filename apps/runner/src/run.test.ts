@@ -22,7 +22,12 @@ describe('mergeEnv', () => {
 
 describe('tsv run: usage errors', () => {
   it('says what is wrong in one line and exits 2', () => {
-    for (const args of [['run'], ['run', '--platform', 'ptrace', '--', '/bin/true'], ['run', '--env', 'NOEQUALS', '--', 'x'], ['run', '--bogus']]) {
+    for (const args of [
+      ['run'],
+      ['run', '--platform', 'ptrace', '--', '/bin/true'],
+      ['run', '--env', 'NOEQUALS', '--', 'x'],
+      ['run', '--bogus'],
+    ]) {
       const r = tsv(args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.split('\n')[0]).toMatch(/^tsv run: /);
@@ -45,7 +50,10 @@ describe.skipIf(announceKvmSkip())('tsv run', () => {
     writeFileSync(file, 'from a file');
     const fd = openSync(file, 'r');
     try {
-      const r = spawnSync(process.execPath, [TSV, 'run', '--', '/bin/busybox', 'wc', '-c'], { encoding: 'utf8', stdio: [fd, 'pipe', 'pipe'] });
+      const r = spawnSync(process.execPath, [TSV, 'run', '--', '/bin/busybox', 'wc', '-c'], {
+        encoding: 'utf8',
+        stdio: [fd, 'pipe', 'pipe'],
+      });
       expect([r.status, r.stdout.trim()]).toEqual([0, '11']);
     } finally {
       closeSync(fd);
@@ -67,12 +75,15 @@ describe.skipIf(announceKvmSkip())('tsv run', () => {
     expect(r.stderr).toMatch(/^tsv: +\d+ +write$/m);
   });
 
-  it.skipIf(!existsSync('/bin/busybox') || !existsSync('/etc/shadow'))('hides the host\'s secrets unless --root / asks for the whole host', () => {
-    const hidden = tsv(['run', '--', '/bin/busybox', 'cat', '/etc/shadow']);
-    expect([hidden.status, hidden.stderr]).toEqual([1, "cat: can't open '/etc/shadow': No such file or directory\n"]);
-    const whole = tsv(['run', '--root', '/', '--', '/bin/busybox', 'ls', '/etc/shadow']);
-    expect([whole.status, whole.stdout]).toEqual([0, '/etc/shadow\n']);
-  });
+  it.skipIf(!existsSync('/bin/busybox') || !existsSync('/etc/shadow'))(
+    "hides the host's secrets unless --root / asks for the whole host",
+    () => {
+      const hidden = tsv(['run', '--', '/bin/busybox', 'cat', '/etc/shadow']);
+      expect([hidden.status, hidden.stderr]).toEqual([1, "cat: can't open '/etc/shadow': No such file or directory\n"]);
+      const whole = tsv(['run', '--root', '/', '--', '/bin/busybox', 'ls', '/etc/shadow']);
+      expect([whole.status, whole.stdout]).toEqual([0, '/etc/shadow\n']);
+    },
+  );
 
   it('--timeout kills a program that runs too long', () => {
     const r = tsv([...RUN, '--timeout', '0.3', '--', program('spin')]);

@@ -36,28 +36,33 @@ export function mergeEnv(base: readonly string[], overrides: readonly string[]):
   return [...out.values()];
 }
 
+/** The `tsv run` command line; throws on an unknown or malformed option. */
+function parseRunArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      root: { type: 'string' },
+      volume: { type: 'string', multiple: true },
+      env: { type: 'string', multiple: true },
+      cwd: { type: 'string' },
+      memory: { type: 'string' },
+      pids: { type: 'string' },
+      timeout: { type: 'string' },
+      strace: { type: 'boolean' },
+      'strace-file': { type: 'string' },
+      stats: { type: 'boolean' },
+      log: { type: 'string' },
+      platform: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
 export async function runCommand(args: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseRunArgs>;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        root: { type: 'string' },
-        volume: { type: 'string', multiple: true },
-        env: { type: 'string', multiple: true },
-        cwd: { type: 'string' },
-        memory: { type: 'string' },
-        pids: { type: 'string' },
-        timeout: { type: 'string' },
-        strace: { type: 'boolean' },
-        'strace-file': { type: 'string' },
-        stats: { type: 'boolean' },
-        log: { type: 'string' },
-        platform: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseRunArgs(args);
   } catch (e) {
     process.stderr.write(`tsv run: ${e instanceof Error ? e.message : String(e)}\n${RUN_USAGE}`);
     return 2;
@@ -94,9 +99,12 @@ export async function runCommand(args: string[]): Promise<number> {
   const traceFile = v['strace-file'] !== undefined ? createWriteStream(v['strace-file']) : undefined;
   const logFd = v.log !== undefined ? openSync(v.log, 'a') : 2;
   const log = (line: string) => writeSync(logFd, `${line}\n`);
-  const strace = traceFile !== undefined
-    ? (line: string) => traceFile.write(`${line}\n`)
-    : v.strace ? (line: string) => writeSync(2, `${line}\n`) : undefined;
+  const strace =
+    traceFile !== undefined
+      ? (line: string) => traceFile.write(`${line}\n`)
+      : v.strace
+        ? (line: string) => writeSync(2, `${line}\n`)
+        : undefined;
   try {
     const r = await Sandbox.run(positionals, {
       root: v.root,

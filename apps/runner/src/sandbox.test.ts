@@ -86,7 +86,7 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
     expect(Buffer.concat(chunks).toString()).toMatch(/^arg0=/);
   });
 
-  it.skipIf(!existsSync('/bin/busybox'))('shows its own /proc and an empty /sys, not the host\'s', async () => {
+  it.skipIf(!existsSync('/bin/busybox'))("shows its own /proc and an empty /sys, not the host's", async () => {
     const sys = await Sandbox.run(['/bin/busybox', 'ls', '-A', '/sys']);
     expect([sys.status, sys.stdout.toString()]).toEqual([0, '']);
     const proc = await Sandbox.run(['/bin/busybox', 'cat', '/proc/self/cmdline']);
@@ -96,8 +96,14 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
   });
 
   it('refuses to start what it cannot run, with the shell status', async () => {
-    await expect(Sandbox.run(['/no/such/program'])).rejects.toMatchObject({ status: 127, message: '/no/such/program: No such file or directory' });
-    await expect(Sandbox.run(['no-such-command-anywhere'])).rejects.toMatchObject({ status: 127, message: 'no-such-command-anywhere: command not found' });
+    await expect(Sandbox.run(['/no/such/program'])).rejects.toMatchObject({
+      status: 127,
+      message: '/no/such/program: No such file or directory',
+    });
+    await expect(Sandbox.run(['no-such-command-anywhere'])).rejects.toMatchObject({
+      status: 127,
+      message: 'no-such-command-anywhere: command not found',
+    });
     const notElf = join(PROGRAMS_DIR, 'not-elf');
     writeFileSync(notElf, 'neither an ELF file nor a #! script\n', { mode: 0o755 });
     await expect(Sandbox.run([notElf], withPrograms())).rejects.toBeInstanceOf(SandboxError);

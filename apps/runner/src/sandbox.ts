@@ -163,7 +163,8 @@ export class Sandbox {
     const o = this.#options;
     const limit = typeof o.memory === 'string' ? parseSize(o.memory) : (o.memory ?? 1 << 30);
     if (!Number.isFinite(limit) || limit < 1 << 20) throw new SandboxError(`invalid memory limit: ${String(o.memory)}`, 125);
-    if (o.pids !== undefined && !(Number.isInteger(o.pids) && o.pids >= 1)) throw new SandboxError(`invalid task limit: ${String(o.pids)}`, 125);
+    if (o.pids !== undefined && !(Number.isInteger(o.pids) && o.pids >= 1))
+      throw new SandboxError(`invalid task limit: ${String(o.pids)}`, 125);
     const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
     try {
       this.#platform = new KvmPlatform({ memoryBytes: physical, tableBytes: tableRegion(physical, limit), device: o.device });
@@ -203,12 +204,13 @@ export class Sandbox {
 
   async #run(): Promise<SandboxResult> {
     const sentry = this.#sentry!;
-    const timer = this.#options.timeoutMs !== undefined
-      ? setTimeout(() => {
-        this.#timedOut = true;
-        sentry.kill(9);
-      }, this.#options.timeoutMs)
-      : undefined;
+    const timer =
+      this.#options.timeoutMs !== undefined
+        ? setTimeout(() => {
+            this.#timedOut = true;
+            sentry.kill(9);
+          }, this.#options.timeoutMs)
+        : undefined;
     let status: ExitStatus;
     try {
       status = await sentry.run();
@@ -271,7 +273,12 @@ export class Sandbox {
   }
 
   /** Where one output stream goes: a function, or (inherit) this process's descriptor, which the Sentry writes without blocking. */
-  #sink(mode: OutputMode | undefined, chunks: Uint8Array[], stream: PassThrough | null, hostFd: number): ((b: Uint8Array) => void) | number {
+  #sink(
+    mode: OutputMode | undefined,
+    chunks: Uint8Array[],
+    stream: PassThrough | null,
+    hostFd: number,
+  ): ((b: Uint8Array) => void) | number {
     if (typeof mode === 'function') return (b) => mode(b.slice());
     if (mode === 'inherit') return hostFd;
     const max = this.#options.maxBuffer ?? DEFAULT_MAX_BUFFER;
@@ -303,7 +310,6 @@ export class Sandbox {
     };
   }
 }
-
 
 function isRegularFile(fd: number): boolean {
   try {

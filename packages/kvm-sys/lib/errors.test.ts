@@ -27,8 +27,16 @@ describe.skipIf(announceKvmSkip())('error paths', () => {
     expect(bad.message).toMatch(/slot 100000 failed: EINVAL \(.*slot number/);
     const overlap = fails(() => vm.mapMemory(1, 0x8000, mem, { offset: 0x10000, size: 0x10000 }), 'KVM_SET_USER_MEMORY_REGION', 'EEXIST');
     expect(overlap.hint).toMatch(/overlaps/);
-    fails(() => vm.setUserMemoryRegion({ slot: 2, flags: 0, guestPhysAddr: 0x200000, memorySize: 0x1234, userspaceAddr: mem.hostAddress }), 'KVM_SET_USER_MEMORY_REGION', 'EINVAL');
-    fails(() => vm.setUserMemoryRegion({ slot: 2, flags: 0, guestPhysAddr: 0x200001, memorySize: 0x1000, userspaceAddr: mem.hostAddress }), 'KVM_SET_USER_MEMORY_REGION', 'EINVAL');
+    fails(
+      () => vm.setUserMemoryRegion({ slot: 2, flags: 0, guestPhysAddr: 0x200000, memorySize: 0x1234, userspaceAddr: mem.hostAddress }),
+      'KVM_SET_USER_MEMORY_REGION',
+      'EINVAL',
+    );
+    fails(
+      () => vm.setUserMemoryRegion({ slot: 2, flags: 0, guestPhysAddr: 0x200001, memorySize: 0x1000, userspaceAddr: mem.hostAddress }),
+      'KVM_SET_USER_MEMORY_REGION',
+      'EINVAL',
+    );
     expect(() => vm.mapMemory(3, 0x400000, mem, { offset: 0x10000, size: 0x20000 })).toThrow(RangeError);
     expect(() => vm.createGuestMemory(1000)).toThrow(/multiple of 4096/);
     vm.destroy();

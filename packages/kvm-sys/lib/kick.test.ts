@@ -46,7 +46,15 @@ describe.skipIf(announceKvmSkip())('kick', () => {
          Atomics.store(workerData.sent, 0, 1);
          parentPort.postMessage(native.kick(workerData.tid));
        }, 50);`,
-      { eval: true, workerData: { tid, sent, gyp: createRequire(import.meta.url).resolve('node-gyp-build'), root: new URL('..', import.meta.url).pathname } },
+      {
+        eval: true,
+        workerData: {
+          tid,
+          sent,
+          gyp: createRequire(import.meta.url).resolve('node-gyp-build'),
+          root: new URL('..', import.meta.url).pathname,
+        },
+      },
     );
     const started = Date.now();
     // Any signal to this thread ends KVM_RUN with EINTR, and Node may send its

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { Kvm } from './index.js';
 
 const fds = () => readdirSync('/proc/self/fd').length;
-const mappings = () => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('tsv-guest') || l.includes('kvm-vcpu')).length;
+const mappings = () =>
+  readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('tsv-guest') || l.includes('kvm-vcpu')).length;
 
 function cycle(closeThem: boolean): void {
   const kvm = Kvm.open();

@@ -32,7 +32,18 @@ function longModeVcpu(kvm: Kvm, vm: Vm, mem: GuestMemory): Vcpu {
   cpu.setCpuid(kvm.supportedCpuid());
   const s = cpu.getSregs();
   const seg = (selector: number, type: number, l: number, db: number): Segment => ({
-    base: 0n, limit: 0xfffff, selector, type, present: 1, dpl: 0, db, s: 1, l, g: 1, avl: 0, unusable: 0,
+    base: 0n,
+    limit: 0xfffff,
+    selector,
+    type,
+    present: 1,
+    dpl: 0,
+    db,
+    s: 1,
+    l,
+    g: 1,
+    avl: 0,
+    unusable: 0,
   });
   s.cr3 = 0x1000n;
   s.cr4 = 0x20n; // PAE

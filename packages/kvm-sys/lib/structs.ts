@@ -5,16 +5,29 @@ import { native } from './binding.js';
 
 /** struct kvm_regs: 18 u64 in this order. */
 export const REGS_FIELDS = [
-  'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rsp', 'rbp',
-  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
-  'rip', 'rflags',
+  'rax',
+  'rbx',
+  'rcx',
+  'rdx',
+  'rsi',
+  'rdi',
+  'rsp',
+  'rbp',
+  'r8',
+  'r9',
+  'r10',
+  'r11',
+  'r12',
+  'r13',
+  'r14',
+  'r15',
+  'rip',
+  'rflags',
 ] as const;
 export type RegName = (typeof REGS_FIELDS)[number];
 export type Regs = Record<RegName, bigint>;
 /** Byte offset of each register in struct kvm_regs. */
-export const REGS_OFFSET: Record<RegName, number> = Object.fromEntries(
-  REGS_FIELDS.map((n, i) => [n, i * 8]),
-) as Record<RegName, number>;
+export const REGS_OFFSET: Record<RegName, number> = Object.fromEntries(REGS_FIELDS.map((n, i) => [n, i * 8])) as Record<RegName, number>;
 export const REGS_SIZE = 144;
 
 export function decodeRegs(b: Uint8Array, at = 0): Regs {
@@ -50,16 +63,35 @@ export interface Segment {
 export const SEGMENT_SIZE = 24;
 /** Byte offsets inside struct kvm_segment. */
 export const SEGMENT_OFFSET = {
-  base: 0, limit: 8, selector: 12, type: 14, present: 15, dpl: 16, db: 17,
-  s: 18, l: 19, g: 20, avl: 21, unusable: 22,
+  base: 0,
+  limit: 8,
+  selector: 12,
+  type: 14,
+  present: 15,
+  dpl: 16,
+  db: 17,
+  s: 18,
+  l: 19,
+  g: 20,
+  avl: 21,
+  unusable: 22,
 } as const;
 
 function decodeSegment(v: DataView, at: number): Segment {
   const u8 = (o: number) => v.getUint8(at + o);
   return {
-    base: v.getBigUint64(at, true), limit: v.getUint32(at + 8, true),
-    selector: v.getUint16(at + 12, true), type: u8(14), present: u8(15), dpl: u8(16),
-    db: u8(17), s: u8(18), l: u8(19), g: u8(20), avl: u8(21), unusable: u8(22),
+    base: v.getBigUint64(at, true),
+    limit: v.getUint32(at + 8, true),
+    selector: v.getUint16(at + 12, true),
+    type: u8(14),
+    present: u8(15),
+    dpl: u8(16),
+    db: u8(17),
+    s: u8(18),
+    l: u8(19),
+    g: u8(20),
+    avl: u8(21),
+    unusable: u8(22),
   };
 }
 
@@ -78,10 +110,22 @@ export interface DTable {
 
 /** struct kvm_sregs (312 bytes). */
 export interface Sregs {
-  cs: Segment; ds: Segment; es: Segment; fs: Segment; gs: Segment; ss: Segment;
-  tr: Segment; ldt: Segment;
-  gdt: DTable; idt: DTable;
-  cr0: bigint; cr2: bigint; cr3: bigint; cr4: bigint; cr8: bigint; efer: bigint;
+  cs: Segment;
+  ds: Segment;
+  es: Segment;
+  fs: Segment;
+  gs: Segment;
+  ss: Segment;
+  tr: Segment;
+  ldt: Segment;
+  gdt: DTable;
+  idt: DTable;
+  cr0: bigint;
+  cr2: bigint;
+  cr3: bigint;
+  cr4: bigint;
+  cr8: bigint;
+  efer: bigint;
   apic_base: bigint;
   interrupt_bitmap: [bigint, bigint, bigint, bigint];
 }
@@ -89,9 +133,23 @@ export const SREGS_SEGMENTS = ['cs', 'ds', 'es', 'fs', 'gs', 'ss', 'tr', 'ldt'] 
 export const SREGS_CONTROL = ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer', 'apic_base'] as const;
 /** Byte offsets inside struct kvm_sregs. */
 export const SREGS_OFFSET = {
-  cs: 0, ds: 24, es: 48, fs: 72, gs: 96, ss: 120, tr: 144, ldt: 168,
-  gdt: 192, idt: 208,
-  cr0: 224, cr2: 232, cr3: 240, cr4: 248, cr8: 256, efer: 264, apic_base: 272,
+  cs: 0,
+  ds: 24,
+  es: 48,
+  fs: 72,
+  gs: 96,
+  ss: 120,
+  tr: 144,
+  ldt: 168,
+  gdt: 192,
+  idt: 208,
+  cr0: 224,
+  cr2: 232,
+  cr3: 240,
+  cr4: 248,
+  cr8: 256,
+  efer: 264,
+  apic_base: 272,
   interrupt_bitmap: 280,
 } as const;
 export const SREGS_SIZE = 312;
@@ -150,9 +208,7 @@ export function encodeCpuid2(entries: readonly CpuidEntry[]): Uint8Array {
   v.setUint32(0, entries.length, true);
   entries.forEach((e, i) => {
     const at = 8 + i * CPUID_ENTRY_SIZE;
-    [e.function, e.index, e.flags, e.eax, e.ebx, e.ecx, e.edx].forEach((x, j) =>
-      v.setUint32(at + j * 4, x >>> 0, true),
-    );
+    [e.function, e.index, e.flags, e.eax, e.ebx, e.ecx, e.edx].forEach((x, j) => v.setUint32(at + j * 4, x >>> 0, true));
   });
   return b;
 }
@@ -200,10 +256,15 @@ export const FPU_SIZE = 416;
 export function decodeFpu(b: Uint8Array): Fpu {
   const v = new DataView(b.buffer, b.byteOffset, FPU_SIZE);
   return {
-    fpr: b.slice(0, 128), fcw: v.getUint16(128, true), fsw: v.getUint16(130, true),
-    ftwx: v.getUint8(132), lastOpcode: v.getUint16(134, true),
-    lastIp: v.getBigUint64(136, true), lastDp: v.getBigUint64(144, true),
-    xmm: b.slice(152, 408), mxcsr: v.getUint32(408, true),
+    fpr: b.slice(0, 128),
+    fcw: v.getUint16(128, true),
+    fsw: v.getUint16(130, true),
+    ftwx: v.getUint8(132),
+    lastOpcode: v.getUint16(134, true),
+    lastIp: v.getBigUint64(136, true),
+    lastDp: v.getBigUint64(144, true),
+    xmm: b.slice(152, 408),
+    mxcsr: v.getUint32(408, true),
   };
 }
 
@@ -266,8 +327,13 @@ export function encodeEnableCap(cap: number, args: readonly (bigint | number)[] 
 /** Fails at load when this file's layouts disagree with the compiler's. */
 export function checkSizes(): void {
   const want: Record<string, number> = {
-    kvm_regs: REGS_SIZE, kvm_sregs: SREGS_SIZE, kvm_segment: SEGMENT_SIZE, kvm_fpu: FPU_SIZE,
-    kvm_cpuid_entry2: CPUID_ENTRY_SIZE, kvm_msr_entry: 16, kvm_userspace_memory_region: 32,
+    kvm_regs: REGS_SIZE,
+    kvm_sregs: SREGS_SIZE,
+    kvm_segment: SEGMENT_SIZE,
+    kvm_fpu: FPU_SIZE,
+    kvm_cpuid_entry2: CPUID_ENTRY_SIZE,
+    kvm_msr_entry: 16,
+    kvm_userspace_memory_region: 32,
   };
   for (const [name, size] of Object.entries(want)) {
     if (native.sizes[name] !== size) {

@@ -40,7 +40,7 @@ function rounds(fn, perRound, n = 5) {
 {
   const t = task('1: mov $39, %eax\nsyscall\njmp 1b');
   const stats = ctx.vcpu.stats;
-  let hostPerExit = [];
+  const hostPerExit = [];
   const per = Math.round(3e8 / (floorNs('d-emul-pf') ?? 80000));
   const ns = rounds((n) => {
     stats.reset();
@@ -54,7 +54,12 @@ function rounds(fn, perRound, n = 5) {
     return dt;
   }, per);
   report({ name: 'platform.syscall_roundtrip_ns', value: ns, unit: 'ns', baseline: 'd-emul-pf' });
-  report({ name: 'platform.host_ns_per_exit', value: median(hostPerExit.slice(1)), unit: 'ns', note: 'trivial handler; includes the register copy in and out and the timing itself' });
+  report({
+    name: 'platform.host_ns_per_exit',
+    value: median(hostPerExit.slice(1)),
+    unit: 'ns',
+    note: 'trivial handler; includes the register copy in and out and the timing itself',
+  });
 }
 
 // --- the TypeScript path alone, hot: KVM_RUN replaced by restoring a recorded
@@ -139,8 +144,20 @@ function rounds(fn, perRound, n = 5) {
   ctx.setPreemption(0);
   const guestPerIter = Number(process.hrtime.bigint() - t0) / ITERS;
   const native = floorNs('f-alu-host');
-  report({ name: 'platform.cpu_alu_ns_per_iter', value: guestPerIter, unit: 'ns', baseline: 'f-alu-host', note: `${ticks} ticks of 10 ms during the run` });
-  if (native !== undefined) report({ name: 'platform.cpu_ratio', value: native / guestPerIter, unit: 'x native speed', note: 'f-alu-host / guest ns per iteration; 1.0 = native' });
+  report({
+    name: 'platform.cpu_alu_ns_per_iter',
+    value: guestPerIter,
+    unit: 'ns',
+    baseline: 'f-alu-host',
+    note: `${ticks} ticks of 10 ms during the run`,
+  });
+  if (native !== undefined)
+    report({
+      name: 'platform.cpu_ratio',
+      value: native / guestPerIter,
+      unit: 'x native speed',
+      note: 'f-alu-host / guest ns per iteration; 1.0 = native',
+    });
 }
 
 platform.close();

@@ -10,10 +10,33 @@
 
 /** Index of each register in user_regs_struct. */
 export const Reg = {
-  r15: 0, r14: 1, r13: 2, r12: 3, rbp: 4, rbx: 5, r11: 6, r10: 7,
-  r9: 8, r8: 9, rax: 10, rcx: 11, rdx: 12, rsi: 13, rdi: 14, orig_rax: 15,
-  rip: 16, cs: 17, eflags: 18, rsp: 19, ss: 20, fs_base: 21, gs_base: 22,
-  ds: 23, es: 24, fs: 25, gs: 26,
+  r15: 0,
+  r14: 1,
+  r13: 2,
+  r12: 3,
+  rbp: 4,
+  rbx: 5,
+  r11: 6,
+  r10: 7,
+  r9: 8,
+  r8: 9,
+  rax: 10,
+  rcx: 11,
+  rdx: 12,
+  rsi: 13,
+  rdi: 14,
+  orig_rax: 15,
+  rip: 16,
+  cs: 17,
+  eflags: 18,
+  rsp: 19,
+  ss: 20,
+  fs_base: 21,
+  gs_base: 22,
+  ds: 23,
+  es: 24,
+  fs: 25,
+  gs: 26,
 } as const;
 export type RegName = keyof typeof Reg;
 export const REG_COUNT = 27;

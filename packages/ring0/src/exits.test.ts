@@ -2,9 +2,27 @@
 // states, without KVM. (src/kvm.test.ts checks the same on real hardware.)
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  decodeTrap, enteringKernel, FRAME_CS, FRAME_ERROR, FRAME_RFLAGS, FRAME_RIP, FRAME_RSP, FRAME_SIZE, FRAME_SS, FRAME_VECTOR,
-  KVM_REGS_R11, KVM_REGS_RCX, KVM_REGS_RFLAGS, KVM_REGS_RIP, KVM_REGS_RSP, KVM_SREGS_CR2, KVM_SREGS_CS_SELECTOR, Trap,
-  TRAP_EXCEPTION, TRAP_SYSCALL, TRAP_UNKNOWN,
+  decodeTrap,
+  enteringKernel,
+  FRAME_CS,
+  FRAME_ERROR,
+  FRAME_RFLAGS,
+  FRAME_RIP,
+  FRAME_RSP,
+  FRAME_SIZE,
+  FRAME_SS,
+  FRAME_VECTOR,
+  KVM_REGS_R11,
+  KVM_REGS_RCX,
+  KVM_REGS_RFLAGS,
+  KVM_REGS_RIP,
+  KVM_REGS_RSP,
+  KVM_SREGS_CR2,
+  KVM_SREGS_CS_SELECTOR,
+  Trap,
+  TRAP_EXCEPTION,
+  TRAP_SYSCALL,
+  TRAP_UNKNOWN,
 } from './exits.js';
 import { writeKernelImage } from './image.js';
 import { istStackTop, kernelStackTop, kernelVa, LSTAR, LSTAR_LO, vectorStubGpa, STUB_HLT_OFFSET, KERNEL_VA_HI } from './layout.js';

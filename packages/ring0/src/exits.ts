@@ -17,8 +17,18 @@
 // All guest values are data: the decoder reads fixed offsets inside the
 // kernel region only, never follows a guest pointer, and allocates nothing.
 import {
-  IDT_VECTORS, KERNEL_VA_HI, LSTAR_LO, MAX_VCPUS, RFLAGS_IF, STUB_GPA, STUB_HLT_OFFSET, STUB_STRIDE, STUB_VECTORS_OFFSET,
-  USER_CS, USER_DS, istStackTop,
+  IDT_VECTORS,
+  KERNEL_VA_HI,
+  LSTAR_LO,
+  MAX_VCPUS,
+  RFLAGS_IF,
+  STUB_GPA,
+  STUB_HLT_OFFSET,
+  STUB_STRIDE,
+  STUB_VECTORS_OFFSET,
+  USER_CS,
+  USER_DS,
+  istStackTop,
 } from './layout.js';
 
 export const TRAP_UNKNOWN = 0;
@@ -103,9 +113,7 @@ export class Trap {
  * RDX, R10, R8, R9. RCX and R11 are guest values like any other: check
  * that RIP is a canonical user address and sanitise RFLAGS (userRflags).
  */
-export function decodeTrap(
-  cpu: number, state: DataView, regsAt: number, sregsAt: number, mem: DataView, out: Trap,
-): number {
+export function decodeTrap(cpu: number, state: DataView, regsAt: number, sregsAt: number, mem: DataView, out: Trap): number {
   out.reset();
   if (state.getUint32(regsAt + KVM_REGS_RIP + 4, true) !== KERNEL_VA_HI) return TRAP_UNKNOWN;
   const rip = state.getUint32(regsAt + KVM_REGS_RIP, true);
@@ -141,8 +149,13 @@ export function decodeTrap(
   if (vector === VECTOR_PF) {
     out.addrLo = state.getUint32(sregsAt + KVM_SREGS_CR2, true);
     out.addrHi = state.getUint32(sregsAt + KVM_SREGS_CR2 + 4, true);
-    if (out.addrHi === KERNEL_VA_HI && out.addrLo === LSTAR_LO && out.ripHi === KERNEL_VA_HI &&
-        out.ripLo === LSTAR_LO && (out.rflags & RFLAGS_IF) === 0) {
+    if (
+      out.addrHi === KERNEL_VA_HI &&
+      out.addrLo === LSTAR_LO &&
+      out.ripHi === KERNEL_VA_HI &&
+      out.ripLo === LSTAR_LO &&
+      (out.rflags & RFLAGS_IF) === 0
+    ) {
       // The SYSCALL's own fetch at LSTAR faulted (PVM): user RSP is in the frame.
       out.vector = -1;
       out.errorCode = out.addrLo = out.addrHi = 0;
@@ -170,8 +183,11 @@ export function decodeTrap(
  */
 export function enteringKernel(state: DataView, regsAt: number, sregsAt: number): boolean {
   if ((state.getUint16(sregsAt + KVM_SREGS_CS_SELECTOR, true) & 3) !== 3) return true;
-  return state.getUint32(regsAt + KVM_REGS_RIP + 4, true) === KERNEL_VA_HI && state.getUint32(regsAt + KVM_REGS_RIP, true) === LSTAR_LO &&
-    (state.getUint32(regsAt + KVM_REGS_RFLAGS, true) & RFLAGS_IF) === 0;
+  return (
+    state.getUint32(regsAt + KVM_REGS_RIP + 4, true) === KERNEL_VA_HI &&
+    state.getUint32(regsAt + KVM_REGS_RIP, true) === LSTAR_LO &&
+    (state.getUint32(regsAt + KVM_REGS_RFLAGS, true) & RFLAGS_IF) === 0
+  );
 }
 
 function syscall(state: DataView, regsAt: number, out: Trap): number {

@@ -1,10 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { writeKernelImage } from './image.js';
 import {
-  GDT_ENTRIES, IDT_GPA, IDT_VECTORS, IST_INDEX, KERNEL_PD_GPA, KERNEL_PDPT_GPA, KERNEL_PHYS_END, KERNEL_PML4_GPA,
-  KERNEL_PML4_INDEX, KERNEL_PT_GPA, KERNEL_VA_HI, LSTAR, MAX_VCPUS, MSR_LSTAR, PAGE_SIZE, PHYSMAP_PDPT_GPA,
-  PHYSMAP_PML4_INDEX, STUB_GPA, TSS_SELECTOR,
-  USER_GATE_VECTORS, gdtGpa, istStackTop, kernelStackTop, kernelVa, percpuGpa, tssGpa, vectorStubGpa,
+  GDT_ENTRIES,
+  IDT_GPA,
+  IDT_VECTORS,
+  IST_INDEX,
+  KERNEL_PD_GPA,
+  KERNEL_PDPT_GPA,
+  KERNEL_PHYS_END,
+  KERNEL_PML4_GPA,
+  KERNEL_PML4_INDEX,
+  KERNEL_PT_GPA,
+  KERNEL_VA_HI,
+  LSTAR,
+  MAX_VCPUS,
+  MSR_LSTAR,
+  PAGE_SIZE,
+  PHYSMAP_PDPT_GPA,
+  PHYSMAP_PML4_INDEX,
+  STUB_GPA,
+  TSS_SELECTOR,
+  USER_GATE_VECTORS,
+  gdtGpa,
+  istStackTop,
+  kernelStackTop,
+  kernelVa,
+  percpuGpa,
+  tssGpa,
+  vectorStubGpa,
 } from './layout.js';
 import { entryFlags, entryFrame, isPresent, PTE_NX, PTE_PS, PTE_RW, PTE_US } from './pte.js';
 import { STUB_CODE } from './stub.js';
@@ -98,7 +121,9 @@ describe('kernel image', () => {
       expect(s.cr3).toBe(0x12_3000n);
       // TSS descriptor at 0x40 points at this TSS.
       const d = gdtGpa(cpu) + TSS_SELECTOR;
-      const base = (mem.view.getUint32(d, true) >>> 16) | ((mem.view.getUint32(d + 4, true) & 0xff) << 16) |
+      const base =
+        (mem.view.getUint32(d, true) >>> 16) |
+        ((mem.view.getUint32(d + 4, true) & 0xff) << 16) |
         (mem.view.getUint32(d + 4, true) & 0xff00_0000);
       expect(base >>> 0).toBe(tss);
       expect(mem.view.getUint32(d + 8, true)).toBe(KERNEL_VA_HI);

@@ -3,17 +3,63 @@
 // to use it. Everything the guest kernel consists of is written here, in one
 // pass, from src/layout.ts.
 import {
-  CR0, CR4, CSTAR, EFER, GDT_ENTRIES, IDT_GPA, IDT_VECTORS, IST_INDEX, IST_STACK_OFFSET,
-  KERNEL_PD_GPA, KERNEL_PDPT_GPA, KERNEL_PHYS_END, KERNEL_PML4_GPA, KERNEL_PML4_INDEX, KERNEL_PT_GPA,
-  KERNEL_STACK_OFFSET, KERNEL_VA_HI, LSTAR, MAX_VCPUS, MSR_CSTAR, MSR_LSTAR, MSR_SFMASK, MSR_STAR,
-  PAGE_SIZE, SFMASK, STACKS_GPA, STACK_BLOCK, STAR, STUB_GPA, TSS_SIZE, USER_GATE_VECTORS,
-  gdtGpa, istStackTop, kernelStackTop, kernelVa, percpuGpa, tssGpa, vectorStubGpa, KERNEL_CS, TSS_SELECTOR,
-  HUGE_PAGE_SIZE, PHYSMAP_MAX_BYTES, PHYSMAP_PD_GPA, PHYSMAP_PDPT_GPA, PHYSMAP_PML4_INDEX,
+  CR0,
+  CR4,
+  CSTAR,
+  EFER,
+  GDT_ENTRIES,
+  IDT_GPA,
+  IDT_VECTORS,
+  IST_INDEX,
+  IST_STACK_OFFSET,
+  KERNEL_PD_GPA,
+  KERNEL_PDPT_GPA,
+  KERNEL_PHYS_END,
+  KERNEL_PML4_GPA,
+  KERNEL_PML4_INDEX,
+  KERNEL_PT_GPA,
+  KERNEL_STACK_OFFSET,
+  KERNEL_VA_HI,
+  LSTAR,
+  MAX_VCPUS,
+  MSR_CSTAR,
+  MSR_LSTAR,
+  MSR_SFMASK,
+  MSR_STAR,
+  PAGE_SIZE,
+  SFMASK,
+  STACKS_GPA,
+  STACK_BLOCK,
+  STAR,
+  STUB_GPA,
+  TSS_SIZE,
+  USER_GATE_VECTORS,
+  gdtGpa,
+  istStackTop,
+  kernelStackTop,
+  kernelVa,
+  percpuGpa,
+  tssGpa,
+  vectorStubGpa,
+  KERNEL_CS,
+  TSS_SELECTOR,
+  HUGE_PAGE_SIZE,
+  PHYSMAP_MAX_BYTES,
+  PHYSMAP_PD_GPA,
+  PHYSMAP_PDPT_GPA,
+  PHYSMAP_PML4_INDEX,
 } from './layout.js';
 import type { PhysicalMemory } from './memory.js';
 import { PTE_A, PTE_D, PTE_NX, PTE_P, PTE_PS, PTE_RW, writeEntry } from './pte.js';
 import {
-  nullSegment, SEGMENTS, segment, type Segment, tssSegment, USER_DATA_DESCRIPTOR, writeDescriptor, writeTssDescriptor,
+  nullSegment,
+  SEGMENTS,
+  segment,
+  type Segment,
+  tssSegment,
+  USER_DATA_DESCRIPTOR,
+  writeDescriptor,
+  writeTssDescriptor,
 } from './segments.js';
 import { STUB_CODE } from './stub.js';
 
@@ -24,10 +70,20 @@ export interface DTable {
 
 /** The struct kvm_sregs fields a vCPU needs to run on this image (ring 0, kernel root). */
 export interface ImageSregs {
-  cs: Segment; ds: Segment; es: Segment; fs: Segment; gs: Segment; ss: Segment;
-  tr: Segment; ldt: Segment;
-  gdt: DTable; idt: DTable;
-  cr0: bigint; cr3: bigint; cr4: bigint; efer: bigint;
+  cs: Segment;
+  ds: Segment;
+  es: Segment;
+  fs: Segment;
+  gs: Segment;
+  ss: Segment;
+  tr: Segment;
+  ldt: Segment;
+  gdt: DTable;
+  idt: DTable;
+  cr0: bigint;
+  cr3: bigint;
+  cr4: bigint;
+  efer: bigint;
 }
 
 export interface MsrValue {
@@ -78,12 +134,18 @@ export class KernelImage {
     return {
       cs: segment(SEGMENTS.kernelCode),
       ss: segment(SEGMENTS.kernelData),
-      ds: nullSegment(), es: nullSegment(), fs: nullSegment(), gs: nullSegment(),
+      ds: nullSegment(),
+      es: nullSegment(),
+      fs: nullSegment(),
+      gs: nullSegment(),
       tr: tssSegment(kernelVa(tssGpa(cpu))),
       ldt: nullSegment(),
       gdt: { base: kernelVa(gdtGpa(cpu)), limit: GDT_ENTRIES * 8 - 1 },
       idt: { base: kernelVa(IDT_GPA), limit: IDT_VECTORS * 16 - 1 },
-      cr0: BigInt(CR0), cr3: BigInt(cr3), cr4: BigInt(CR4), efer: BigInt(EFER),
+      cr0: BigInt(CR0),
+      cr3: BigInt(cr3),
+      cr4: BigInt(CR4),
+      efer: BigInt(EFER),
     };
   }
 }

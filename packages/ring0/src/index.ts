@@ -4,7 +4,15 @@ export * from './layout.js';
 export * from './pte.js';
 export type { FrameAllocator, PhysicalMemory } from './memory.js';
 export {
-  nullSegment, segment, SEGMENTS, type Segment, type SegmentKind, SREGS_CS, SREGS_SS, tssSegment, writeKvmSegment,
+  nullSegment,
+  segment,
+  SEGMENTS,
+  type Segment,
+  type SegmentKind,
+  SREGS_CS,
+  SREGS_SS,
+  tssSegment,
+  writeKvmSegment,
   writeUserSegments,
 } from './segments.js';
 export { STUB_CODE, STUB_SYMBOLS } from './stub.js';

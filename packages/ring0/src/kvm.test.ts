@@ -7,14 +7,23 @@ import { constant, Kvm, runOffsets, type Vcpu, type Vm, type GuestMemory } from 
 import { decodeTrap, KVM_REGS_RIP, KVM_REGS_RSP, KVM_REGS_RFLAGS, Trap, TRAP_EXCEPTION, TRAP_SYSCALL, TRAP_UNKNOWN } from './exits.js';
 import { writeKernelImage, type KernelImage } from './image.js';
 import {
-  CR4_PROTECTIONS, IDT_GPA, kernelVa, LSTAR, LSTAR_LO, KERNEL_VA_HI, REVOKE_ENTRY_LO, STUB_GPA, userRflags, USER_DS, USER_CS,
+  CR4_PROTECTIONS,
+  IDT_GPA,
+  kernelVa,
+  LSTAR,
+  LSTAR_LO,
+  KERNEL_VA_HI,
+  REVOKE_ENTRY_LO,
+  STUB_GPA,
+  userRflags,
+  USER_DS,
+  USER_CS,
   kernelStackTop,
 } from './layout.js';
 import { PageTables } from './pagetable.js';
 import { PTE_NX, PTE_RW, PTE_US } from './pte.js';
 import { segment, SEGMENTS, writeUserSegments } from './segments.js';
 import { TestFrames, USER_TEST, USER_TEST_CODE } from './test-support.js';
-
 
 const MEM_SIZE = 16 << 20;
 const CODE_VA = 0x40_0000;
@@ -173,7 +182,10 @@ describe.skipIf(announceKvmSkip())('ring 0 on real KVM (upper-half kernel)', () 
     expect([t.vector, t.errorCode, t.rip]).toEqual([13, 0, CODE_VA + USER_TEST.user_hlt]);
     // Beyond the IDT limit: #GP(0x80 * 8 + 2) on hardware; this PVM host raises #UD instead.
     t = exceptionOf('user_int80');
-    expect([[13, 0x80 * 8 + 2], [6, 0]]).toContainEqual([t.vector, t.errorCode]);
+    expect([
+      [13, 0x80 * 8 + 2],
+      [6, 0],
+    ]).toContainEqual([t.vector, t.errorCode]);
     expect(t.rip).toBe(CODE_VA + USER_TEST.user_int80);
   });
 

@@ -84,7 +84,10 @@ describe('PageTables', () => {
     // Pages 2..3 and 5..6 mapped; 4 unmapped beforehand: two runs.
     pt.unmap(0x1000_4000, PAGE);
     expect(pt.unmap(0x1000_2000, 5 * PAGE, (a, b) => runs.push([a, b]))).toBe(4 * PAGE);
-    expect(runs).toEqual([[0x1000_2000, 0x1000_4000], [0x1000_5000, 0x1000_7000]]);
+    expect(runs).toEqual([
+      [0x1000_2000, 0x1000_4000],
+      [0x1000_5000, 0x1000_7000],
+    ]);
     expect(pt.lookup(0x1000_1000, tr)).toBe(true);
     expect(pt.lookup(0x1000_7000, tr)).toBe(true);
     expect(pt.unmap(0x1000_0000, 8 * PAGE)).toBe(3 * PAGE); // pages 0, 1, 7
@@ -248,18 +251,22 @@ describe('PageTables', () => {
 
     it('with an allocator that knows its tables, a leaf on a table and a table pointer to any other frame are corrupt', () => {
       const tables = new Set<number>();
-      const checked = new PageTables(mem, {
-        alloc: () => {
-          const f = frames.alloc();
-          tables.add(f);
-          return f;
+      const checked = new PageTables(
+        mem,
+        {
+          alloc: () => {
+            const f = frames.alloc();
+            tables.add(f);
+            return f;
+          },
+          free: (f) => {
+            tables.delete(f);
+            frames.free(f);
+          },
+          isTable: (f) => tables.has(f),
         },
-        free: (f) => {
-          tables.delete(f);
-          frames.free(f);
-        },
-        isTable: (f) => tables.has(f),
-      }, []);
+        [],
+      );
       expect(checked.map(VA, PAGE, 0x40_0000, USER_RW)).toBe(0);
       expect(checked.lookup(VA, tr)).toBe(true);
       // A leaf on a table (the root itself): ring 3 would write page tables through it.

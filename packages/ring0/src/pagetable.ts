@@ -25,8 +25,21 @@ import { HUGE_PAGE_SIZE, KERNEL_PHYS_END, LOWER_HALF_END, PAGE_SIZE } from './la
 import type { SharedEntry } from './image.js';
 import type { FrameAllocator, PhysicalMemory } from './memory.js';
 import {
-  clearEntry, ENTRIES_PER_TABLE, entryFlags, entryFrame, isDowngrade, isPresent, PTE_A, PTE_D, PTE_FLAGS_MASK,
-  PTE_NX, PTE_P, PTE_PS, PTE_RW, PTE_US, writeEntry,
+  clearEntry,
+  ENTRIES_PER_TABLE,
+  entryFlags,
+  entryFrame,
+  isDowngrade,
+  isPresent,
+  PTE_A,
+  PTE_D,
+  PTE_FLAGS_MASK,
+  PTE_NX,
+  PTE_P,
+  PTE_PS,
+  PTE_RW,
+  PTE_US,
+  writeEntry,
 } from './pte.js';
 
 export const ENOMEM = 12;
@@ -178,7 +191,13 @@ export class PageTables {
     if (!this.#released) this.#leaves(this.root, 3, 0, FIRST_KERNEL_SLOT, fn);
   }
 
-  #leaves(table: number, level: number, base: number, count: number, fn: (va: number, size: number, gpa: number, flags: number) => void): void {
+  #leaves(
+    table: number,
+    level: number,
+    base: number,
+    count: number,
+    fn: (va: number, size: number, gpa: number, flags: number) => void,
+  ): void {
     const view = this.#mem.view;
     const span = SPAN[level]!;
     for (let i = 0; i < count; i++) {
@@ -210,7 +229,8 @@ export class PageTables {
    * when a mapping there lost rights.
    */
   deepestEntry(va: number): number {
-    if (!(va >= 0 && va < LOWER_HALF_END) || this.#released) throw new RangeError(`deepestEntry: 0x${va.toString(16)} is not a user address`);
+    if (!(va >= 0 && va < LOWER_HALF_END) || this.#released)
+      throw new RangeError(`deepestEntry: 0x${va.toString(16)} is not a user address`);
     const view = this.#mem.view;
     let table = this.root;
     for (let level = 3; ; level--) {
@@ -234,8 +254,15 @@ export class PageTables {
 
   #checkRange(va: number, size: number, align: number): void {
     if (this.#released) throw new Error('PageTables: released');
-    if (!Number.isInteger(va) || !Number.isInteger(size) || va % align !== 0 || size % align !== 0 ||
-        va < 0 || size < 0 || va + size > LOWER_HALF_END) {
+    if (
+      !Number.isInteger(va) ||
+      !Number.isInteger(size) ||
+      va % align !== 0 ||
+      size % align !== 0 ||
+      va < 0 ||
+      size < 0 ||
+      va + size > LOWER_HALF_END
+    ) {
       throw new RangeError(`[0x${va.toString(16)}, +0x${size.toString(16)}) is not a ${align}-aligned lower-half range`);
     }
   }

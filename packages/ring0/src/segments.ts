@@ -82,8 +82,18 @@ export function writeTssDescriptor(view: DataView, at: number, baseLo: number, b
 
 export function segment(k: SegmentKind): Segment {
   return {
-    base: 0n, limit: 0xffff_ffff, selector: k.selector, type: k.type, present: 1, dpl: k.dpl,
-    db: k.db, s: 1, l: k.l, g: 1, avl: 0, unusable: 0,
+    base: 0n,
+    limit: 0xffff_ffff,
+    selector: k.selector,
+    type: k.type,
+    present: 1,
+    dpl: k.dpl,
+    db: k.db,
+    s: 1,
+    l: k.l,
+    g: 1,
+    avl: 0,
+    unusable: 0,
   };
 }
 
@@ -94,8 +104,18 @@ export function nullSegment(): Segment {
 
 export function tssSegment(base: bigint): Segment {
   return {
-    base, limit: TSS_SIZE - 1, selector: TSS_SELECTOR, type: TSS_BUSY, present: 1, dpl: 0,
-    db: 0, s: 0, l: 0, g: 0, avl: 0, unusable: 0,
+    base,
+    limit: TSS_SIZE - 1,
+    selector: TSS_SELECTOR,
+    type: TSS_BUSY,
+    present: 1,
+    dpl: 0,
+    db: 0,
+    s: 0,
+    l: 0,
+    g: 0,
+    avl: 0,
+    unusable: 0,
   };
 }
 

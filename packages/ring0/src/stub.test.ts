@@ -5,8 +5,16 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  ERROR_CODE_VECTORS, IDT_VECTORS, STUB_HLT_OFFSET, STUB_REVOKE_EXIT_OFFSET, STUB_REVOKE_OFFSET, STUB_SIZE, STUB_STRIDE, STUB_SYSCALL_COMPAT_OFFSET,
-  STUB_SYSCALL_OFFSET, STUB_VECTORS_OFFSET,
+  ERROR_CODE_VECTORS,
+  IDT_VECTORS,
+  STUB_HLT_OFFSET,
+  STUB_REVOKE_EXIT_OFFSET,
+  STUB_REVOKE_OFFSET,
+  STUB_SIZE,
+  STUB_STRIDE,
+  STUB_SYSCALL_COMPAT_OFFSET,
+  STUB_SYSCALL_OFFSET,
+  STUB_VECTORS_OFFSET,
 } from './layout.js';
 import { STUB_CODE, STUB_SYMBOLS } from './stub.js';
 
@@ -54,11 +62,35 @@ describe('assembled stub (src/ring0.S)', () => {
   });
 
   it('the revoke routine stores each (entry, value) pair, then halts at its exit', () => {
-    const asm = execFileSync('objdump', ['-D', '-b', 'binary', '-m', 'i386:x86-64', '--start-address', String(STUB_REVOKE_OFFSET),
-      '--stop-address', String(STUB_REVOKE_EXIT_OFFSET + 1), new URL('../gen/ring0.bin', import.meta.url).pathname], { encoding: 'utf8' });
-    const insns = asm.split('\n').map((l) => /^\s*[0-9a-f]+:\t(?:[0-9a-f]{2} )+\s*\t(.*)$/.exec(l)?.[1]?.trim()).filter((x) => x && !x.startsWith('int3'));
+    const asm = execFileSync(
+      'objdump',
+      [
+        '-D',
+        '-b',
+        'binary',
+        '-m',
+        'i386:x86-64',
+        '--start-address',
+        String(STUB_REVOKE_OFFSET),
+        '--stop-address',
+        String(STUB_REVOKE_EXIT_OFFSET + 1),
+        new URL('../gen/ring0.bin', import.meta.url).pathname,
+      ],
+      { encoding: 'utf8' },
+    );
+    const insns = asm
+      .split('\n')
+      .map((l) => /^\s*[0-9a-f]+:\t(?:[0-9a-f]{2} )+\s*\t(.*)$/.exec(l)?.[1]?.trim())
+      .filter((x) => x && !x.startsWith('int3'));
     expect(insns.map((i) => i!.replace(/\s+/g, ' ').replace(/ 0x[0-9a-f]+$/, ''))).toEqual([
-      'mov (%rdi),%rax', 'mov 0x8(%rdi),%rdx', 'mov %rdx,(%rax)', 'add $0x10,%rdi', 'dec %rsi', 'jne', 'jmp', 'hlt',
+      'mov (%rdi),%rax',
+      'mov 0x8(%rdi),%rdx',
+      'mov %rdx,(%rax)',
+      'add $0x10,%rdi',
+      'dec %rsi',
+      'jne',
+      'jmp',
+      'hlt',
     ]);
   });
 
@@ -66,7 +98,10 @@ describe('assembled stub (src/ring0.S)', () => {
     const bin = new URL('../gen/ring0.bin', import.meta.url).pathname;
     expect(new Uint8Array(readFileSync(bin))).toEqual(STUB_CODE);
     const asm = execFileSync('objdump', ['-D', '-b', 'binary', '-m', 'i386:x86-64', bin], { encoding: 'utf8' });
-    const hltLines = asm.split('\n').filter((l) => /\thlt\s*$/.test(l)).map((l) => parseInt(l.trim(), 16));
+    const hltLines = asm
+      .split('\n')
+      .filter((l) => /\thlt\s*$/.test(l))
+      .map((l) => parseInt(l.trim(), 16));
     expect(hltLines).toContain(STUB_VECTORS_OFFSET + 14 * STUB_STRIDE + STUB_HLT_OFFSET);
     expect(hltLines).toHaveLength(3 + IDT_VECTORS);
   });

@@ -19,9 +19,22 @@ export type ExitKind = (typeof Exit)[keyof typeof Exit];
 
 /** Exit reasons of struct kvm_run, by number, for diagnostics. */
 export const KVM_EXIT_NAMES: Readonly<Record<number, string>> = {
-  0: 'UNKNOWN', 1: 'EXCEPTION', 2: 'IO', 3: 'HYPERCALL', 4: 'DEBUG', 5: 'HLT', 6: 'MMIO',
-  7: 'IRQ_WINDOW_OPEN', 8: 'SHUTDOWN', 9: 'FAIL_ENTRY', 10: 'INTR', 11: 'SET_TPR', 12: 'TPR_ACCESS',
-  16: 'NMI', 17: 'INTERNAL_ERROR', 24: 'SYSTEM_EVENT',
+  0: 'UNKNOWN',
+  1: 'EXCEPTION',
+  2: 'IO',
+  3: 'HYPERCALL',
+  4: 'DEBUG',
+  5: 'HLT',
+  6: 'MMIO',
+  7: 'IRQ_WINDOW_OPEN',
+  8: 'SHUTDOWN',
+  9: 'FAIL_ENTRY',
+  10: 'INTR',
+  11: 'SET_TPR',
+  12: 'TPR_ACCESS',
+  16: 'NMI',
+  17: 'INTERNAL_ERROR',
+  24: 'SYSTEM_EVENT',
 };
 
 /** Counters a vCPU keeps, for `tsv run --stats` and the benchmarks. */

@@ -15,8 +15,13 @@ describe('vCPU state machine', () => {
 
   it('allows exactly the documented transitions', () => {
     const allowed = new Set([
-      'idle>in-guest', 'idle>dead', 'in-guest>in-host', 'in-guest>dead',
-      'in-host>in-guest', 'in-host>idle', 'in-host>dead',
+      'idle>in-guest',
+      'idle>dead',
+      'in-guest>in-host',
+      'in-guest>dead',
+      'in-host>in-guest',
+      'in-host>idle',
+      'in-host>dead',
     ]);
     for (const from of ALL) {
       for (const to of ALL) {

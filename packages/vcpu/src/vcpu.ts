@@ -9,11 +9,36 @@
 // The global `performance` is a lazy getter in Node: import it once.
 import { performance } from 'node:perf_hooks';
 import {
-  constant, encodeRegs, encodeSregs, type Kvm, KvmError, runOffsets, type Sregs, type Vcpu as KvmVcpu, type Vm, XSAVE_SIZE,
+  constant,
+  encodeRegs,
+  encodeSregs,
+  type Kvm,
+  KvmError,
+  runOffsets,
+  type Sregs,
+  type Vcpu as KvmVcpu,
+  type Vm,
+  XSAVE_SIZE,
 } from '@tsv/kvm-sys';
 import {
-  CR4_OSXSAVE, CR4_PROTECTIONS, decodeTrap, enteringKernel, KERNEL_PML4_GPA, KERNEL_VA_HI, type KernelImage, kernelStackTop, LSTAR_LO,
-  type PhysicalMemory, RFLAGS_FIXED, SEGMENTS, SREGS_CS, SREGS_SS, Trap, TRAP_EXCEPTION, TRAP_SYSCALL, writeKvmSegment,
+  CR4_OSXSAVE,
+  CR4_PROTECTIONS,
+  decodeTrap,
+  enteringKernel,
+  KERNEL_PML4_GPA,
+  KERNEL_VA_HI,
+  type KernelImage,
+  kernelStackTop,
+  LSTAR_LO,
+  type PhysicalMemory,
+  RFLAGS_FIXED,
+  SEGMENTS,
+  SREGS_CS,
+  SREGS_SS,
+  Trap,
+  TRAP_EXCEPTION,
+  TRAP_SYSCALL,
+  writeKvmSegment,
   writeUserSegments,
 } from '@tsv/ring0';
 import { Exit, type ExitKind, KVM_EXIT_NAMES, VcpuStats } from './exit.js';
@@ -35,8 +60,24 @@ const SREGS_CR3 = 240;
 
 /** Index of each register in struct kvm_regs (u64 units). */
 export const KvmReg = {
-  rax: 0, rbx: 1, rcx: 2, rdx: 3, rsi: 4, rdi: 5, rsp: 6, rbp: 7,
-  r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15, rip: 16, rflags: 17,
+  rax: 0,
+  rbx: 1,
+  rcx: 2,
+  rdx: 3,
+  rsi: 4,
+  rdi: 5,
+  rsp: 6,
+  rbp: 7,
+  r8: 8,
+  r9: 9,
+  r10: 10,
+  r11: 11,
+  r12: 12,
+  r13: 13,
+  r14: 14,
+  r15: 15,
+  rip: 16,
+  rflags: 17,
 } as const;
 
 /** struct kvm_segment images of the user CS and SS, copied in at every entry. */

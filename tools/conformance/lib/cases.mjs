@@ -18,8 +18,7 @@ function readSidecar(name) {
   if (data.args !== undefined && !(Array.isArray(data.args) && data.args.every((a) => typeof a === 'string')))
     throw new Error(`${path}: args must be an array of strings`);
   if (data.stdin !== undefined && typeof data.stdin !== 'string') throw new Error(`${path}: stdin must be a string`);
-  if (data.exitStatus !== undefined && !Number.isInteger(data.exitStatus))
-    throw new Error(`${path}: exitStatus must be an integer`);
+  if (data.exitStatus !== undefined && !Number.isInteger(data.exitStatus)) throw new Error(`${path}: exitStatus must be an integer`);
   return data;
 }
 

@@ -55,5 +55,18 @@ export function tsvArgv({ program, args = [], cwd, env = {} }) {
   const envFlags = Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
   // tsv's own warnings (e.g. an unimplemented system call) go to a log, so
   // that stderr holds only what the program wrote, as it does natively.
-  return [process.execPath, TSV_BIN, 'run', '--log', TSV_LOG, ...volumesFor(program, cwd), '--cwd', cwd, ...envFlags, '--', program, ...args];
+  return [
+    process.execPath,
+    TSV_BIN,
+    'run',
+    '--log',
+    TSV_LOG,
+    ...volumesFor(program, cwd),
+    '--cwd',
+    cwd,
+    ...envFlags,
+    '--',
+    program,
+    ...args,
+  ];
 }

@@ -43,7 +43,9 @@ describe.skipIf(noKvm)('expected to pass under tsv', () => {
 
 describe.skipIf(!existsSync(BUSYBOX) || noKvm)('busybox under tsv', () => {
   const names = readFileSync(new URL('../expected-busybox.txt', import.meta.url), 'utf8')
-    .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   test.each(busyboxJobs(names).map((j) => [j.name, j]))('%s matches native', (_name, job) => {
     expect(evaluate(job).result).toBe('pass');
   });

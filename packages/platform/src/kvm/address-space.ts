@@ -115,8 +115,15 @@ export class KvmAddressSpace implements AddressSpace {
   }
 
   #check(va: number, length: number): void {
-    if (!Number.isInteger(va) || !Number.isInteger(length) || va % PAGE_SIZE !== 0 || length % PAGE_SIZE !== 0 ||
-      length <= 0 || va < USER_MIN || va + length > USER_MAX) {
+    if (
+      !Number.isInteger(va) ||
+      !Number.isInteger(length) ||
+      va % PAGE_SIZE !== 0 ||
+      length % PAGE_SIZE !== 0 ||
+      length <= 0 ||
+      va < USER_MIN ||
+      va + length > USER_MAX
+    ) {
       throw new RangeError(`address space: [0x${va.toString(16)}, +0x${length.toString(16)}) is not a page-aligned user range`);
     }
   }

@@ -5,7 +5,15 @@
 import { LOWER_HALF_END, userRflags } from '@tsv/ring0';
 import { Exit, KvmReg, type VirtualCpu } from '@tsv/vcpu';
 import {
-  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type AddressSpace, type Context, type FaultInfo, type FpuState, PROT_EXEC, Stop,
+  ACCESS_EXEC,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  type AddressSpace,
+  type Context,
+  type FaultInfo,
+  type FpuState,
+  PROT_EXEC,
+  Stop,
   type StopReason,
 } from '../platform.js';
 import { Reg, type Registers } from '../registers.js';
@@ -30,7 +38,19 @@ const PF_FETCH = 16;
 const OP_INT_N = 0xcd;
 const MAX_INSN = 15;
 /** Prefixes that leave INT an INT: segment, operand and address size, REP, REX. */
-const INT_PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf2, 0xf3, ...Array.from({ length: 16 }, (_, i) => 0x40 + i)]);
+const INT_PREFIXES = new Set([
+  0x26,
+  0x2e,
+  0x36,
+  0x3e,
+  0x64,
+  0x65,
+  0x66,
+  0x67,
+  0xf2,
+  0xf3,
+  ...Array.from({ length: 16 }, (_, i) => 0x40 + i),
+]);
 
 export class KvmContext implements Context {
   readonly fault: FaultInfo = { vector: 0, signal: 0, address: 0, access: 0, protection: false, errorCode: 0 };

@@ -33,7 +33,7 @@ describe.skipIf(announceKvmSkip())('faults from ring 3', () => {
   });
 
   it('reports writes to read-only memory, to its own code, and fetches from data', () => {
-    let r = fault(`movabs $${DATA_VA}, %rax\nmovq $7, (%rax)`, (p, t) => t.as.protect(DATA_VA, 4096, PROT_READ));
+    let r = fault(`movabs $${DATA_VA}, %rax\nmovq $7, (%rax)`, (_p, t) => t.as.protect(DATA_VA, 4096, PROT_READ));
     expect(r.f).toMatchObject({ vector: 14, address: DATA_VA, access: ACCESS_WRITE, protection: true });
     r = fault(`lea 0(%rip), %rax\nmovb $0xcc, (%rax)`);
     expect(r.f).toMatchObject({ vector: 14, access: ACCESS_WRITE, protection: true });
@@ -71,7 +71,23 @@ describe.skipIf(announceKvmSkip())('faults from ring 3', () => {
   });
 
   it('turns every privileged instruction into SIGSEGV', () => {
-    for (const insn of ['hlt', 'cli', 'sti', 'wrmsr', 'rdmsr', 'mov %rax, %cr3', 'mov %cr0, %rax', 'lgdt (%rsp)', 'lidt (%rsp)', 'out %al, $0x80', 'in $0x80, %al', 'invlpg (%rax)', 'swapgs', 'sysretq', 'iretq']) {
+    for (const insn of [
+      'hlt',
+      'cli',
+      'sti',
+      'wrmsr',
+      'rdmsr',
+      'mov %rax, %cr3',
+      'mov %cr0, %rax',
+      'lgdt (%rsp)',
+      'lidt (%rsp)',
+      'out %al, $0x80',
+      'in $0x80, %al',
+      'invlpg (%rax)',
+      'swapgs',
+      'sysretq',
+      'iretq',
+    ]) {
       const r = fault(`xor %eax, %eax\n${insn}`);
       expect(r.stop, insn).toBe(Stop.Fault);
       expect(r.f.signal, `${insn}: vector ${r.f.vector}`).toBe(SIGSEGV);
@@ -80,7 +96,13 @@ describe.skipIf(announceKvmSkip())('faults from ring 3', () => {
 
   it('int N without a user gate is #GP(N * 8 + 2), SIGSEGV, as the CPU and Linux report it', () => {
     // This PVM host raises #UD for these; int $0x80 is no system call gate here.
-    for (const [insn, n] of [['int $0x80', 0x80], ['int $0x0d', 0x0d], ['int $0x20', 0x20], ['int $0xff', 0xff], ['.byte 0x66, 0x48, 0xcd, 0x81', 0x81]] as const) {
+    for (const [insn, n] of [
+      ['int $0x80', 0x80],
+      ['int $0x0d', 0x0d],
+      ['int $0x20', 0x20],
+      ['int $0xff', 0xff],
+      ['.byte 0x66, 0x48, 0xcd, 0x81', 0x81],
+    ] as const) {
       const r = fault(`mov $39, %eax\n${insn}\nud2`);
       expect(r.stop, insn).toBe(Stop.Fault);
       expect(r.f, insn).toMatchObject({ vector: 13, errorCode: n * 8 + 2, signal: SIGSEGV, address: CODE_VA + 5 });
@@ -119,10 +141,13 @@ describe.skipIf(announceKvmSkip())('faults from ring 3', () => {
   it('a trap in ring 0 is a SIGKILL fault for the sandbox, not an exception of the host', () => {
     // Reopen 32-bit user code in the GDT, as before it was closed: a SYSCALL
     // from there enters ring 0 at CSTAR's low half, a user address, and faults.
-    const r = fault('mov $0x23, %esi\nlea there(%rip), %rax\npush %rsi\npush %rax\nlretq\n.code32\nthere: mov $20, %eax\nsyscall\nud2\n.code64', (p) => {
-      const gdt = new DataView(p.platform.memory.bytes.buffer, gdtGpa(p.ctx.vcpu.index) + 0x20, 8);
-      gdt.setBigUint64(0, 0x00cf_fb00_0000_ffffn, true);
-    });
+    const r = fault(
+      'mov $0x23, %esi\nlea there(%rip), %rax\npush %rsi\npush %rax\nlretq\n.code32\nthere: mov $20, %eax\nsyscall\nud2\n.code64',
+      (p) => {
+        const gdt = new DataView(p.platform.memory.bytes.buffer, gdtGpa(p.ctx.vcpu.index) + 0x20, 8);
+        gdt.setBigUint64(0, 0x00cf_fb00_0000_ffffn, true);
+      },
+    );
     expect(r.stop).toBe(Stop.Fault);
     expect(r.f.signal).toBe(SIGKILL);
     expect(r.f.vector).toBeGreaterThanOrEqual(0);

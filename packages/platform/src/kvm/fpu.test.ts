@@ -70,9 +70,15 @@ describe.skipIf(announceKvmSkip())('FPU, SSE and AVX state', () => {
     a.regs.set(Reg.rdi, 0x0101_0101);
     b.regs.set(Reg.rdi, 0x7070_7070);
     for (let i = 0; i < 40; i++) {
-      for (const [name, t] of [['a', a], ['b', b]] as const) {
+      for (const [name, t] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
         const stop = run(p.ctx, t);
-        expect(stop, `task ${name} round ${i}: ${stop === Stop.Fault ? `fault ${p.ctx.fault.vector} at 0x${t.regs.get(Reg.rip).toString(16)}` : ''}`).toBe(Stop.Syscall);
+        expect(
+          stop,
+          `task ${name} round ${i}: ${stop === Stop.Fault ? `fault ${p.ctx.fault.vector} at 0x${t.regs.get(Reg.rip).toString(16)}` : ''}`,
+        ).toBe(Stop.Syscall);
       }
     }
     // The check is real: clobbering a task's saved FPU image makes it trap.

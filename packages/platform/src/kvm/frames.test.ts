@@ -109,7 +109,10 @@ describe('FrameAllocator', () => {
     });
     const f = a.allocate(8);
     const rest = a.allocate(48); // every other user frame
-    expect(calls).toEqual([[f, 8 * PAGE], [rest, 48 * PAGE]]);
+    expect(calls).toEqual([
+      [f, 8 * PAGE],
+      [rest, 48 * PAGE],
+    ]);
     a.free(f, 8);
     expect(a.allocate(8)).toBe(f); // used before: backed already, only zeroed
     expect(calls.length).toBe(2);

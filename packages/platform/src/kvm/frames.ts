@@ -64,7 +64,10 @@ export class FrameAllocator implements PhysicalMemory {
    * page the host has not backed costs ~25 us, against ~6 us once backed.
    */
   constructor(
-    bytes: Uint8Array, view: DataView, firstAddress: number, tableBytes: number,
+    bytes: Uint8Array,
+    view: DataView,
+    firstAddress: number,
+    tableBytes: number,
     populate?: (offset: number, length: number) => boolean,
   ) {
     this.#populate = populate;

@@ -40,7 +40,10 @@ describe.skipIf(announceKvmSkip())('stops under the preemption tick', () => {
   it('a fault the tick caught before its delivery is never reported where the task is resumed instead', () => {
     const p = newPlatform();
     // `load` faults forever (nothing is mapped there); `elsewhere` makes a system call.
-    const t = newTask(p.platform, p.ctx, `
+    const t = newTask(
+      p.platform,
+      p.ctx,
+      `
       movabs $0x10000000, %rdi
     load:
       mov (%rdi), %rax
@@ -48,7 +51,8 @@ describe.skipIf(announceKvmSkip())('stops under the preemption tick', () => {
     elsewhere:
       mov $39, %eax
       syscall
-      ud2`);
+      ud2`,
+    );
     const load = CODE_VA + 10;
     const elsewhere = load + 5;
     p.ctx.setPreemption(TICK_NS);
@@ -60,8 +64,10 @@ describe.skipIf(announceKvmSkip())('stops under the preemption tick', () => {
         // As a signal handler's entry would: resume the task somewhere else.
         t.regs.set(Reg.rip, elsewhere);
         redirected++;
-        expect(run(p.ctx, t) === Stop.Interrupt || t.regs.get(Reg.rip) === elsewhere + 7,
-          `redirect ${redirected}: resumed at 0x${elsewhere.toString(16)}, stopped at 0x${t.regs.get(Reg.rip).toString(16)}`).toBe(true);
+        expect(
+          run(p.ctx, t) === Stop.Interrupt || t.regs.get(Reg.rip) === elsewhere + 7,
+          `redirect ${redirected}: resumed at 0x${elsewhere.toString(16)}, stopped at 0x${t.regs.get(Reg.rip).toString(16)}`,
+        ).toBe(true);
         t.regs.set(Reg.rip, load);
       } else if (stop === Stop.Fault) {
         expect([rip, p.ctx.fault.vector, p.ctx.fault.address]).toEqual([load, 14, 0x1000_0000]);

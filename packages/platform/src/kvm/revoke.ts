@@ -20,9 +20,7 @@
 // treats misaligned writes to a shadowed table as "no longer a table";
 // measured on this host in reuse.test.ts). The frame's contents do not
 // matter: it is free and is zeroed when it is next handed out.
-import {
-  PHYSMAP_VA_HI, REVOKE_ENTRY_LO, REVOKE_EXIT_LO, REVOKE_LIST_CAPACITY, REVOKE_LIST_ENTRY_SIZE, revokeListGpa,
-} from '@tsv/ring0';
+import { PHYSMAP_VA_HI, REVOKE_ENTRY_LO, REVOKE_EXIT_LO, REVOKE_LIST_CAPACITY, REVOKE_LIST_ENTRY_SIZE, revokeListGpa } from '@tsv/ring0';
 import type { VirtualCpu } from '@tsv/vcpu';
 import type { KvmAddressSpace } from './address-space.js';
 import type { FrameAllocator } from './frames.js';

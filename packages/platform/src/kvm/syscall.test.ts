@@ -101,7 +101,7 @@ describe.skipIf(announceKvmSkip())('system calls through the KVM platform', () =
     expect(st.exits.fault).toBe(1);
   });
 
-  it('delivers negative results as two\'s complement', () => {
+  it("delivers negative results as two's complement", () => {
     const p = newPlatform();
     const t = newTask(p.platform, p.ctx, 'mov $2, %eax\nsyscall\nmov %rax, %rdi\nmov $60, %eax\nsyscall\nud2');
     expect(run(p.ctx, t)).toBe(Stop.Syscall);

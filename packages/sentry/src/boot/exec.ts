@@ -7,9 +7,7 @@
 import { randomFillSync } from 'node:crypto';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, Reg, type Platform, type Registers } from '@tsv/platform';
 import { E } from '../errno.js';
-import {
-  buildInitialStack, loadElf, type LoadPlan, loadVdso, VVAR_DEFAULT_CLOCKS, VVAR_SIZE, writeVvar,
-} from '../loader/index.js';
+import { buildInitialStack, loadElf, type LoadPlan, loadVdso, VVAR_DEFAULT_CLOCKS, VVAR_SIZE, writeVvar } from '../loader/index.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MemoryManager, type MemoryManagerOptions } from '../mm/index.js';
 import type { ExecImageArgs, ExecFile, ImageLoader } from '../kernel/task-exec.js';
 import type { MemoryAccount } from '../mm/index.js';
@@ -128,7 +126,11 @@ export type { ExecImageArgs as ExecArgs } from '../kernel/task-exec.js';
  * description, or a negative errno.
  */
 export function execProgram(
-  mm: MemoryManager, platform: Platform, program: OpenedProgram, args: ExecImageArgs, regs: Registers,
+  mm: MemoryManager,
+  platform: Platform,
+  program: OpenedProgram,
+  args: ExecImageArgs,
+  regs: Registers,
   openInterpreter: InterpreterOpener,
 ): ExecImage | number {
   const plan = loadElf({ pread: (b, l, o) => program.file.pread(b, l, o), size: program.size });
@@ -172,7 +174,11 @@ export function execProgram(
  * The kernel's ImageLoader: each execve builds its image in a fresh memory
  * manager on `platform`, charged to the sandbox's `account`.
  */
-export function elfLoader(platform: Platform, account: MemoryAccount, options: Omit<MemoryManagerOptions, 'memory' | 'addressSpace'> = {}): ImageLoader {
+export function elfLoader(
+  platform: Platform,
+  account: MemoryAccount,
+  options: Omit<MemoryManagerOptions, 'memory' | 'addressSpace'> = {},
+): ImageLoader {
   return {
     load(file: ExecFile, args: ExecImageArgs, regs: Registers, openInterpreter: InterpreterOpener) {
       const mm = MemoryManager.forPlatform(platform, { ...options, account });

@@ -6,9 +6,14 @@ import { type FileDescription, type Location, O_RDONLY, S_IFMT, S_IFREG, type Vf
 import { BootError } from './config.js';
 
 const MESSAGES: Record<string, string> = {
-  ENOENT: 'No such file or directory', EACCES: 'Permission denied', ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links', ENAMETOOLONG: 'File name too long', ENOEXEC: 'Exec format error',
-  EISDIR: 'Is a directory', ELIBBAD: 'Accessing a corrupted shared library',
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+  ENOEXEC: 'Exec format error',
+  EISDIR: 'Is a directory',
+  ELIBBAD: 'Accessing a corrupted shared library',
 };
 
 export function describe(errno: number): string {

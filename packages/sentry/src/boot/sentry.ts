@@ -53,7 +53,15 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       write: (b: Uint8Array, len: number) => stdout?.write(b, len) ?? -E.EIO,
       stream: true,
     };
-    vfs = new Vfs({ root: c.root ?? defaultRoot(), overlay: c.overlay ?? true, volumes: c.volumes ?? [], dev: c.stdinIsTty ? { tty } : true, uid, gid, account });
+    vfs = new Vfs({
+      root: c.root ?? defaultRoot(),
+      overlay: c.overlay ?? true,
+      volumes: c.volumes ?? [],
+      dev: c.stdinIsTty ? { tty } : true,
+      uid,
+      gid,
+      account,
+    });
   } catch (e) {
     throw new BootError(e instanceof Error ? e.message : String(e), 125);
   }
@@ -66,20 +74,35 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   const pageCache = new PageCache();
   const loader = elfLoader(c.platform, account, { pageCache, checkMemory: c.checkMemory });
   const kernel = new Kernel({
-    platform: c.platform, vfs, table: buildSyscallTable(), strace: c.strace, warn: c.warn, debug: c.debug, loader, maxTasks: c.maxTasks,
+    platform: c.platform,
+    vfs,
+    table: buildSyscallTable(),
+    strace: c.strace,
+    warn: c.warn,
+    debug: c.debug,
+    loader,
+    maxTasks: c.maxTasks,
   });
   // The first program starts as any other: an execve by the sandbox's init, from an empty image.
   const task: Task = new Task({
-    kernel, tid: kernel.allocateTid(), regs: new Registers(), fpu: kernel.newFpuState(),
-    mm: MemoryManager.forPlatform(c.platform, { account, pageCache, checkMemory: c.checkMemory }), fs: { root: vfs.root, cwd, umask: 0o022 },
-    creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] }, comm: 'init',
+    kernel,
+    tid: kernel.allocateTid(),
+    regs: new Registers(),
+    fpu: kernel.newFpuState(),
+    mm: MemoryManager.forPlatform(c.platform, { account, pageCache, checkMemory: c.checkMemory }),
+    fs: { root: vfs.root, cwd, umask: 0o022 },
+    creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] },
+    comm: 'init',
   });
   const enc = (xs: string[]) => xs.map((x) => new Uint8Array(Buffer.from(x)));
   const r = execTask(task, program.path, cwd, enc(c.argv), enc(c.env));
   if (r < 0) {
     task.mm.release?.();
     const status = r === -E.ENOMEM || r === -E.E2BIG ? 125 : r === -E.ENOENT ? 127 : 126;
-    throw new BootError(`${program.path}: ${r === -E.ENOEXEC ? 'Exec format error (not an x86-64 ELF executable or script)' : describe(r)}`, status);
+    throw new BootError(
+      `${program.path}: ${r === -E.ENOEXEC ? 'Exec format error (not an x86-64 ELF executable or script)' : describe(r)}`,
+      status,
+    );
   }
   // The host's /sys would tell the program about the host's kernel and
   // devices: the sandbox gets an empty one (SYSFS_MAGIC), as /proc is its own.
@@ -116,8 +139,12 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     stats: () => {
       const p = c.platform.stats;
       return {
-        exits: { ...p.exits }, hostNs: p.hostNs, syscalls: kernel.stats.syscalls, unimplemented: kernel.stats.unimplemented,
-        pageFaults: kernel.stats.pageFaults, kernelTraps: kernel.stats.kernelTraps,
+        exits: { ...p.exits },
+        hostNs: p.hostNs,
+        syscalls: kernel.stats.syscalls,
+        unimplemented: kernel.stats.unimplemented,
+        pageFaults: kernel.stats.pageFaults,
+        kernelTraps: kernel.stats.kernelTraps,
         wallMs: started === 0 ? 0 : performance.now() - started,
       };
     },

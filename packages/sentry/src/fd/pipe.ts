@@ -151,8 +151,22 @@ export class PipeEnd extends StreamDescription {
 
   override stat(): Stat | number {
     return {
-      dev: 0xc, ino: this.#pipe.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0,
-      blksize: 4096, blocks: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0,
+      dev: 0xc,
+      ino: this.#pipe.ino,
+      mode: S_IFIFO | 0o600,
+      nlink: 1,
+      uid: 0,
+      gid: 0,
+      rdev: 0,
+      size: 0,
+      blksize: 4096,
+      blocks: 0,
+      atimeSec: 0,
+      atimeNsec: 0,
+      mtimeSec: 0,
+      mtimeNsec: 0,
+      ctimeSec: 0,
+      ctimeNsec: 0,
     };
   }
 

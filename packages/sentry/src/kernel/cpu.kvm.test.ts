@@ -28,8 +28,16 @@ describe.skipIf(announceKvmSkip())('ring 3 cannot reach ring 0 (KVM)', () => {
       const out: string[] = [];
       const warnings: string[] = [];
       const sentry = await boot({
-        platform, argv: [exe, ...args], env: [], cwd: '/', root: '/', memoryLimit: 128 << 20, stdin: new InputStream(),
-        stdout: (b) => out.push(Buffer.from(b).toString()), stderr: () => {}, warn: (l) => warnings.push(l),
+        platform,
+        argv: [exe, ...args],
+        env: [],
+        cwd: '/',
+        root: '/',
+        memoryLimit: 128 << 20,
+        stdin: new InputStream(),
+        stdout: (b) => out.push(Buffer.from(b).toString()),
+        stderr: () => {},
+        warn: (l) => warnings.push(l),
       });
       const status = await sentry.run();
       return { status, out: out.join(''), warnings, stats: sentry.stats() };
@@ -40,14 +48,16 @@ describe.skipIf(announceKvmSkip())('ring 3 cannot reach ring 0 (KVM)', () => {
 
   it('far transfers to 32-bit code and int $0x80 are SIGSEGV, with the selector or gate in the error code', async () => {
     const r = await run([]);
-    expect(r.out).toBe([
-      'far ret: SIGSEGV code 128 trapno 13 err 0x20',
-      'far jmp: SIGSEGV code 128 trapno 13 err 0x20',
-      'far call: SIGSEGV code 128 trapno 13 err 0x20',
-      'iret: SIGSEGV code 128 trapno 13 err 0x20',
-      'int $0x80: SIGSEGV code 128 trapno 13 err 0x402',
-      '',
-    ].join('\n'));
+    expect(r.out).toBe(
+      [
+        'far ret: SIGSEGV code 128 trapno 13 err 0x20',
+        'far jmp: SIGSEGV code 128 trapno 13 err 0x20',
+        'far call: SIGSEGV code 128 trapno 13 err 0x20',
+        'iret: SIGSEGV code 128 trapno 13 err 0x20',
+        'int $0x80: SIGSEGV code 128 trapno 13 err 0x402',
+        '',
+      ].join('\n'),
+    );
     expect(r.status).toEqual({ code: 0 });
     expect(r.stats.kernelTraps).toBe(0);
   }, 60_000);

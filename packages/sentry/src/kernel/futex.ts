@@ -77,7 +77,7 @@ export function futexWake(key: FutexKey, n: number, bitset = FUTEX_BITSET_MATCH_
   const q = queueOf(key, false);
   if (q === undefined) return 0;
   let woken = 0;
-  for (let i = 0; i < q.length && woken < n;) {
+  for (let i = 0; i < q.length && woken < n; ) {
     const w = q[i]!;
     if ((w.bitset & bitset) === 0) {
       i++;

@@ -5,6 +5,11 @@ export { CORE_SIGNALS, NSIG, type SigAction, type SigInfo, SIG_DFL, SIG_IGN, SIG
 export { HostFileInput, InputStream, type OutputSink, OutputStream } from './stdio.js';
 export { formatCall, formatResult, quote } from './strace.js';
 export {
-  type Credentials, type ExitStatus, type FsContext, type Rlimit, Task, type TaskMemory,
+  type Credentials,
+  type ExitStatus,
+  type FsContext,
+  type Rlimit,
+  Task,
+  type TaskMemory,
 } from './task.js';
 export type { UserMemory } from './usercopy.js';

@@ -44,16 +44,26 @@ const memory: TaskMemory = {
 
 function newTask(kernel: Kernel, vfs: Vfs): Task {
   return new Task({
-    kernel, tid: kernel.allocateTid(), regs: new Registers(), fpu: kernel.newFpuState(),
-    mm: memory, fs: { root: vfs.root, cwd: vfs.root, umask: 0o022 },
-    creds: { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] }, comm: 't', exePath: '/t',
+    kernel,
+    tid: kernel.allocateTid(),
+    regs: new Registers(),
+    fpu: kernel.newFpuState(),
+    mm: memory,
+    fs: { root: vfs.root, cwd: vfs.root, umask: 0o022 },
+    creds: { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] },
+    comm: 't',
+    exePath: '/t',
   });
 }
 
-const exitGroup = ['exit_group', ['int'], (t: Task) => {
-  t.exit({ code: 3 });
-  return 0;
-}] as const;
+const exitGroup = [
+  'exit_group',
+  ['int'],
+  (t: Task) => {
+    t.exit({ code: 3 });
+    return 0;
+  },
+] as const;
 
 describe('Kernel.run', () => {
   it('turns a throwing or rejecting handler into EIO and a warning, and runs on', async () => {
@@ -61,9 +71,13 @@ describe('Kernel.run', () => {
     const warnings: string[] = [];
     const platform = { ...fakePlatform(), newContext: () => scriptedContext([NR.getpid, NR.getppid, NR.gettid], results) };
     const table = new SyscallTable().add([
-      ['getpid', [], () => {
-        throw new Error('a bug');
-      }],
+      [
+        'getpid',
+        [],
+        () => {
+          throw new Error('a bug');
+        },
+      ],
       ['getppid', [], () => Promise.reject(new Error('an async bug'))],
       ['gettid', [], () => 7],
       exitGroup,
@@ -79,7 +93,12 @@ describe('Kernel.run', () => {
   });
 
   it('ends the run on a broken memory invariant (checkMemory), synchronous or not, instead of answering EIO', async () => {
-    for (const fail of [() => { throw new MemoryInvariantError('test'); }, () => Promise.reject(new MemoryInvariantError('test'))]) {
+    for (const fail of [
+      () => {
+        throw new MemoryInvariantError('test');
+      },
+      () => Promise.reject(new MemoryInvariantError('test')),
+    ]) {
       const results: number[] = [];
       const platform = { ...fakePlatform(), newContext: () => scriptedContext([NR.gettid, NR.getpid, NR.gettid], results) };
       const table = new SyscallTable().add([['getpid', [], fail], ['gettid', [], () => 7], exitGroup]);
@@ -98,9 +117,13 @@ describe('Kernel.run', () => {
     for (let i = 0; i < 3000; i++) script.push(NR.getpid, 2 ** 32 + i * 1_000_003);
     const platform = { ...fakePlatform(), newContext: () => scriptedContext(script, results) };
     const table = new SyscallTable().add([
-      ['getpid', [], () => {
-        throw new Error('a repeated bug');
-      }],
+      [
+        'getpid',
+        [],
+        () => {
+          throw new Error('a repeated bug');
+        },
+      ],
       exitGroup,
     ]);
     const vfs = new Vfs({ dev: false });

@@ -22,9 +22,18 @@ import { interruptTask } from './park.js';
 import { SyscallTable } from './syscall-table.js';
 import { isRestartCode, settleRestart } from './restart.js';
 import { placeFrame, writeFrame } from './signal-frame.js';
-import { saveFpuFrame, xstateFeatures } from './signal-fpu.js';
+import { xstateFeatures } from './signal-fpu.js';
 import {
-  defaultAction, SA_NODEFER, SA_RESETHAND, SI_KERNEL, SIG_DFL, SIG_IGN, type SigAction, type SigInfo, SIGBUS, SIGKILL,
+  defaultAction,
+  SA_NODEFER,
+  SA_RESETHAND,
+  SI_KERNEL,
+  SIG_DFL,
+  SIG_IGN,
+  type SigAction,
+  type SigInfo,
+  SIGBUS,
+  SIGKILL,
   SIGSEGV,
 } from './signals.js';
 import { formatCall, formatResult } from './strace.js';
@@ -331,17 +340,20 @@ export class Kernel {
   /** Parks `task` on a handler's promise; when it settles, the result is stored and the task runs again. */
   #park(task: Task, r: Promise<number>): void {
     task.state = 'parked';
-    r.then((v) => {
-      if (task.state !== 'parked') return;
-      if (task.mm.oomPending === true) this.#outOfMemory(task);
-      const restart = this.#setResult(task, v);
-      this.#returnToUser(task, restart);
-      this.makeRunnable(task);
-    }, (e: unknown) => {
-      // #syscall turns a handler's rejection into EIO, so only a broken memory invariant gets here: the sandbox ends with it.
-      this.#fatal ??= e;
-      this.kill();
-    });
+    r.then(
+      (v) => {
+        if (task.state !== 'parked') return;
+        if (task.mm.oomPending === true) this.#outOfMemory(task);
+        const restart = this.#setResult(task, v);
+        this.#returnToUser(task, restart);
+        this.makeRunnable(task);
+      },
+      (e: unknown) => {
+        // #syscall turns a handler's rejection into EIO, so only a broken memory invariant gets here: the sandbox ends with it.
+        this.#fatal ??= e;
+        this.kill();
+      },
+    );
   }
 
   /**
@@ -417,9 +429,12 @@ export class Kernel {
     const seen = this.stats.unimplemented.get(name) ?? 0;
     this.stats.unimplemented.set(name, seen + 1);
     if (seen > 0) return -E.ENOSYS;
-    this.warn(inRange
-      ? `tsv: unimplemented system call ${name} (${nr}): returning ENOSYS`
-      : `tsv: system call number ${nr} is out of range: returning ENOSYS`, 'unimplemented');
+    this.warn(
+      inRange
+        ? `tsv: unimplemented system call ${name} (${nr}): returning ENOSYS`
+        : `tsv: system call number ${nr} is out of range: returning ENOSYS`,
+      'unimplemented',
+    );
     return -E.ENOSYS;
   }
 
@@ -448,9 +463,10 @@ export class Kernel {
         this.#outOfMemory(task);
         return;
       }
-      info = r === FAULT_SIGBUS
-        ? { signo: SIGBUS, code: BUS_ADRERR, addr: f.address }
-        : { signo: SIGSEGV, code: r === FAULT_ACCERR ? SEGV_ACCERR : SEGV_MAPERR, addr: f.address };
+      info =
+        r === FAULT_SIGBUS
+          ? { signo: SIGBUS, code: BUS_ADRERR, addr: f.address }
+          : { signo: SIGSEGV, code: r === FAULT_ACCERR ? SEGV_ACCERR : SEGV_MAPERR, addr: f.address };
       s.cr2 = f.address;
     } else {
       const c = TRAP_CODES.get(f.vector);
@@ -462,8 +478,10 @@ export class Kernel {
     this.forceSignal(task, info);
     if (this.#debug !== undefined && s.actions[info.signo]!.handler === SIG_DFL) {
       const access = ['', 'read', 'write', '', 'exec'][f.access] ?? '';
-      this.#debug(`tsv: ${task.comm}[${task.pid}]: signal ${info.signo}: vector ${f.vector} error ${f.errorCode} at 0x${f.address.toString(16)}` +
-        `${access ? ` (${access}${f.protection ? ', protection' : ', not mapped'})` : ''} ip 0x${task.regs.get(Reg.rip).toString(16)} sp 0x${task.regs.get(Reg.rsp).toString(16)}`);
+      this.#debug(
+        `tsv: ${task.comm}[${task.pid}]: signal ${info.signo}: vector ${f.vector} error ${f.errorCode} at 0x${f.address.toString(16)}` +
+          `${access ? ` (${access}${f.protection ? ', protection' : ', not mapped'})` : ''} ip 0x${task.regs.get(Reg.rip).toString(16)} sp 0x${task.regs.get(Reg.rsp).toString(16)}`,
+      );
     }
   }
 

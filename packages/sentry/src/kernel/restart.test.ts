@@ -45,8 +45,7 @@ describe('settleRestart', () => {
     for (const [code, handler, restarts] of cases) {
       const t = leaving(-code);
       settleRestart(t.regs, handler);
-      expect([t.regs.getSigned(Reg.rax), t.regs.get(Reg.rip)])
-        .toEqual(restarts ? [NR_READ, AFTER_SYSCALL - 2] : [-E.EINTR, AFTER_SYSCALL]);
+      expect([t.regs.getSigned(Reg.rax), t.regs.get(Reg.rip)]).toEqual(restarts ? [NR_READ, AFTER_SYSCALL - 2] : [-E.EINTR, AFTER_SYSCALL]);
     }
   });
 

@@ -44,8 +44,7 @@ export function restartName(result: number): string | undefined {
  */
 export function settleRestart(regs: Registers, action: SigAction | undefined): void {
   const code = -regs.getSigned(Reg.rax);
-  const toEintr = action !== undefined &&
-    (code === ERESTARTNOHAND || (code === ERESTARTSYS && (action.flags & SA_RESTART) === 0));
+  const toEintr = action !== undefined && (code === ERESTARTNOHAND || (code === ERESTARTSYS && (action.flags & SA_RESTART) === 0));
   if (toEintr) {
     regs.set(Reg.rax, -E.EINTR);
     return;

@@ -53,4 +53,3 @@ export function getRlimit(t: Task, resource: number): Rlimit {
   if (resource !== RLIMIT_NOFILE) return r;
   return { cur: t.fds.limit, max: Math.max(r.max, t.fds.limit) };
 }
-

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FakeMemory } from '../testing/fake-task.js';
 import {
-  FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC2, fpuFrameSize, restoreFpuFrame, saveFpuFrame, UC_FP_XSTATE, XSTATE_SIZE,
+  FP_XSTATE_MAGIC1,
+  FP_XSTATE_MAGIC2,
+  fpuFrameSize,
+  restoreFpuFrame,
+  saveFpuFrame,
+  UC_FP_XSTATE,
+  XSTATE_SIZE,
 } from './signal-fpu.js';
 
 /** A kvm_xsave-sized image with x87/SSE/AVX state in use and a real MXCSR mask. */

@@ -27,7 +27,12 @@ const MXCSR_MASK = 28;
 const MXCSR_DEFAULT_MASK = 0xffbf;
 /** [offset, size] of components 2..7 in the standard format. */
 const COMPONENTS: readonly (readonly [bit: number, offset: number, size: number])[] = [
-  [2, 576, 256], [3, 960, 64], [4, 1024, 64], [5, 1088, 64], [6, 1152, 512], [7, 1664, 1024],
+  [2, 576, 256],
+  [3, 960, 64],
+  [4, 1024, 64],
+  [5, 1088, 64],
+  [6, 1152, 512],
+  [7, 1664, 1024],
 ];
 
 export const UC_FP_XSTATE = 1;
@@ -99,8 +104,12 @@ export function restoreFpuFrame(mm: UserMemory, addr: number, ref: Uint8Array, v
   const iv = new DataView(image.buffer);
   let features = 3;
   const size = lv.getUint32(SW_BYTES + 16, true);
-  if (lv.getUint32(SW_BYTES, true) === FP_XSTATE_MAGIC1 && size >= HEADER_END && size <= XSTATE_SIZE &&
-      size <= lv.getUint32(SW_BYTES + 4, true)) {
+  if (
+    lv.getUint32(SW_BYTES, true) === FP_XSTATE_MAGIC1 &&
+    size >= HEADER_END &&
+    size <= XSTATE_SIZE &&
+    size <= lv.getUint32(SW_BYTES + 4, true)
+  ) {
     const full = new Uint8Array(size + MAGIC2_SIZE);
     if (mm.copyIn(addr, full) < 0) return null;
     const fv = new DataView(full.buffer);

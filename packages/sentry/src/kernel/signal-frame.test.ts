@@ -8,11 +8,34 @@ import { describe, expect, it } from 'vitest';
 import { handlerOf, makeTask, type FakeTask } from '../testing/fake-task.js';
 import { SIGNAL_SYSCALLS } from '../syscalls/signal.js';
 import {
-  FRAME_INFO, FRAME_SIZE, FRAME_UC, SC_CR2, SC_CS, SC_ERR, SC_FPSTATE, SC_OLDMASK, SC_REGS, SC_TRAPNO, SIGINFO_SIZE,
-  UC_FLAGS, UC_LINK, UC_MCONTEXT, UC_SIGMASK, UC_STACK,
+  FRAME_INFO,
+  FRAME_SIZE,
+  FRAME_UC,
+  SC_CR2,
+  SC_CS,
+  SC_ERR,
+  SC_FPSTATE,
+  SC_OLDMASK,
+  SC_REGS,
+  SC_TRAPNO,
+  SIGINFO_SIZE,
+  UC_FLAGS,
+  UC_LINK,
+  UC_MCONTEXT,
+  UC_SIGMASK,
+  UC_STACK,
 } from './signal-frame.js';
 import {
-  SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SI_TKILL, SIG_DFL, sendSignal, SS_AUTODISARM, SS_DISABLE,
+  SA_NODEFER,
+  SA_ONSTACK,
+  SA_RESETHAND,
+  SA_RESTORER,
+  SA_SIGINFO,
+  SI_TKILL,
+  SIG_DFL,
+  sendSignal,
+  SS_AUTODISARM,
+  SS_DISABLE,
 } from './signals.js';
 
 const TESTDATA = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testdata');
@@ -25,10 +48,15 @@ describe('frame layout', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsv-frame-'));
   const exe = path.join(dir, 'frame-layout');
   execFileSync('gcc', ['-o', exe, path.join(TESTDATA, 'frame-layout.c')]);
-  const off = new Map(execFileSync(exe, { encoding: 'utf8' }).trim().split('\n').map((l) => {
-    const [k, v] = l.split(' ');
-    return [k!, Number(v)] as const;
-  }));
+  const off = new Map(
+    execFileSync(exe, { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const [k, v] = l.split(' ');
+        return [k!, Number(v)] as const;
+      }),
+  );
 
   it('ucontext and sigcontext match glibc', () => {
     expect(off.get('uc_flags')).toBe(UC_FLAGS);
@@ -37,7 +65,26 @@ describe('frame layout', () => {
     expect(off.get('uc_mcontext')).toBe(UC_MCONTEXT);
     expect(off.get('uc_sigmask')).toBe(UC_SIGMASK);
     expect(off.get('fpregs')).toBe(SC_FPSTATE);
-    const names = ['r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rdi', 'rsi', 'rbp', 'rbx', 'rdx', 'rax', 'rcx', 'rsp', 'rip', 'eflags'] as const;
+    const names = [
+      'r8',
+      'r9',
+      'r10',
+      'r11',
+      'r12',
+      'r13',
+      'r14',
+      'r15',
+      'rdi',
+      'rsi',
+      'rbp',
+      'rbx',
+      'rdx',
+      'rax',
+      'rcx',
+      'rsp',
+      'rip',
+      'eflags',
+    ] as const;
     names.forEach((n, i) => {
       expect(off.get(n)).toBe(i * 8);
       expect(SC_REGS[i]).toBe(Reg[n]);
@@ -50,8 +97,14 @@ describe('frame layout', () => {
   });
 
   it('siginfo and stack_t match glibc; the frame is pretcode, ucontext, siginfo', () => {
-    expect([off.get('si_signo'), off.get('si_errno'), off.get('si_code'), off.get('si_pid'), off.get('si_uid'), off.get('si_addr')])
-      .toEqual([0, 4, 8, 16, 20, 16]);
+    expect([
+      off.get('si_signo'),
+      off.get('si_errno'),
+      off.get('si_code'),
+      off.get('si_pid'),
+      off.get('si_uid'),
+      off.get('si_addr'),
+    ]).toEqual([0, 4, 8, 16, 20, 16]);
     expect(off.get('siginfo')).toBe(SIGINFO_SIZE);
     expect([off.get('ss_flags'), off.get('ss_size')]).toEqual([8, 16]);
     expect(FRAME_UC).toBe(8);
@@ -66,7 +119,7 @@ const sigreturn = handlerOf(SIGNAL_SYSCALLS, 'rt_sigreturn');
 function setup(flags = SA_SIGINFO | SA_RESTORER, maskLo = 0): { t: FakeTask; top: number; before: bigint[] } {
   const t = makeTask();
   const top = t.mm.alloc(65536) + 65536;
-  for (let r = 0; r < 27; r++) t.regs.setBig(r, 0x1111_0000_0000_0000n * BigInt(r % 15 + 1) + BigInt(r));
+  for (let r = 0; r < 27; r++) t.regs.setBig(r, 0x1111_0000_0000_0000n * BigInt((r % 15) + 1) + BigInt(r));
   t.regs.set(Reg.rsp, top - 256);
   t.regs.set(Reg.rip, 0x40_5000);
   t.regs.set(Reg.eflags, 0x246);
@@ -113,8 +166,11 @@ describe('delivery and rt_sigreturn', () => {
     const fp = Number(f.getBigUint64(sc + SC_FPSTATE, true));
     expect(fp % 64).toBe(0);
     expect(fp).toBeGreaterThanOrEqual(sp + FRAME_SIZE);
-    expect([f.getInt32(FRAME_INFO, true), f.getInt32(FRAME_INFO + 8, true), f.getInt32(FRAME_INFO + 16, true)])
-      .toEqual([SIGUSR1, SI_TKILL, t.pid]);
+    expect([f.getInt32(FRAME_INFO, true), f.getInt32(FRAME_INFO + 8, true), f.getInt32(FRAME_INFO + 16, true)]).toEqual([
+      SIGUSR1,
+      SI_TKILL,
+      t.pid,
+    ]);
     // The handler runs with the signal blocked on top of the old mask.
     expect(t.signals.maskLo).toBe((1 << (SIGUSR2 - 1)) | (1 << (SIGUSR1 - 1)));
   });

@@ -23,8 +23,24 @@ export const UC_MCONTEXT = 40;
 export const UC_SIGMASK = 296;
 /** struct sigcontext, from uc_mcontext: the general registers in this order, 8 bytes each. */
 export const SC_REGS: readonly number[] = [
-  Reg.r8, Reg.r9, Reg.r10, Reg.r11, Reg.r12, Reg.r13, Reg.r14, Reg.r15,
-  Reg.rdi, Reg.rsi, Reg.rbp, Reg.rbx, Reg.rdx, Reg.rax, Reg.rcx, Reg.rsp, Reg.rip, Reg.eflags,
+  Reg.r8,
+  Reg.r9,
+  Reg.r10,
+  Reg.r11,
+  Reg.r12,
+  Reg.r13,
+  Reg.r14,
+  Reg.r15,
+  Reg.rdi,
+  Reg.rsi,
+  Reg.rbp,
+  Reg.rbx,
+  Reg.rdx,
+  Reg.rax,
+  Reg.rcx,
+  Reg.rsp,
+  Reg.rip,
+  Reg.eflags,
 ];
 export const SC_CS = 144;
 export const SC_SS = 150;
@@ -215,7 +231,6 @@ export function readFrame(t: Task, initFpu: () => Uint8Array, validFeatures: num
   if (image === null) return false;
   t.fpu = { bytes: image };
   // restore_altstack(): as sigaltstack(2) from the restored stack pointer; its errors are ignored.
-  t.signals.setAltStack(getU64(v, uc + UC_STACK), v.getUint32(uc + UC_STACK + 8, true), getU64(v, uc + UC_STACK + 16),
-    regs.get(Reg.rsp));
+  t.signals.setAltStack(getU64(v, uc + UC_STACK), v.getUint32(uc + UC_STACK + 8, true), getU64(v, uc + UC_STACK + 16), regs.get(Reg.rsp));
   return true;
 }

@@ -14,7 +14,6 @@ import { boot, InputStream } from '../boot/index.js';
 
 const TESTDATA = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testdata');
 
-
 describe.skipIf(announceKvmSkip())('signals on KVM', () => {
   it('signals.c behaves as it does natively', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tsv-signals-'));
@@ -29,8 +28,15 @@ describe.skipIf(announceKvmSkip())('signals on KVM', () => {
       const out: string[] = [];
       const stdin = new InputStream();
       const sentry = await boot({
-        platform, argv: [exe], env: [], cwd: '/', root: '/', memoryLimit: 128 << 20, stdin,
-        stdout: (b) => out.push(Buffer.from(b).toString()), stderr: () => {},
+        platform,
+        argv: [exe],
+        env: [],
+        cwd: '/',
+        root: '/',
+        memoryLimit: 128 << 20,
+        stdin,
+        stdout: (b) => out.push(Buffer.from(b).toString()),
+        stderr: () => {},
       });
       const status = await sentry.run();
       expect(out.join('')).toBe(native.stdout);

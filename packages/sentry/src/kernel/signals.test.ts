@@ -20,7 +20,12 @@ describe('pending signals', () => {
     }
     const order: [number, number | undefined][] = [];
     for (let info = s.dequeue(); info !== undefined; info = s.dequeue()) order.push([info.signo, info.pid]);
-    expect(order).toEqual([[SIGUSR1, 1], [RT, 1], [RT, 2], [RT, 3]]);
+    expect(order).toEqual([
+      [SIGUSR1, 1],
+      [RT, 1],
+      [RT, 2],
+      [RT, 3],
+    ]);
     expect(s.pendingLo | s.pendingHi).toBe(0);
   });
 
@@ -56,7 +61,7 @@ describe('pending signals', () => {
     expect(s.enqueue({ signo: RT, code: SI_QUEUE }, 2)).toBe(0);
   });
 
-  it('the thread\'s own signals go before its process\'s; a standard signal may be pending in both', () => {
+  it("the thread's own signals go before its process's; a standard signal may be pending in both", () => {
     const s = new SignalState();
     s.enqueue({ signo: SIGUSR1, code: SI_USER, pid: 1 }, Infinity, 'process');
     s.enqueue({ signo: RT, code: SI_QUEUE, pid: 2 }, Infinity, 'process');

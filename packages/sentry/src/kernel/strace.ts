@@ -12,18 +12,44 @@ const SHOW_BYTES = 32;
 const AT_FDCWD = -100;
 
 const OFLAGS: [number, string][] = [
-  [0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'], [0o1000, 'O_TRUNC'], [0o2000, 'O_APPEND'],
-  [0o4000, 'O_NONBLOCK'], [0o10000, 'O_DSYNC'], [0o200000, 'O_DIRECTORY'], [0o400000, 'O_NOFOLLOW'],
-  [0o2000000, 'O_CLOEXEC'], [0o10000000, 'O_PATH'],
+  [0o100, 'O_CREAT'],
+  [0o200, 'O_EXCL'],
+  [0o400, 'O_NOCTTY'],
+  [0o1000, 'O_TRUNC'],
+  [0o2000, 'O_APPEND'],
+  [0o4000, 'O_NONBLOCK'],
+  [0o10000, 'O_DSYNC'],
+  [0o200000, 'O_DIRECTORY'],
+  [0o400000, 'O_NOFOLLOW'],
+  [0o2000000, 'O_CLOEXEC'],
+  [0o10000000, 'O_PATH'],
 ];
-const PROT: [number, string][] = [[1, 'PROT_READ'], [2, 'PROT_WRITE'], [4, 'PROT_EXEC']];
+const PROT: [number, string][] = [
+  [1, 'PROT_READ'],
+  [2, 'PROT_WRITE'],
+  [4, 'PROT_EXEC'],
+];
 const MAPFLAGS: [number, string][] = [
-  [0x01, 'MAP_SHARED'], [0x02, 'MAP_PRIVATE'], [0x10, 'MAP_FIXED'], [0x20, 'MAP_ANONYMOUS'],
-  [0x100, 'MAP_GROWSDOWN'], [0x4000, 'MAP_NORESERVE'], [0x8000, 'MAP_POPULATE'], [0x20000, 'MAP_STACK'],
+  [0x01, 'MAP_SHARED'],
+  [0x02, 'MAP_PRIVATE'],
+  [0x10, 'MAP_FIXED'],
+  [0x20, 'MAP_ANONYMOUS'],
+  [0x100, 'MAP_GROWSDOWN'],
+  [0x4000, 'MAP_NORESERVE'],
+  [0x8000, 'MAP_POPULATE'],
+  [0x20000, 'MAP_STACK'],
   [0x100000, 'MAP_FIXED_NOREPLACE'],
 ];
-const CLOCKS = ['CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_PROCESS_CPUTIME_ID', 'CLOCK_THREAD_CPUTIME_ID',
-  'CLOCK_MONOTONIC_RAW', 'CLOCK_REALTIME_COARSE', 'CLOCK_MONOTONIC_COARSE', 'CLOCK_BOOTTIME'];
+const CLOCKS = [
+  'CLOCK_REALTIME',
+  'CLOCK_MONOTONIC',
+  'CLOCK_PROCESS_CPUTIME_ID',
+  'CLOCK_THREAD_CPUTIME_ID',
+  'CLOCK_MONOTONIC_RAW',
+  'CLOCK_REALTIME_COARSE',
+  'CLOCK_MONOTONIC_COARSE',
+  'CLOCK_BOOTTIME',
+];
 const WHENCE = ['SEEK_SET', 'SEEK_CUR', 'SEEK_END', 'SEEK_DATA', 'SEEK_HOLE'];
 
 function flags(v: number, names: [number, string][], zero: string): string {

@@ -10,12 +10,25 @@ import { SYSCALL_NAMES } from './syscall-names.js';
  * SyscallArgs); these only describe them.
  */
 export type ArgKind =
-  | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'off'
-  | 'fd' | 'dirfd'
+  | 'int'
+  | 'uint'
+  | 'hex'
+  | 'ptr'
+  | 'size'
+  | 'off'
+  | 'fd'
+  | 'dirfd'
   | 'path' // NUL-terminated string in guest memory
   | 'inbuf' // bytes the guest passes in; length in the next argument
   | 'outbuf' // bytes the kernel fills in; the result is the length
-  | 'oflags' | 'mode' | 'prot' | 'mapflags' | 'signal' | 'clock' | 'whence' | 'atflags';
+  | 'oflags'
+  | 'mode'
+  | 'prot'
+  | 'mapflags'
+  | 'signal'
+  | 'clock'
+  | 'whence'
+  | 'atflags';
 
 /** How strace shows the result. */
 export type RetKind = 'int' | 'hex' | 'ptr' | 'void';
@@ -65,6 +78,9 @@ export class SyscallTable {
 
   /** Names of every implemented system call, sorted. */
   implemented(): string[] {
-    return this.#defs.filter((d): d is SyscallDef => d !== undefined).map((d) => d.name).sort();
+    return this.#defs
+      .filter((d): d is SyscallDef => d !== undefined)
+      .map((d) => d.name)
+      .sort();
   }
 }

@@ -40,8 +40,8 @@ export const CLONE_CLEAR_SIGHAND = 2 ** 32;
 export const CLONE_INTO_CGROUP = 2 ** 33;
 
 /** Namespace flags: an unprivileged caller (which a sandboxed program is) gets EPERM. */
-const NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
-  CLONE_NEWTIME;
+const NAMESPACES =
+  CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
 /** TASK_SIZE_MAX: a TLS base must lie below it (ARCH_SET_FS's rule). */
 const TASK_SIZE_MAX = 2 ** 47 - 4096;
 
@@ -89,9 +89,14 @@ function countProcesses(t: Task): number {
 function newProcess(t: Task, a: CloneArgs, pid: number): ThreadGroup {
   const g = t.group;
   const child = new ThreadGroup({
-    pid, parent: hasFlag(a.flags, CLONE_PARENT) ? g.parent : g, pgid: g.pgid, sid: g.sid,
-    creds: { ...g.creds, groups: [...g.creds.groups] }, rlimits: new Map([...g.rlimits].map(([r, l]) => [r, { ...l }])),
-    exitSignal: a.exitSignal, exePath: g.exePath,
+    pid,
+    parent: hasFlag(a.flags, CLONE_PARENT) ? g.parent : g,
+    pgid: g.pgid,
+    sid: g.sid,
+    creds: { ...g.creds, groups: [...g.creds.groups] },
+    rlimits: new Map([...g.rlimits].map(([r, l]) => [r, { ...l }])),
+    exitSignal: a.exitSignal,
+    exePath: g.exePath,
   });
   child.exe = g.exe;
   child.cmdline = g.cmdline;
@@ -105,7 +110,8 @@ function childSignals(t: Task, a: CloneArgs, group: ThreadGroup): SignalState {
   const f = a.flags;
   const handlers = hasFlag(f, CLONE_SIGHAND) ? t.signals.handlers : t.signals.handlers.copy();
   if (hasFlag(f, CLONE_CLEAR_SIGHAND)) {
-    for (let i = 1; i <= NSIG; i++) if (handlers.actions[i]!.handler !== SIG_IGN) handlers.actions[i] = { ...handlers.actions[i]!, handler: SIG_DFL };
+    for (let i = 1; i <= NSIG; i++)
+      if (handlers.actions[i]!.handler !== SIG_IGN) handlers.actions[i] = { ...handlers.actions[i]!, handler: SIG_DFL };
   }
   const s = new SignalState(handlers, group.sharedPending);
   s.setMask(t.signals.maskLo, t.signals.maskHi);
@@ -161,7 +167,15 @@ export function cloneTask(t: Task, a: CloneArgs): Task | number {
   if (hasFlag(f, CLONE_SETTLS)) regs.set(Reg.fs_base, a.tls);
   k.saveFpu(t.fpu);
   const child = new Task({
-    kernel: k, tid, regs, fpu: { bytes: t.fpu.bytes.slice() }, mm, fs, comm: t.comm, group, fds,
+    kernel: k,
+    tid,
+    regs,
+    fpu: { bytes: t.fpu.bytes.slice() },
+    mm,
+    fs,
+    comm: t.comm,
+    group,
+    fds,
     signals: childSignals(t, a, group),
   });
   if (hasFlag(f, CLONE_CHILD_CLEARTID)) child.clearChildTid = a.childTid;

@@ -76,7 +76,10 @@ export function parseShebang(head: Uint8Array): string[] | undefined | number {
   if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return undefined;
   let end = head.indexOf(0x0a, 2);
   if (end < 0) end = head.length;
-  const line = decoder.decode(head.subarray(2, end)).replace(/[ \t]+$/, '').replace(/^[ \t]+/, '');
+  const line = decoder
+    .decode(head.subarray(2, end))
+    .replace(/[ \t]+$/, '')
+    .replace(/^[ \t]+/, '');
   if (line === '') return -E.ENOEXEC;
   const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(line)!;
   return m[2] === undefined || m[2] === '' ? [m[1]!] : [m[1]!, m[2]];

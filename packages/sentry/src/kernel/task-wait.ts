@@ -48,7 +48,11 @@ function selects(c: ThreadGroup, target: WaitTarget, options: number): boolean {
 
 function resultOf(c: ThreadGroup, code: number, status: number, siStatus: number): WaitResult {
   return {
-    pid: c.pid, uid: c.creds.uid, code, status, siStatus,
+    pid: c.pid,
+    uid: c.creds.uid,
+    code,
+    status,
+    siStatus,
     cpu: { userNs: c.cpu.userNs + c.childCpu.userNs, sysNs: c.cpu.sysNs + c.childCpu.sysNs },
     maxRssKb: Math.max(c.maxRssKb, c.childMaxRssKb),
   };

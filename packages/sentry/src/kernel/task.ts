@@ -86,15 +86,32 @@ export class Task {
   sysNs = 0;
 
   constructor(init: {
-    kernel: Kernel; tid: number; regs: Registers; fpu: FpuState; mm: TaskMemory; fs: FsContext; creds?: Credentials;
-    comm: string; exePath?: string; group?: ThreadGroup; fds?: FdTable; signals?: SignalState;
+    kernel: Kernel;
+    tid: number;
+    regs: Registers;
+    fpu: FpuState;
+    mm: TaskMemory;
+    fs: FsContext;
+    creds?: Credentials;
+    comm: string;
+    exePath?: string;
+    group?: ThreadGroup;
+    fds?: FdTable;
+    signals?: SignalState;
   }) {
     this.kernel = init.kernel;
     this.tid = init.tid;
-    this.group = init.group ?? new ThreadGroup({
-      pid: init.tid, parent: null, pgid: init.tid, sid: init.tid, exitSignal: SIGCHLD, exePath: init.exePath ?? '',
-      creds: init.creds ?? { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] },
-    });
+    this.group =
+      init.group ??
+      new ThreadGroup({
+        pid: init.tid,
+        parent: null,
+        pgid: init.tid,
+        sid: init.tid,
+        exitSignal: SIGCHLD,
+        exePath: init.exePath ?? '',
+        creds: init.creds ?? { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] },
+      });
     this.group.tasks.add(this);
     this.regs = init.regs;
     this.fpu = init.fpu;

@@ -67,8 +67,14 @@ export class ThreadGroup {
   environ: Uint8Array = new Uint8Array(0);
 
   constructor(init: {
-    pid: number; parent: ThreadGroup | null; pgid: number; sid: number; creds: Credentials; rlimits?: Map<number, Rlimit>;
-    exitSignal: number; exePath: string;
+    pid: number;
+    parent: ThreadGroup | null;
+    pgid: number;
+    sid: number;
+    creds: Credentials;
+    rlimits?: Map<number, Rlimit>;
+    exitSignal: number;
+    exePath: string;
   }) {
     this.pid = init.pid;
     this.parent = init.parent;

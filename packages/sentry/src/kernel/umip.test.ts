@@ -79,7 +79,15 @@ describe('emulateUmip', () => {
 
   it('leaves every other #GP alone: other instructions, SGDT of a register, bytes that run out', () => {
     // lgdt (%rax), vmcall, swapgs, hlt, lldt (%rax), and a SGDT / an SIB cut short by an unmapped page.
-    for (const code of [[0x0f, 0x01, 0x10], [0x0f, 0x01, 0xc1], [0x0f, 0x01, 0xf8], [0xf4], [0x0f, 0x00, 0x10], [0x0f, 0x01], [0x0f, 0x01, 0x04]]) {
+    for (const code of [
+      [0x0f, 0x01, 0x10],
+      [0x0f, 0x01, 0xc1],
+      [0x0f, 0x01, 0xf8],
+      [0xf4],
+      [0x0f, 0x00, 0x10],
+      [0x0f, 0x01],
+      [0x0f, 0x01, 0x04],
+    ]) {
       const { t, rip } = at(code);
       expect(emulateUmip(t), code.join(' ')).toEqual({ kind: 'none' });
       expect(t.regs.get(Reg.rip)).toBe(rip);

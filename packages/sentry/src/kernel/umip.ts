@@ -26,8 +26,24 @@ const GS_OVERRIDE = 0x65;
 const OPERAND_SIZE = 0x66;
 const ADDRESS_SIZE = 0x67;
 /** ModRM and SIB register numbers (with REX's extra bit) -> user_regs_struct. */
-const GPR = [Reg.rax, Reg.rcx, Reg.rdx, Reg.rbx, Reg.rsp, Reg.rbp, Reg.rsi, Reg.rdi,
-  Reg.r8, Reg.r9, Reg.r10, Reg.r11, Reg.r12, Reg.r13, Reg.r14, Reg.r15];
+const GPR = [
+  Reg.rax,
+  Reg.rcx,
+  Reg.rdx,
+  Reg.rbx,
+  Reg.rsp,
+  Reg.rbp,
+  Reg.rsi,
+  Reg.rdi,
+  Reg.r8,
+  Reg.r9,
+  Reg.r10,
+  Reg.r11,
+  Reg.r12,
+  Reg.r13,
+  Reg.r14,
+  Reg.r15,
+];
 const U64 = (1n << 64n) - 1n;
 
 /** What emulateUmip did. */
@@ -107,7 +123,13 @@ export function emulateUmip(t: Task): UmipOutcome {
  * end of the instruction, which here is the end of the displacement.
  */
 function effectiveAddress(
-  regs: Registers, byte: () => number, mod: number, rm: number, rex: number, addr32: boolean, length: () => number,
+  regs: Registers,
+  byte: () => number,
+  mod: number,
+  rm: number,
+  rex: number,
+  addr32: boolean,
+  length: () => number,
 ): bigint | undefined {
   let base = 0n;
   let ripRelative = false;

@@ -6,14 +6,24 @@ import { bytesSource, compile, fileSource, run } from './test-helpers.js';
 
 const PAGE = 4096;
 
-interface ReadelfLoad { offset: number; vaddr: number; filesz: number; memsz: number; flags: string }
+interface ReadelfLoad {
+  offset: number;
+  vaddr: number;
+  filesz: number;
+  memsz: number;
+  flags: string;
+}
 
 /** What binutils says about a file, to compare the loader against. */
 function readelf(file: string): { entry: number; loads: ReadelfLoad[]; interp: string | null } {
   const out = run('readelf', ['-hlW', file]);
   const entry = Number(/Entry point address:\s+(0x[0-9a-f]+)/.exec(out)![1]);
   const loads = [...out.matchAll(/^\s*LOAD\s+(0x\S+)\s+(0x\S+)\s+0x\S+\s+(0x\S+)\s+(0x\S+)\s+([RWE ]+?)\s+0x\S+$/gm)].map((m) => ({
-    offset: Number(m[1]), vaddr: Number(m[2]), filesz: Number(m[3]), memsz: Number(m[4]), flags: m[5]!.replace(/ /g, ''),
+    offset: Number(m[1]),
+    vaddr: Number(m[2]),
+    filesz: Number(m[3]),
+    memsz: Number(m[4]),
+    flags: m[5]!.replace(/ /g, ''),
   }));
   const interp = /Requesting program interpreter: ([^\]]+)\]/.exec(out)?.[1] ?? null;
   return { entry, loads, interp };
@@ -174,21 +184,30 @@ describe('loadElf rejects malformed files with ENOEXEC', () => {
     ['phdrs past end of file', (v) => v.setBigUint64(EH.phoff, 0xffff_ffff_ffff_fff0n, true)],
     ['entry outside every segment', (v) => v.setBigUint64(EH.entry, 0x1000n, true)],
     ['filesz > memsz', (v, ph) => v.setBigUint64(ph(0, PH.filesz), v.getBigUint64(ph(0, PH.memsz), true) + 1n, true)],
-    ['vaddr + memsz wraps', (v, ph) => {
-      v.setBigUint64(ph(1, PH.vaddr), 0xffff_ffff_ffff_f000n, true);
-      v.setBigUint64(ph(1, PH.offset), 0n, true);
-    }],
+    [
+      'vaddr + memsz wraps',
+      (v, ph) => {
+        v.setBigUint64(ph(1, PH.vaddr), 0xffff_ffff_ffff_f000n, true);
+        v.setBigUint64(ph(1, PH.offset), 0n, true);
+      },
+    ],
     ['segment beyond the user range', (v, ph) => v.setBigUint64(ph(3, PH.memsz), 0x8000_0000_0000n, true)],
-    ['segment at address 0', (v, ph) => {
-      v.setBigUint64(ph(0, PH.vaddr), 0n, true);
-      v.setBigUint64(ph(0, PH.offset), 0n, true);
-    }],
+    [
+      'segment at address 0',
+      (v, ph) => {
+        v.setBigUint64(ph(0, PH.vaddr), 0n, true);
+        v.setBigUint64(ph(0, PH.offset), 0n, true);
+      },
+    ],
     ['offset incongruent with vaddr', (v, ph) => v.setBigUint64(ph(1, PH.offset), v.getBigUint64(ph(1, PH.offset), true) + 8n, true)],
     ['non-power-of-two p_align', (v, ph) => v.setBigUint64(ph(1, PH.align), 0x3000n, true)],
     ['overlapping segments', (v, ph) => v.setBigUint64(ph(1, PH.vaddr), v.getBigUint64(ph(0, PH.vaddr), true), true)],
     ['unordered segments', (v, ph) => v.setBigUint64(ph(2, PH.vaddr), v.getBigUint64(ph(2, PH.vaddr), true) - 0x100000n, true)],
     ['file data past the end of the file', (v, ph) => v.setBigUint64(ph(1, PH.filesz), 0x1000_0000n, true)],
-    ['huge 64-bit offset', (v, ph) => v.setBigUint64(ph(1, PH.offset), 0xffff_ffff_ffff_f000n + (v.getBigUint64(ph(1, PH.vaddr), true) & 0xfffn), true)],
+    [
+      'huge 64-bit offset',
+      (v, ph) => v.setBigUint64(ph(1, PH.offset), 0xffff_ffff_ffff_f000n + (v.getBigUint64(ph(1, PH.vaddr), true) & 0xfffn), true),
+    ],
   ];
   it.each(cases)('%s', (_name, edit) => {
     expect(load(edit)).toBe(-E.ENOEXEC);

@@ -206,8 +206,7 @@ export function loadElf(src: ElfSource, opts: LoadOptions = {}): LoadPlan | numb
   }
   if (lo + bias < MIN_LOAD_ADDR || hi + bias > USER_ADDR_END) return ENOEXEC;
 
-  const inLoad = (a: number, len: number): boolean =>
-    loads.some((p) => a >= p.vaddr && len <= p.memsz && a - p.vaddr <= p.memsz - len);
+  const inLoad = (a: number, len: number): boolean => loads.some((p) => a >= p.vaddr && len <= p.memsz && a - p.vaddr <= p.memsz - len);
   if (!inLoad(eEntry, 1)) return ENOEXEC;
 
   let phdrAddr: number | null = null;

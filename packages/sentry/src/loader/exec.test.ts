@@ -25,7 +25,10 @@ beforeAll(() => {
   staticExe = compile('hello.c', 'exec-static', ['-static']);
   staticPie = compile('hello.c', 'exec-static-pie', ['-static-pie']);
   const check = compile('vdsocheck.c', 'exec-vdsocheck');
-  const [a, b] = run(check, ['sample']).trim().split('\n').map((l) => l.split(' ').slice(1).map(BigInt)) as [bigint[], bigint[]];
+  const [a, b] = run(check, ['sample'])
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').slice(1).map(BigInt)) as [bigint[], bigint[]];
   tscKhz = Math.round(Number(b[0]! - a[0]!) / (Number(b[2]! - a[2]!) / 1e6));
   sample = b;
 });
@@ -38,7 +41,11 @@ function hostAuxv(): Map<number, number> {
   return m;
 }
 
-interface Started { out: string; random: Uint8Array; plan: LoadPlan }
+interface Started {
+  out: string;
+  random: Uint8Array;
+  plan: LoadPlan;
+}
 
 /** Plans `exe`, builds its process image, and runs it through the runner. */
 function start(exe: string, opts: { base?: number; vdso: boolean }): Started {
@@ -65,7 +72,9 @@ function start(exe: string, opts: { base?: number; vdso: boolean }): Started {
   const region = new Uint8Array(STACK_SIZE);
   region.set(stack.bytes, STACK_SIZE - stack.bytes.length);
   fs.writeFileSync(stackFile, region);
-  const lines = plan.segments.map((s) => `map ${s.start.toString(16)} ${(s.end - s.start).toString(16)} ${s.prot} ${exe} ${s.fileOffset} ${s.fileSize}`);
+  const lines = plan.segments.map(
+    (s) => `map ${s.start.toString(16)} ${(s.end - s.start).toString(16)} ${s.prot} ${exe} ${s.fileOffset} ${s.fileSize}`,
+  );
   lines.push(`map ${(STACK_TOP - STACK_SIZE).toString(16)} ${STACK_SIZE.toString(16)} 3 ${stackFile} 0 ${STACK_SIZE}`);
   if (opts.vdso) {
     const img = loadVdso();

@@ -39,7 +39,14 @@ function reader(s: InitialStack) {
 
 describe('buildInitialStack', () => {
   it('lays out argc, argv, envp and auxv as Linux does', () => {
-    const o = opts({ vdso: 0x7fff_f7fc_1000, interpBase: 0x7fff_f7fd_0000, cred: { uid: 1, euid: 2, gid: 3, egid: 4 }, hwcap: 0x178bfbff, hwcap2: 2, minSigStkSz: 3632 });
+    const o = opts({
+      vdso: 0x7fff_f7fc_1000,
+      interpBase: 0x7fff_f7fd_0000,
+      cred: { uid: 1, euid: 2, gid: 3, egid: 4 },
+      hwcap: 0x178bfbff,
+      hwcap2: 2,
+      minSigStkSz: 3632,
+    });
     const s = build(o);
     const { word, cstr } = reader(s);
     expect(s.sp % 16).toBe(0);
@@ -56,7 +63,7 @@ describe('buildInitialStack', () => {
     p += 24;
 
     const auxv: Array<[number, number]> = [];
-    for (;; p += 16) {
+    for (; ; p += 16) {
       const k = word(p);
       if (k === AT.NULL) break;
       auxv.push([k, word(p + 8)]);
@@ -65,8 +72,26 @@ describe('buildInitialStack', () => {
     expect(auxv).toEqual(s.auxv);
     // Linux's order: ARCH_DLINFO first, then create_elf_tables' list.
     expect(auxv.map(([k]) => k)).toEqual([
-      AT.SYSINFO_EHDR, AT.MINSIGSTKSZ, AT.HWCAP, AT.PAGESZ, AT.CLKTCK, AT.PHDR, AT.PHENT, AT.PHNUM, AT.BASE,
-      AT.FLAGS, AT.ENTRY, AT.UID, AT.EUID, AT.GID, AT.EGID, AT.SECURE, AT.RANDOM, AT.HWCAP2, AT.EXECFN, AT.PLATFORM,
+      AT.SYSINFO_EHDR,
+      AT.MINSIGSTKSZ,
+      AT.HWCAP,
+      AT.PAGESZ,
+      AT.CLKTCK,
+      AT.PHDR,
+      AT.PHENT,
+      AT.PHNUM,
+      AT.BASE,
+      AT.FLAGS,
+      AT.ENTRY,
+      AT.UID,
+      AT.EUID,
+      AT.GID,
+      AT.EGID,
+      AT.SECURE,
+      AT.RANDOM,
+      AT.HWCAP2,
+      AT.EXECFN,
+      AT.PLATFORM,
     ]);
     const a = new Map(auxv);
     expect(a.get(AT.SYSINFO_EHDR)).toBe(0x7fff_f7fc_1000);
@@ -112,7 +137,9 @@ describe('buildInitialStack', () => {
   it('keeps sp 16-byte aligned for every argument and environment count', () => {
     for (let argc = 0; argc < 6; argc++) {
       for (let envc = 0; envc < 4; envc++) {
-        const s = build(opts({ argv: Array.from({ length: argc }, (_, i) => enc('a'.repeat(i))), envp: Array.from({ length: envc }, () => enc('E=1')) }));
+        const s = build(
+          opts({ argv: Array.from({ length: argc }, (_, i) => enc('a'.repeat(i))), envp: Array.from({ length: envc }, () => enc('E=1')) }),
+        );
         expect(s.sp % 16).toBe(0);
         expect(reader(s).word(s.sp)).toBe(Math.max(argc, 1));
       }

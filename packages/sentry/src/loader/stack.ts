@@ -4,9 +4,27 @@ import { E } from '../errno.js';
 
 /** Auxiliary vector keys (include/uapi/linux/auxvec.h, asm/auxvec.h). */
 export const AT = {
-  NULL: 0, PHDR: 3, PHENT: 4, PHNUM: 5, PAGESZ: 6, BASE: 7, FLAGS: 8, ENTRY: 9,
-  UID: 11, EUID: 12, GID: 13, EGID: 14, PLATFORM: 15, HWCAP: 16, CLKTCK: 17,
-  SECURE: 23, RANDOM: 25, HWCAP2: 26, EXECFN: 31, SYSINFO_EHDR: 33, MINSIGSTKSZ: 51,
+  NULL: 0,
+  PHDR: 3,
+  PHENT: 4,
+  PHNUM: 5,
+  PAGESZ: 6,
+  BASE: 7,
+  FLAGS: 8,
+  ENTRY: 9,
+  UID: 11,
+  EUID: 12,
+  GID: 13,
+  EGID: 14,
+  PLATFORM: 15,
+  HWCAP: 16,
+  CLKTCK: 17,
+  SECURE: 23,
+  RANDOM: 25,
+  HWCAP2: 26,
+  EXECFN: 31,
+  SYSINFO_EHDR: 33,
+  MINSIGSTKSZ: 51,
 } as const;
 
 /** Largest single argument or environment string, NUL included (Linux MAX_ARG_STRLEN). */

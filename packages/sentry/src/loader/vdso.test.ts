@@ -68,7 +68,12 @@ describe('the vDSO image', () => {
 });
 
 describe('writeVvar', () => {
-  const params: VvarParams = { tscKhz: 3_000_000, tsc: 123_456_789_000n, realtimeNs: 1_700_000_000_000_000_000n, monotonicNs: 5_000_000_000n };
+  const params: VvarParams = {
+    tscKhz: 3_000_000,
+    tsc: 123_456_789_000n,
+    realtimeNs: 1_700_000_000_000_000_000n,
+    monotonicNs: 5_000_000_000n,
+  };
 
   it('writes the layout vdso/vvar.h declares, inside an even sequence count', () => {
     const page = new DataView(new ArrayBuffer(2 * VVAR_SIZE));
@@ -126,7 +131,10 @@ describe('the vDSO running in this process', () => {
   let tscKhz = 0;
   beforeAll(() => {
     check = compile('vdsocheck.c', 'vdsocheck');
-    const lines = run(check, ['sample']).trim().split('\n').map((l) => l.split(' ').slice(1).map(BigInt));
+    const lines = run(check, ['sample'])
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ').slice(1).map(BigInt));
     const [a, b] = lines as [bigint[], bigint[]];
     tscKhz = Math.round(Number(b[0]! - a[0]!) / (Number(b[2]! - a[2]!) / 1e6));
     sample = { tsc: b[0]!, realtime: b[1]!, monotonic: b[2]!, boottime: b[3]! };
@@ -142,13 +150,24 @@ describe('the vDSO running in this process', () => {
     const offs = ['clock_gettime', 'gettimeofday', 'time', 'getcpu', 'clock_getres'].map((n) => `0x${t.get(`__vdso_${n}`)!.toString(16)}`);
     const out = run(check, ['run', so, file, ...offs]);
     const clocks = new Map(
-      [...out.matchAll(/^clock (-?\d+) (-?\d+) (-?\d+) (-?\d+) (-?\d+)$/gm)].map((m) => [Number(m[1]), { rc: Number(m[2]), ns: Number(m[3]), hostRc: Number(m[4]), hostNs: Number(m[5]) }]),
+      [...out.matchAll(/^clock (-?\d+) (-?\d+) (-?\d+) (-?\d+) (-?\d+)$/gm)].map((m) => [
+        Number(m[1]),
+        { rc: Number(m[2]), ns: Number(m[3]), hostRc: Number(m[4]), hostNs: Number(m[5]) },
+      ]),
     );
     const line = (name: string): number[] => new RegExp(`^${name} (.*)$`, 'm').exec(out)![1]!.split(' ').map(Number);
     return { clocks, gtod: line('gettimeofday'), time: line('time'), getcpu: line('getcpu'), getres: line('getres') };
   }
-  const live = (offsetNs = 0n) => (page: DataView) =>
-    writeVvar(page, 0, { tscKhz, tsc: sample.tsc, realtimeNs: sample.realtime + offsetNs, monotonicNs: sample.monotonic, boottimeNs: sample.boottime });
+  const live =
+    (offsetNs = 0n) =>
+    (page: DataView) =>
+      writeVvar(page, 0, {
+        tscKhz,
+        tsc: sample.tsc,
+        realtimeNs: sample.realtime + offsetNs,
+        monotonicNs: sample.monotonic,
+        boottimeNs: sample.boottime,
+      });
   const MS = 1e6;
 
   it('measured a plausible TSC rate', () => {

@@ -3,8 +3,16 @@
 // records page -> {frame, prot} and counts what it was asked to do. It
 // checks its arguments as strictly as the KVM one (RangeError on a Sentry bug).
 import {
-  type AddressSpace, FRAME_FREE, FRAME_INVALID, FRAME_KERNEL, FRAME_USER, type FrameKind, type PhysicalMemory, PROT_EXEC,
-  PROT_NONE, PROT_WRITE,
+  type AddressSpace,
+  FRAME_FREE,
+  FRAME_INVALID,
+  FRAME_KERNEL,
+  FRAME_USER,
+  type FrameKind,
+  type PhysicalMemory,
+  PROT_EXEC,
+  PROT_NONE,
+  PROT_WRITE,
 } from '@tsv/platform';
 
 const PAGE = 4096;
@@ -35,7 +43,11 @@ export class FakePhysicalMemory implements PhysicalMemory {
     const st = this.#usedFrames;
     for (let f = 0; f + pages <= st.length; f += step) {
       let busy = -1;
-      for (let i = f + pages - 1; i >= f; i--) if (st[i] !== 0) { busy = i; break; }
+      for (let i = f + pages - 1; i >= f; i--)
+        if (st[i] !== 0) {
+          busy = i;
+          break;
+        }
       if (busy < 0) {
         st.fill(1, f, f + pages);
         this.bytes.fill(0, f * PAGE, (f + pages) * PAGE);
@@ -87,7 +99,10 @@ export class FakeAddressSpace implements AddressSpace {
   map(va: number, length: number, address: number, prot: number): void {
     this.#check(va, length);
     if (address % PAGE !== 0) throw new RangeError('map: unaligned frame');
-    if (prot === PROT_NONE) return this.unmap(va, length);
+    if (prot === PROT_NONE) {
+      this.unmap(va, length);
+      return;
+    }
     this.mapCalls++;
     this.pagesMapped += length / PAGE;
     if (va % HUGE === 0 && address % HUGE === 0 && length % HUGE === 0) this.hugeMaps++;
@@ -101,7 +116,10 @@ export class FakeAddressSpace implements AddressSpace {
 
   protect(va: number, length: number, prot: number): void {
     this.#check(va, length);
-    if (prot === PROT_NONE) return this.unmap(va, length);
+    if (prot === PROT_NONE) {
+      this.unmap(va, length);
+      return;
+    }
     for (let o = 0; o < length; o += PAGE) {
       const p = this.ptes.get((va + o) / PAGE);
       if (p !== undefined) p.prot = prot;
@@ -128,8 +146,15 @@ export class FakeAddressSpace implements AddressSpace {
   }
 
   #check(va: number, length: number): void {
-    if (!Number.isInteger(va) || !Number.isInteger(length) || va % PAGE !== 0 || length % PAGE !== 0 ||
-      length <= 0 || va < this.#min || va + length > this.#max) {
+    if (
+      !Number.isInteger(va) ||
+      !Number.isInteger(length) ||
+      va % PAGE !== 0 ||
+      length % PAGE !== 0 ||
+      length <= 0 ||
+      va < this.#min ||
+      va + length > this.#max
+    ) {
       throw new RangeError(`fake address space: [0x${va.toString(16)}, +0x${length.toString(16)}) is not a page-aligned user range`);
     }
   }

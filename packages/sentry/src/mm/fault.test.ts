@@ -1,7 +1,15 @@
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE } from '@tsv/platform';
 import { describe, expect, it } from 'vitest';
 import {
-  HUGE_PAGE_SIZE, MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ,
+  HUGE_PAGE_SIZE,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_GROWSDOWN,
+  MAP_POPULATE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  PROT_NONE,
+  PROT_READ,
   PROT_WRITE,
 } from './constants.js';
 import { FAULT_ACCERR, FAULT_MAPERR, FAULT_OK, FAULT_OOM, FAULT_SIGBUS } from './pager.js';

@@ -4,8 +4,20 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
 import {
-  MADV_REMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_LOCKED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MREMAP_FIXED, MREMAP_MAYMOVE, MS_ASYNC,
-  MS_INVALIDATE, MS_SYNC, PROT_READ, PROT_WRITE,
+  MADV_REMOVE,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_LOCKED,
+  MAP_NORESERVE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
+  MS_ASYNC,
+  MS_INVALIDATE,
+  MS_SYNC,
+  PROT_READ,
+  PROT_WRITE,
 } from './constants.js';
 import { keyOf } from './filecache.js';
 import { FAULT_SIGBUS } from './pager.js';

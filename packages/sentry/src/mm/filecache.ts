@@ -104,7 +104,7 @@ export class FilePages extends SharedMemory {
     if (pages.length === 0 || file === null) return report ? this.#takeError() : 0;
     const size = file.size?.() ?? Infinity;
     if (size < 0) this.#fail(size);
-    for (let i = 0; i < pages.length && size >= 0;) {
+    for (let i = 0; i < pages.length && size >= 0; ) {
       let n = 1;
       while (i + n < pages.length && n < RUN_PAGES && pages[i + n] === pages[i]! + n) n++;
       const r = this.#writeRun(file, pages, i, n, size);
@@ -174,7 +174,7 @@ export class FilePages extends SharedMemory {
     }
     const end = Math.min(to * PAGE, size);
     if (scratch.length < RUN_PAGES * PAGE) scratch = new Uint8Array(RUN_PAGES * PAGE);
-    for (let at = from * PAGE; at < end;) {
+    for (let at = from * PAGE; at < end; ) {
       const n = Math.min(end - at, RUN_PAGES * PAGE);
       scratch.fill(0, 0, n);
       const w = file.pwrite!(scratch, n, at);
@@ -201,7 +201,7 @@ export class FilePages extends SharedMemory {
       if (f === undefined) scratch.fill(0, k * PAGE, (k + 1) * PAGE);
       else scratch.set(bytes.subarray(f, f + PAGE), k * PAGE);
     }
-    for (let done = 0; done < len;) {
+    for (let done = 0; done < len; ) {
       const w = file.pwrite!(scratch.subarray(done, len), len - done, start + done);
       if (w < 0) return w;
       if (w === 0) return -E.EIO;

@@ -3,9 +3,7 @@
 import { ACCESS_READ, ACCESS_WRITE } from '@tsv/platform';
 import { describe, expect, it } from 'vitest';
 import { MemoryAccount } from './account.js';
-import {
-  MADV_DONTNEED, MADV_REMOVE, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE,
-} from './constants.js';
+import { MADV_DONTNEED, MADV_REMOVE, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from './constants.js';
 import { FakePhysicalMemory } from './fake.js';
 import { type FrameHolder, Frames, MemoryInvariantError } from './frames.js';
 import { guest, newMm } from './test-helpers.js';
@@ -111,7 +109,9 @@ describe('checkMemory', () => {
     expect(mm.handleFault(a, ACCESS_WRITE)).toBe(0);
     // A mapping the process does not hold appears (as a refcount bug would leave one).
     as.map(a + 0x10_0000, PAGE, as.translate(a, PROT_READ), RW);
-    expect(() => mm.handleFault(a, ACCESS_READ)).toThrow(/memory invariant broken: 0x[0-9a-f]+ maps frame 0x[0-9a-f]+ but the process holds no page there \(after page fault\)/);
+    expect(() => mm.handleFault(a, ACCESS_READ)).toThrow(
+      /memory invariant broken: 0x[0-9a-f]+ maps frame 0x[0-9a-f]+ but the process holds no page there \(after page fault\)/,
+    );
     expect(() => mm.mmap(0, PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS)).toThrow(MemoryInvariantError);
     // Off, the same state is only reported when asked.
     const quiet = newMm({ checkMemory: false });

@@ -3,8 +3,22 @@
 // must agree with each other.
 import { describe, expect, it } from 'vitest';
 import {
-  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
-  MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC, PROT_GROWSDOWN, PROT_NONE, PROT_READ, PROT_WRITE,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_GROWSDOWN,
+  MAP_NORESERVE,
+  MAP_POPULATE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MREMAP_DONTUNMAP,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
+  PROT_EXEC,
+  PROT_GROWSDOWN,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
 } from './constants.js';
 import type { FakeAddressSpace, FakePhysicalMemory } from './fake.js';
 import type { MemoryManager } from './mm.js';
@@ -57,7 +71,7 @@ function run(seed: number, steps: number): void {
   const opens = [rwOpen(inode), rwOpen(inode)];
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const int = (n: number) => Math.floor(r() * n);
-  const addr = () => (r() < 0.1 ? pick(HOSTILE) : REGION + int(4 * REGION / PAGE) * PAGE + (r() < 0.05 ? int(PAGE) : 0));
+  const addr = () => (r() < 0.1 ? pick(HOSTILE) : REGION + int((4 * REGION) / PAGE) * PAGE + (r() < 0.05 ? int(PAGE) : 0));
   const len = () => (r() < 0.1 ? pick(HOSTILE) : r() < 0.2 ? int(4 << 20) : (1 + int(64)) * PAGE - (r() < 0.1 ? int(PAGE) : 0));
   const prot = () => (r() < 0.05 ? pick(HOSTILE) : int(8) | (r() < 0.05 ? PROT_GROWSDOWN : 0));
   const mflags = () => {
@@ -80,24 +94,66 @@ function run(seed: number, steps: number): void {
     const op = int(15);
     const what = `seed ${seed} step ${step} op ${op}`;
     switch (op) {
-      case 0: case 1: if (mm.mmap(addr(), len(), prot(), mflags(), pick([file, undefined, ...opens]), r() < 0.9 ? int(12) * PAGE : pick(HOSTILE)) > 0) mapped++; break;
-      case 2: mm.munmap(addr(), len()); break;
-      case 3: mm.mprotect(addr(), len(), prot()); break;
-      case 4: mm.mremap(addr(), len(), len(), pick([0, MREMAP_MAYMOVE, MREMAP_MAYMOVE | MREMAP_FIXED, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 7, 8]), addr()); break;
-      case 5: mm.madvise(addr(), len(), pick([0, 3, 4, 8, 9, 22, 23, 100, 1234])); break;
-      case 6: mm.brk(r() < 0.8 ? REGION - 64 * PAGE + int(256) * PAGE : addr()); break;
-      case 7: { const n = int(buf.length + 1); const a = addr(); expect(mm.copyOut(a, buf, n) === 0 || mm.copyOut(a, buf, n) < 0, what).toBe(true); break; }
-      case 8: mm.copyIn(addr(), buf, r() < 0.9 ? int(buf.length + 1) : pick(HOSTILE)); break;
-      case 9: mm.readCString(addr(), pick([1, 10, 4096, 0, -1])); break;
-      case 10: mm.handleFault(addr(), pick([1, 2, 4])); break;
-      case 11: mm.readU64(addr(), u64); mm.writeU32(addr(), 7); mm.readIovecs(addr(), pick([0, 1, 3, 1025, -1])); break;
-      case 12: { // a store somewhere mapped, so that every kind of VMA gets dirty pages
+      case 0:
+      case 1:
+        if (mm.mmap(addr(), len(), prot(), mflags(), pick([file, undefined, ...opens]), r() < 0.9 ? int(12) * PAGE : pick(HOSTILE)) > 0)
+          mapped++;
+        break;
+      case 2:
+        mm.munmap(addr(), len());
+        break;
+      case 3:
+        mm.mprotect(addr(), len(), prot());
+        break;
+      case 4:
+        mm.mremap(
+          addr(),
+          len(),
+          len(),
+          pick([0, MREMAP_MAYMOVE, MREMAP_MAYMOVE | MREMAP_FIXED, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 7, 8]),
+          addr(),
+        );
+        break;
+      case 5:
+        mm.madvise(addr(), len(), pick([0, 3, 4, 8, 9, 22, 23, 100, 1234]));
+        break;
+      case 6:
+        mm.brk(r() < 0.8 ? REGION - 64 * PAGE + int(256) * PAGE : addr());
+        break;
+      case 7: {
+        const n = int(buf.length + 1);
+        const a = addr();
+        expect(mm.copyOut(a, buf, n) === 0 || mm.copyOut(a, buf, n) < 0, what).toBe(true);
+        break;
+      }
+      case 8:
+        mm.copyIn(addr(), buf, r() < 0.9 ? int(buf.length + 1) : pick(HOSTILE));
+        break;
+      case 9:
+        mm.readCString(addr(), pick([1, 10, 4096, 0, -1]));
+        break;
+      case 10:
+        mm.handleFault(addr(), pick([1, 2, 4]));
+        break;
+      case 11:
+        mm.readU64(addr(), u64);
+        mm.writeU32(addr(), 7);
+        mm.readIovecs(addr(), pick([0, 1, 3, 1025, -1]));
+        break;
+      case 12: {
+        // a store somewhere mapped, so that every kind of VMA gets dirty pages
         const v = mm.vmas.length > 0 ? mm.vmas[int(mm.vmas.length)]! : undefined;
         if (v !== undefined) mm.writeU32(v.start + int((v.end - v.start) / PAGE) * PAGE + int(PAGE - 4), step);
         break;
       }
-      case 13: if (mm.mmap(addr(), len(), PROT_READ | PROT_WRITE, MAP_SHARED | (r() < 0.3 ? MAP_FIXED : 0), pick(opens), int(12) * PAGE) > 0) mapped++; break;
-      default: mm.msync(addr(), len(), int(8)); mm.mlock(addr(), len()); break;
+      case 13:
+        if (mm.mmap(addr(), len(), PROT_READ | PROT_WRITE, MAP_SHARED | (r() < 0.3 ? MAP_FIXED : 0), pick(opens), int(12) * PAGE) > 0)
+          mapped++;
+        break;
+      default:
+        mm.msync(addr(), len(), int(8));
+        mm.mlock(addr(), len());
+        break;
     }
     const bad = audit(mm, as, mem);
     expect(bad, what).toBeNull();

@@ -7,7 +7,15 @@ export { type FrameHolder, Frames, MemoryInvariantError } from './frames.js';
 export { formatMaps, formatMapsLine } from './maps.js';
 export { MemoryManager, type MemoryManagerOptions } from './mm.js';
 export {
-  accessAllowed, FAULT_ACCERR, FAULT_MAPERR, FAULT_OK, FAULT_OOM, FAULT_SIGBUS, mapProt, type MmStats, type MmTunables,
+  accessAllowed,
+  FAULT_ACCERR,
+  FAULT_MAPERR,
+  FAULT_OK,
+  FAULT_OOM,
+  FAULT_SIGBUS,
+  mapProt,
+  type MmStats,
+  type MmTunables,
   pageIndex,
 } from './pager.js';
 export { type SharedMapper, SharedMemory } from './shared.js';

@@ -12,8 +12,11 @@ function hex(n: number, width: number): string {
 }
 
 export function formatMapsLine(v: Vma): string {
-  const perms = ((v.prot & PROT_READ) !== 0 ? 'r' : '-') + ((v.prot & PROT_WRITE) !== 0 ? 'w' : '-') +
-    ((v.prot & PROT_EXEC) !== 0 ? 'x' : '-') + ((v.flags & VMA_SHARED) !== 0 ? 's' : 'p');
+  const perms =
+    ((v.prot & PROT_READ) !== 0 ? 'r' : '-') +
+    ((v.prot & PROT_WRITE) !== 0 ? 'w' : '-') +
+    ((v.prot & PROT_EXEC) !== 0 ? 'x' : '-') +
+    ((v.flags & VMA_SHARED) !== 0 ? 's' : 'p');
   const file = v.file;
   const dev = file?.dev ?? 0;
   const offset = file === null ? 0 : v.offset;

@@ -6,15 +6,70 @@ import { ACCESS_READ, ACCESS_WRITE, type AddressSpace, OutOfMemoryError, type Ph
 import { E } from '../errno.js';
 import { MemoryAccount } from './account.js';
 import {
-  HUGE_PAGE_SIZE, MADV_COLD, MADV_COLLAPSE, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED,
-  MADV_DONTNEED_LOCKED, MADV_FREE, MADV_HUGEPAGE, MADV_HWPOISON, MADV_KEEPONFORK, MADV_MERGEABLE, MADV_NOHUGEPAGE,
-  MADV_NORMAL, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_RANDOM, MADV_REMOVE, MADV_SEQUENTIAL,
-  MADV_SOFT_OFFLINE, MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, MAP_32BIT, MAP_ANONYMOUS, MAP_DENYWRITE,
-  MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
-  MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE, MAP_UNINITIALIZED,
-  MAX_MAP_COUNT, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE,
-  MS_ASYNC, MS_INVALIDATE, MS_SYNC, PAGE_SIZE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_NONE, PROT_READ,
-  PROT_SEM, PROT_WRITE,
+  HUGE_PAGE_SIZE,
+  MADV_COLD,
+  MADV_COLLAPSE,
+  MADV_DODUMP,
+  MADV_DOFORK,
+  MADV_DONTDUMP,
+  MADV_DONTFORK,
+  MADV_DONTNEED,
+  MADV_DONTNEED_LOCKED,
+  MADV_FREE,
+  MADV_HUGEPAGE,
+  MADV_HWPOISON,
+  MADV_KEEPONFORK,
+  MADV_MERGEABLE,
+  MADV_NOHUGEPAGE,
+  MADV_NORMAL,
+  MADV_PAGEOUT,
+  MADV_POPULATE_READ,
+  MADV_POPULATE_WRITE,
+  MADV_RANDOM,
+  MADV_REMOVE,
+  MADV_SEQUENTIAL,
+  MADV_SOFT_OFFLINE,
+  MADV_UNMERGEABLE,
+  MADV_WILLNEED,
+  MADV_WIPEONFORK,
+  MAP_32BIT,
+  MAP_ANONYMOUS,
+  MAP_DENYWRITE,
+  MAP_EXECUTABLE,
+  MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_GROWSDOWN,
+  MAP_HUGETLB,
+  MAP_LOCKED,
+  MAP_NONBLOCK,
+  MAP_NORESERVE,
+  MAP_POPULATE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MAP_SHARED_VALIDATE,
+  MAP_STACK,
+  MAP_SYNC,
+  MAP_TYPE,
+  MAP_UNINITIALIZED,
+  MAX_MAP_COUNT,
+  MCL_CURRENT,
+  MCL_FUTURE,
+  MCL_ONFAULT,
+  MLOCK_ONFAULT,
+  MREMAP_DONTUNMAP,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
+  MS_ASYNC,
+  MS_INVALIDATE,
+  MS_SYNC,
+  PAGE_SIZE,
+  PROT_EXEC,
+  PROT_GROWSDOWN,
+  PROT_GROWSUP,
+  PROT_NONE,
+  PROT_READ,
+  PROT_SEM,
+  PROT_WRITE,
 } from './constants.js';
 import { formatMaps } from './maps.js';
 import { FilePages, PageCache } from './filecache.js';
@@ -24,13 +79,35 @@ import { FAULT_OK, FAULT_OOM, type MmStats, type MmTunables, Pager, accessAllowe
 import { SharedMemory } from './shared.js';
 import { UserAccess } from './usercopy.js';
 import {
-  type MappedFile, refVma, VMA_DONTFORK, VMA_GROWSDOWN, VMA_LOCKED, VMA_NORESERVE, VMA_SHARED, VMA_WIPEONFORK, type Vma,
+  type MappedFile,
+  refVma,
+  VMA_DONTFORK,
+  VMA_GROWSDOWN,
+  VMA_LOCKED,
+  VMA_NORESERVE,
+  VMA_SHARED,
+  VMA_WIPEONFORK,
+  type Vma,
 } from './vma.js';
 
 const PAGE = PAGE_SIZE;
 const HUGE = HUGE_PAGE_SIZE;
-const MAP_KNOWN = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_32BIT | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE |
-  MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_SYNC | MAP_FIXED_NOREPLACE |
+const MAP_KNOWN =
+  MAP_TYPE |
+  MAP_FIXED |
+  MAP_ANONYMOUS |
+  MAP_32BIT |
+  MAP_GROWSDOWN |
+  MAP_DENYWRITE |
+  MAP_EXECUTABLE |
+  MAP_LOCKED |
+  MAP_NORESERVE |
+  MAP_POPULATE |
+  MAP_NONBLOCK |
+  MAP_STACK |
+  MAP_HUGETLB |
+  MAP_SYNC |
+  MAP_FIXED_NOREPLACE |
   MAP_UNINITIALIZED;
 /** Where MAP_32BIT mappings go on x86-64 (the second GiB). */
 const LOW_32_START = 0x4000_0000;
@@ -100,11 +177,29 @@ export class MemoryManager extends UserAccess {
     const stackGuardGap = o.stackGuardGap ?? 1 << 20;
     const mmapMinAddr = Math.max(min, o.mmapMinAddr ?? 0x1_0000);
     const tunables: MmTunables = {
-      faultAroundBytes: 64 << 10, eagerBytes: 64 << 10, eagerFileBytes: 16 << 20, hugePages: true, ...o.tunables,
+      faultAroundBytes: 64 << 10,
+      eagerBytes: 64 << 10,
+      eagerFileBytes: 16 << 20,
+      hugePages: true,
+      ...o.tunables,
     };
-    super(new Pager(Frames.of(o.memory), o.addressSpace, account, tunables, {
-      min, max, mmapMinAddr, stackLimit, stackGuardGap, addressSpaceLimit: o.addressSpaceLimit ?? Infinity,
-    }, o.pageCache ?? new PageCache()));
+    super(
+      new Pager(
+        Frames.of(o.memory),
+        o.addressSpace,
+        account,
+        tunables,
+        {
+          min,
+          max,
+          mmapMinAddr,
+          stackLimit,
+          stackGuardGap,
+          addressSpaceLimit: o.addressSpaceLimit ?? Infinity,
+        },
+        o.pageCache ?? new PageCache(),
+      ),
+    );
     this.account = account;
     this.mmapMinAddr = mmapMinAddr;
     this.#checkMemory = o.checkMemory ?? false;
@@ -117,8 +212,12 @@ export class MemoryManager extends UserAccess {
   /** A memory manager on `platform`'s memory with a new address space. */
   static forPlatform(platform: Platform, options: Omit<MemoryManagerOptions, 'memory' | 'addressSpace'> = {}): MemoryManager {
     return new MemoryManager({
-      memory: platform.memory, addressSpace: platform.newAddressSpace(), newAddressSpace: () => platform.newAddressSpace(),
-      minUserAddress: platform.minUserAddress, maxUserAddress: platform.maxUserAddress, ...options,
+      memory: platform.memory,
+      addressSpace: platform.newAddressSpace(),
+      newAddressSpace: () => platform.newAddressSpace(),
+      minUserAddress: platform.minUserAddress,
+      maxUserAddress: platform.maxUserAddress,
+      ...options,
     });
   }
 
@@ -235,10 +334,16 @@ export class MemoryManager extends UserAccess {
     if (newTop > oldTop) {
       const vmas = this.pager.vmas;
       const next = vmas.at(vmas.indexAbove(oldTop));
-      const ceiling = next === undefined ? this.pager.limits.max
-        : next.start - ((next.flags & VMA_GROWSDOWN) !== 0 ? this.pager.limits.stackGuardGap : PAGE);
-      if (newTop > ceiling || oldTop < this.mmapMinAddr || newTop - this.#startBrk > this.account.limit ||
-        vmas.total + (newTop - oldTop) > this.pager.limits.addressSpaceLimit) {
+      const ceiling =
+        next === undefined
+          ? this.pager.limits.max
+          : next.start - ((next.flags & VMA_GROWSDOWN) !== 0 ? this.pager.limits.stackGuardGap : PAGE);
+      if (
+        newTop > ceiling ||
+        oldTop < this.mmapMinAddr ||
+        newTop - this.#startBrk > this.account.limit ||
+        vmas.total + (newTop - oldTop) > this.pager.limits.addressSpaceLimit
+      ) {
         return old;
       }
       vmas.insert({ start: oldTop, end: newTop, prot: PROT_READ | PROT_WRITE, flags: 0, file: null, offset: 0, shm: null, name: '[heap]' });
@@ -296,19 +401,27 @@ export class MemoryManager extends UserAccess {
       if (start < 0) return -E.ENOMEM;
     }
     const accountable = !shared && (prot & PROT_WRITE) !== 0 && (flags & MAP_NORESERVE) === 0;
-    if ((accountable && size > this.account.limit) || vmas.total - replaced + size > this.pager.limits.addressSpaceLimit ||
-      vmas.length >= MAX_MAP_COUNT) {
+    if (
+      (accountable && size > this.account.limit) ||
+      vmas.total - replaced + size > this.pager.limits.addressSpaceLimit ||
+      vmas.length >= MAX_MAP_COUNT
+    ) {
       return -E.ENOMEM;
     }
     if (fixed) this.pager.unmapRange(start, start + size);
     let shm: SharedMemory | null = null;
     if (shared) {
-      shm = backing !== null ? this.pager.cache.attach(backing, this.pager.frames, this.account)
-        : new SharedMemory(this.pager.frames, this.account);
+      shm =
+        backing !== null
+          ? this.pager.cache.attach(backing, this.pager.frames, this.account)
+          : new SharedMemory(this.pager.frames, this.account);
       shm.addMapper(this.pager);
     }
-    const vflags = (shared ? VMA_SHARED : 0) | (growsDown ? VMA_GROWSDOWN : 0) |
-      ((flags & MAP_NORESERVE) !== 0 ? VMA_NORESERVE : 0) | ((flags & MAP_LOCKED) !== 0 ? VMA_LOCKED : 0);
+    const vflags =
+      (shared ? VMA_SHARED : 0) |
+      (growsDown ? VMA_GROWSDOWN : 0) |
+      ((flags & MAP_NORESERVE) !== 0 ? VMA_NORESERVE : 0) |
+      ((flags & MAP_LOCKED) !== 0 ? VMA_LOCKED : 0);
     const v: Vma = { start, end: start + size, prot, flags: vflags, file: backing, offset: backing === null ? 0 : offset, shm, name };
     refVma(v);
     vmas.insert(v);
@@ -468,13 +581,32 @@ export class MemoryManager extends UserAccess {
   #advise(addr: number, len: number, advice: number): number {
     if (!isInt(addr, len, advice) || addr < 0 || addr % PAGE !== 0 || len < 0) return -E.EINVAL;
     switch (advice) {
-      case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED: case MADV_DONTNEED:
-      case MADV_FREE: case MADV_REMOVE: case MADV_DONTFORK: case MADV_DOFORK: case MADV_MERGEABLE:
-      case MADV_UNMERGEABLE: case MADV_HUGEPAGE: case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP:
-      case MADV_WIPEONFORK: case MADV_KEEPONFORK: case MADV_COLD: case MADV_PAGEOUT: case MADV_POPULATE_READ:
-      case MADV_POPULATE_WRITE: case MADV_DONTNEED_LOCKED: case MADV_COLLAPSE:
+      case MADV_NORMAL:
+      case MADV_RANDOM:
+      case MADV_SEQUENTIAL:
+      case MADV_WILLNEED:
+      case MADV_DONTNEED:
+      case MADV_FREE:
+      case MADV_REMOVE:
+      case MADV_DONTFORK:
+      case MADV_DOFORK:
+      case MADV_MERGEABLE:
+      case MADV_UNMERGEABLE:
+      case MADV_HUGEPAGE:
+      case MADV_NOHUGEPAGE:
+      case MADV_DONTDUMP:
+      case MADV_DODUMP:
+      case MADV_WIPEONFORK:
+      case MADV_KEEPONFORK:
+      case MADV_COLD:
+      case MADV_PAGEOUT:
+      case MADV_POPULATE_READ:
+      case MADV_POPULATE_WRITE:
+      case MADV_DONTNEED_LOCKED:
+      case MADV_COLLAPSE:
         break;
-      case MADV_HWPOISON: case MADV_SOFT_OFFLINE:
+      case MADV_HWPOISON:
+      case MADV_SOFT_OFFLINE:
         return -E.EPERM;
       default:
         return -E.EINVAL;
@@ -498,7 +630,9 @@ export class MemoryManager extends UserAccess {
       const s = Math.max(addr, v.start);
       const e = Math.min(end, v.end);
       switch (advice) {
-        case MADV_DONTNEED: case MADV_DONTNEED_LOCKED: case MADV_FREE:
+        case MADV_DONTNEED:
+        case MADV_DONTNEED_LOCKED:
+        case MADV_FREE:
           this.pager.drop(s, e);
           break;
         case MADV_REMOVE: {
@@ -511,10 +645,14 @@ export class MemoryManager extends UserAccess {
           v.shm!.discard(pageIndex(v, s), pageIndex(v, e));
           break;
         }
-        case MADV_DONTFORK: case MADV_DOFORK: case MADV_WIPEONFORK: case MADV_KEEPONFORK:
+        case MADV_DONTFORK:
+        case MADV_DOFORK:
+        case MADV_WIPEONFORK:
+        case MADV_KEEPONFORK:
           this.#setForkFlag(s, e, advice);
           break;
-        case MADV_POPULATE_READ: case MADV_POPULATE_WRITE: {
+        case MADV_POPULATE_READ:
+        case MADV_POPULATE_WRITE: {
           if (!accessAllowed(v.prot, advice === MADV_POPULATE_WRITE ? ACCESS_WRITE : ACCESS_READ)) return -E.EFAULT;
           const r = this.pager.populate(s, e);
           if (r !== FAULT_OK) return r === FAULT_OOM ? -E.ENOMEM : -E.EFAULT;
@@ -595,7 +733,11 @@ export class MemoryManager extends UserAccess {
     const make = this.#options.newAddressSpace;
     if (make === undefined) return -E.ENOSYS;
     const child = new MemoryManager({
-      ...this.#options, account: this.account, pageCache: this.pager.cache, addressSpace: make(), mmapBase: this.mmapBase,
+      ...this.#options,
+      account: this.account,
+      pageCache: this.pager.cache,
+      addressSpace: make(),
+      mmapBase: this.mmapBase,
     });
     child.#startBrk = this.#startBrk;
     child.#brk = this.#brk;
@@ -680,8 +822,12 @@ export class MemoryManager extends UserAccess {
 
   /** Whether [start, start+size) is free, in user space, and clear of a stack's guard gap. */
   #free(start: number, size: number): boolean {
-    return start >= this.mmapMinAddr && start <= this.pager.limits.max - size &&
-      !this.pager.vmas.overlaps(start, start + size) && start + size <= this.#ceiling(start);
+    return (
+      start >= this.mmapMinAddr &&
+      start <= this.pager.limits.max - size &&
+      !this.pager.vmas.overlaps(start, start + size) &&
+      start + size <= this.#ceiling(start)
+    );
   }
 
   /**

@@ -1,10 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
 import {
-  ACCESS_WRITE, MADV_DONTNEED, MADV_FREE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE,
-  MAP_POPULATE, MAP_PRIVATE,
-  MAP_SHARED, MAP_SHARED_VALIDATE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, MS_ASYNC, MS_SYNC, PROT_EXEC,
-  PROT_NONE, PROT_READ, PROT_WRITE,
+  ACCESS_WRITE,
+  MADV_DONTNEED,
+  MADV_FREE,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_GROWSDOWN,
+  MAP_NORESERVE,
+  MAP_POPULATE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MAP_SHARED_VALIDATE,
+  MREMAP_DONTUNMAP,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
+  MS_ASYNC,
+  MS_SYNC,
+  PROT_EXEC,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
 } from './constants.js';
 import { FAULT_MAPERR, FAULT_OK } from './pager.js';
 import { memFile, newMm, pattern } from './test-helpers.js';
@@ -175,7 +192,10 @@ describe('mremap', () => {
     const got = new Uint8Array(4 * K);
     expect(mm.copyIn(0x20_0000, got)).toBe(0);
     expect(got).toEqual(pattern(8 * K).subarray(0, 4 * K));
-    expect(mm.vmas.map((v) => [v.start, v.end, v.prot])).toEqual([[0x20_0000, 0x20_4000, RW], [0x20_4000, 0x20_8000, PROT_READ]]);
+    expect(mm.vmas.map((v) => [v.start, v.end, v.prot])).toEqual([
+      [0x20_0000, 0x20_4000, RW],
+      [0x20_4000, 0x20_8000, PROT_READ],
+    ]);
   });
 
   it('MREMAP_DONTUNMAP leaves an empty mapping behind', () => {

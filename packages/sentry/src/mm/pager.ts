@@ -299,7 +299,7 @@ export class Pager implements SharedMapper, FrameHolder {
       if (v.prot === PROT_NONE) continue;
       const s = Math.max(start, v.start);
       const e = Math.min(end, v.end);
-      for (let at = s; at < e;) {
+      for (let at = s; at < e; ) {
         const block = at - (at % HUGE);
         const next = Math.min(e, block + HUGE);
         if (!(at === block && next === block + HUGE && this.#hugeEligible(v, block) && this.#mapHuge(v, block))) {
@@ -411,7 +411,7 @@ export class Pager implements SharedMapper, FrameHolder {
 
   /** Writes `bytes` at `va` into resident pages, whatever their protection (kernel-built contents such as the vDSO). */
   write(va: number, bytes: Uint8Array): void {
-    for (let done = 0; done < bytes.length;) {
+    for (let done = 0; done < bytes.length; ) {
       const at = va + done;
       const frame = this.pages.get(at - (at % PAGE));
       const n = Math.min(bytes.length - done, PAGE - (at % PAGE));
@@ -450,8 +450,15 @@ export class Pager implements SharedMapper, FrameHolder {
   }
 
   #hugeEligible(v: Vma, block: number): boolean {
-    return this.tunables.hugePages && v.file === null && v.shm === null && (v.flags & VMA_GROWSDOWN) === 0 &&
-      block >= v.start && block + HUGE <= v.end && this.pages.count(block, block + HUGE) === 0;
+    return (
+      this.tunables.hugePages &&
+      v.file === null &&
+      v.shm === null &&
+      (v.flags & VMA_GROWSDOWN) === 0 &&
+      block >= v.start &&
+      block + HUGE <= v.end &&
+      this.pages.count(block, block + HUGE) === 0
+    );
   }
 
   /** Backs the empty, aligned 2 MiB `block` of `v` with one 2 MiB page; false when none is to be had. */
@@ -468,7 +475,7 @@ export class Pager implements SharedMapper, FrameHolder {
   /** Makes every missing page of `v` in [start, end) resident; the first error, or FAULT_OK. */
   #fill(v: Vma, start: number, end: number): number {
     let err = FAULT_OK;
-    for (let va = start; va < end && err === FAULT_OK;) {
+    for (let va = start; va < end && err === FAULT_OK; ) {
       if (this.pages.get(va) >= 0) {
         va += PAGE;
         continue;

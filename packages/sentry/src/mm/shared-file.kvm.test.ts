@@ -50,8 +50,16 @@ describe.skipIf(announceKvmSkip())('shared file mappings on KVM', () => {
         let sentry: Awaited<ReturnType<typeof boot>> | undefined;
         const out: string[] = [];
         sentry = await boot({
-          platform, argv: ['/vol/prog', mode, '/vol/data.bin'], env: [], cwd: '/', root: '/', volumes: [`${vol}:/vol`],
-          memoryLimit: 128 << 20, checkMemory: true, stdin: new InputStream(), stderr: (b) => out.push(Buffer.from(b).toString()),
+          platform,
+          argv: ['/vol/prog', mode, '/vol/data.bin'],
+          env: [],
+          cwd: '/',
+          root: '/',
+          volumes: [`${vol}:/vol`],
+          memoryLimit: 128 << 20,
+          checkMemory: true,
+          stdin: new InputStream(),
+          stderr: (b) => out.push(Buffer.from(b).toString()),
           stdout: (b) => {
             out.push(Buffer.from(b).toString());
             if (mode === 'spin' && out.join('').includes('ready')) setTimeout(() => sentry!.kill(9), 20);

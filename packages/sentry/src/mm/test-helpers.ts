@@ -24,7 +24,10 @@ let nextIno = 1000;
 /** A read-only in-memory file (a new inode number each unless given: files with one number share shared mappings' frames). */
 export function memFile(data: Uint8Array, name = '/lib/test.so', ino = nextIno++): MappedFile & { reads: number } {
   return {
-    name, dev: 0x801, ino, reads: 0,
+    name,
+    dev: 0x801,
+    ino,
+    reads: 0,
     pread(buf: Uint8Array, len: number, offset: number): number {
       this.reads++;
       if (offset >= data.length) return 0;
@@ -64,7 +67,11 @@ export class TestInode {
 /** An open description of `inode` as the syscall layer wraps one: writable unless `writable` is false; counts holds. */
 export function rwOpen(inode: TestInode, writable = true): MappedFile & { holds: number } {
   return {
-    name: '/data/file', dev: 0x802, ino: inode.ino, writable, holds: 0,
+    name: '/data/file',
+    dev: 0x802,
+    ino: inode.ino,
+    writable,
+    holds: 0,
     pread(buf: Uint8Array, len: number, offset: number): number {
       if (offset >= inode.data.length) return 0;
       const n = Math.min(len, inode.data.length - offset);

@@ -109,7 +109,11 @@ describe('readIovecs', () => {
     write(0, A + 100, 10);
     write(1, 0, 0);
     write(2, A, 0x7fff_ffff);
-    expect(mm.readIovecs(A, 3)).toEqual([{ base: A + 100, len: 10 }, { base: 0, len: 0 }, { base: A, len: 0x7fff_f000 - 10 }]);
+    expect(mm.readIovecs(A, 3)).toEqual([
+      { base: A + 100, len: 10 },
+      { base: 0, len: 0 },
+      { base: A, len: 0x7fff_f000 - 10 },
+    ]);
     expect(mm.readIovecs(A, 0)).toEqual([]);
     expect(mm.readIovecs(A, 1025)).toBe(-E.EINVAL);
     expect(mm.readIovecs(A, -1)).toBe(-E.EINVAL);
@@ -117,7 +121,10 @@ describe('readIovecs', () => {
     expect(mm.readIovecs(A, 2)).toBe(-E.EINVAL); // negative length
     write(1, 2 ** 47 - 4, 8);
     expect(mm.readIovecs(A, 2)).toBe(-E.EFAULT); // buffer leaves user space
-    expect(mm.readIovecs(A + 4 * PAGE - 16, 2)).toEqual([{ base: 0, len: 0 }, { base: 0, len: 0 }]); // into the read-only page
+    expect(mm.readIovecs(A + 4 * PAGE - 16, 2)).toEqual([
+      { base: 0, len: 0 },
+      { base: 0, len: 0 },
+    ]); // into the read-only page
     expect(mm.readIovecs(A + 5 * PAGE - 16, 2)).toBe(-E.EFAULT); // array runs into PROT_NONE
   });
 });

@@ -47,7 +47,7 @@ export class UserAccess {
   copyIn(addr: number, dst: Uint8Array, len = dst.length): number {
     if (!this.#valid(addr, len) || len > dst.length) return -E.EFAULT;
     const bytes = this.pager.mem.bytes;
-    for (let done = 0; done < len;) {
+    for (let done = 0; done < len; ) {
       const va = addr + done;
       const pa = this.#pa(va, false);
       if (pa < 0) return -E.EFAULT;
@@ -63,7 +63,7 @@ export class UserAccess {
   copyOut(addr: number, src: Uint8Array, len = src.length): number {
     if (!this.#valid(addr, len) || len > src.length) return -E.EFAULT;
     const bytes = this.pager.mem.bytes;
-    for (let done = 0; done < len;) {
+    for (let done = 0; done < len; ) {
       const va = addr + done;
       const pa = this.#pa(va, true);
       if (pa < 0) return -E.EFAULT;
@@ -78,7 +78,7 @@ export class UserAccess {
   /** Zeroes `len` bytes at user `addr` (clear_user); 0 or -EFAULT. */
   zeroOut(addr: number, len: number): number {
     if (!this.#valid(addr, len)) return -E.EFAULT;
-    for (let done = 0; done < len;) {
+    for (let done = 0; done < len; ) {
       const va = addr + done;
       const pa = this.#pa(va, true);
       if (pa < 0) return -E.EFAULT;
@@ -211,7 +211,7 @@ export class UserAccess {
    */
   #scalar(addr: number, size: number, write: boolean): number {
     if (!this.#valid(addr, size)) return -2;
-    if ((addr % PAGE) > PAGE - size) return -1;
+    if (addr % PAGE > PAGE - size) return -1;
     const pa = this.#pa(addr, write);
     return pa < 0 ? -2 : pa;
   }

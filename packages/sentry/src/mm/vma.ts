@@ -78,8 +78,15 @@ function tail(v: Vma, at: number): Vma {
 }
 
 function mergeable(a: Vma, b: Vma): boolean {
-  return a.end === b.start && a.prot === b.prot && a.flags === b.flags && a.file === b.file && a.shm === b.shm &&
-    a.name === b.name && (a.file === null && a.shm === null ? true : a.offset + (a.end - a.start) === b.offset);
+  return (
+    a.end === b.start &&
+    a.prot === b.prot &&
+    a.flags === b.flags &&
+    a.file === b.file &&
+    a.shm === b.shm &&
+    a.name === b.name &&
+    (a.file === null && a.shm === null ? true : a.offset + (a.end - a.start) === b.offset)
+  );
 }
 
 export class VmaList {

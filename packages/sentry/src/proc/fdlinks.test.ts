@@ -46,8 +46,12 @@ interface St {
 function decode(b: number): St {
   const v = new DataView(env.bytes(b, 144).slice().buffer);
   return {
-    dev: v.getBigUint64(0, true), ino: v.getBigUint64(8, true), nlink: v.getBigUint64(16, true), mode: v.getUint32(24, true),
-    uid: v.getUint32(28, true), size: v.getBigInt64(48, true),
+    dev: v.getBigUint64(0, true),
+    ino: v.getBigUint64(8, true),
+    nlink: v.getBigUint64(16, true),
+    mode: v.getUint32(24, true),
+    uid: v.getUint32(28, true),
+    size: v.getBigInt64(48, true),
   };
 }
 

@@ -10,8 +10,24 @@ import { E } from '../errno.js';
 import { isAnonFile } from '../fd/anon.js';
 import type { Task } from '../kernel/task.js';
 import {
-  type FileDescription, type Filesystem, Location, type Mount, O_ACCMODE, O_CLOEXEC, O_RDONLY, O_WRONLY, ReadOnlyNode,
-  ROOT_CRED, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK, type Stat, type StatFs, ST_VALID, type Vfs,
+  type FileDescription,
+  type Filesystem,
+  Location,
+  type Mount,
+  O_ACCMODE,
+  O_CLOEXEC,
+  O_RDONLY,
+  O_WRONLY,
+  ReadOnlyNode,
+  ROOT_CRED,
+  S_IFCHR,
+  S_IFIFO,
+  S_IFMT,
+  S_IFSOCK,
+  type Stat,
+  type StatFs,
+  ST_VALID,
+  type Vfs,
 } from '../vfs/index.js';
 import type { MountIds } from './mounts.js';
 import { type Owner, ProcDir, ProcFile, type ProcFsBase, ProcMagicLink, type ProcNode } from './nodes.js';
@@ -37,38 +53,52 @@ export class FdLinks {
 
   /** /proc/<pid>/fd: one link per open descriptor, its permission bits showing the access mode (lr-x, l-wx, lrwx). */
   fdDir(t: Task, key: string, owner: Owner): ProcNode {
-    return new ProcDir(this.fs, key, () => fdNames(t), (name) => {
-      const fd = fdNumber(name);
-      const f = fd < 0 ? undefined : t.fds.get(fd);
-      if (f === undefined) return undefined;
-      const acc = f.flags & O_ACCMODE;
-      const perm = (acc === O_WRONLY ? 0 : 0o500) | (acc === O_RDONLY ? 0 : 0o300);
-      const text = () => {
-        const cur = t.fds.get(fd);
-        return cur === undefined ? -E.ENOENT : this.#text(t.kernel.vfs, cur);
-      };
-      const to = () => {
-        const cur = t.fds.get(fd);
-        return cur === undefined ? -E.ENOENT : this.#follow(cur, { uid: t.creds.euid, gid: t.creds.egid });
-      };
-      return new ProcMagicLink(this.fs, `${key}/${name}`, text, to, owner, perm, FD_LINK_SIZE);
-    }, owner, 0o500);
+    return new ProcDir(
+      this.fs,
+      key,
+      () => fdNames(t),
+      (name) => {
+        const fd = fdNumber(name);
+        const f = fd < 0 ? undefined : t.fds.get(fd);
+        if (f === undefined) return undefined;
+        const acc = f.flags & O_ACCMODE;
+        const perm = (acc === O_WRONLY ? 0 : 0o500) | (acc === O_RDONLY ? 0 : 0o300);
+        const text = () => {
+          const cur = t.fds.get(fd);
+          return cur === undefined ? -E.ENOENT : this.#text(t.kernel.vfs, cur);
+        };
+        const to = () => {
+          const cur = t.fds.get(fd);
+          return cur === undefined ? -E.ENOENT : this.#follow(cur, { uid: t.creds.euid, gid: t.creds.egid });
+        };
+        return new ProcMagicLink(this.fs, `${key}/${name}`, text, to, owner, perm, FD_LINK_SIZE);
+      },
+      owner,
+      0o500,
+    );
   }
 
   /** /proc/<pid>/fdinfo: pos, flags (octal, O_CLOEXEC included), mnt_id and ino of each descriptor, as Linux prints them. */
   fdinfoDir(t: Task, key: string, owner: Owner): ProcNode {
-    return new ProcDir(this.fs, key, () => fdNames(t), (name) => {
-      const fd = fdNumber(name);
-      const f = fd < 0 ? undefined : t.fds.get(fd);
-      if (f === undefined) return undefined;
-      const text = () => {
-        const flags = f.flags | (t.fds.cloexec(fd) ? O_CLOEXEC : 0);
-        const st = f.stat();
-        const ino = typeof st === 'number' ? 0 : st.ino;
-        return `pos:\t${f.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${this.#mountId(f)}\nino:\t${ino}\n`;
-      };
-      return new ProcFile(this.fs, `${key}/${name}`, text, owner, 0o444);
-    }, owner, 0o555);
+    return new ProcDir(
+      this.fs,
+      key,
+      () => fdNames(t),
+      (name) => {
+        const fd = fdNumber(name);
+        const f = fd < 0 ? undefined : t.fds.get(fd);
+        if (f === undefined) return undefined;
+        const text = () => {
+          const flags = f.flags | (t.fds.cloexec(fd) ? O_CLOEXEC : 0);
+          const st = f.stat();
+          const ino = typeof st === 'number' ? 0 : st.ino;
+          return `pos:\t${f.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${this.#mountId(f)}\nino:\t${ino}\n`;
+        };
+        return new ProcFile(this.fs, `${key}/${name}`, text, owner, 0o444);
+      },
+      owner,
+      0o555,
+    );
   }
 
   #isNameless(f: FileDescription): boolean {
@@ -153,8 +183,17 @@ class NamelessNode extends ReadOnlyNode {
 
   statfs(): StatFs {
     return {
-      type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0], namelen: 255,
-      frsize: 4096, flags: ST_VALID,
+      type: PIPEFS_MAGIC,
+      bsize: 4096,
+      blocks: 0,
+      bfree: 0,
+      bavail: 0,
+      files: 0,
+      ffree: 0,
+      fsid: [0, 0],
+      namelen: 255,
+      frsize: 4096,
+      flags: ST_VALID,
     };
   }
 }

@@ -72,8 +72,18 @@ export function memoryFigures(mm: MemorySource): MemoryFigures {
   peaks.set(mm, seen);
   const exe = text === undefined ? 0 : text.end - text.start;
   return {
-    size, peak: seen.size, locked, rss, rssPeak: seen.rss, data, stack, exe, lib: execVm - exe,
-    codeStart: text?.start ?? 0, codeEnd: text?.end ?? 0, faults: mm.stats?.faults ?? 0,
+    size,
+    peak: seen.size,
+    locked,
+    rss,
+    rssPeak: seen.rss,
+    data,
+    stack,
+    exe,
+    lib: execVm - exe,
+    codeStart: text?.start ?? 0,
+    codeEnd: text?.end ?? 0,
+    faults: mm.stats?.faults ?? 0,
   };
 }
 

@@ -74,7 +74,9 @@ function options(m: Mount): string {
 
 /** /proc/<pid>/mounts (and /proc/mounts): source, mount point, type, options, "0 0". */
 export function mountsText(vfs: Vfs, root: string): string {
-  return visible(vfs, root).map((e) => `${e.type} ${mangle(e.point)} ${e.type} ${options(e.mount)} 0 0\n`).join('');
+  return visible(vfs, root)
+    .map((e) => `${e.type} ${mangle(e.point)} ${e.type} ${options(e.mount)} 0 0\n`)
+    .join('');
 }
 
 /**
@@ -84,14 +86,16 @@ export function mountsText(vfs: Vfs, root: string): string {
  */
 export function mountinfoText(vfs: Vfs, root: string, ids: MountIds): string {
   const entries = visible(vfs, root);
-  return entries.map((e) => {
-    const id = ids.id(e.mount);
-    const parent = entries.filter((p) => p !== e && isBeneath(e.point, p.point)).sort((a, b) => b.point.length - a.point.length)[0];
-    const dev = e.mount.fs.dev;
-    const devText = `${(dev >>> 8) & 0xfff}:${(dev & 0xff) | ((dev >>> 12) & 0xfff00)}`;
-    const ro = e.mount.readOnly ? 'ro' : 'rw';
-    return `${id} ${parent === undefined ? id : ids.id(parent.mount)} ${devText} / ${mangle(e.point)} ${options(e.mount)} - ${e.type} ${e.type} ${ro}\n`;
-  }).join('');
+  return entries
+    .map((e) => {
+      const id = ids.id(e.mount);
+      const parent = entries.filter((p) => p !== e && isBeneath(e.point, p.point)).sort((a, b) => b.point.length - a.point.length)[0];
+      const dev = e.mount.fs.dev;
+      const devText = `${(dev >>> 8) & 0xfff}:${(dev & 0xff) | ((dev >>> 12) & 0xfff00)}`;
+      const ro = e.mount.readOnly ? 'ro' : 'rw';
+      return `${id} ${parent === undefined ? id : ids.id(parent.mount)} ${devText} / ${mangle(e.point)} ${options(e.mount)} - ${e.type} ${e.type} ${ro}\n`;
+    })
+    .join('');
 }
 
 /** Whether mount point `p` lies strictly beneath `dir`. */

@@ -11,8 +11,22 @@
 import { E } from '../errno.js';
 import type { MemoryAccount } from '../mm/account.js';
 import {
-  type DirEntry, FileDescription, type Filesystem, type Location, O_ACCMODE, O_RDONLY, ReadOnlyNode, S_IFDIR, S_IFLNK,
-  S_IFMT, S_IFREG, type Stat, type StatFs, ST_VALID, type Timespec, now,
+  type DirEntry,
+  FileDescription,
+  type Filesystem,
+  type Location,
+  O_ACCMODE,
+  O_RDONLY,
+  ReadOnlyNode,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  type Stat,
+  type StatFs,
+  ST_VALID,
+  type Timespec,
+  now,
 } from '../vfs/index.js';
 
 export const PROC_SUPER_MAGIC = 0x9fa0;
@@ -79,9 +93,22 @@ export abstract class ProcNode extends ReadOnlyNode {
   stat(): Stat {
     const t = this.fs.born;
     return {
-      dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: this.kind === S_IFDIR ? 2 : 1, uid: this.owner.uid,
-      gid: this.owner.gid, rdev: 0, size: 0, blksize: 1024, blocks: 0, atimeSec: t.sec, atimeNsec: t.nsec,
-      mtimeSec: t.sec, mtimeNsec: t.nsec, ctimeSec: t.sec, ctimeNsec: t.nsec,
+      dev: this.fs.dev,
+      ino: this.ino,
+      mode: this.mode,
+      nlink: this.kind === S_IFDIR ? 2 : 1,
+      uid: this.owner.uid,
+      gid: this.owner.gid,
+      rdev: 0,
+      size: 0,
+      blksize: 1024,
+      blocks: 0,
+      atimeSec: t.sec,
+      atimeNsec: t.nsec,
+      mtimeSec: t.sec,
+      mtimeNsec: t.nsec,
+      ctimeSec: t.sec,
+      ctimeNsec: t.nsec,
     };
   }
 
@@ -91,8 +118,17 @@ export abstract class ProcNode extends ReadOnlyNode {
 
   statfs(): StatFs {
     return {
-      type: PROC_SUPER_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0], namelen: 255,
-      frsize: 4096, flags: ST_VALID,
+      type: PROC_SUPER_MAGIC,
+      bsize: 4096,
+      blocks: 0,
+      bfree: 0,
+      bavail: 0,
+      files: 0,
+      ffree: 0,
+      fsid: [0, 0],
+      namelen: 255,
+      frsize: 4096,
+      flags: ST_VALID,
     };
   }
 }

@@ -16,8 +16,15 @@ describe.skipIf(announceKvmSkip())('/proc on KVM', () => {
       stdin.end();
       const script = 'sleep 5 & /bin/busybox ps -o pid,ppid,pgid,stat,comm,args; kill $!; wait';
       const sentry = await boot({
-        platform, argv: ['/bin/busybox', 'sh', '-c', script], env: ['PATH=/bin:/usr/bin'], cwd: '/', root: '/',
-        memoryLimit: 128 << 20, stdin, stdout: (b) => out.push(Buffer.from(b).toString()), stderr: () => {},
+        platform,
+        argv: ['/bin/busybox', 'sh', '-c', script],
+        env: ['PATH=/bin:/usr/bin'],
+        cwd: '/',
+        root: '/',
+        memoryLimit: 128 << 20,
+        stdin,
+        stdout: (b) => out.push(Buffer.from(b).toString()),
+        stderr: () => {},
       });
       const status = await sentry.run();
       expect(status).toEqual({ code: 0 });

@@ -2,9 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
 import { PID_MAX } from '../kernel/pids.js';
 import { SIG_IGN } from '../kernel/signals.js';
-import {
-  CLONE_FILES, CLONE_FS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VM, cloneTask,
-} from '../kernel/task-clone.js';
+import { CLONE_FILES, CLONE_FS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VM, cloneTask } from '../kernel/task-clone.js';
 import { finishThread, reap } from '../kernel/task-exit.js';
 import { sendProcessSignal, SIGCHLD } from '../kernel/task-signals.js';
 import type { Task } from '../kernel/task.js';
@@ -72,7 +70,11 @@ function list(p: string): string[] | number {
   const b = t.mm.alloc(8192);
   const n = sys('getdents64', fd, b, 8192);
   sys('close', fd);
-  return n < 0 ? n : decodeDirents64(t.mm.read(b, n), n).map((e) => e.name).filter((x) => x !== '.' && x !== '..');
+  return n < 0
+    ? n
+    : decodeDirents64(t.mm.read(b, n), n)
+        .map((e) => e.name)
+        .filter((x) => x !== '.' && x !== '..');
 }
 
 /** A status line's value. */
@@ -127,10 +129,35 @@ describe('/proc', () => {
     expect(readlink(`/proc/${t.pid}/cwd`)).toBe('/');
     expect(readlink('/proc/self/root')).toBe('/');
     expect(list('/proc')).toEqual([
-      'self', 'thread-self', 'cpuinfo', 'loadavg', 'meminfo', 'mounts', 'stat', 'sys', 'uptime', String(t.pid), String(child.pid),
+      'self',
+      'thread-self',
+      'cpuinfo',
+      'loadavg',
+      'meminfo',
+      'mounts',
+      'stat',
+      'sys',
+      'uptime',
+      String(t.pid),
+      String(child.pid),
     ]);
-    const entries = ['fd', 'fdinfo', 'environ', 'status', 'limits', 'comm', 'cmdline', 'stat', 'statm', 'maps', 'cwd', 'root',
-      'exe', 'mounts', 'mountinfo'];
+    const entries = [
+      'fd',
+      'fdinfo',
+      'environ',
+      'status',
+      'limits',
+      'comm',
+      'cmdline',
+      'stat',
+      'statm',
+      'maps',
+      'cwd',
+      'root',
+      'exe',
+      'mounts',
+      'mountinfo',
+    ];
     expect(list('/proc/self')).toEqual(['task', ...entries]);
     expect(list(`/proc/self/task/${t.tid}`)).toEqual(entries);
     expect(readlink('/proc/999')).toBe(-E.ENOENT);
@@ -167,9 +194,20 @@ describe('/proc', () => {
     const s = text('/proc/self/status');
     expect(s.startsWith('Name:\tprog\nUmask:\t0022\nState:\tR (running)\n')).toBe(true);
     const want: Record<string, string> = {
-      Tgid: String(t.pid), Pid: String(t.tid), PPid: '0', TracerPid: '0', Uid: '1000\t1000\t1000\t1000',
-      Gid: '100\t100\t100\t100', FDSize: '64', Threads: '1', SigQ: '1/63704', SigPnd: '0000000000000000',
-      ShdPnd: '0000000000000002', SigBlk: '0000000000000002', SigIgn: '0000000000001000', SigCgt: '0000000000000200',
+      Tgid: String(t.pid),
+      Pid: String(t.tid),
+      PPid: '0',
+      TracerPid: '0',
+      Uid: '1000\t1000\t1000\t1000',
+      Gid: '100\t100\t100\t100',
+      FDSize: '64',
+      Threads: '1',
+      SigQ: '1/63704',
+      SigPnd: '0000000000000000',
+      ShdPnd: '0000000000000002',
+      SigBlk: '0000000000000002',
+      SigIgn: '0000000000001000',
+      SigCgt: '0000000000000200',
       CapEff: '0000000000000000',
     };
     expect(Object.fromEntries(Object.keys(want).map((k) => [k, field(s, k)]))).toEqual(want);
@@ -186,8 +224,12 @@ describe('/proc', () => {
     expect(list('/proc/self/task')).toEqual([t.tid, a.tid, b.tid].map(String));
     expect(field(text('/proc/self/status'), 'Threads')).toBe('3');
     const sa = text(`/proc/self/task/${a.tid}/status`);
-    expect([field(sa, 'Name'), field(sa, 'State'), field(sa, 'Tgid'), field(sa, 'Pid')])
-      .toEqual(['worker', 'S (sleeping)', String(t.pid), String(a.tid)]);
+    expect([field(sa, 'Name'), field(sa, 'State'), field(sa, 'Tgid'), field(sa, 'Pid')]).toEqual([
+      'worker',
+      'S (sleeping)',
+      String(t.pid),
+      String(a.tid),
+    ]);
     expect(field(text(`/proc/self/task/${b.tid}/status`), 'State')).toBe('T (stopped)');
     expect(statFields(`/proc/self/task/${a.tid}/stat`).slice(1, 4)).toEqual([String(a.tid), '(worker)', 'S']);
     // A thread's id reaches its own view of the process, unlisted.
@@ -225,8 +267,12 @@ describe('/proc', () => {
     end(c, 3);
     expect(list('/proc')).toContain(String(pid));
     const s = text(`/proc/${pid}/status`);
-    expect([field(s, 'Name'), field(s, 'State'), field(s, 'PPid'), field(s, 'Threads')])
-      .toEqual(['prog', 'Z (zombie)', String(t.pid), '1']);
+    expect([field(s, 'Name'), field(s, 'State'), field(s, 'PPid'), field(s, 'Threads')]).toEqual([
+      'prog',
+      'Z (zombie)',
+      String(t.pid),
+      '1',
+    ]);
     expect(field(s, 'VmSize')).toBeUndefined();
     expect(field(s, 'Umask')).toBeUndefined();
     const st = statFields(`/proc/${pid}/stat`);
@@ -268,8 +314,16 @@ describe('/proc', () => {
   it('memory figures from the VMAs: VmSize, VmData, VmStk, VmExe, VmLib, statm, maps', () => {
     boot();
     const K = 1024;
-    const vma = (start: number, len: number, prot: number, flags = 0, name = ''): Vma =>
-      ({ start, end: start + len, prot, flags, file: null, offset: 0, shm: null, name });
+    const vma = (start: number, len: number, prot: number, flags = 0, name = ''): Vma => ({
+      start,
+      end: start + len,
+      prot,
+      flags,
+      file: null,
+      offset: 0,
+      shm: null,
+      name,
+    });
     const vmas = [
       vma(0x40_0000, 8 * K, PROT_READ | PROT_EXEC), // the program's text
       vma(0x40_2000, 4 * K, PROT_READ | PROT_WRITE), // its data
@@ -279,14 +333,24 @@ describe('/proc', () => {
     ];
     Object.assign(t.mm, { vmas, stats: { faults: 7 }, residentPages: 10 });
     const s = text('/proc/self/status');
-    expect([field(s, 'VmSize'), field(s, 'VmRSS'), field(s, 'VmData'), field(s, 'VmStk'), field(s, 'VmExe'), field(s, 'VmLib')])
-      .toEqual(['     160 kB', '      40 kB', '       4 kB', '     132 kB', '       8 kB', '      16 kB']);
+    expect([field(s, 'VmSize'), field(s, 'VmRSS'), field(s, 'VmData'), field(s, 'VmStk'), field(s, 'VmExe'), field(s, 'VmLib')]).toEqual([
+      '     160 kB',
+      '      40 kB',
+      '       4 kB',
+      '     132 kB',
+      '       8 kB',
+      '      16 kB',
+    ]);
     expect(field(s, 'VmPeak')).toBe('     160 kB');
     // Peaks do not come down with the mappings.
     Object.assign(t.mm, { vmas: vmas.slice(0, 2), residentPages: 2 });
     const s2 = text('/proc/self/status');
-    expect([field(s2, 'VmSize'), field(s2, 'VmPeak'), field(s2, 'VmRSS'), field(s2, 'VmHWM')])
-      .toEqual(['      12 kB', '     160 kB', '       8 kB', '      40 kB']);
+    expect([field(s2, 'VmSize'), field(s2, 'VmPeak'), field(s2, 'VmRSS'), field(s2, 'VmHWM')]).toEqual([
+      '      12 kB',
+      '     160 kB',
+      '       8 kB',
+      '      40 kB',
+    ]);
     expect(text('/proc/self/statm')).toBe('3 2 0 2 0 1 0\n');
     const st = statFields('/proc/self/stat');
     expect([st[10], st[23], st[24], st[26], st[27]]).toEqual(['7', String(12 * K), '2', String(0x40_0000), String(0x40_2000)]);
@@ -344,8 +408,16 @@ describe('/proc', () => {
     const account = new MemoryAccount(64 << 10);
     boot(account);
     const line = '00400000-00401000 r-xp 00000000 00:00 0 \n';
-    const vmas = Array.from({ length: 100 }, (_, i) =>
-      ({ start: 0x40_0000 + i * 0x2000, end: 0x40_1000 + i * 0x2000, prot: PROT_READ | PROT_EXEC, flags: 0, file: null, offset: 0, shm: null, name: '' }));
+    const vmas = Array.from({ length: 100 }, (_, i) => ({
+      start: 0x40_0000 + i * 0x2000,
+      end: 0x40_1000 + i * 0x2000,
+      prot: PROT_READ | PROT_EXEC,
+      flags: 0,
+      file: null,
+      offset: 0,
+      shm: null,
+      name: '',
+    }));
     Object.assign(t.mm, { vmas }); // about 4 KiB of maps
     const fds: number[] = [];
     for (let i = 0; i < 1000; i++) {

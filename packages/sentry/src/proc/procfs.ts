@@ -52,7 +52,12 @@ export class ProcFs extends ProcFsBase {
     this.#fds = new FdLinks(this, this.#mountIds);
   }
 
-  readonly #top: ProcNode = new ProcDir(this, '/', () => this.#topNames(), (name) => this.#topChild(name));
+  readonly #top: ProcNode = new ProcDir(
+    this,
+    '/',
+    () => this.#topNames(),
+    (name) => this.#topChild(name),
+  );
   readonly #sys: ProcNode = this.#sysDir();
 
   get #kernel(): Kernel {
@@ -74,13 +79,20 @@ export class ProcFs extends ProcFsBase {
         };
         return new ProcLink(this, name, link);
       }
-      case 'cpuinfo': return new ProcFile(this, name, () => cpuinfoText(k));
-      case 'loadavg': return new ProcFile(this, name, () => loadavgText(k));
-      case 'meminfo': return new ProcFile(this, name, () => meminfoText(k, this.budget));
-      case 'mounts': return new ProcLink(this, name, () => 'self/mounts');
-      case 'stat': return new ProcFile(this, name, () => systemStatText(k));
-      case 'sys': return this.#sys;
-      case 'uptime': return new ProcFile(this, name, () => uptimeText(k));
+      case 'cpuinfo':
+        return new ProcFile(this, name, () => cpuinfoText(k));
+      case 'loadavg':
+        return new ProcFile(this, name, () => loadavgText(k));
+      case 'meminfo':
+        return new ProcFile(this, name, () => meminfoText(k, this.budget));
+      case 'mounts':
+        return new ProcLink(this, name, () => 'self/mounts');
+      case 'stat':
+        return new ProcFile(this, name, () => systemStatText(k));
+      case 'sys':
+        return this.#sys;
+      case 'uptime':
+        return new ProcFile(this, name, () => uptimeText(k));
     }
     if (!PID.test(name)) return undefined;
     const id = Number(name);
@@ -100,11 +112,21 @@ export class ProcFs extends ProcFsBase {
       osrelease: () => `${UTS_RELEASE}\n`,
       pid_max: () => `${PID_MAX}\n`,
     };
-    const kernel = new ProcDir(this, 'sys/kernel', () => Object.keys(files), (name) => {
-      const text = files[name];
-      return text === undefined ? undefined : new ProcFile(this, `sys/kernel/${name}`, text);
-    });
-    return new ProcDir(this, 'sys', () => ['kernel'], (name) => (name === 'kernel' ? kernel : undefined));
+    const kernel = new ProcDir(
+      this,
+      'sys/kernel',
+      () => Object.keys(files),
+      (name) => {
+        const text = files[name];
+        return text === undefined ? undefined : new ProcFile(this, `sys/kernel/${name}`, text);
+      },
+    );
+    return new ProcDir(
+      this,
+      'sys',
+      () => ['kernel'],
+      (name) => (name === 'kernel' ? kernel : undefined),
+    );
   }
 
   /**
@@ -119,24 +141,45 @@ export class ProcFs extends ProcFsBase {
     const vfs = this.#kernel.vfs;
     /** A file of the view's text; ENOENT once the thread or process has gone. */
     const file = (name: string, text: (v: TaskView) => string | Uint8Array, perm?: number) =>
-      new ProcFile(this, `${key}/${name}`, () => {
-        const v = view();
-        return v === undefined ? -E.ENOENT : text(v);
-      }, owner, perm);
+      new ProcFile(
+        this,
+        `${key}/${name}`,
+        () => {
+          const v = view();
+          return v === undefined ? -E.ENOENT : text(v);
+        },
+        owner,
+        perm,
+      );
     /** A file of the live process's text; empty for a zombie, as Linux shows a process without memory. */
     const live = (name: string, text: (t: Task) => string | Uint8Array, perm?: number) =>
       file(name, (v) => (v.res === undefined ? '' : text(v.res)), perm);
     const dirLink = (name: string, loc: (t: Task) => Location) =>
-      new ProcMagicLink(this, `${key}/${name}`, () => {
-        const t = view()?.res;
-        return t === undefined ? -E.ENOENT : dirText(vfs, loc(t));
-      }, () => {
-        const t = view()?.res;
-        return t === undefined ? -E.ENOENT : loc(t);
-      }, owner);
+      new ProcMagicLink(
+        this,
+        `${key}/${name}`,
+        () => {
+          const t = view()?.res;
+          return t === undefined ? -E.ENOENT : dirText(vfs, loc(t));
+        },
+        () => {
+          const t = view()?.res;
+          return t === undefined ? -E.ENOENT : loc(t);
+        },
+        owner,
+      );
     const resOrEmpty = (name: string, dir: (t: Task) => ProcNode, perm: number) => {
       const t = view()?.res;
-      return t === undefined ? new ProcDir(this, `${key}/${name}`, () => [], () => undefined, owner, perm) : dir(t);
+      return t === undefined
+        ? new ProcDir(
+            this,
+            `${key}/${name}`,
+            () => [],
+            () => undefined,
+            owner,
+            perm,
+          )
+        : dir(t);
     };
     const entries: Record<string, () => ProcNode | undefined> = {
       task: () => this.#taskDir(g, `${key}/task`, owner),
@@ -157,14 +200,26 @@ export class ProcFs extends ProcFsBase {
       mountinfo: () => live('mountinfo', (t) => mountinfoText(vfs, t.fs.root.path, this.#mountIds)),
     };
     if (!whole) delete entries.task;
-    return new ProcDir(this, key, () => Object.keys(entries), (name) => (view() === undefined ? undefined : entries[name]?.()), owner);
+    return new ProcDir(
+      this,
+      key,
+      () => Object.keys(entries),
+      (name) => (view() === undefined ? undefined : entries[name]?.()),
+      owner,
+    );
   }
 
   /** /proc/<pid>/exe: the executable the process runs (its path when the loader kept no location); ENOENT for a zombie. */
   #exeLink(key: string, g: ThreadGroup, res: () => Task | undefined, owner: Owner): ProcNode {
     const exe = g.exe;
     if (exe === null) return new ProcLink(this, key, () => (res() === undefined ? -E.ENOENT : toBinary(g.exePath)), owner);
-    return new ProcMagicLink(this, key, () => (res() === undefined ? -E.ENOENT : exe.path), () => (res() === undefined ? -E.ENOENT : exe), owner);
+    return new ProcMagicLink(
+      this,
+      key,
+      () => (res() === undefined ? -E.ENOENT : exe.path),
+      () => (res() === undefined ? -E.ENOENT : exe),
+      owner,
+    );
   }
 
   /** /proc/<pid>/task: one directory per thread, the leader's while it is a zombie too. */
@@ -174,7 +229,13 @@ export class ProcFs extends ProcFsBase {
       if (!g.reaped && !tids.includes(g.pid)) tids.unshift(g.pid);
       return tids.map(String);
     };
-    return new ProcDir(this, key, names, (name) => (PID.test(name) ? this.#pidDir(g, Number(name), `${key}/${name}`, false) : undefined), owner);
+    return new ProcDir(
+      this,
+      key,
+      names,
+      (name) => (PID.test(name) ? this.#pidDir(g, Number(name), `${key}/${name}`, false) : undefined),
+      owner,
+    );
   }
 }
 

@@ -69,14 +69,45 @@ export function meminfoText(k: Kernel, budget: MemoryBudget | null): string {
   const total = Math.floor(Math.min(mem.capacity, budget?.limit ?? Infinity) / 1024);
   const free = Math.max(0, total - Math.floor((budget?.used ?? mem.used) / 1024));
   const line = (name: string, kb: number) => `${`${name}:`.padEnd(16)}${String(kb).padStart(8)} kB\n`;
-  return line('MemTotal', total) + line('MemFree', free) + line('MemAvailable', free) + line('Buffers', 0) +
-    line('Cached', 0) + line('SwapTotal', 0) + line('SwapFree', 0);
+  return (
+    line('MemTotal', total) +
+    line('MemFree', free) +
+    line('MemAvailable', free) +
+    line('Buffers', 0) +
+    line('Cached', 0) +
+    line('SwapTotal', 0) +
+    line('SwapFree', 0)
+  );
 }
 
 /** CPUID.1:EDX bits every x86-64 CPU has, as the Sentry reports them in AT_HWCAP, with their cpuinfo names. */
 const BASELINE_FLAGS = [
-  'fpu', 'vme', 'de', 'pse', 'tsc', 'msr', 'pae', 'mce', 'cx8', 'apic', 'sep', 'mtrr', 'pge', 'mca', 'cmov', 'pat', 'pse36',
-  'clflush', 'mmx', 'fxsr', 'sse', 'sse2', 'ht', 'syscall', 'nx', 'lm',
+  'fpu',
+  'vme',
+  'de',
+  'pse',
+  'tsc',
+  'msr',
+  'pae',
+  'mce',
+  'cx8',
+  'apic',
+  'sep',
+  'mtrr',
+  'pge',
+  'mca',
+  'cmov',
+  'pat',
+  'pse36',
+  'clflush',
+  'mmx',
+  'fxsr',
+  'sse',
+  'sse2',
+  'ht',
+  'syscall',
+  'nx',
+  'lm',
 ];
 
 /** Flags the vCPU's XSAVE state components prove (XCR0 bits the platform's FPU state carries). */
@@ -98,9 +129,21 @@ function xsaveFlags(xfeatures: number): string[] {
 export function cpuinfoText(k: Kernel): string {
   const cpu = os.cpus()[0];
   return [
-    'processor\t: 0', `model name\t: ${cpu?.model ?? 'unknown'}`, `cpu MHz\t\t: ${(cpu?.speed ?? 0).toFixed(3)}`,
-    'physical id\t: 0', 'siblings\t: 1', 'core id\t\t: 0', 'cpu cores\t: 1', 'apicid\t\t: 0', 'fpu\t\t: yes',
-    'fpu_exception\t: yes', 'wp\t\t: yes', `flags\t\t: ${[...BASELINE_FLAGS, ...xsaveFlags(k.xfeatures)].join(' ')}`,
-    'clflush size\t: 64', 'cache_alignment\t: 64', '', '',
+    'processor\t: 0',
+    `model name\t: ${cpu?.model ?? 'unknown'}`,
+    `cpu MHz\t\t: ${(cpu?.speed ?? 0).toFixed(3)}`,
+    'physical id\t: 0',
+    'siblings\t: 1',
+    'core id\t\t: 0',
+    'cpu cores\t: 1',
+    'apicid\t\t: 0',
+    'fpu\t\t: yes',
+    'fpu_exception\t: yes',
+    'wp\t\t: yes',
+    `flags\t\t: ${[...BASELINE_FLAGS, ...xsaveFlags(k.xfeatures)].join(' ')}`,
+    'clflush size\t: 64',
+    'cache_alignment\t: 64',
+    '',
+    '',
   ].join('\n');
 }

@@ -68,11 +68,16 @@ export function threadCount(g: ThreadGroup): number {
 /** The state letter and name the scheduler's state maps to. */
 function stateOf(v: TaskView): [string, string] {
   switch (v.thread?.state) {
-    case undefined: return ['Z', 'zombie'];
-    case 'runnable': return ['R', 'running'];
-    case 'parked': return ['S', 'sleeping'];
-    case 'stopped': return ['T', 'stopped'];
-    case 'dead': return ['X', 'dead'];
+    case undefined:
+      return ['Z', 'zombie'];
+    case 'runnable':
+      return ['R', 'running'];
+    case 'parked':
+      return ['S', 'sleeping'];
+    case 'stopped':
+      return ['T', 'stopped'];
+    case 'dead':
+      return ['X', 'dead'];
   }
 }
 
@@ -144,17 +149,36 @@ export function statusText(v: TaskView): string {
   const lines = [`Name:\t${commOf(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`];
   if (v.res !== undefined) lines.push(`Umask:\t${v.res.fs.umask.toString(8).padStart(4, '0')}`);
   lines.push(
-    `State:\t${state} (${stateName})`, `Tgid:\t${g.pid}`, 'Ngid:\t0', `Pid:\t${v.tid}`, `PPid:\t${g.parent?.pid ?? 0}`,
-    'TracerPid:\t0', `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`, `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`,
-    `FDSize:\t${fdSize(v.res)}`, `Groups:\t${c.groups.map((x) => `${x} `).join('')}`, `NStgid:\t${g.pid}`,
-    `NSpid:\t${v.tid}`, `NSpgid:\t${g.pgid}`, `NSsid:\t${g.sid}`,
+    `State:\t${state} (${stateName})`,
+    `Tgid:\t${g.pid}`,
+    'Ngid:\t0',
+    `Pid:\t${v.tid}`,
+    `PPid:\t${g.parent?.pid ?? 0}`,
+    'TracerPid:\t0',
+    `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`,
+    `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`,
+    `FDSize:\t${fdSize(v.res)}`,
+    `Groups:\t${c.groups.map((x) => `${x} `).join('')}`,
+    `NStgid:\t${g.pid}`,
+    `NSpid:\t${v.tid}`,
+    `NSpgid:\t${g.pgid}`,
+    `NSsid:\t${g.sid}`,
   );
   const m = memoryOf(v);
   if (m !== undefined) {
     lines.push(
-      `VmPeak:\t${kb(m.peak)}`, `VmSize:\t${kb(m.size)}`, `VmLck:\t${kb(m.locked)}`, `VmPin:\t${kb(0)}`, `VmHWM:\t${kb(m.rssPeak)}`,
-      `VmRSS:\t${kb(m.rss)}`, `VmData:\t${kb(m.data)}`, `VmStk:\t${kb(m.stack)}`, `VmExe:\t${kb(m.exe)}`,
-      `VmLib:\t${kb(m.lib)}`, `VmSwap:\t${kb(0)}`, `HugetlbPages:\t${kb(0)}`,
+      `VmPeak:\t${kb(m.peak)}`,
+      `VmSize:\t${kb(m.size)}`,
+      `VmLck:\t${kb(m.locked)}`,
+      `VmPin:\t${kb(0)}`,
+      `VmHWM:\t${kb(m.rssPeak)}`,
+      `VmRSS:\t${kb(m.rss)}`,
+      `VmData:\t${kb(m.data)}`,
+      `VmStk:\t${kb(m.stack)}`,
+      `VmExe:\t${kb(m.exe)}`,
+      `VmLib:\t${kb(m.lib)}`,
+      `VmSwap:\t${kb(0)}`,
+      `HugetlbPages:\t${kb(0)}`,
     );
   }
   const [pndLo, pndHi] = privatePending(t);
@@ -162,13 +186,26 @@ export function statusText(v: TaskView): string {
   const [cgtLo, cgtHi] = handled(t, (h) => h !== SIG_IGN && h !== SIG_DFL);
   const caps = c.euid === 0 ? ALL_CAPS : NO_CAPS;
   lines.push(
-    'CoreDumping:\t0', `THP_enabled:\t${m === undefined ? 0 : 1}`, `Threads:\t${threadCount(g)}`,
-    `SigQ:\t${queuedSignals(g)}/${ulong(getRlimitOf(g, RLIMIT_SIGPENDING).cur)}`, `SigPnd:\t${hex64(pndLo, pndHi)}`,
+    'CoreDumping:\t0',
+    `THP_enabled:\t${m === undefined ? 0 : 1}`,
+    `Threads:\t${threadCount(g)}`,
+    `SigQ:\t${queuedSignals(g)}/${ulong(getRlimitOf(g, RLIMIT_SIGPENDING).cur)}`,
+    `SigPnd:\t${hex64(pndLo, pndHi)}`,
     `ShdPnd:\t${hex64(g.sharedPending.lo, g.sharedPending.hi)}`,
-    `SigBlk:\t${hex64(t?.signals.maskLo ?? 0, t?.signals.maskHi ?? 0)}`, `SigIgn:\t${hex64(ignLo, ignHi)}`,
-    `SigCgt:\t${hex64(cgtLo, cgtHi)}`, `CapInh:\t${NO_CAPS}`, `CapPrm:\t${caps}`, `CapEff:\t${caps}`, `CapBnd:\t${ALL_CAPS}`,
-    `CapAmb:\t${NO_CAPS}`, 'Seccomp:\t0', 'Cpus_allowed:\t1', 'Cpus_allowed_list:\t0', 'Mems_allowed:\t1',
-    'Mems_allowed_list:\t0', '',
+    `SigBlk:\t${hex64(t?.signals.maskLo ?? 0, t?.signals.maskHi ?? 0)}`,
+    `SigIgn:\t${hex64(ignLo, ignHi)}`,
+    `SigCgt:\t${hex64(cgtLo, cgtHi)}`,
+    `CapInh:\t${NO_CAPS}`,
+    `CapPrm:\t${caps}`,
+    `CapEff:\t${caps}`,
+    `CapBnd:\t${ALL_CAPS}`,
+    `CapAmb:\t${NO_CAPS}`,
+    'Seccomp:\t0',
+    'Cpus_allowed:\t1',
+    'Cpus_allowed_list:\t0',
+    'Mems_allowed:\t1',
+    'Mems_allowed_list:\t0',
+    '',
   );
   return lines.join('\n');
 }
@@ -202,16 +239,57 @@ export function statText(v: TaskView, kernel: Kernel): string {
   const exitSignal = v.tid === g.pid ? g.exitSignal : -1; // threads have none
   const exitCode = t === undefined && g.exitStatus !== undefined ? waitStatus(g.exitStatus) : 0;
   const fields: (number | string)[] = [
-    v.tid, `(${commOf(v)})`, state, g.parent?.pid ?? 0, g.pgid, g.sid,
-    0, -1, 0, // tty_nr, tpgid (no controlling terminal), flags (no PF_* flag applies: no ASLR, no kernel thread)
-    m?.faults ?? 0, 0, 0, 0, // minflt, cminflt, majflt, cmajflt
-    ticks(cpu.userNs), ticks(cpu.sysNs), v.whole ? ticks(g.childCpu.userNs) : 0, v.whole ? ticks(g.childCpu.sysNs) : 0,
-    20, 0, threadCount(g), 0, // priority, nice, num_threads, itrealvalue
-    ticks((g.started - kernel.bootTime) * 1e6), m?.size ?? 0, Math.floor((m?.rss ?? 0) / 4096), ulong(getRlimitOf(g, RLIMIT_RSS).cur),
-    m?.codeStart ?? 0, m?.codeEnd ?? 0, 0, 0, 0, // startcode, endcode, startstack, kstkesp, kstkeip
-    mask31(privatePending(t)[0]), mask31(t?.signals.maskLo ?? 0), mask31(ignLo), mask31(cgtLo),
-    0, 0, 0, exitSignal, 0, 0, 0, 0, 0, 0, // wchan, nswap, cnswap, exit_signal, processor, rt_priority, policy, blkio, guest, cguest
-    0, 0, 0, 0, 0, 0, 0, // start_data, end_data, start_brk, arg_start, arg_end, env_start, env_end
+    v.tid,
+    `(${commOf(v)})`,
+    state,
+    g.parent?.pid ?? 0,
+    g.pgid,
+    g.sid,
+    0,
+    -1,
+    0, // tty_nr, tpgid (no controlling terminal), flags (no PF_* flag applies: no ASLR, no kernel thread)
+    m?.faults ?? 0,
+    0,
+    0,
+    0, // minflt, cminflt, majflt, cmajflt
+    ticks(cpu.userNs),
+    ticks(cpu.sysNs),
+    v.whole ? ticks(g.childCpu.userNs) : 0,
+    v.whole ? ticks(g.childCpu.sysNs) : 0,
+    20,
+    0,
+    threadCount(g),
+    0, // priority, nice, num_threads, itrealvalue
+    ticks((g.started - kernel.bootTime) * 1e6),
+    m?.size ?? 0,
+    Math.floor((m?.rss ?? 0) / 4096),
+    ulong(getRlimitOf(g, RLIMIT_RSS).cur),
+    m?.codeStart ?? 0,
+    m?.codeEnd ?? 0,
+    0,
+    0,
+    0, // startcode, endcode, startstack, kstkesp, kstkeip
+    mask31(privatePending(t)[0]),
+    mask31(t?.signals.maskLo ?? 0),
+    mask31(ignLo),
+    mask31(cgtLo),
+    0,
+    0,
+    0,
+    exitSignal,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0, // wchan, nswap, cnswap, exit_signal, processor, rt_priority, policy, blkio, guest, cguest
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0, // start_data, end_data, start_brk, arg_start, arg_end, env_start, env_end
     exitCode,
   ];
   return `${fields.join(' ')}\n`;
@@ -226,11 +304,22 @@ export function statmText(v: TaskView): string {
 }
 
 const LIMITS: readonly [name: string, unit: string][] = [
-  ['Max cpu time', 'seconds'], ['Max file size', 'bytes'], ['Max data size', 'bytes'], ['Max stack size', 'bytes'],
-  ['Max core file size', 'bytes'], ['Max resident set', 'bytes'], ['Max processes', 'processes'],
-  ['Max open files', 'files'], ['Max locked memory', 'bytes'], ['Max address space', 'bytes'], ['Max file locks', 'locks'],
-  ['Max pending signals', 'signals'], ['Max msgqueue size', 'bytes'], ['Max nice priority', ''],
-  ['Max realtime priority', ''], ['Max realtime timeout', 'us'],
+  ['Max cpu time', 'seconds'],
+  ['Max file size', 'bytes'],
+  ['Max data size', 'bytes'],
+  ['Max stack size', 'bytes'],
+  ['Max core file size', 'bytes'],
+  ['Max resident set', 'bytes'],
+  ['Max processes', 'processes'],
+  ['Max open files', 'files'],
+  ['Max locked memory', 'bytes'],
+  ['Max address space', 'bytes'],
+  ['Max file locks', 'locks'],
+  ['Max pending signals', 'signals'],
+  ['Max msgqueue size', 'bytes'],
+  ['Max nice priority', ''],
+  ['Max realtime priority', ''],
+  ['Max realtime timeout', 'us'],
 ];
 
 function fmtLimit(n: number): string {

@@ -62,11 +62,20 @@ export type ClockKind = 'realtime' | 'monotonic' | 'realtime-coarse' | 'monotoni
  */
 export function clockKind(clockid: number, pid: number, tid: number): ClockKind | undefined {
   switch (clockid) {
-    case CLOCK_REALTIME: case CLOCK_TAI: return 'realtime';
-    case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW: case CLOCK_BOOTTIME: return 'monotonic';
-    case CLOCK_REALTIME_COARSE: return 'realtime-coarse';
-    case CLOCK_MONOTONIC_COARSE: return 'monotonic-coarse';
-    case CLOCK_PROCESS_CPUTIME_ID: case CLOCK_THREAD_CPUTIME_ID: return 'cpu-sched';
+    case CLOCK_REALTIME:
+    case CLOCK_TAI:
+      return 'realtime';
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_BOOTTIME:
+      return 'monotonic';
+    case CLOCK_REALTIME_COARSE:
+      return 'realtime-coarse';
+    case CLOCK_MONOTONIC_COARSE:
+      return 'monotonic-coarse';
+    case CLOCK_PROCESS_CPUTIME_ID:
+    case CLOCK_THREAD_CPUTIME_ID:
+      return 'cpu-sched';
   }
   if (clockid >= 0) return undefined;
   const kind = clockid & 3;
@@ -80,11 +89,16 @@ export function clockKind(clockid: number, pid: number, tid: number): ClockKind 
 /** The current value of a clock in ns. */
 export function readClock(kind: ClockKind, kernel: Kernel): bigint {
   switch (kind) {
-    case 'realtime': return realtimeNs();
-    case 'monotonic': return monotonicNs();
-    case 'realtime-coarse': return coarse(realtimeNs());
-    case 'monotonic-coarse': return coarse(monotonicNs());
-    case 'cpu-virt': return cpuTimes(kernel).user;
+    case 'realtime':
+      return realtimeNs();
+    case 'monotonic':
+      return monotonicNs();
+    case 'realtime-coarse':
+      return coarse(realtimeNs());
+    case 'monotonic-coarse':
+      return coarse(monotonicNs());
+    case 'cpu-virt':
+      return cpuTimes(kernel).user;
     default: {
       const c = cpuTimes(kernel);
       return c.user + c.system;

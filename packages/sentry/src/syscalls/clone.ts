@@ -6,7 +6,17 @@ import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import { NSIG } from '../kernel/signals.js';
 import {
-  type CloneArgs, CLONE_DETACHED, CLONE_INTO_CGROUP, CLONE_NEWTIME, CLONE_PARENT, CLONE_THREAD, CLONE_VFORK, CLONE_VM, cloneTask, CSIGNAL, hasFlag,
+  type CloneArgs,
+  CLONE_DETACHED,
+  CLONE_INTO_CGROUP,
+  CLONE_NEWTIME,
+  CLONE_PARENT,
+  CLONE_THREAD,
+  CLONE_VFORK,
+  CLONE_VM,
+  cloneTask,
+  CSIGNAL,
+  hasFlag,
   waitVfork,
 } from '../kernel/task-clone.js';
 import type { Task } from '../kernel/task.js';
@@ -36,7 +46,11 @@ function clone(t: Task, a: SyscallArgs): number | Promise<number> {
   if (exitSignal > NSIG) return -E.EINVAL;
   const flags = raw - exitSignal;
   return start(t, {
-    flags, exitSignal: hasFlag(flags, CLONE_THREAD) ? 0 : exitSignal, stack: a.u64(1), parentTid: a.ptr(2), childTid: a.ptr(3),
+    flags,
+    exitSignal: hasFlag(flags, CLONE_THREAD) ? 0 : exitSignal,
+    stack: a.u64(1),
+    parentTid: a.ptr(2),
+    childTid: a.ptr(3),
     tls: a.u64(4),
   });
 }
@@ -71,15 +85,19 @@ function clone3(t: Task, a: SyscallArgs): number | Promise<number> {
   if (setTidSize > MAX_PID_NS_LEVEL || (setTid === 0) !== (setTidSize === 0)) return -E.EINVAL;
   if (exitSignal > NSIG) return -E.EINVAL;
   // Only the known flags; none of the exit-signal byte but CLONE_NEWTIME (0x80); no CLONE_DETACHED.
-  if (!Number.isFinite(flags) || flags >= 2 ** 34 || (flags % 256 & ~CLONE_NEWTIME) !== 0) return -E.EINVAL;
+  if (!Number.isFinite(flags) || flags >= 2 ** 34 || ((flags % 256) & ~CLONE_NEWTIME) !== 0) return -E.EINVAL;
   if (hasFlag(flags, CLONE_INTO_CGROUP) || hasFlag(flags, CLONE_DETACHED)) return -E.EINVAL;
   if ((hasFlag(flags, CLONE_THREAD) || hasFlag(flags, CLONE_PARENT)) && exitSignal !== 0) return -E.EINVAL;
   if ((stack === 0) !== (stackSize === 0) || !(stack + stackSize <= TASK_SIZE_MAX)) return -E.EINVAL;
   // Choosing the child's pid needs CAP_CHECKPOINT_RESTORE, which a sandboxed program does not hold.
   if (setTidSize !== 0) return -E.EPERM;
   return start(t, {
-    flags, exitSignal: hasFlag(flags, CLONE_THREAD) ? 0 : exitSignal, stack: stack === 0 ? 0 : stack + stackSize,
-    childTid: u64(v, 16), parentTid: u64(v, 24), tls: u64(v, 56),
+    flags,
+    exitSignal: hasFlag(flags, CLONE_THREAD) ? 0 : exitSignal,
+    stack: stack === 0 ? 0 : stack + stackSize,
+    childTid: u64(v, 16),
+    parentTid: u64(v, 24),
+    tls: u64(v, 56),
   });
 }
 

@@ -9,8 +9,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
 import type { Task } from '../kernel/task.js';
 import {
-  FakeAddressSpace, FakePhysicalMemory, FAULT_SIGBUS, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MemoryManager, MS_ASYNC,
-  MS_SYNC, PROT_READ, PROT_WRITE,
+  FakeAddressSpace,
+  FakePhysicalMemory,
+  FAULT_SIGBUS,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MemoryManager,
+  MS_ASYNC,
+  MS_SYNC,
+  PROT_READ,
+  PROT_WRITE,
 } from '../mm/index.js';
 import { guest } from '../mm/test-helpers.js';
 import { call, handlerOf, makeTask, type RawArg } from '../testing/fake-task.js';

@@ -27,7 +27,11 @@ export function mappedFile(f: FileDescription): MappedFile | number {
   let m = wrappers.get(f);
   if (m === undefined) {
     m = {
-      name: f.location?.path ?? 'anon_inode', dev: st.dev, ino: st.ino, readable: f.readable, writable: f.writable,
+      name: f.location?.path ?? 'anon_inode',
+      dev: st.dev,
+      ino: st.ino,
+      readable: f.readable,
+      writable: f.writable,
       pread: (buf, len, off) => f.pread(buf, len, off),
       pwrite: (buf, len, off) => positionalWrite(f, buf, len, off),
       size: () => {

@@ -32,8 +32,15 @@ function timespec(t: FakeTask, ns: bigint): number {
 /** A second thread of the same process: same memory, its own task. */
 function sibling(t: FakeTask): Task {
   return new Task({
-    kernel: t.kernel, tid: t.kernel.allocateTid(), regs: t.regs, fpu: t.fpu, mm: t.mm, fs: t.fs, creds: t.creds,
-    comm: 'sib', exePath: '/sib',
+    kernel: t.kernel,
+    tid: t.kernel.allocateTid(),
+    regs: t.regs,
+    fpu: t.fpu,
+    mm: t.mm,
+    fs: t.fs,
+    creds: t.creds,
+    comm: 'sib',
+    exePath: '/sib',
   });
 }
 const f = (t: Task, ...args: (number | bigint)[]) => call(t, futex, ...args);

@@ -94,25 +94,38 @@ function requeue(t: Task, a: SyscallArgs, cmd: number, shared: boolean): number 
 /** FUTEX_WAKE_OP's operation on *uaddr2; returns the old value, or undefined for an unknown op. */
 function applyOp(op: number, old: number, arg: number): number | undefined {
   switch (op) {
-    case 0: return arg; // SET
-    case 1: return (old + arg) >>> 0; // ADD
-    case 2: return (old | arg) >>> 0; // OR
-    case 3: return (old & ~arg) >>> 0; // ANDN
-    case 4: return (old ^ arg) >>> 0; // XOR
-    default: return undefined;
+    case 0:
+      return arg; // SET
+    case 1:
+      return (old + arg) >>> 0; // ADD
+    case 2:
+      return (old | arg) >>> 0; // OR
+    case 3:
+      return (old & ~arg) >>> 0; // ANDN
+    case 4:
+      return (old ^ arg) >>> 0; // XOR
+    default:
+      return undefined;
   }
 }
 
 function compare(cmp: number, old: number, arg: number): boolean | undefined {
   const o = old | 0;
   switch (cmp) {
-    case 0: return o === arg;
-    case 1: return o !== arg;
-    case 2: return o < arg;
-    case 3: return o <= arg;
-    case 4: return o > arg;
-    case 5: return o >= arg;
-    default: return undefined;
+    case 0:
+      return o === arg;
+    case 1:
+      return o !== arg;
+    case 2:
+      return o < arg;
+    case 3:
+      return o <= arg;
+    case 4:
+      return o > arg;
+    case 5:
+      return o >= arg;
+    default:
+      return undefined;
   }
 }
 
@@ -152,14 +165,20 @@ function futex(t: Task, a: SyscallArgs): number | Promise<number> {
   const shared = (op & FUTEX_PRIVATE_FLAG) === 0;
   if (realtime && cmd !== FUTEX_WAIT_BITSET) return -E.ENOSYS;
   switch (cmd) {
-    case FUTEX_WAIT: case FUTEX_WAIT_BITSET: return wait(t, a, cmd, realtime, shared);
-    case FUTEX_WAKE: case FUTEX_WAKE_BITSET: return wake(t, a, cmd, shared);
-    case FUTEX_REQUEUE: case FUTEX_CMP_REQUEUE: return requeue(t, a, cmd, shared);
-    case FUTEX_WAKE_OP: return wakeOp(t, a, shared);
-    default: return -E.ENOSYS;
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+      return wait(t, a, cmd, realtime, shared);
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET:
+      return wake(t, a, cmd, shared);
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+      return requeue(t, a, cmd, shared);
+    case FUTEX_WAKE_OP:
+      return wakeOp(t, a, shared);
+    default:
+      return -E.ENOSYS;
   }
 }
 
-export const FUTEX_SYSCALLS: readonly SyscallSpec[] = [
-  ['futex', ['ptr', 'hex', 'uint', 'ptr', 'ptr', 'hex'], futex],
-];
+export const FUTEX_SYSCALLS: readonly SyscallSpec[] = [['futex', ['ptr', 'hex', 'uint', 'ptr', 'ptr', 'hex'], futex]];

@@ -15,10 +15,13 @@ import { TIME_SYSCALLS } from './time.js';
 import { MISC_SYSCALLS } from './misc.js';
 
 const ALL: readonly SyscallSpec[] = [
-  ...PROCESS_SYSCALLS, ...TIME_SYSCALLS, ...ITIMER_SYSCALLS, ...SIGNAL_SYSCALLS, ...FUTEX_SYSCALLS, ...MISC_SYSCALLS,
+  ...PROCESS_SYSCALLS,
+  ...TIME_SYSCALLS,
+  ...ITIMER_SYSCALLS,
+  ...SIGNAL_SYSCALLS,
+  ...FUTEX_SYSCALLS,
+  ...MISC_SYSCALLS,
 ];
-
-
 
 it('every name is an x86-64 system call, registered once', () => {
   expect(() => new SyscallTable().add(ALL)).not.toThrow();
@@ -31,8 +34,24 @@ describe('hostile arguments', () => {
     const t = makeTask();
     const mapped = t.mm.alloc(64 << 10);
     const interesting: RawArg[] = [
-      0, 1, -1, 8, 16, 24, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 2 ** 47 - 4096, 2 ** 53, -(2 ** 31),
-      0xffff_ffff_ffff_ffffn, 0x8000_0000_0000_0000n, mapped, mapped + 4, mapped + (64 << 10) - 8, t.mm.unmapped,
+      0,
+      1,
+      -1,
+      8,
+      16,
+      24,
+      0x7fff_ffff,
+      0x8000_0000,
+      0xffff_ffff,
+      2 ** 47 - 4096,
+      2 ** 53,
+      -(2 ** 31),
+      0xffff_ffff_ffff_ffffn,
+      0x8000_0000_0000_0000n,
+      mapped,
+      mapped + 4,
+      mapped + (64 << 10) - 8,
+      t.mm.unmapped,
     ];
     const arg = (): RawArg => {
       const k = next() % 4;

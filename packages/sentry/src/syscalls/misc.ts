@@ -137,33 +137,49 @@ function prctl(t: Task, a: SyscallArgs): number {
       if (arg2 > NSIG) return -E.EINVAL;
       t.pdeathSignal = arg2;
       return 0;
-    case PR_GET_PDEATHSIG: return writeU32(t.mm, a.ptr(1), t.pdeathSignal);
-    case PR_GET_DUMPABLE: return s.dumpable;
-    case PR_SET_DUMPABLE: return setFlag(s, 'dumpable', arg2);
-    case PR_GET_KEEPCAPS: return s.keepCaps;
-    case PR_SET_KEEPCAPS: return setFlag(s, 'keepCaps', arg2);
-    case PR_SET_NAME: return setName(t, a.ptr(1));
-    case PR_GET_NAME: return getName(t, a.ptr(1));
-    case PR_GET_SECCOMP: return 0;
-    case PR_CAPBSET_READ: return arg2 <= CAP_LAST_CAP ? 1 : -E.EINVAL;
+    case PR_GET_PDEATHSIG:
+      return writeU32(t.mm, a.ptr(1), t.pdeathSignal);
+    case PR_GET_DUMPABLE:
+      return s.dumpable;
+    case PR_SET_DUMPABLE:
+      return setFlag(s, 'dumpable', arg2);
+    case PR_GET_KEEPCAPS:
+      return s.keepCaps;
+    case PR_SET_KEEPCAPS:
+      return setFlag(s, 'keepCaps', arg2);
+    case PR_SET_NAME:
+      return setName(t, a.ptr(1));
+    case PR_GET_NAME:
+      return getName(t, a.ptr(1));
+    case PR_GET_SECCOMP:
+      return 0;
+    case PR_CAPBSET_READ:
+      return arg2 <= CAP_LAST_CAP ? 1 : -E.EINVAL;
     case PR_SET_TIMERSLACK:
       s.timerSlack = arg2 === 0 ? TIMER_SLACK_NS : arg2;
       return 0;
-    case PR_GET_TIMERSLACK: return s.timerSlack;
+    case PR_GET_TIMERSLACK:
+      return s.timerSlack;
     case PR_SET_CHILD_SUBREAPER:
       t.group.subreaper = arg2 !== 0;
       return 0;
-    case PR_GET_CHILD_SUBREAPER: return writeU32(t.mm, a.ptr(1), t.group.subreaper ? 1 : 0);
+    case PR_GET_CHILD_SUBREAPER:
+      return writeU32(t.mm, a.ptr(1), t.group.subreaper ? 1 : 0);
     case PR_SET_NO_NEW_PRIVS:
       if (arg2 !== 1 || !restZero) return -E.EINVAL;
       s.noNewPrivs = 1;
       return 0;
-    case PR_GET_NO_NEW_PRIVS: return arg2 !== 0 || !restZero ? -E.EINVAL : s.noNewPrivs;
-    case PR_GET_TID_ADDRESS: return writeU64(t.mm, a.ptr(1), t.clearChildTid);
-    case PR_SET_THP_DISABLE: return restZero ? setFlag(s, 'thpDisable', arg2 === 0 ? 0 : 1) : -E.EINVAL;
-    case PR_GET_THP_DISABLE: return arg2 !== 0 || !restZero ? -E.EINVAL : s.thpDisable;
+    case PR_GET_NO_NEW_PRIVS:
+      return arg2 !== 0 || !restZero ? -E.EINVAL : s.noNewPrivs;
+    case PR_GET_TID_ADDRESS:
+      return writeU64(t.mm, a.ptr(1), t.clearChildTid);
+    case PR_SET_THP_DISABLE:
+      return restZero ? setFlag(s, 'thpDisable', arg2 === 0 ? 0 : 1) : -E.EINVAL;
+    case PR_GET_THP_DISABLE:
+      return arg2 !== 0 || !restZero ? -E.EINVAL : s.thpDisable;
     // PR_SET_VMA (anonymous VMA names), seccomp, capabilities beyond reading: not offered.
-    default: return -E.EINVAL;
+    default:
+      return -E.EINVAL;
   }
 }
 

@@ -68,15 +68,36 @@ export const MM_SYSCALLS: readonly SyscallSpec[] = [
   ['brk', ['ptr'], (t, a) => mm(t).brk(Math.max(0, a.ptr(0))), 'ptr'],
   ['mmap', ['ptr', 'size', 'prot', 'mapflags', 'fd', 'off'], mmap, 'ptr'],
   ['munmap', ['ptr', 'size'], (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? -E.EINVAL : mm(t).munmap(a.ptr(0), a.size(1)))],
-  ['mprotect', ['ptr', 'size', 'prot'], (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? -E.ENOMEM : mm(t).mprotect(a.ptr(0), a.size(1), a.uint(2)))],
-  ['mremap', ['ptr', 'size', 'size', 'hex', 'ptr'], (t, a) => {
-    if (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) || !Number.isFinite(a.size(2))) return -E.EINVAL;
-    return mm(t).mremap(a.ptr(0), a.size(1), a.size(2), a.uint(3), Math.max(0, a.ptr(4)));
-  }, 'ptr'],
-  ['madvise', ['ptr', 'size', 'int'], (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? outsideUser(a) : mm(t).madvise(a.ptr(0), a.size(1), a.int(2)))],
-  ['msync', ['ptr', 'size', 'hex'], (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? outsideUser(a) : mm(t).msync(a.ptr(0), a.size(1), a.uint(2)))],
+  [
+    'mprotect',
+    ['ptr', 'size', 'prot'],
+    (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? -E.ENOMEM : mm(t).mprotect(a.ptr(0), a.size(1), a.uint(2))),
+  ],
+  [
+    'mremap',
+    ['ptr', 'size', 'size', 'hex', 'ptr'],
+    (t, a) => {
+      if (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) || !Number.isFinite(a.size(2))) return -E.EINVAL;
+      return mm(t).mremap(a.ptr(0), a.size(1), a.size(2), a.uint(3), Math.max(0, a.ptr(4)));
+    },
+    'ptr',
+  ],
+  [
+    'madvise',
+    ['ptr', 'size', 'int'],
+    (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? outsideUser(a) : mm(t).madvise(a.ptr(0), a.size(1), a.int(2))),
+  ],
+  [
+    'msync',
+    ['ptr', 'size', 'hex'],
+    (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? outsideUser(a) : mm(t).msync(a.ptr(0), a.size(1), a.uint(2))),
+  ],
   ['mlock', ['ptr', 'size'], (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? -E.ENOMEM : mm(t).mlock(a.ptr(0), a.size(1)))],
-  ['mlock2', ['ptr', 'size', 'hex'], (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? -E.ENOMEM : mm(t).mlock(a.ptr(0), a.size(1), a.uint(2)))],
+  [
+    'mlock2',
+    ['ptr', 'size', 'hex'],
+    (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? -E.ENOMEM : mm(t).mlock(a.ptr(0), a.size(1), a.uint(2))),
+  ],
   ['munlock', ['ptr', 'size'], (t, a) => (a.ptr(0) < 0 || !Number.isFinite(a.size(1)) ? -E.ENOMEM : mm(t).munlock(a.ptr(0), a.size(1)))],
   ['mlockall', ['hex'], (t, a) => mm(t).mlockall(a.uint(0))],
   ['munlockall', [], (t) => mm(t).munlockall()],

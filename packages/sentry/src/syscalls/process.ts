@@ -92,17 +92,22 @@ function getsid(t: Task, a: SyscallArgs): number {
 function archPrctl(t: Task, a: SyscallArgs): number {
   const code = a.int(0);
   switch (code) {
-    case ARCH_SET_FS: case ARCH_SET_GS: {
+    case ARCH_SET_FS:
+    case ARCH_SET_GS: {
       const base = a.u64(1);
       if (base >= TASK_SIZE_MAX) return -E.EPERM;
       t.regs.set(code === ARCH_SET_FS ? Reg.fs_base : Reg.gs_base, base);
       return 0;
     }
-    case ARCH_GET_FS: case ARCH_GET_GS:
+    case ARCH_GET_FS:
+    case ARCH_GET_GS:
       return writeU64(t.mm, a.ptr(1), t.regs.get(code === ARCH_GET_FS ? Reg.fs_base : Reg.gs_base));
-    case ARCH_GET_CPUID: return 1;
-    case ARCH_SET_CPUID: return -E.ENODEV; // CPUID faulting is not offered
-    default: return -E.EINVAL;
+    case ARCH_GET_CPUID:
+      return 1;
+    case ARCH_SET_CPUID:
+      return -E.ENODEV; // CPUID faulting is not offered
+    default:
+      return -E.EINVAL;
   }
 }
 
@@ -147,5 +152,10 @@ const OWN_SYSCALLS: readonly SyscallSpec[] = [
 ];
 
 export const PROCESS_SYSCALLS: readonly SyscallSpec[] = [
-  ...OWN_SYSCALLS, ...CRED_SYSCALLS, ...RLIMIT_SYSCALLS, ...SCHED_SYSCALLS, ...USAGE_SYSCALLS, ...UTS_SYSCALLS,
+  ...OWN_SYSCALLS,
+  ...CRED_SYSCALLS,
+  ...RLIMIT_SYSCALLS,
+  ...SCHED_SYSCALLS,
+  ...USAGE_SYSCALLS,
+  ...UTS_SYSCALLS,
 ];

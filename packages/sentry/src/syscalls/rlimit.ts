@@ -4,9 +4,7 @@
 // others are recorded for the program to read back.
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
-import {
-  getRlimit, NR_OPEN, RLIM_NLIMITS, RLIMIT_NOFILE,
-} from '../kernel/rlimit.js';
+import { getRlimit, NR_OPEN, RLIM_NLIMITS, RLIMIT_NOFILE } from '../kernel/rlimit.js';
 import type { Rlimit, Task } from '../kernel/task.js';
 import { toU64 } from './structs.js';
 import type { SyscallSpec } from '../kernel/syscall-table.js';

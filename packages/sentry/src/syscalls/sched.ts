@@ -68,9 +68,16 @@ function getparam(t: Task, a: SyscallArgs): number {
 function priorityLimit(max: boolean) {
   return (_t: Task, a: SyscallArgs): number => {
     switch (a.int(0)) {
-      case SCHED_FIFO: case SCHED_RR: return max ? 99 : 1;
-      case SCHED_OTHER: case SCHED_BATCH: case SCHED_IDLE: case SCHED_DEADLINE: return 0;
-      default: return -E.EINVAL;
+      case SCHED_FIFO:
+      case SCHED_RR:
+        return max ? 99 : 1;
+      case SCHED_OTHER:
+      case SCHED_BATCH:
+      case SCHED_IDLE:
+      case SCHED_DEADLINE:
+        return 0;
+      default:
+        return -E.EINVAL;
     }
   };
 }
@@ -78,10 +85,14 @@ function priorityLimit(max: boolean) {
 /** Whether getpriority/setpriority's (which, who) names the caller; -EINVAL for an unknown `which`. */
 function prioTarget(t: Task, which: number, who: number): boolean | number {
   switch (which) {
-    case PRIO_PROCESS: return who === 0 || who === t.pid;
-    case PRIO_PGRP: return who === 0 || who === t.pgid;
-    case PRIO_USER: return who === 0 || who === t.creds.uid;
-    default: return -E.EINVAL;
+    case PRIO_PROCESS:
+      return who === 0 || who === t.pid;
+    case PRIO_PGRP:
+      return who === 0 || who === t.pgid;
+    case PRIO_USER:
+      return who === 0 || who === t.creds.uid;
+    default:
+      return -E.EINVAL;
   }
 }
 

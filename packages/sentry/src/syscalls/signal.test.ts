@@ -244,7 +244,7 @@ function siginfo(t: FakeTask, code: number, value: number, tail = 0): number {
 }
 
 describe('rt_sigqueueinfo and rt_tgsigqueueinfo', () => {
-  it('queue real-time signals with their siginfo; rt_sigtimedwait takes them in Linux\'s order', async () => {
+  it("queue real-time signals with their siginfo; rt_sigtimedwait takes them in Linux's order", async () => {
     const t = makeTask();
     const RT = 40;
     sys(t, 'rt_sigprocmask', 0, sigset(t, 3n << BigInt(RT - 1)), 0, 8);
@@ -261,7 +261,12 @@ describe('rt_sigqueueinfo and rt_tgsigqueueinfo', () => {
       expect(t.mm.read(info + 48, 80).every((b) => b === 0)).toBe(true);
     }
     // The one sent to the thread first, then the process's, lowest signal first.
-    expect(got).toEqual([[RT, 7, SI_QUEUE, 4242, 4], [RT, 7, SI_QUEUE, 4242, 2], [RT, 7, SI_QUEUE, 4242, 3], [RT + 1, 7, SI_QUEUE, 4242, 1]]);
+    expect(got).toEqual([
+      [RT, 7, SI_QUEUE, 4242, 4],
+      [RT, 7, SI_QUEUE, 4242, 2],
+      [RT, 7, SI_QUEUE, 4242, 3],
+      [RT + 1, 7, SI_QUEUE, 4242, 1],
+    ]);
   });
 
   it('check the siginfo, then the right to pose as the kernel or kill(), then the target and the signal', () => {

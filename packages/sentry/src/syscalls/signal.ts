@@ -12,7 +12,17 @@ import type { SyscallArgs } from '../kernel/args.js';
 import { ERESTARTNOHAND } from '../kernel/restart.js';
 import { encodeSigInfo, KERNEL_SIGINFO_SIZE, readFrame, SIGINFO_SIZE } from '../kernel/signal-frame.js';
 import {
-  NSIG, SI_KERNEL, SI_TKILL, SI_USER, type SigAction, type SigInfo, SIGKILL, type SignalTarget, SIGSEGV, SIGSTOP, sendSignal, UNBLOCKABLE_LO,
+  NSIG,
+  SI_KERNEL,
+  SI_TKILL,
+  SI_USER,
+  type SigAction,
+  type SigInfo,
+  SIGKILL,
+  SIGSEGV,
+  SIGSTOP,
+  sendSignal,
+  UNBLOCKABLE_LO,
 } from '../kernel/signals.js';
 import { sendProcessSignal } from '../kernel/task-signals.js';
 import type { Task } from '../kernel/task.js';
@@ -116,10 +126,17 @@ function rtSigprocmask(t: Task, a: SyscallArgs): number {
     const set = readSigset(t, setPtr);
     if (typeof set === 'number') return set;
     switch (a.int(0)) {
-      case SIG_BLOCK: s.setMask(s.maskLo | set.lo, s.maskHi | set.hi); break;
-      case SIG_UNBLOCK: s.setMask(s.maskLo & ~set.lo, s.maskHi & ~set.hi); break;
-      case SIG_SETMASK: s.setMask(set.lo, set.hi); break;
-      default: return -E.EINVAL;
+      case SIG_BLOCK:
+        s.setMask(s.maskLo | set.lo, s.maskHi | set.hi);
+        break;
+      case SIG_UNBLOCK:
+        s.setMask(s.maskLo & ~set.lo, s.maskHi & ~set.hi);
+        break;
+      case SIG_SETMASK:
+        s.setMask(set.lo, set.hi);
+        break;
+      default:
+        return -E.EINVAL;
     }
   }
   if (osetPtr !== 0) {
@@ -276,7 +293,16 @@ function readUserSigInfo(t: Task, ptr: number, sig: number): SigInfo | number {
 }
 
 /** The highest si_code of the signals whose codes are their own (SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGCHLD, SIGPOLL, SIGSYS). */
-const SIGNAL_CODE_LIMITS: ReadonlyMap<number, number> = new Map([[4, 11], [5, 6], [7, 5], [8, 15], [11, 10], [17, 6], [29, 6], [31, 2]]);
+const SIGNAL_CODE_LIMITS: ReadonlyMap<number, number> = new Map([
+  [4, 11],
+  [5, 6],
+  [7, 5],
+  [8, 15],
+  [11, 10],
+  [17, 6],
+  [29, 6],
+  [31, 2],
+]);
 const SI_DETHREAD = -7;
 const SI_ASYNCNL = -60;
 const NSIGPOLL = 6;

@@ -41,7 +41,7 @@ describe('clock_gettime', () => {
     const t = makeTask();
     const p = t.mm.alloc(16);
     for (const id of [0, 1, 2, 3, 4, 5, 6, 7, 11]) expect(sys(t, 'clock_gettime', id, p)).toBe(0);
-    for (const id of [8, 9, 10, 12, 100, -1 << 3 | 7]) expect(sys(t, 'clock_gettime', id, p)).toBe(-E.EINVAL);
+    for (const id of [8, 9, 10, 12, 100, (-1 << 3) | 7]) expect(sys(t, 'clock_gettime', id, p)).toBe(-E.EINVAL);
     // clock_getcpuclockid(0) and of its own pid; another pid; type 3 does not exist.
     expect(sys(t, 'clock_gettime', (~0 << 3) | 2, p)).toBe(0);
     expect(sys(t, 'clock_gettime', (~t.pid << 3) | 2, p)).toBe(0);

@@ -4,8 +4,19 @@ import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Task } from '../kernel/task.js';
 import {
-  CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_TAI, type ClockKind, clockKind,
-  clockResolution, cpuTimes, monotonicNs, readClock, realtimeNs,
+  CLOCK_BOOTTIME,
+  CLOCK_BOOTTIME_ALARM,
+  CLOCK_MONOTONIC,
+  CLOCK_PROCESS_CPUTIME_ID,
+  CLOCK_REALTIME,
+  CLOCK_REALTIME_ALARM,
+  CLOCK_TAI,
+  type ClockKind,
+  clockKind,
+  clockResolution,
+  monotonicNs,
+  readClock,
+  realtimeNs,
 } from './clocks.js';
 import { Park } from '../kernel/park.js';
 import { NS_PER_SEC, putTimeval, readTimespec, TIMEVAL_SIZE, writeTimespec, writeU64 } from './structs.js';

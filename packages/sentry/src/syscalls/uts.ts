@@ -46,8 +46,14 @@ export function hostname(k: Kernel): Uint8Array {
 function uname(t: Task, a: SyscallArgs): number {
   const n = namesOf(t.kernel);
   const out = new Uint8Array(UTSNAME_SIZE);
-  const fields = [encoder.encode(UTS_SYSNAME), n.host, encoder.encode(UTS_RELEASE), encoder.encode(UTS_VERSION),
-    encoder.encode(UTS_MACHINE), n.domain];
+  const fields = [
+    encoder.encode(UTS_SYSNAME),
+    n.host,
+    encoder.encode(UTS_RELEASE),
+    encoder.encode(UTS_VERSION),
+    encoder.encode(UTS_MACHINE),
+    n.domain,
+  ];
   fields.forEach((f, i) => out.set(f, i * FIELD));
   const p = a.ptr(0);
   return p <= 0 || t.mm.copyOut(p, out) < 0 ? -E.EFAULT : 0;

@@ -6,8 +6,18 @@ import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Task } from '../kernel/task.js';
 import {
-  __WALL, __WCLONE, __WNOTHREAD, WCONTINUED, type WaitResult, type WaitTarget, waitForChild, WEXITED, WNOHANG, WNOWAIT,
-  WSTOPPED, WUNTRACED,
+  __WALL,
+  __WCLONE,
+  __WNOTHREAD,
+  WCONTINUED,
+  type WaitResult,
+  type WaitTarget,
+  waitForChild,
+  WEXITED,
+  WNOHANG,
+  WNOWAIT,
+  WSTOPPED,
+  WUNTRACED,
 } from '../kernel/task-wait.js';
 import { encodeRusage } from './usage.js';
 import type { SyscallSpec } from '../kernel/syscall-table.js';
@@ -32,7 +42,8 @@ function wait4(t: Task, a: SyscallArgs): number | Promise<number> {
   const options = a.uint(2);
   if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) !== 0) return -E.EINVAL;
   if (pid === INT_MIN) return -E.ESRCH;
-  const target: WaitTarget = pid > 0 ? { kind: 'pid', pid } : pid === -1 ? { kind: 'any' } : { kind: 'pgid', pgid: pid === 0 ? t.pgid : -pid };
+  const target: WaitTarget =
+    pid > 0 ? { kind: 'pid', pid } : pid === -1 ? { kind: 'any' } : { kind: 'pgid', pgid: pid === 0 ? t.pgid : -pid };
   return settle(waitForChild(t, target, options | WEXITED), (w) => {
     const sp = a.ptr(1);
     if (sp !== 0) {
@@ -57,7 +68,8 @@ function waitid(t: Task, a: SyscallArgs): number | Promise<number> {
   if (type === P_ALL) target = { kind: 'any' };
   else if (type === P_PID && id > 0) target = { kind: 'pid', pid: id };
   else if (type === P_PGID && id >= 0) target = { kind: 'pgid', pgid: id === 0 ? t.pgid : id };
-  else if (type === P_PIDFD) return -E.EBADF; // no pidfds yet: no descriptor can be one
+  else if (type === P_PIDFD)
+    return -E.EBADF; // no pidfds yet: no descriptor can be one
   else return -E.EINVAL;
   const info = a.ptr(2);
   const rp = a.ptr(4);

@@ -151,8 +151,13 @@ export function fakePlatform(memoryBytes = 256 << 20): Platform {
   return {
     name: 'fake',
     memory: {
-      bytes: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)), capacity: memoryBytes, used: 0,
-      allocate: () => -1, free: () => {}, frameKind: () => FRAME_INVALID,
+      bytes: new Uint8Array(0),
+      view: new DataView(new ArrayBuffer(0)),
+      capacity: memoryBytes,
+      used: 0,
+      allocate: () => -1,
+      free: () => {},
+      frameKind: () => FRAME_INVALID,
     },
     minUserAddress: 0x1000,
     maxUserAddress: 2 ** 47 - 0x1000,
@@ -182,18 +187,33 @@ export function makeTask(opts: MakeTaskOptions = {}): FakeTask {
   const warnings = opts.warnings;
   const vfs = opts.vfs ?? new Vfs({ dev: false });
   const kernel = new Kernel({
-    platform: opts.platform ?? fakePlatform(), vfs, table: new SyscallTable(),
+    platform: opts.platform ?? fakePlatform(),
+    vfs,
+    table: new SyscallTable(),
     warn: warnings === undefined ? undefined : (line) => warnings.push(line),
   });
   const c = opts.creds ?? {};
   const uid = c.uid ?? 0;
   const gid = c.gid ?? 0;
   const creds: Credentials = {
-    uid, euid: c.euid ?? uid, suid: c.suid ?? uid, gid, egid: c.egid ?? gid, sgid: c.sgid ?? gid, groups: c.groups ?? [],
+    uid,
+    euid: c.euid ?? uid,
+    suid: c.suid ?? uid,
+    gid,
+    egid: c.egid ?? gid,
+    sgid: c.sgid ?? gid,
+    groups: c.groups ?? [],
   };
   const t = new Task({
-    kernel, tid: kernel.allocateTid(), regs: new Registers(), fpu: kernel.newFpuState(), mm: opts.mem ?? new FakeMemory(),
-    fs: { root: vfs.root, cwd: vfs.root, umask: 0o022 }, creds, comm: 'test', exePath: '/test',
+    kernel,
+    tid: kernel.allocateTid(),
+    regs: new Registers(),
+    fpu: kernel.newFpuState(),
+    mm: opts.mem ?? new FakeMemory(),
+    fs: { root: vfs.root, cwd: vfs.root, umask: 0o022 },
+    creds,
+    comm: 'test',
+    exePath: '/test',
   });
   kernel.pids.add(t);
   return t as FakeTask;

@@ -140,7 +140,7 @@ describe('in-memory filesystem budget', () => {
     expect(account.used).toBe(one - INODE_COST - ENTRY_COST - 1 - 64 - CHUNK_COST);
   });
 
-  it('each open directory\'s listing is charged while held: ENOMEM past the limit, given back on rewind and close', () => {
+  it("each open directory's listing is charged while held: ENOMEM past the limit, given back on rewind and close", () => {
     expect(vfs.mkdir('/big', 0o755)).toBe(0);
     for (let i = 0; i < 500; i++) expect(writeText(vfs, `/big/f${i}`, '')).toBe(0);
     const cost = 500 * DIRENT_COST + [...Array(500).keys()].reduce((n, i) => n + `f${i}`.length, 0);

@@ -67,7 +67,23 @@ describe('resolution stays beneath the root', () => {
   });
 
   it('no path built from hostile pieces ever reads the host secret or lists outside', () => {
-    const pieces = ['..', '.', 'links', 'up', 'rel', 'c1', 'c3', 'hostabs', 'dirlink', 'outside', 'secret.txt', 'abs', '', 'etc/passwd', 'data/hello.txt'];
+    const pieces = [
+      '..',
+      '.',
+      'links',
+      'up',
+      'rel',
+      'c1',
+      'c3',
+      'hostabs',
+      'dirlink',
+      'outside',
+      'secret.txt',
+      'abs',
+      '',
+      'etc/passwd',
+      'data/hello.txt',
+    ];
     let seed = 12345;
     const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     let opened = 0;
@@ -89,7 +105,7 @@ describe('host special files', () => {
   it('a host FIFO is never opened (no blocking, EACCES as on a nodev mount)', () => {
     execFileSync('mkfifo', [path.join(fx.root, 'data', 'fifo')]);
     expect(vfs.open('/data/fifo', O_RDONLY)).toBe(-E.EACCES);
-    expect(((vfs.stat('/data/fifo') as { mode: number }).mode & 0o170000)).toBe(0o010000);
+    expect((vfs.stat('/data/fifo') as { mode: number }).mode & 0o170000).toBe(0o010000);
   });
 });
 

@@ -88,7 +88,7 @@ describe('default root', () => {
     expect(mode('/home')).toEqual(['40755', 0, 0]);
   });
 
-  it('keeps a usr-merged host working: /bin and /lib64 are the host\'s symlinks', () => {
+  it("keeps a usr-merged host working: /bin and /lib64 are the host's symlinks", () => {
     expect(Buffer.from(vfs.readlink('/bin') as Uint8Array).toString()).toBe('usr/bin');
     expect(readText(vfs, '/bin/tool')).toBe('tool');
     expect(readText(vfs, '/lib64/ld.so')).toBe('loader');
@@ -99,7 +99,14 @@ describe('default root', () => {
     expect(readText(vfs, '/etc/passwd')).toBe(HOST['etc/passwd']);
     expect(readText(vfs, '/etc/hostname')).toBe('host\n');
     expect(readText(vfs, '/usr/share/doc/readme')).toBe('docs');
-    for (const hidden of ['/etc/shadow', '/etc/gshadow', '/etc/machine-id', '/etc/ssh/ssh_host_ed25519_key', '/etc/sudoers.d/admins', '/etc/sudoers.d']) {
+    for (const hidden of [
+      '/etc/shadow',
+      '/etc/gshadow',
+      '/etc/machine-id',
+      '/etc/ssh/ssh_host_ed25519_key',
+      '/etc/sudoers.d/admins',
+      '/etc/sudoers.d',
+    ]) {
       expect(vfs.stat(hidden), hidden).toBe(-E.ENOENT);
     }
     expect(list(vfs, '/etc')).toEqual(['hostname', 'os-release', 'passwd', 'ssh']);
@@ -107,7 +114,14 @@ describe('default root', () => {
   });
 
   it('hides what the host keeps private in every system directory, however it is reached', () => {
-    for (const p of ['/usr/bin/abs-shadow', '/usr/bin/rel-shadow', '/bin/abs-shadow', '/usr/share/shadow-hardlink', '/usr/share/private.conf', '/usr/share/locked/inner']) {
+    for (const p of [
+      '/usr/bin/abs-shadow',
+      '/usr/bin/rel-shadow',
+      '/bin/abs-shadow',
+      '/usr/share/shadow-hardlink',
+      '/usr/share/private.conf',
+      '/usr/share/locked/inner',
+    ]) {
       expect(readText(vfs, p), p).toBe(-E.ENOENT);
     }
     expect(list(vfs, '/usr/share')).toEqual(['doc']);

@@ -36,7 +36,16 @@ export const OWN_DIRS: readonly (readonly [string, number])[] = [
  * untrusted code; most containers have none either).
  */
 export const ETC_HIDDEN: readonly string[] = [
-  'shadow', 'shadow-', 'gshadow', 'gshadow-', 'sudoers', 'sudoers.d', 'ssh/ssh_host_*_key', 'ssl/private', 'security/opasswd', 'machine-id',
+  'shadow',
+  'shadow-',
+  'gshadow',
+  'gshadow-',
+  'sudoers',
+  'sudoers.d',
+  'ssh/ssh_host_*_key',
+  'ssl/private',
+  'security/opasswd',
+  'machine-id',
 ];
 
 /**
@@ -58,8 +67,8 @@ function relativePath(dir: HostNode, name: string): string {
 
 /** A rule hiding what privateToHost hides and the paths matching `globs`. */
 function hiding(globs: readonly string[]): HideEntry {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const patterns = globs.map((g) => new RegExp(`^${g.split('*').map(escape).join('[^/]*')}$`));
+  const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const patterns = globs.map((g) => new RegExp(`^${g.split('*').map(escapeRe).join('[^/]*')}$`));
   return (dir, name, st) => privateToHost(dir, name, st) || patterns.some((p) => p.test(relativePath(dir, name)));
 }
 

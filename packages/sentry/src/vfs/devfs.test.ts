@@ -57,7 +57,12 @@ describe('/dev', () => {
     const written: string[] = [];
     const vfs = new Vfs({
       root: fx.root,
-      dev: { tty: { read: (buf) => (buf.set([0x79]), 1), write: (buf, len) => (written.push(Buffer.from(buf.subarray(0, len)).toString()), len) } },
+      dev: {
+        tty: {
+          read: (buf) => (buf.set([0x79]), 1),
+          write: (buf, len) => (written.push(Buffer.from(buf.subarray(0, len)).toString()), len),
+        },
+      },
     });
     const t = vfs.open('/dev/tty', O_RDWR);
     if (typeof t === 'number') throw new Error();
@@ -94,7 +99,10 @@ describe('/dev', () => {
 /** A stand-in for /proc: self/fd/<n> are magic links whose text names a host path but which jump to `targets[n]`. */
 class MagicFs implements Filesystem {
   dev = 0;
-  constructor(readonly targets: (Location | number)[], readonly text: string) {}
+  constructor(
+    readonly targets: (Location | number)[],
+    readonly text: string,
+  ) {}
   root(): TestNode {
     return new TestNode(this, S_IFDIR, 'root');
   }
@@ -110,15 +118,41 @@ class TestNode extends ReadOnlyNode {
   }
   stat(): Stat {
     return {
-      dev: this.fs.dev, ino: this.role.length, mode: this.kind | 0o777, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096,
-      blocks: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0,
+      dev: this.fs.dev,
+      ino: this.role.length,
+      mode: this.kind | 0o777,
+      nlink: 1,
+      uid: 0,
+      gid: 0,
+      rdev: 0,
+      size: 0,
+      blksize: 4096,
+      blocks: 0,
+      atimeSec: 0,
+      atimeNsec: 0,
+      mtimeSec: 0,
+      mtimeNsec: 0,
+      ctimeSec: 0,
+      ctimeNsec: 0,
     };
   }
   open(): FileDescription | number {
     return -E.EACCES;
   }
   statfs(): StatFs {
-    return { type: TMPFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0], namelen: 255, frsize: 4096, flags: 0 };
+    return {
+      type: TMPFS_MAGIC,
+      bsize: 4096,
+      blocks: 0,
+      bfree: 0,
+      bavail: 0,
+      files: 0,
+      ffree: 0,
+      fsid: [0, 0],
+      namelen: 255,
+      frsize: 4096,
+      flags: 0,
+    };
   }
   override lookup(name: string): TestNode | number {
     if (this.role === 'root' && name === 'self') return new TestNode(this.fs, S_IFDIR, 'self');
@@ -138,7 +172,12 @@ describe('/dev links into /proc/self/fd', () => {
   it('fd, stdin, stdout and stderr are symlinks, as on Linux', () => {
     const vfs = new Vfs({ root: fx.root });
     const link = (p: string) => Buffer.from(vfs.readlink(p) as Uint8Array).toString();
-    expect(['fd', 'stdin', 'stdout', 'stderr'].map((n) => link(`/dev/${n}`))).toEqual(['/proc/self/fd', '/proc/self/fd/0', '/proc/self/fd/1', '/proc/self/fd/2']);
+    expect(['fd', 'stdin', 'stdout', 'stderr'].map((n) => link(`/dev/${n}`))).toEqual([
+      '/proc/self/fd',
+      '/proc/self/fd/0',
+      '/proc/self/fd/1',
+      '/proc/self/fd/2',
+    ]);
     expect(vfs.lstat('/dev/stdin')).toMatchObject({ mode: S_IFLNK | 0o777 });
   });
 

@@ -105,13 +105,22 @@ describe('permissions for an unprivileged sandbox user', () => {
     expect(vfs.mkdir('/etc/d', 0o755, { cred: user })).toBe(-E.EACCES);
   });
 
-  it('EPERM for chmod of others\' files, sticky directories and utimens with explicit times', () => {
+  it("EPERM for chmod of others' files, sticky directories and utimens with explicit times", () => {
     expect(vfs.mkdir('/tmp', 0o1777, { umask: 0 })).toBe(0);
     expect(writeText(vfs, '/tmp/roots', 'r')).toBe(0);
     expect(vfs.chmod('/tmp/roots', 0o666)).toBe(0);
     expect(vfs.chmod('/tmp/roots', 0o777, { cred: user })).toBe(-E.EPERM);
     expect(vfs.unlink('/tmp/roots', { cred: user })).toBe(-E.EPERM);
-    expect(vfs.utimens('/tmp/roots', [{ sec: 1, nsec: 0 }, { sec: 1, nsec: 0 }], { cred: user })).toBe(-E.EPERM);
+    expect(
+      vfs.utimens(
+        '/tmp/roots',
+        [
+          { sec: 1, nsec: 0 },
+          { sec: 1, nsec: 0 },
+        ],
+        { cred: user },
+      ),
+    ).toBe(-E.EPERM);
     expect(vfs.utimens('/tmp/roots', null, { cred: user })).toBe(0); // "now" with write permission
     const d = vfs.open('/tmp/mine', O_WRONLY | O_CREAT, 0o600, { cred: user });
     expect(typeof d).toBe('object');

@@ -252,11 +252,7 @@ export class DirDescription extends FileDescription {
       for (const e of listed) cost += DIRENT_COST + e.name.length;
       if (this.account !== undefined && !this.account.charge(cost)) return -E.ENOMEM;
       this.charged = cost;
-      this.entries = [
-        { name: '.', ino: this.dots.self, kind: S_IFDIR },
-        { name: '..', ino: this.dots.parent, kind: S_IFDIR },
-        ...listed,
-      ];
+      this.entries = [{ name: '.', ino: this.dots.self, kind: S_IFDIR }, { name: '..', ino: this.dots.parent, kind: S_IFDIR }, ...listed];
     }
     let written = 0;
     while (this.pos < this.entries.length) {

@@ -12,7 +12,7 @@ const readAll = (f: FileBytes, pos = 0, len = f.length - pos): number[] => {
 };
 
 describe('FileBytes', () => {
-  it('charges the bytes allocated plus each chunk\'s cost, growing a chunk at a time (never a copy of the file)', () => {
+  it("charges the bytes allocated plus each chunk's cost, growing a chunk at a time (never a copy of the file)", () => {
     const account = new MemoryAccount();
     const s = new MemStore(account);
     const f = new FileBytes();

@@ -99,7 +99,12 @@ describe('overlay', () => {
     expect(st('/etc/passwd').mode & 0o7777).toBe(0o600);
     expect(vfs.truncate('/etc/passwd', 3)).toBe(0);
     expect(readText(vfs, '/etc/passwd')).toBe('san');
-    expect(vfs.utimens('/etc/passwd', [{ sec: 1000, nsec: 5 }, { sec: 2000, nsec: 7 }])).toBe(0);
+    expect(
+      vfs.utimens('/etc/passwd', [
+        { sec: 1000, nsec: 5 },
+        { sec: 2000, nsec: 7 },
+      ]),
+    ).toBe(0);
     expect(st('/etc/passwd')).toMatchObject({ atimeSec: 1000, atimeNsec: 5, mtimeSec: 2000, mtimeNsec: 7 });
   });
 

@@ -1,16 +1,6 @@
 import { E } from '../errno.js';
 import { MemoryAccount } from '../mm/account.js';
-import {
-  O_ACCMODE,
-  O_RDONLY,
-  O_TRUNC,
-  RENAME_EXCHANGE,
-  S_IFDIR,
-  S_IFLNK,
-  S_IFMT,
-  S_IFREG,
-  S_ISGID,
-} from './constants.js';
+import { O_ACCMODE, O_RDONLY, O_TRUNC, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID } from './constants.js';
 import { MemStore } from './budget.js';
 import type { FileDescription } from './file.js';
 import { CHUNK } from './filebytes.js';
@@ -220,7 +210,8 @@ export class OverlayNode implements VNode {
     let r = 0;
     while (got < size && r === 0) {
       const n = d.pread(chunk, Math.min(CHUNK, size - got), got);
-      if (n <= 0) r = n < 0 ? n : -E.EIO; // the host file shrank under us
+      if (n <= 0)
+        r = n < 0 ? n : -E.EIO; // the host file shrank under us
       else if (f.write(store, chunk, n, got) !== n) r = -E.ENOSPC;
       else got += n;
     }
@@ -272,7 +263,11 @@ export class OverlayNode implements VNode {
   }
 
   symlink(name: string, target: string, cred: Cred): number {
-    const r = this.add(name, target.length, (d) => new MemSymlink(this.fs.inos.fresh(), S_IFLNK | 0o777, cred.uid, newGid(d, cred), target));
+    const r = this.add(
+      name,
+      target.length,
+      (d) => new MemSymlink(this.fs.inos.fresh(), S_IFLNK | 0o777, cred.uid, newGid(d, cred), target),
+    );
     return typeof r === 'number' ? r : 0;
   }
 

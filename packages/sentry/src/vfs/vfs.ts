@@ -143,7 +143,9 @@ export class Vfs implements Namespace {
     const hostRoot = typeof opts.root === 'string' ? opts.root : '/';
     const rootFs = layout
       ? new OverlayFs(null, { store, rootMode: 0o755 })
-      : overlay ? new OverlayFs(hostRoot, { store }) : new HostFs(hostRoot, true);
+      : overlay
+        ? new OverlayFs(hostRoot, { store })
+        : new HostFs(hostRoot, true);
     this.track(rootFs, null);
     const m = this.attach('/', rootFs, !overlay && !layout);
     this.root = new Location(m, rootFs.root(), '/', null);

@@ -51,8 +51,7 @@ export function walk(ns: Namespace, path: string, start: Location, last: LastMod
   let cur = path.startsWith('/') ? ns.root : start;
   let links = 0;
 
-  const done = (w: Walked): Walked | number =>
-    w.slash && w.loc && last !== 'parent' && w.loc.node.kind !== S_IFDIR ? -E.ENOTDIR : w;
+  const done = (w: Walked): Walked | number => (w.slash && w.loc && last !== 'parent' && w.loc.node.kind !== S_IFDIR ? -E.ENOTDIR : w);
 
   if (pending.length === 0) return done({ parent: cur.parent ?? cur, name: '/', loc: cur, slash });
   for (;;) {

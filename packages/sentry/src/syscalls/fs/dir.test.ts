@@ -20,7 +20,11 @@ describe('getdents64', () => {
       if (n === 0) break;
       names.push(...decodeDirents64(env.bytes(b, n), n).map((e) => e.name));
     }
-    expect(names.filter((n) => !n.startsWith('.')).sort()).toEqual(Object.keys(files).map((f) => f.slice(2)).sort());
+    expect(names.filter((n) => !n.startsWith('.')).sort()).toEqual(
+      Object.keys(files)
+        .map((f) => f.slice(2))
+        .sort(),
+    );
     expect(names).toContain('..');
     // Rewinding lists again.
     expect(env.now('lseek', fd, 0, 0)).toBe(0);
@@ -28,13 +32,17 @@ describe('getdents64', () => {
   });
 
   it('EINVAL for a buffer too small for one entry, EFAULT keeps the entries, ENOTDIR and EBADF', () => {
-    env = setup({ 'd/x': '', 'f': '' });
+    env = setup({ 'd/x': '', f: '' });
     const fd = env.now('open', env.str('/d'), O.RDONLY | O.DIRECTORY, 0);
     expect(env.now('getdents64', fd, env.buf(8), 8)).toBe(-E.EINVAL);
     expect(env.now('getdents64', fd, env.t.mm.unmapped, 4096)).toBe(-E.EFAULT);
     const b = env.buf(4096);
     const n = env.now('getdents64', fd, b, 4096);
-    expect(decodeDirents64(env.bytes(b, n), n).map((e) => e.name).sort()).toEqual(['.', '..', 'x']);
+    expect(
+      decodeDirents64(env.bytes(b, n), n)
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(['.', '..', 'x']);
     const f = env.now('open', env.str('/f'), O.RDONLY, 0);
     expect(env.now('getdents64', f, b, 4096)).toBe(-E.ENOTDIR);
     expect(env.now('getdents64', 77, b, 4096)).toBe(-E.EBADF);
@@ -46,7 +54,7 @@ describe('getdents64', () => {
 
 describe('getcwd, chdir, fchdir', () => {
   it('tracks the working directory', () => {
-    env = setup({ 'a/b/': '', 'f': '' });
+    env = setup({ 'a/b/': '', f: '' });
     const b = env.buf(64);
     expect(env.now('getcwd', b, 64)).toBe(2);
     expect(env.text(b, 2)).toBe('/\0');

@@ -22,7 +22,7 @@ function open(e: Env, p = '/f', flags = O.RDONLY): number {
 
 describe('dup, dup2, dup3', () => {
   it('dup shares the offset and takes the lowest free descriptor', () => {
-    env = setup({ 'f': 'abcdef' });
+    env = setup({ f: 'abcdef' });
     const fd = open(env);
     const d = env.now('dup', fd);
     expect(d).toBe(fd + 1);
@@ -37,7 +37,7 @@ describe('dup, dup2, dup3', () => {
   });
 
   it('dup2 replaces the target, returns fd for dup2(fd, fd), and checks both numbers', () => {
-    env = setup({ 'f': 'abc', 'g': 'xyz' });
+    env = setup({ f: 'abc', g: 'xyz' });
     const f = open(env, '/f');
     const g = open(env, '/g');
     expect(env.now('dup2', f, f)).toBe(f);
@@ -55,7 +55,7 @@ describe('dup, dup2, dup3', () => {
   });
 
   it('dup3: EINVAL for the same descriptor or unknown flags; O_CLOEXEC sets the flag', () => {
-    env = setup({ 'f': '' });
+    env = setup({ f: '' });
     const f = open(env);
     expect(env.now('dup3', f, f, 0)).toBe(-E.EINVAL);
     expect(env.now('dup3', f, 7, O.NONBLOCK)).toBe(-E.EINVAL);
@@ -67,7 +67,7 @@ describe('dup, dup2, dup3', () => {
 
 describe('close_range', () => {
   it('closes a range, or marks it close-on-exec, and checks its arguments', () => {
-    env = setup({ 'f': '' });
+    env = setup({ f: '' });
     for (let i = 0; i < 6; i++) open(env);
     expect(env.now('close_range', 3, 2, 0)).toBe(-E.EINVAL);
     expect(env.now('close_range', 0, 1, 1)).toBe(-E.EINVAL);
@@ -81,7 +81,7 @@ describe('close_range', () => {
 
 describe('fcntl', () => {
   it('F_DUPFD and F_DUPFD_CLOEXEC take the lowest free descriptor at or above arg', () => {
-    env = setup({ 'f': '' });
+    env = setup({ f: '' });
     const f = open(env);
     expect(env.now('fcntl', f, F_DUPFD, 10)).toBe(10);
     expect(env.now('fcntl', f, F_DUPFD, 10)).toBe(11);
@@ -92,7 +92,7 @@ describe('fcntl', () => {
   });
 
   it('F_GETFL shows the access mode and O_LARGEFILE, not open-time flags; F_SETFL changes only O_APPEND|O_NONBLOCK', () => {
-    env = setup({ 'f': '', 'd/': '' });
+    env = setup({ f: '', 'd/': '' });
     const f = open(env, '/f', O.RDWR | O.CREAT | O.TRUNC | O.CLOEXEC);
     expect(env.now('fcntl', f, F_GETFL, 0)).toBe(O.RDWR | O_LARGEFILE);
     expect(env.now('fcntl', f, F_SETFL, O.WRONLY | O.APPEND | O.NONBLOCK | O.DIRECTORY)).toBe(0);
@@ -105,7 +105,7 @@ describe('fcntl', () => {
   });
 
   it('other commands are EINVAL, bad descriptors EBADF', () => {
-    env = setup({ 'f': '' });
+    env = setup({ f: '' });
     const f = open(env);
     for (const cmd of [8, 9, 99, 1024, -1]) expect(env.now('fcntl', f, cmd, 0)).toBe(-E.EINVAL);
     expect(env.now('fcntl', -1, F_GETFD, 0)).toBe(-E.EBADF);
@@ -115,7 +115,7 @@ describe('fcntl', () => {
 
 describe('ioctl', () => {
   it('TCGETS and TIOCGWINSZ answer on a terminal stream only', () => {
-    env = setup({ 'f': 'abc' });
+    env = setup({ f: 'abc' });
     env.t.fds.add(new InputStream(true));
     env.t.fds.add(new OutputStream(() => {}, false));
     const f = open(env);
@@ -136,7 +136,7 @@ describe('ioctl', () => {
   });
 
   it('FIONREAD on a pipe, stdin and a regular file', () => {
-    env = setup({ 'f': 'abcdef' });
+    env = setup({ f: 'abcdef' });
     const stdin = new InputStream();
     env.t.fds.add(stdin);
     stdin.push(new Uint8Array(3));
@@ -158,7 +158,7 @@ describe('ioctl', () => {
   });
 
   it('FIOCLEX/FIONCLEX and FIONBIO', () => {
-    env = setup({ 'f': '' });
+    env = setup({ f: '' });
     const f = open(env);
     expect(env.now('ioctl', f, 0x5451, 0)).toBe(0);
     expect(env.now('fcntl', f, F_GETFD, 0)).toBe(1);

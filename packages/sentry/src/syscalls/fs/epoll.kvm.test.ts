@@ -34,8 +34,15 @@ describe.skipIf(announceKvmSkip() || !hasGo)('epoll on KVM', () => {
         const stdin = new InputStream();
         stdin.end();
         const sentry = await boot({
-          platform, argv: [exe], env: ['PATH=/bin:/usr/bin'], cwd: '/', root: '/', memoryLimit: 256 << 20, stdin,
-          stdout: (b) => out.push(Buffer.from(b).toString()), stderr: (b) => err.push(Buffer.from(b).toString()),
+          platform,
+          argv: [exe],
+          env: ['PATH=/bin:/usr/bin'],
+          cwd: '/',
+          root: '/',
+          memoryLimit: 256 << 20,
+          stdin,
+          stdout: (b) => out.push(Buffer.from(b).toString()),
+          stderr: (b) => err.push(Buffer.from(b).toString()),
         });
         const status = await sentry.run();
         expect(err.join('')).toBe('');

@@ -16,7 +16,7 @@ function exists(e: Env, p: string): number {
 
 describe('*at path resolution', () => {
   it('relative paths start at the dirfd; a file dirfd is ENOTDIR, a bad one EBADF; absolute paths ignore it', () => {
-    env = setup({ 'd/inner': 'in', 'f': '' });
+    env = setup({ 'd/inner': 'in', f: '' });
     const d = env.now('open', env.str('/d'), O.RDONLY | O.DIRECTORY, 0);
     const f = env.now('open', env.str('/f'), O.RDONLY, 0);
     const fd = env.now('openat', d, env.str('inner'), O.RDONLY, 0);
@@ -73,7 +73,7 @@ describe('open and creat', () => {
 
 describe('name operations', () => {
   it('mkdir, mkdirat, rmdir, unlink, unlinkat', () => {
-    env = setup({ 'f': '' });
+    env = setup({ f: '' });
     expect(env.now('mkdir', env.str('/d'), 0o755)).toBe(0);
     expect(env.now('mkdir', env.str('/d'), 0o755)).toBe(-E.EEXIST);
     const d = env.now('open', env.str('/d'), O.RDONLY | O.DIRECTORY, 0);
@@ -91,7 +91,7 @@ describe('name operations', () => {
   });
 
   it('rename, renameat, renameat2 with RENAME_NOREPLACE', () => {
-    env = setup({ 'a': 'A', 'b': 'B', 'd/': '' });
+    env = setup({ a: 'A', b: 'B', 'd/': '' });
     const d = env.now('open', env.str('/d'), O.RDONLY | O.DIRECTORY, 0);
     expect(env.now('renameat2', AT_FDCWD, env.str('a'), d, env.str('a2'), 1)).toBe(0);
     expect(exists(env, '/d/a2')).toBe(0);
@@ -108,7 +108,7 @@ describe('name operations', () => {
   });
 
   it('symlink, readlink, readlinkat (also through an O_PATH descriptor), link, linkat', () => {
-    env = setup({ 'f': 'data' });
+    env = setup({ f: 'data' });
     expect(env.now('symlink', env.str('f'), env.str('/l'))).toBe(0);
     expect(env.now('symlinkat', env.str('/f'), AT_FDCWD, env.str('/l2'))).toBe(0);
     const b = env.buf(16);
@@ -134,7 +134,7 @@ describe('name operations', () => {
   });
 
   it('chmod, fchmod, fchmodat; truncate, ftruncate', () => {
-    env = setup({ 'f': '0123456789' });
+    env = setup({ f: '0123456789' });
     const st = env.buf(144);
     const mode = () => (env.now('stat', env.str('/f'), st), new DataView(env.bytes(st, 144).buffer).getUint32(24, true) & 0o7777);
     const size = () => (env.now('stat', env.str('/f'), st), Number(new DataView(env.bytes(st, 144).buffer).getBigInt64(48, true)));
@@ -159,7 +159,7 @@ describe('name operations', () => {
   });
 
   it('access and faccessat2 use real or effective ids', () => {
-    env = setup({ 'secret': '' });
+    env = setup({ secret: '' });
     fs.chmodSync(path.join(env.dir, 'secret'), 0o600);
     env.t.creds.uid = 1000;
     env.t.creds.euid = 1000;
@@ -174,7 +174,7 @@ describe('name operations', () => {
   });
 
   it('utimensat sets explicit times, via a path or a descriptor', () => {
-    env = setup({ 'f': '' });
+    env = setup({ f: '' });
     const ts = env.buf(32);
     const v = env.t.mm.dv(ts, 32);
     v.setBigInt64(0, 1000n, true);

@@ -8,8 +8,19 @@ import { type Cred, type Location, S_IFLNK, type Timespec } from '../../vfs/inde
 import { pathResized } from '../filemap.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import {
-  AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, copyInArg, copyOutArg, credOf,
-  dirOf, fileOf, pathArg, startOf,
+  AT_EACCESS,
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_REMOVEDIR,
+  AT_SYMLINK_FOLLOW,
+  AT_SYMLINK_NOFOLLOW,
+  copyInArg,
+  copyOutArg,
+  credOf,
+  dirOf,
+  fileOf,
+  pathArg,
+  startOf,
 } from './common.js';
 
 /** A path argument and where it starts. */

@@ -2,9 +2,7 @@
 import { E } from '../../errno.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
-import {
-  type FileDescription, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_PATH, O_TRUNC, O_WRONLY,
-} from '../../vfs/index.js';
+import { type FileDescription, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_PATH, O_TRUNC, O_WRONLY } from '../../vfs/index.js';
 import { fileResized } from '../filemap.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { AT_FDCWD, credOf, dirOf, pathArg } from './common.js';

@@ -34,10 +34,13 @@ describe('pipe', () => {
     const b = env.buf(2, 'de');
     const iov = env.buf(32);
     const dv = env.t.mm.dv(iov, 32);
-    dv.setBigUint64(0, BigInt(a), true); dv.setBigUint64(8, 3n, true);
-    dv.setBigUint64(16, BigInt(b), true); dv.setBigUint64(24, 2n, true);
+    dv.setBigUint64(0, BigInt(a), true);
+    dv.setBigUint64(8, 3n, true);
+    dv.setBigUint64(16, BigInt(b), true);
+    dv.setBigUint64(24, 2n, true);
     expect(env.now('writev', w, iov, 2)).toBe(5);
-    env.t.mm.write(a, '...'); env.t.mm.write(b, '..');
+    env.t.mm.write(a, '...');
+    env.t.mm.write(b, '..');
     expect(env.now('readv', r, iov, 2)).toBe(5);
     expect(env.text(a, 3) + env.text(b, 2)).toBe('abcde');
   });

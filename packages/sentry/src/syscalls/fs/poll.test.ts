@@ -26,7 +26,7 @@ function pollfds(e: Env, list: [number, number][]) {
 
 describe('poll', () => {
   it('reports readiness of files, pipes, closed ends and bad descriptors at once with timeout 0', () => {
-    env = setup({ 'f': 'x' });
+    env = setup({ f: 'x' });
     const file = env.now('openat', AT_FDCWD, env.str('/f'), O.RDONLY, 0);
     const [r, w] = pipe(env);
     const [r2, w2] = pipe(env);
@@ -34,7 +34,14 @@ describe('poll', () => {
     const [r3, w3] = pipe(env);
     env.now('close', w3);
     const p = pollfds(env, [
-      [file, POLLIN | POLLOUT], [r, POLLIN], [w, POLLOUT], [w2, POLLOUT], [r3, POLLIN], [99, POLLIN], [-1, POLLIN], [file, 0],
+      [file, POLLIN | POLLOUT],
+      [r, POLLIN],
+      [w, POLLOUT],
+      [w2, POLLOUT],
+      [r3, POLLIN],
+      [99, POLLIN],
+      [-1, POLLIN],
+      [file, 0],
     ]);
     expect(env.now('poll', p.addr, 8, 0)).toBe(5);
     expect(p.revents()).toEqual([POLLIN | POLLOUT, 0, POLLOUT, POLLOUT | POLLERR, POLLHUP, POLLNVAL, 0, 0]);
@@ -127,7 +134,7 @@ describe('select and pselect6', () => {
   };
 
   it('select reports readable and writable sets', () => {
-    env = setup({ 'f': '' });
+    env = setup({ f: '' });
     const [r, w] = pipe(env);
     const file = env.now('openat', AT_FDCWD, env.str('/f'), O.RDONLY, 0);
     const rs = fdset(env, [r, file]);

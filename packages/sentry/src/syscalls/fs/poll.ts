@@ -12,7 +12,17 @@
 // and restored at once otherwise (Linux's poll_select_finish).
 import { E } from '../../errno.js';
 import {
-  isPollable, type Pollable, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM, readinessOf,
+  isPollable,
+  type Pollable,
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLNVAL,
+  POLLOUT,
+  POLLPRI,
+  POLLRDNORM,
+  POLLWRNORM,
+  readinessOf,
 } from '../../fd/readiness.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import { ERESTARTNOHAND } from '../../kernel/restart.js';
@@ -105,8 +115,7 @@ function doPoll(t: Task, a: SyscallArgs, timeout: Timeout): number | Promise<num
     }
     return ready;
   };
-  return andThen(waitReady(t, scan, pollablesOf(files), timeout), (r) =>
-    nfds > 0 && t.mm.copyOut(addr, raw) < 0 ? -E.EFAULT : r);
+  return andThen(waitReady(t, scan, pollablesOf(files), timeout), (r) => (nfds > 0 && t.mm.copyOut(addr, raw) < 0 ? -E.EFAULT : r));
 }
 
 function poll(t: Task, a: SyscallArgs): number | Promise<number> {

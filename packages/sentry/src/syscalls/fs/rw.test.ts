@@ -124,16 +124,26 @@ describe('readv, writev, preadv, pwritev', () => {
     const b = big + 2 * 4096 - 2;
     mem.write(a, 'ABCDEF');
     mem.write(b, 'ghij');
-    const iov = iovecs(env, [[a, 6], [0, 0], [b, 4]]);
+    const iov = iovecs(env, [
+      [a, 6],
+      [0, 0],
+      [b, 4],
+    ]);
     expect(env.now('writev', fd, iov, 3)).toBe(10);
     expect(env.now('lseek', fd, 0, 0)).toBe(0);
     mem.write(a, '......');
     mem.write(b, '....');
-    const iov2 = iovecs(env, [[b, 4], [a, 6]]);
+    const iov2 = iovecs(env, [
+      [b, 4],
+      [a, 6],
+    ]);
     expect(env.now('readv', fd, iov2, 2)).toBe(10);
     expect(env.text(b, 4)).toBe('ABCD');
     expect(env.text(a, 6)).toBe('EFghij');
-    const iov3 = iovecs(env, [[a, 2], [b, 3]]);
+    const iov3 = iovecs(env, [
+      [a, 2],
+      [b, 3],
+    ]);
     expect(env.now('preadv', fd, iov3, 2, 5)).toBe(5);
     expect(env.text(a, 2)).toBe('Fg');
     expect(env.text(b, 3)).toBe('hij');
@@ -162,7 +172,7 @@ describe('readv, writev, preadv, pwritev', () => {
 
 describe('sendfile', () => {
   it('copies between files, with and without an offset pointer', () => {
-    env = setup({ 'src': '0123456789' });
+    env = setup({ src: '0123456789' });
     const src = openFile(env, '/src');
     const dst = openFile(env, '/dst', O.RDWR | O.CREAT);
     expect(env.now('sendfile', dst, src, 0, 4)).toBe(4);

@@ -69,7 +69,7 @@ describe('stat structures against the native kernel', () => {
 
 describe('stat family', () => {
   it('stat follows symlinks, lstat does not; fstat and fstatat(AT_EMPTY_PATH) stat the descriptor', () => {
-    env = setup({ 'f': 'abc', 'd/': '' });
+    env = setup({ f: 'abc', 'd/': '' });
     fs.symlinkSync('f', path.join(env.dir, 'l'));
     const st = env.buf(144);
     const mode = () => new DataView(env.bytes(st, 144).buffer).getUint32(24, true) & S_IFMT;
@@ -102,7 +102,7 @@ describe('stat family', () => {
   });
 
   it('EFAULT, ENOENT, ENAMETOOLONG and EBADF', () => {
-    env = setup({ 'f': '' });
+    env = setup({ f: '' });
     const st = env.buf(144);
     const bad = env.t.mm.unmapped;
     expect(env.now('stat', bad, st)).toBe(-E.EFAULT);
@@ -120,7 +120,7 @@ describe('stat family', () => {
   });
 
   it('statfs and fstatfs', () => {
-    env = setup({ 'f': '' });
+    env = setup({ f: '' });
     const sf = env.buf(120);
     expect(env.now('statfs', env.str('/'), sf)).toBe(0);
     expect(new DataView(env.bytes(sf, 120).buffer).getBigInt64(64, true)).toBe(255n); // f_namelen

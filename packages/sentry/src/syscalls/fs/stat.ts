@@ -3,11 +3,27 @@ import { E } from '../../errno.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
 import {
-  encodeStat, encodeStatfs, type FileDescription, type Stat, STAT_SIZE, type StatFs, STATFS_SIZE, ST_RDONLY, ST_VALID,
+  encodeStat,
+  encodeStatfs,
+  type FileDescription,
+  type Stat,
+  STAT_SIZE,
+  type StatFs,
+  STATFS_SIZE,
+  ST_RDONLY,
+  ST_VALID,
 } from '../../vfs/index.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, copyOutArg, credOf, fileOf, pathArg,
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_NO_AUTOMOUNT,
+  AT_STATX_SYNC_TYPE,
+  AT_SYMLINK_NOFOLLOW,
+  copyOutArg,
+  credOf,
+  fileOf,
+  pathArg,
   startOf,
 } from './common.js';
 
@@ -113,7 +129,19 @@ function statfs(t: Task, a: SyscallArgs): number {
 function statfsOf(f: FileDescription): StatFs | number {
   const loc = f.location;
   if (loc === null) {
-    return { type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0], namelen: 255, frsize: 4096, flags: ST_VALID };
+    return {
+      type: PIPEFS_MAGIC,
+      bsize: 4096,
+      blocks: 0,
+      bfree: 0,
+      bavail: 0,
+      files: 0,
+      ffree: 0,
+      fsid: [0, 0],
+      namelen: 255,
+      frsize: 4096,
+      flags: ST_VALID,
+    };
   }
   const s = loc.node.statfs();
   if (typeof s !== 'number' && loc.mount.readOnly) s.flags |= ST_RDONLY;

@@ -40,7 +40,8 @@ export function setup(files: Record<string, string> = {}, opts: VfsOptions = {})
   const t = makeTask({ vfs: new Vfs({ root: dir, dev: false, ...opts }) });
   const mem = t.mm;
   const env: Env = {
-    t, dir,
+    t,
+    dir,
     sys: (name, ...args) => call(t, handlerOf(FS_SYSCALLS, name), ...args),
     now: (name, ...args) => {
       const r = env.sys(name, ...args);
@@ -85,5 +86,18 @@ export function pipe(e: Env): [number, number] {
   return [v.getInt32(0, true), v.getInt32(4, true)];
 }
 
-export const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, TRUNC: 0o1000, APPEND: 0o2000, NONBLOCK: 0o4000, DIRECTORY: 0o200000, NOFOLLOW: 0o400000, CLOEXEC: 0o2000000, PATH: 0o10000000 };
+export const O = {
+  RDONLY: 0,
+  WRONLY: 1,
+  RDWR: 2,
+  CREAT: 0o100,
+  EXCL: 0o200,
+  TRUNC: 0o1000,
+  APPEND: 0o2000,
+  NONBLOCK: 0o4000,
+  DIRECTORY: 0o200000,
+  NOFOLLOW: 0o400000,
+  CLOEXEC: 0o2000000,
+  PATH: 0o10000000,
+};
 export const AT_FDCWD = -100;

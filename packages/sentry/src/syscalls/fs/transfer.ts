@@ -149,7 +149,7 @@ function drive(t: Task, f: FileDescription, slice: Slice, step: Step, interrupte
   const r = step();
   if (typeof r === 'number') return r;
   return (async () => {
-    for (let next = r; ;) {
+    for (let next = r; ; ) {
       if (next === TURN) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         slice.restart();
