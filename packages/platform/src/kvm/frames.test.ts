@@ -129,6 +129,58 @@ describe('FrameAllocator', () => {
     expect(calls.length).toBe(4); // not asked again after a failure
   });
 
+  it('reuses freed frames before never-used ones: a loop that allocates and frees backs no new memory', () => {
+    const calls: number[] = [];
+    const a = make(4096, 4, 64, (o) => {
+      calls.push(o);
+      return true;
+    });
+    const keep = a.allocate(16);
+    for (let i = 0; i < 100; i++) {
+      const run = a.allocate(16);
+      const one = a.allocate(1);
+      a.free(run, 16);
+      a.free(one, 1);
+    }
+    expect(calls.length).toBe(3); // keep, the first run and the first single frame
+    a.free(keep, 16);
+    expect(a.allocate(8)).toBe(keep); // the lowest free frame comes first
+  });
+
+  it('hands out each frame once across chunks, whatever the pattern of sizes, alignments and frees', () => {
+    const a = make(3000, 7, 100);
+    const owner = new Int32Array(3000).fill(-1);
+    const live: [number, number][] = [];
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let step = 0; step < 2000; step++) {
+      if (live.length > 0 && rand(3) === 0) {
+        const [f, n] = live.splice(rand(live.length), 1)[0]!;
+        a.free(f * PAGE, n);
+        owner.fill(-1, f, f + n);
+        continue;
+      }
+      const n = [1, 1, 3, 16, 64, 100][rand(6)]!;
+      const align = rand(4) === 0 ? 64 * PAGE : PAGE;
+      const got = a.allocate(n, align);
+      const free = (f: number) => f >= 7 && f + n <= 2900 && owner.subarray(f, f + n).every((o) => o === -1);
+      if (got < 0) {
+        // Nothing fitting was free (the model agrees).
+        for (let f = 0; f + n <= 2900; f += align / PAGE) expect(free(f)).toBe(false);
+        continue;
+      }
+      const f = got / PAGE;
+      expect(got % align).toBe(0);
+      expect(free(f)).toBe(true);
+      owner.fill(step, f, f + n);
+      live.push([f, n]);
+    }
+    expect(a.used).toBe(live.reduce((sum, [, n]) => sum + n * PAGE, 0));
+  });
+
   it('fails cleanly when exhausted or asked nonsense, and rejects bad frees', () => {
     const a = make(16, 8, 4);
     expect(a.allocate(5)).toBe(-1);
