@@ -2,7 +2,8 @@
  * clone and clone3 flag rules: the invalid combinations get Linux's errno
  * (copy_process's checks, clone3's argument checks), namespace flags get
  * EPERM for an unprivileged caller, a TLS base outside the user half gets
- * EPERM, and the valid calls that a vfork-style child allows still work.
+ * EPERM, legacy clone's exit signal past _NSIG is accepted and sends
+ * nothing, and the valid calls that a vfork-style child allows still work.
  *
  * Every raw call goes through an asm stub whose child (if one is made, which
  * for the invalid calls would be a bug) exits at once with status 99 on
@@ -102,6 +103,26 @@ static void legacy_clone(void) {
   REL("vfork-style: child tid cleared at exit", ctid == 0);
   report("vfork-style clone", r);
   report("vfork-style with exit signal 0", raw_clone(CLONE_VM | CLONE_VFORK, stack, 0, 0, 0));
+}
+
+/*
+ * Legacy clone takes any exit-signal byte: one past _NSIG (65) makes a child
+ * that sends no signal when it ends (Linux's do_notify_parent skips an
+ * invalid one), and that only a __WALL or __WCLONE wait sees, as any child
+ * whose exit signal is not SIGCHLD. clone3 refuses it (below).
+ */
+static void exit_signal_past_nsig(void) {
+  sigset_t all, old, pending;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &old);
+  long r = raw_clone(65, 0, 0, 0, 0);
+  if (r > 0) T("exit signal 65: plain wait for it", waitpid((pid_t)r, NULL, 0));
+  report("exit signal 65", r);
+  sigpending(&pending);
+  int n = 0;
+  for (int s = 1; s < 65; s++) n += sigismember(&pending, s) == 1;
+  printf("exit signal 65: signals pending after its end: %d\n", n);
+  sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 /* struct clone_args as the kernel reads it, with room past its end for the size tests. */
@@ -208,6 +229,7 @@ int main(void) {
   t_unbuffered();
   drop_privileges();
   legacy_clone();
+  exit_signal_past_nsig();
   clone3_checks();
   T("no children left", waitpid(-1, NULL, __WALL | WNOHANG));
   return 0;

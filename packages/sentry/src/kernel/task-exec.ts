@@ -133,6 +133,7 @@ export function execTask(t: Task, path: string, at: Location, argv: Uint8Array[]
   // comm names the file execve was given (a script's own name, as Linux); /proc/<pid>/exe the program that runs.
   t.comm = path.slice(path.lastIndexOf('/') + 1).slice(0, 15);
   const g = t.group;
+  g.execed = true;
   g.exePath = program.path;
   g.exe = program.file.location;
   g.cmdline = joinNul(args);

@@ -4,7 +4,7 @@
 // and continue a whole process (group stop), and a parent hears of its
 // children's ends, stops and continues through SIGCHLD (do_notify_parent).
 import { getRlimitOf, RLIMIT_SIGPENDING } from './rlimit.js';
-import { defaultAction, SIG_DFL, SIG_IGN, type SigInfo, SIGKILL, SIGSTOP, sendSignal } from './signals.js';
+import { defaultAction, NSIG, SIG_DFL, SIG_IGN, type SigInfo, SIGKILL, SIGSTOP, sendSignal } from './signals.js';
 import { interruptTask } from './park.js';
 import type { Task } from './task.js';
 import type { ThreadGroup } from './thread-group.js';
@@ -131,7 +131,8 @@ export function notifyParent(g: ThreadGroup, code: number, status: number): void
   const end = code === CLD_EXITED || code === CLD_KILLED || code === CLD_DUMPED;
   const sig = end ? g.exitSignal : SIGCHLD;
   const p = parent.leader;
-  if (sig === 0 || p === undefined) return;
+  // Legacy clone accepts any exit signal; one past NSIG is not sent (do_notify_parent's valid_signal).
+  if (sig === 0 || sig > NSIG || p === undefined) return;
   const action = p.signals.actions[sig]!;
   if (!end && sig === SIGCHLD && (action.flags & SA_NOCLDSTOP) !== 0) return;
   if (action.handler === SIG_IGN) return;

@@ -62,6 +62,8 @@ export class ThreadGroup {
   /** The executable (/proc/<pid>/exe) and its path. */
   exePath: string;
   exe: Location | null = null;
+  /** Has called execve since it was forked (Linux: PF_FORKNOEXEC cleared): its parent may no longer setpgid it. */
+  execed = false;
   /** argv and envp of the last execve, for /proc/<pid>/cmdline and environ. */
   cmdline: Uint8Array = new Uint8Array(0);
   environ: Uint8Array = new Uint8Array(0);

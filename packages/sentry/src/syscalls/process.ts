@@ -46,11 +46,11 @@ function processOf(t: Task, pid: number): ThreadGroup | number {
 }
 
 /**
- * setpgid(2) with Linux's rules: the target is the caller or one of its
- * children (ESRCH otherwise; EACCES for a child that has exec'd — not
- * tracked here); a session leader cannot move, nor a process to another
- * session (EPERM); the group joined must exist in the caller's session or
- * be named after the target (EPERM).
+ * setpgid(2) with Linux's rules, in its order: the target is the caller or
+ * one of its children (ESRCH otherwise); a child in another session is
+ * EPERM, one that has exec'd EACCES; a session leader cannot move (EPERM);
+ * the group joined must exist in the caller's session or be named after
+ * the target (EPERM).
  */
 function setpgid(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
@@ -60,6 +60,8 @@ function setpgid(t: Task, a: SyscallArgs): number {
   if (typeof g === 'number') return g;
   if (g !== t.group && (g.parent !== t.group || g.exitStatus !== undefined)) return -E.ESRCH;
   if (pgid === 0) pgid = g.pid;
+  if (g !== t.group && g.sid !== t.sid) return -E.EPERM;
+  if (g !== t.group && g.execed) return -E.EACCES;
   if (g.sid === g.pid || g.sid !== t.sid) return -E.EPERM;
   if (pgid !== g.pid) {
     let exists = false;
