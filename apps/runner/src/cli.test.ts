@@ -28,6 +28,10 @@ describe('tsv command line', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('doctor names an unknown flag in one line and exits 2', () => {
+    expect(tsv('doctor', '--bogus')).toMatchObject({ status: 2, stderr: "tsv doctor: Unknown option '--bogus'\n" });
+  });
+
   it.skipIf(announceKvmSkip())('doctor --json reports a usable KVM here', () => {
     const r = tsv('doctor', '--json');
     expect(r.status).toBe(0);

@@ -25,7 +25,13 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'doctor': {
-      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, device: { type: 'string' } } });
+      let values: { json?: boolean; device?: string };
+      try {
+        ({ values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, device: { type: 'string' } } }));
+      } catch (e) {
+        process.stderr.write(`tsv doctor: ${e instanceof Error ? e.message : String(e)}\n`);
+        return 2;
+      }
       const report = runDoctor({ path: values.device });
       process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
       return report.ok ? 0 : 1;

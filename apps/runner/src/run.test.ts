@@ -1,13 +1,13 @@
 // `tsv run` as a user runs it: bin/tsv in a child process.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
 import { mergeEnv } from './run.js';
-import { program, PROGRAMS_VOLUME } from './test-programs.js';
+import { program, PROGRAMS_DIR, PROGRAMS_VOLUME } from './test-programs.js';
 
 const TSV = fileURLToPath(new URL('../bin/tsv', import.meta.url));
 const tsv = (args: string[], input?: string) => spawnSync(process.execPath, [TSV, ...args], { encoding: 'utf8', input });
@@ -27,6 +27,7 @@ describe('tsv run: usage errors', () => {
       ['run', '--platform', 'ptrace', '--', '/bin/true'],
       ['run', '--env', 'NOEQUALS', '--', 'x'],
       ['run', '--bogus'],
+      ['run', '--log', '/no/such/dir/log', '--', '/bin/true'],
     ]) {
       const r = tsv(args);
       expect(r.status, args.join(' ')).toBe(2);
@@ -85,9 +86,23 @@ describe.skipIf(announceKvmSkip())('tsv run', () => {
     },
   );
 
-  it('--timeout kills a program that runs too long', () => {
+  it('--timeout kills a program that runs too long; the timeout is a diagnostic, shown with -v', () => {
     const r = tsv([...RUN, '--timeout', '0.3', '--', program('spin')]);
-    expect(r.status).toBe(137);
-    expect(r.stderr).toMatch(/timed out/);
+    expect([r.status, r.stderr]).toEqual([137, '']);
+    const v = tsv([...RUN, '-v', '--timeout', '0.3', '--', program('spin')]);
+    expect(v.status).toBe(137);
+    expect(v.stderr).toMatch(/^tsv: timed out/);
+  });
+
+  it("keeps tsv's diagnostics out of the program's stderr: --log FILE, or stderr with -v", () => {
+    const exe = program('unimplemented');
+    const quiet = tsv([...RUN, '--', exe]);
+    expect([quiet.status, quiet.stdout, quiet.stderr]).toEqual([0, 'syscall 400 = -1\n', 'to stderr\n']);
+    const log = join(PROGRAMS_DIR, 'diagnostics.log');
+    const logged = tsv([...RUN, '--log', log, '--', exe]);
+    expect(logged.stderr).toBe('to stderr\n');
+    expect(readFileSync(log, 'utf8')).toMatch(/^tsv: unimplemented system call .*\(400\)/);
+    const verbose = tsv([...RUN, '-v', '--', exe]);
+    expect(verbose.stderr).toMatch(/^tsv: unimplemented system call .*\(400\).*\nto stderr\n$/);
   });
 });

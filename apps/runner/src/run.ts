@@ -1,8 +1,10 @@
 // `tsv run [flags] -- PROGRAM [ARGS...]`: the exit status is the program's
 // (128+N when signal N killed it); errors a user can act on are one line on
-// stderr and a non-zero status.
+// stderr and a non-zero status. The program's stdout and stderr are its own:
+// tsv's diagnostics go to --log FILE, or to stderr only with -v.
 import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { describeErrno, hostErrno } from '@tsv/sentry';
 import { Sandbox, SandboxError } from './sandbox.js';
 import { formatStats } from './stats.js';
 
@@ -23,7 +25,9 @@ options:
   --strace                print every system call to stderr
   --strace-file FILE      print them to FILE instead
   --stats                 print what the run cost at exit
-  --log FILE              write tsv's own warnings (unimplemented system calls, ...) to FILE, not stderr
+  --log FILE              write tsv's own diagnostics (warnings such as an unimplemented system call,
+                          a timeout) to FILE; without it and -v they are not shown
+  -v, --verbose           write tsv's diagnostics to stderr
   --platform kvm          the platform (only kvm for now)
 `;
 
@@ -53,6 +57,7 @@ function parseRunArgs(args: string[]) {
       'strace-file': { type: 'string' },
       stats: { type: 'boolean' },
       log: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
       platform: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -97,16 +102,24 @@ export async function runCommand(args: string[]): Promise<number> {
     return 2;
   }
   const traceFile = v['strace-file'] !== undefined ? createWriteStream(v['strace-file']) : undefined;
-  const logFd = v.log !== undefined ? openSync(v.log, 'a') : 2;
-  const log = (line: string) => writeSync(logFd, `${line}\n`);
+  let logFd = -1;
+  if (v.log !== undefined) {
+    try {
+      logFd = openSync(v.log, 'a');
+    } catch (e) {
+      process.stderr.write(`tsv run: --log ${v.log}: ${hostErrorText(e)}\n`);
+      return 2;
+    }
+  }
+  const verbose = v.verbose === true;
+  const log = (line: string) => {
+    if (logFd >= 0) writeLine(logFd, line);
+    if (verbose) writeLine(2, line);
+  };
   const strace =
-    traceFile !== undefined
-      ? (line: string) => traceFile.write(`${line}\n`)
-      : v.strace
-        ? (line: string) => writeSync(2, `${line}\n`)
-        : undefined;
+    traceFile !== undefined ? (line: string) => traceFile.write(`${line}\n`) : v.strace ? (line: string) => writeLine(2, line) : undefined;
   try {
-    const r = await Sandbox.run(positionals, {
+    const sandbox = new Sandbox(positionals, {
       root: v.root,
       volumes: v.volume,
       env: mergeEnv(DEFAULT_ENV, v.env ?? []),
@@ -118,21 +131,38 @@ export async function runCommand(args: string[]): Promise<number> {
       stdout: 'inherit',
       stderr: 'inherit',
       strace,
-      warn: log,
-      debug: process.env.TSV_DEBUG ? log : undefined,
+      // Each debug line is a diagnostic: the 'diagnostic' listener writes it.
+      debug: process.env.TSV_DEBUG ? () => {} : undefined,
       checkMemory: process.env.TSV_CHECK_MEMORY === '1',
     });
-    if (v.stats) writeSync(2, `${formatStats(r.stats)}\n`);
-    if (r.timedOut) writeSync(2, `tsv: timed out after ${timeout} s: killed\n`);
+    sandbox.on('diagnostic', log);
+    await sandbox.start();
+    const r = await sandbox.wait();
+    if (v.stats) writeLine(2, formatStats(r.stats));
+    if (r.timedOut) log(`tsv: timed out after ${timeout} s: killed`);
     return r.status;
   } catch (e) {
     if (e instanceof SandboxError) {
-      process.stderr.write(`tsv: ${e.message}\n`);
+      writeLine(2, `tsv: ${e.message}`);
       return e.status;
     }
     throw e;
   } finally {
     traceFile?.end();
-    if (logFd !== 2) closeSync(logFd);
+    if (logFd >= 0) closeSync(logFd);
   }
+}
+
+/** Writes a line of tsv's own; a reader that has gone (EPIPE) is not the program's business, nor an error of tsv. */
+function writeLine(fd: number, line: string): void {
+  try {
+    writeSync(fd, `${line}\n`);
+  } catch {
+    // nobody reads it any more
+  }
+}
+
+/** The reason of a failed host call, as `ls` would print it: "No such file or directory". */
+function hostErrorText(e: unknown): string {
+  return describeErrno(hostErrno(e));
 }

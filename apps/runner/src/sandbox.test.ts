@@ -21,6 +21,16 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
     expect(r.stats.syscalls.get('write')).toBe(2); // stdout is not a terminal: stdio writes it once, at exit
   });
 
+  it("gives tsv's diagnostics as the result's diagnostics and events, never in the program's streams", async () => {
+    const s = new Sandbox([program('unimplemented')], withPrograms());
+    const events: string[] = [];
+    s.on('diagnostic', (line) => events.push(line));
+    const r = await s.wait();
+    expect([r.status, r.stdout.toString(), r.stderr.toString()]).toEqual([0, 'syscall 400 = -1\n', 'to stderr\n']);
+    expect(r.diagnostics).toEqual(events);
+    expect(r.diagnostics.join('\n')).toMatch(/^tsv: unimplemented system call .*\(400\)/);
+  });
+
   it('feeds stdin from a string, bytes or a stream', async () => {
     const exe = program('cat_stdin');
     const a = await Sandbox.run([exe], withPrograms({ stdin: 'hello\n' }));

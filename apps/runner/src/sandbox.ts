@@ -6,10 +6,15 @@
 // A Sandbox owns one KVM virtual machine. Several can run at once in one
 // Node process: each one's run loop yields to the event loop while its
 // program waits and at every preemption tick.
+//
+// The program's stdout and stderr carry only what it wrote: tsv's own
+// diagnostics (warnings, internal errors) are the result's `diagnostics`
+// and the 'diagnostic' event, never mixed into its streams.
+import { EventEmitter } from 'node:events';
 import { fstatSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { KvmPlatform } from '@tsv/platform/kvm';
-import { boot, BootError, type ExitStatus, HostFileInput, InputStream, type RunStats, type Sentry } from '@tsv/sentry';
+import { boot, BootError, type ExitStatus, HostFileInput, InputStream, type RunStats, type Sentry, signalFromHost } from '@tsv/sentry';
 import { parseSize } from './size.js';
 
 /** Where a guest output stream goes. */
@@ -48,6 +53,16 @@ export interface SandboxOptions {
    * bounded by the sandbox, not by the host.
    */
   pids?: number;
+  /** The host name uname() reports (default 'tsv'). */
+  hostname?: string;
+  /** Credentials of the program (default: this process's uid and gid). */
+  uid?: number;
+  gid?: number;
+  /**
+   * Resource limits of the program, by RLIMIT_* number (soft and hard;
+   * Infinity is unlimited), set as a privileged parent would before it starts.
+   */
+  rlimits?: ReadonlyMap<number, { soft: number; hard: number }>;
   /**
    * Most bytes kept of each buffered output stream, or left unread in a
    * 'stream' one (default 64 MiB): a program that writes more is killed
@@ -57,9 +72,9 @@ export interface SandboxOptions {
   maxBuffer?: number;
   /** strace-style lines for every system call. */
   strace?: (line: string) => void;
-  /** Warnings (unimplemented system calls, ...). Default: ignored. */
+  /** Called with each warning (unimplemented system calls, ...); every warning is also a diagnostic. */
   warn?: (line: string) => void;
-  /** Diagnostics: a line for each fault that kills the program. */
+  /** A line for each fault that kills the program, kept as a diagnostic too. Default: no such lines. */
   debug?: (line: string) => void;
   /**
    * Check every memory invariant after each memory system call and page
@@ -84,6 +99,11 @@ export interface SandboxResult {
   timedOut: boolean;
   /** The program was killed for writing more than maxBuffer bytes to a buffered stream. */
   maxBufferExceeded: boolean;
+  /**
+   * tsv's own lines about the run, in order (warnings, internal errors,
+   * debug lines), never part of stdout or stderr; at most MAX_DIAGNOSTICS.
+   */
+  diagnostics: string[];
   stats: RunStats;
 }
 
@@ -110,8 +130,14 @@ const guestMemorySlack = (limit: number): number => Math.max(64 << 20, limit / 4
 const tableRegion = (physical: number, limit: number): number =>
   Math.max(2 << 20, Math.floor((physical - limit - (1 << 20)) / (2 << 20)) * (2 << 20));
 const DEFAULT_MAX_BUFFER = 64 << 20;
+/** Diagnostic lines a result keeps (the kernel bounds each kind of warning; this bounds their sum). */
+export const MAX_DIAGNOSTICS = 1000;
 
-export class Sandbox {
+/**
+ * One program in one VM. Events: 'diagnostic' (line: string), each line
+ * also kept in the result's `diagnostics`.
+ */
+export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
   readonly argv: readonly string[];
   /** The program's output when the mode is 'stream'. */
   readonly stdout: PassThrough | null;
@@ -119,6 +145,7 @@ export class Sandbox {
   readonly #options: SandboxOptions;
   readonly #out: Uint8Array[] = [];
   readonly #err: Uint8Array[] = [];
+  readonly #diagnostics: string[] = [];
   #sentry: Sentry | undefined;
   #platform: KvmPlatform | undefined;
   #started: Promise<void> | undefined;
@@ -128,6 +155,7 @@ export class Sandbox {
   #stopStdin: () => void = () => {};
 
   constructor(argv: readonly string[], options: SandboxOptions = {}) {
+    super();
     if (argv.length === 0 || argv[0] === '') throw new TypeError('Sandbox: argv must name a program');
     this.argv = argv;
     this.#options = options;
@@ -159,6 +187,16 @@ export class Sandbox {
     this.#sentry?.kill(signal);
   }
 
+  /**
+   * Sends `signal` to the program as a signal from outside its pid
+   * namespace (kernel/host-signal.ts: its first process ignores one it
+   * neither handles nor blocks, SIGKILL and SIGSTOP aside), or with `all`
+   * to every process of the sandbox. False when no process was alive.
+   */
+  signal(signal: number, all = false): boolean {
+    return this.#sentry !== undefined && signalFromHost(this.#sentry.kernel, signal, all);
+  }
+
   async #boot(): Promise<void> {
     const o = this.#options;
     const limit = typeof o.memory === 'string' ? parseSize(o.memory) : (o.memory ?? 1 << 30);
@@ -183,20 +221,32 @@ export class Sandbox {
         volumes: o.volumes ?? [],
         memoryLimit: limit,
         maxTasks: o.pids,
+        hostname: o.hostname,
+        uid: o.uid,
+        gid: o.gid,
+        rlimits: o.rlimits && new Map([...o.rlimits].map(([r, l]) => [r, { cur: l.soft, max: l.hard }])),
         stdin: stdin.stream,
         stdinIsTty: stdin.isTty,
         stdout: this.#sink(o.stdout, this.#out, this.stdout, 1),
         stderr: this.#sink(o.stderr, this.#err, this.stderr, 2),
         stdoutIsTty: o.stdout === 'inherit' && process.stdout.isTTY === true,
         strace: o.strace,
-        warn: o.warn,
-        debug: o.debug,
+        warn: (line) => {
+          o.warn?.(line);
+          this.#diagnose(line);
+        },
+        debug:
+          o.debug &&
+          ((line) => {
+            o.debug!(line);
+            this.#diagnose(line);
+          }),
         checkMemory: o.checkMemory,
       });
     } catch (e) {
       this.#platform.close();
       stdin.stop();
-      if (e instanceof BootError) throw new SandboxError(e.message, e.status);
+      if (e instanceof BootError) throw new SandboxError(e.message.replace(/^tsv: /, ''), e.status);
       throw e;
     }
     this.#stopStdin = stdin.stop;
@@ -215,9 +265,11 @@ export class Sandbox {
     try {
       status = await sentry.run();
     } catch (e) {
-      // A Sentry bug: the VM and its memory go now, not at garbage collection.
+      // A Sentry bug: the VM and its memory go now, not at garbage collection. The
+      // error is one line; its stack is a diagnostic.
       this.#platform!.close();
-      throw new SandboxError(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, 125);
+      if (e instanceof Error && e.stack !== undefined) this.#diagnose(`tsv: internal error: ${e.stack}`);
+      throw new SandboxError(`internal error: ${firstLine(e instanceof Error ? e.message : String(e))}`, 125);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
       this.#stopStdin();
@@ -234,8 +286,15 @@ export class Sandbox {
       stderr: Buffer.concat(this.#err),
       timedOut: this.#timedOut,
       maxBufferExceeded: this.#overflowed,
+      diagnostics: this.#diagnostics,
       stats,
     };
+  }
+
+  /** A diagnostic line: kept (up to MAX_DIAGNOSTICS) and emitted. */
+  #diagnose(line: string): void {
+    if (this.#diagnostics.length < MAX_DIAGNOSTICS) this.#diagnostics.push(line);
+    this.emit('diagnostic', line);
   }
 
   #stdin(): { stream: InputStream | HostFileInput; isTty: boolean; stop: () => void } {
@@ -309,6 +368,11 @@ export class Sandbox {
       kept += b.length;
     };
   }
+}
+
+function firstLine(text: string): string {
+  const nl = text.indexOf('\n');
+  return nl < 0 ? text : text.slice(0, nl);
 }
 
 function isRegularFile(fd: number): boolean {

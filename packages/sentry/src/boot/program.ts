@@ -13,6 +13,7 @@ const MESSAGES: Record<string, string> = {
   ENAMETOOLONG: 'File name too long',
   ENOEXEC: 'Exec format error',
   EISDIR: 'Is a directory',
+  EROFS: 'Read-only file system',
   ELIBBAD: 'Accessing a corrupted shared library',
 };
 
