@@ -34,6 +34,8 @@ export function anonStat(): Stat {
 export interface AnonFile {
   /** The bracketed name: `[eventfd]`, `[eventpoll]`. */
   readonly anonName: string;
+  /** The lines Linux adds to /proc/<pid>/fdinfo for this kind of file (after ino), each ending in a newline. */
+  fdinfo?(): string;
 }
 
 export function isAnonFile(f: FileDescription): f is FileDescription & AnonFile {

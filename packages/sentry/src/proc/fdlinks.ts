@@ -92,7 +92,8 @@ export class FdLinks {
           const flags = f.flags | (t.fds.cloexec(fd) ? O_CLOEXEC : 0);
           const st = f.stat();
           const ino = typeof st === 'number' ? 0 : st.ino;
-          return `pos:\t${f.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${this.#mountId(f)}\nino:\t${ino}\n`;
+          const extra = isAnonFile(f) ? (f.fdinfo?.() ?? '') : '';
+          return `pos:\t${f.pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${this.#mountId(f)}\nino:\t${ino}\n${extra}`;
         };
         return new ProcFile(this.fs, `${key}/${name}`, text, owner, 0o444);
       },

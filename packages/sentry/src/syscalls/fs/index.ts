@@ -11,6 +11,7 @@ import { PIPE_SYSCALLS } from './pipe.js';
 import { POLL_SYSCALLS } from './poll.js';
 import { RW_SYSCALLS } from './rw.js';
 import { STAT_SYSCALLS } from './stat.js';
+import { TIMERFD_SYSCALLS } from './timerfd.js';
 import { SYNC_SYSCALLS } from './sync.js';
 import { XATTR_SYSCALLS } from './xattr.js';
 
@@ -28,4 +29,5 @@ export const FS_SYSCALLS: readonly SyscallSpec[] = [
   ...XATTR_SYSCALLS,
   ...EPOLL_SYSCALLS,
   ...EVENTFD_SYSCALLS,
+  ...TIMERFD_SYSCALLS,
 ];
