@@ -39,7 +39,7 @@ export function listCases() {
         stdin: s.stdin ?? '',
         env: s.env ?? {},
         exitStatus: s.exitStatus ?? 0,
-        timeoutMs: s.timeoutMs ?? 30_000,
+        timeoutMs: s.timeoutMs ?? 60_000,
       };
     });
 }
