@@ -8,6 +8,8 @@ import { MISC_SYSCALLS } from './misc.js';
 import { MM_SYSCALLS } from './mm.js';
 import { PROCESS_SYSCALLS } from './process.js';
 import { SIGNAL_SYSCALLS } from './signal.js';
+import { SOCKET_MSG_SYSCALLS } from './socket-msg.js';
+import { SOCKET_SYSCALLS } from './socket.js';
 import { SyscallTable } from '../kernel/syscall-table.js';
 import { TIME_SYSCALLS } from './time.js';
 import { WAIT_SYSCALLS } from './wait.js';
@@ -24,5 +26,7 @@ export function buildSyscallTable(): SyscallTable {
     .add(MISC_SYSCALLS)
     .add(CLONE_SYSCALLS)
     .add(EXEC_SYSCALLS)
-    .add(WAIT_SYSCALLS);
+    .add(WAIT_SYSCALLS)
+    .add(SOCKET_SYSCALLS)
+    .add(SOCKET_MSG_SYSCALLS);
 }

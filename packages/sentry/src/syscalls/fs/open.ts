@@ -15,7 +15,7 @@ const CLOSE_RANGE_UNSHARE = 2;
 const CLOSE_RANGE_CLOEXEC = 4;
 
 /** Is any descriptor below the RLIMIT_NOFILE limit free? Checked before opening, so EMFILE creates nothing. */
-function hasFreeFd(t: Task): boolean {
+export function hasFreeFd(t: Task): boolean {
   for (let fd = 0; fd < t.fds.limit; fd++) if (t.fds.get(fd) === undefined) return true;
   return false;
 }

@@ -111,11 +111,13 @@ function across(copy: Copy, segs: readonly Segment[], at: number, buf: Uint8Arra
   return done;
 }
 
-function scatter(mm: UserMemory, segs: readonly Segment[], at: number, buf: Uint8Array, n: number): number {
+/** Copies `n` bytes of `buf` to the segments starting `at` bytes in: how many before a fault. */
+export function scatter(mm: UserMemory, segs: readonly Segment[], at: number, buf: Uint8Array, n: number): number {
   return across((addr, host) => mm.copyOut(addr, host), segs, at, buf, n);
 }
 
-function gather(mm: UserMemory, segs: readonly Segment[], at: number, buf: Uint8Array, n: number): number {
+/** Copies `n` bytes of the segments starting `at` bytes in to `buf`: how many before a fault. */
+export function gather(mm: UserMemory, segs: readonly Segment[], at: number, buf: Uint8Array, n: number): number {
   return across((addr, host) => mm.copyIn(addr, host), segs, at, buf, n);
 }
 

@@ -1,0 +1,5 @@
+// Sockets: the generic layer (socket.ts, families.ts, sockaddr.ts,
+// msghdr.ts, sockopt.ts, rights.ts) and the address families, each
+// registered here once.
+export { AF_INET, AF_INET6, AF_UNIX, createPair, createSocket, type Family, registerFamily } from './families.js';
+export { isSocket, Socket, type SocketContext } from './socket.js';
