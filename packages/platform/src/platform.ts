@@ -174,7 +174,23 @@ export interface Platform {
    * Sentry's vDSO then answers clock_gettime without a system call.
    */
   guestTsc?(): { tsc: bigint; tscKhz: number };
+  /**
+   * What the guest's own CPUID and XGETBV instructions answer in ring 3 (on
+   * some hosts the host CPU's answer, whatever the platform asked KVM to
+   * report): the Sentry's AT_HWCAP and /proc/cpuinfo come from it.
+   */
+  guestCpu?(): GuestCpu;
   close(): void;
+}
+
+/** The CPU as a task sees it (Platform.guestCpu). */
+export interface GuestCpu {
+  /** CPUID `leaf`.`subleaf` as [eax, ebx, ecx, edx] (u32); zeros for a leaf past the CPU's maximum or not known to the platform. */
+  cpuid(leaf: number, subleaf?: number): readonly [number, number, number, number];
+  /** XCR0's low 32 bits as XGETBV shows them in ring 3: the XSAVE state components a task may use (0 without OSXSAVE). */
+  readonly xcr0: number;
+  /** RDFSBASE/WRFSBASE and the GS forms run in ring 3 (Linux's HWCAP2_FSGSBASE). */
+  readonly fsgsbase: boolean;
 }
 
 export interface PlatformStats {

@@ -1,6 +1,7 @@
 // @tsv/platform/kvm: the Platform interface implemented on KVM.
 export { KvmAddressSpace, pteFlags } from './address-space.js';
 export { KvmContext } from './context.js';
+export { PROBED_LEAVES } from './cpu-probe.js';
 export { FrameAllocator } from './frames.js';
 export { KvmPlatform, type KvmPlatformOptions } from './platform.js';
 export { Revoker } from './revoke.js';

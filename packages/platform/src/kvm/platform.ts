@@ -4,9 +4,10 @@
 import { Kvm, type Vm } from '@tsv/kvm-sys';
 import { KERNEL_PHYS_END, type KernelImage, MAX_VCPUS, USER_MAX, USER_MIN, writeKernelImage } from '@tsv/ring0';
 import { VirtualCpu } from '@tsv/vcpu';
-import type { Platform, PlatformStats } from '../platform.js';
+import type { GuestCpu, Platform, PlatformStats } from '../platform.js';
 import { KvmAddressSpace } from './address-space.js';
 import { KvmContext } from './context.js';
+import { probeGuestCpu } from './cpu-probe.js';
 import { FrameAllocator } from './frames.js';
 import { Revoker } from './revoke.js';
 
@@ -34,6 +35,7 @@ export class KvmPlatform implements Platform {
   readonly image: KernelImage;
   readonly #contexts = new Set<KvmContext>();
   readonly #revoker: Revoker;
+  #guestCpu: GuestCpu | undefined;
   #closed = false;
 
   constructor(options: KvmPlatformOptions = {}) {
@@ -86,6 +88,20 @@ export class KvmPlatform implements Platform {
   guestTsc(): { tsc: bigint; tscKhz: number } {
     const ctx = this.#contexts.values().next().value ?? this.newContext();
     return ctx.vcpu.readTsc();
+  }
+
+  /** Probed once (one exit or two, on a context of the Sentry's if it has one) and kept: the CPU does not change under a VM. */
+  guestCpu(): GuestCpu {
+    if (this.#guestCpu === undefined) {
+      const own = this.#contexts.values().next().value;
+      const ctx = own ?? this.newContext();
+      try {
+        this.#guestCpu = probeGuestCpu(this.memory, this.newAddressSpace(), ctx);
+      } finally {
+        if (own === undefined) ctx.release();
+      }
+    }
+    return this.#guestCpu;
   }
 
   get stats(): PlatformStats {

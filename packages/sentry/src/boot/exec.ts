@@ -11,13 +11,12 @@ import { buildInitialStack, loadElf, type LoadPlan, loadVdso, VVAR_DEFAULT_CLOCK
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MemoryManager, type MemoryManagerOptions } from '../mm/index.js';
 import type { ExecImageArgs, ExecFile, ImageLoader } from '../kernel/task-exec.js';
 import type { MemoryAccount } from '../mm/index.js';
+import { BASELINE_CPU, HWCAP2_FSGSBASE } from '../proc/cpu-flags.js';
 import type { OpenedProgram } from './program.js';
 
 const PAGE = 4096;
 /** The initial stack mapping; it grows down on demand up to RLIMIT_STACK. */
 const INITIAL_STACK = 128 << 10;
-/** x86-64 AT_HWCAP: CPUID.1:EDX, as Linux reports it. */
-const CPUID1_EDX_BASELINE = 0x178bfbff;
 
 const pageDown = (n: number) => n - (n % PAGE);
 const pageUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
@@ -144,6 +143,7 @@ export function execProgram(
   const top = mm.stackTop;
   const random = new Uint8Array(16);
   randomFillSync(random);
+  const cpu = platform.guestCpu?.() ?? BASELINE_CPU;
   const stack = buildInitialStack({
     top,
     argv: args.argv,
@@ -154,7 +154,8 @@ export function execProgram(
     vdso: vdso > 0 ? vdso : undefined,
     interpBase: interp?.base,
     cred: { uid: args.uid, euid: args.uid, gid: args.gid, egid: args.gid },
-    hwcap: CPUID1_EDX_BASELINE,
+    hwcap: cpu.cpuid(1)[3], // Linux's AT_HWCAP: CPUID.1:EDX
+    hwcap2: cpu.fsgsbase ? HWCAP2_FSGSBASE : 0,
   });
   if (typeof stack === 'number') return stack;
   const s = mm.mapStack(top, Math.max(INITIAL_STACK, pageUp(top - stack.sp) + INITIAL_STACK));

@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import type { Kernel } from '../kernel/kernel.js';
 import type { CpuTimes } from '../kernel/thread-group.js';
+import { BASELINE_CPU, cpuFlags } from './cpu-flags.js';
 import { TICKS_PER_SEC } from './task-text.js';
 
 /** What meminfo reads of the sandbox's memory account. */
@@ -80,51 +81,10 @@ export function meminfoText(k: Kernel, budget: MemoryBudget | null): string {
   );
 }
 
-/** CPUID.1:EDX bits every x86-64 CPU has, as the Sentry reports them in AT_HWCAP, with their cpuinfo names. */
-const BASELINE_FLAGS = [
-  'fpu',
-  'vme',
-  'de',
-  'pse',
-  'tsc',
-  'msr',
-  'pae',
-  'mce',
-  'cx8',
-  'apic',
-  'sep',
-  'mtrr',
-  'pge',
-  'mca',
-  'cmov',
-  'pat',
-  'pse36',
-  'clflush',
-  'mmx',
-  'fxsr',
-  'sse',
-  'sse2',
-  'ht',
-  'syscall',
-  'nx',
-  'lm',
-];
-
-/** Flags the vCPU's XSAVE state components prove (XCR0 bits the platform's FPU state carries). */
-function xsaveFlags(xfeatures: number): string[] {
-  const out: string[] = [];
-  if ((xfeatures & ~3) !== 0) out.push('xsave');
-  if ((xfeatures & 4) !== 0) out.push('avx');
-  if ((xfeatures & 0xe0) === 0xe0) out.push('avx512f');
-  if ((xfeatures & 0x200) !== 0) out.push('pku');
-  return out;
-}
-
 /**
  * One processor: the sandbox runs on one vCPU. The model is the host's;
- * the flags are only those the Sentry can vouch for (the x86-64 baseline
- * it reports in AT_HWCAP, and what the vCPU's XSAVE state shows), a subset
- * of what CPUID tells the program directly.
+ * the flags are what the task's own CPUID shows and its XSAVE state lets it
+ * use (cpu-flags.ts).
  */
 export function cpuinfoText(k: Kernel): string {
   const cpu = os.cpus()[0];
@@ -140,7 +100,7 @@ export function cpuinfoText(k: Kernel): string {
     'fpu\t\t: yes',
     'fpu_exception\t: yes',
     'wp\t\t: yes',
-    `flags\t\t: ${[...BASELINE_FLAGS, ...xsaveFlags(k.xfeatures)].join(' ')}`,
+    `flags\t\t: ${cpuFlags(k.platform.guestCpu?.() ?? BASELINE_CPU).join(' ')}`,
     'clflush size\t: 64',
     'cache_alignment\t: 64',
     '',
