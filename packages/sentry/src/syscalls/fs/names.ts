@@ -6,6 +6,7 @@ import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
 import { type Cred, type Location, S_IFLNK, type Timespec } from '../../vfs/index.js';
 import { pathResized } from '../filemap.js';
+import { checkNewSize } from './fsize.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import {
   AT_EACCESS,
@@ -156,6 +157,8 @@ function truncate(t: Task, a: SyscallArgs): number {
   if (typeof n === 'number') return n;
   const len = a.i64(1);
   if (len < 0) return -E.EINVAL;
+  const big = checkNewSize(t, len);
+  if (big < 0) return big;
   const r = t.kernel.vfs.truncate(n.path, len, { at: n.at, cred: credOf(t) });
   if (r === 0) pathResized(t, () => t.kernel.vfs.stat(n.path, { at: n.at, cred: credOf(t) }));
   return r;

@@ -6,12 +6,15 @@ import type { Task } from '../../kernel/task.js';
 import { fileResized, fileSync } from '../filemap.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { fileOf } from './common.js';
+import { checkNewSize } from './fsize.js';
 
 function ftruncate(t: Task, a: SyscallArgs): number {
   const f = fileOf(t, a.int(0));
   if (typeof f === 'number') return f;
   const len = a.i64(1);
   if (len < 0) return -E.EINVAL;
+  const big = checkNewSize(t, len, f);
+  if (big < 0) return big;
   const r = f.truncate(len);
   if (r === 0) fileResized(t, f);
   return r;

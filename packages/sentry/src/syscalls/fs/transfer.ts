@@ -22,6 +22,7 @@ import type { UserMemory } from '../../kernel/usercopy.js';
 import { MAX_RW_COUNT, UIO_MAXIOV } from '../../mm/constants.js';
 import { type FileDescription, O_NONBLOCK } from '../../vfs/index.js';
 import { fileRead, fileWritten } from '../filemap.js';
+import { writeRoom } from './fsize.js';
 import { Park } from '../../kernel/park.js';
 
 export { MAX_RW_COUNT };
@@ -162,6 +163,8 @@ function drive(t: Task, f: FileDescription, slice: Slice, step: Step, interrupte
       }
       // Killed meanwhile: its memory and descriptors are being released, so nothing more is touched.
       if (t.exited) return interrupted(-E.EINTR);
+      // Other tasks ran meanwhile: what reads the caller (a signalfd, /proc/self) must see this one.
+      t.kernel.current = t;
       const v = step();
       if (typeof v === 'number') return v;
       next = v;
@@ -245,11 +248,15 @@ function brokenPipe(t: Task): number {
  * A blocking stream write waits until every byte is taken, as a pipe write
  * does on Linux; a non-blocking one returns what fitted (or -EAGAIN).
  */
-export function writeFrom(t: Task, f: FileDescription, src: Source, offset: number | null): number | Promise<number> {
-  if (src.total === 0) {
+export function writeFrom(t: Task, f: FileDescription, whole: Source, offset: number | null): number | Promise<number> {
+  if (whole.total === 0) {
     const r = offset === null ? f.write(new Uint8Array(0), 0) : f.pwrite(new Uint8Array(0), 0, offset);
     return r === -E.EPIPE ? brokenPipe(t) : r;
   }
+  const room = writeRoom(t, f, offset, whole.total);
+  if (room < 0) return room;
+  const src: Source =
+    room === whole.total ? whole : { total: room, take: (at, buf, n) => whole.take(at, buf, n), untake: (n) => whole.untake(n) };
   const slice = new Slice();
   let done = 0;
   let pending: Uint8Array | null = null;
