@@ -10,6 +10,7 @@
 // SIGPIPE), and its process's (kill, sigqueue, timers); its own is served
 // first. Their queued siginfos together are bounded by RLIMIT_SIGPENDING.
 import { E } from '../errno.js';
+import { Watchers } from '../fd/readiness.js';
 import { getRlimit, RLIMIT_SIGPENDING } from './rlimit.js';
 import { bitHi, bitLo, PendingSet, SI_USER, SIGRTMIN } from './signal-pending.js';
 import { interruptTask } from './park.js';
@@ -102,6 +103,8 @@ const defaultSigAction = (): SigAction => ({ handler: SIG_DFL, flags: 0, restore
  */
 export class SignalHandlers {
   readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
+  /** Told of every signal queued to a task using these handlers (Linux's sighand->signalfd_wqh): signalfd waiters. */
+  readonly queued = new Watchers();
 
   /** A private copy, for a clone without CLONE_SIGHAND or an exec that unshares them. */
   copy(): SignalHandlers {
@@ -219,6 +222,7 @@ export class SignalState {
     const keep = (!rt && info.code >= 0) || this.#thread.queued + this.#process.queued < limit;
     if (!keep && rt && info.code !== SI_USER) return -E.EAGAIN;
     (target === 'thread' ? this.#thread : this.#process).add(info, keep);
+    this.handlers.queued.notify();
     return 0;
   }
 

@@ -44,6 +44,8 @@ export function waitReady(t: Task, scan: () => number, sources: readonly Pollabl
   return (async () => {
     for (;;) {
       const end = await new Park(t, timeout.deadline).watch(sources).promise;
+      // Other tasks ran meanwhile: readiness that depends on the caller (a signalfd) must see this one.
+      t.kernel.current = t;
       const r = scan();
       if (r !== 0 || end === 'timeout') return r;
       if (end === 'interrupted') return -ERESTARTNOHAND;

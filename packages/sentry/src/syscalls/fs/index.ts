@@ -10,6 +10,7 @@ import { OPEN_SYSCALLS } from './open.js';
 import { PIPE_SYSCALLS } from './pipe.js';
 import { POLL_SYSCALLS } from './poll.js';
 import { RW_SYSCALLS } from './rw.js';
+import { SIGNALFD_SYSCALLS } from './signalfd.js';
 import { STAT_SYSCALLS } from './stat.js';
 import { TIMERFD_SYSCALLS } from './timerfd.js';
 import { SYNC_SYSCALLS } from './sync.js';
@@ -30,4 +31,5 @@ export const FS_SYSCALLS: readonly SyscallSpec[] = [
   ...EPOLL_SYSCALLS,
   ...EVENTFD_SYSCALLS,
   ...TIMERFD_SYSCALLS,
+  ...SIGNALFD_SYSCALLS,
 ];
