@@ -1,6 +1,6 @@
 // What a sandbox is booted with, and the errors that stop it from starting.
 import type { Platform } from '@tsv/platform';
-import type { InputStream, OutputSink } from '../kernel/index.js';
+import type { InputStream, OutputSink, Rlimit } from '../kernel/index.js';
 import type { FileDescription } from '../vfs/index.js';
 
 export interface BootConfig {
@@ -49,6 +49,12 @@ export interface BootConfig {
   gid?: number;
   /** The host name uname() reports. */
   hostname?: string;
+  /**
+   * Resource limits of the first process (RLIMIT_* → soft and hard), set as
+   * by a privileged parent before the program starts (a hard limit may be
+   * raised; NOFILE at most NR_OPEN).
+   */
+  rlimits?: ReadonlyMap<number, Rlimit>;
   /** The sandbox's task limit (threads plus zombies): a fork bomb gets EAGAIN past it. Default 4096. */
   maxTasks?: number;
 }

@@ -13,6 +13,9 @@ import { BootError, type BootConfig } from './config.js';
 import { elfLoader } from './exec.js';
 import { execTask } from '../kernel/task-exec.js';
 import { mountProc } from '../proc/index.js';
+import { RLIM_NLIMITS } from '../kernel/rlimit.js';
+import { setRlimit } from '../syscalls/rlimit.js';
+import { setHostname } from '../syscalls/uts.js';
 import { describe, openProgram } from './program.js';
 
 /** What a run cost (tsv run --stats). */
@@ -36,6 +39,20 @@ export interface Sentry {
   run(): Promise<ExitStatus>;
   kill(signal?: number): void;
   stats(): RunStats;
+}
+
+/** The host name and the first process's limits, as configured (a bad one is the operator's error: BootError 125). */
+function configure(kernel: Kernel, task: Task, c: BootConfig): void {
+  try {
+    if (c.hostname !== undefined) setHostname(kernel, c.hostname);
+  } catch (e) {
+    throw new BootError((e as Error).message, 125);
+  }
+  for (const [resource, limit] of c.rlimits ?? []) {
+    const known = Number.isInteger(resource) && resource >= 0 && resource < RLIM_NLIMITS;
+    const r = known ? setRlimit(task, resource, limit, true) : -E.EINVAL;
+    if (r < 0) throw new BootError(`resource limit ${resource} (soft ${limit.cur}, hard ${limit.max}): ${describe(r)}`, 125);
+  }
 }
 
 export async function boot(c: BootConfig): Promise<Sentry> {
@@ -94,6 +111,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] },
     comm: 'init',
   });
+  configure(kernel, task, c);
   const enc = (xs: string[]) => xs.map((x) => new Uint8Array(Buffer.from(x)));
   const r = execTask(task, program.path, cwd, enc(c.argv), enc(c.env));
   if (r < 0) {

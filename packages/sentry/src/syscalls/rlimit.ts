@@ -15,12 +15,13 @@ const U64_MAX = (1n << 64n) - 1n;
 /**
  * Sets a limit as setrlimit would: -EINVAL when cur > max, -EPERM when
  * raising the hard limit without privilege (euid 0 stands for
- * CAP_SYS_RESOURCE) or NOFILE beyond NR_OPEN.
+ * CAP_SYS_RESOURCE, as is the sandbox's configuration: `privileged`) or
+ * NOFILE beyond NR_OPEN.
  */
-export function setRlimit(t: Task, resource: number, next: Rlimit): number {
+export function setRlimit(t: Task, resource: number, next: Rlimit, privileged = t.creds.euid === 0): number {
   if (next.cur > next.max) return -E.EINVAL;
   if (resource === RLIMIT_NOFILE && next.max > NR_OPEN) return -E.EPERM;
-  if (next.max > getRlimit(t, resource).max && t.creds.euid !== 0) return -E.EPERM;
+  if (next.max > getRlimit(t, resource).max && !privileged) return -E.EPERM;
   t.rlimits.set(resource, { cur: next.cur, max: next.max });
   if (resource === RLIMIT_NOFILE) t.fds.limit = next.cur;
   return 0;
