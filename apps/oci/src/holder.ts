@@ -1,0 +1,113 @@
+// The container's process: one host process per container, started by
+// `create` as runc starts its init, detached into its own session and
+// reparented to whoever waits for it (containerd's shim is a subreaper).
+// It boots the sandbox, tells `create` on descriptor 3 whether that worked,
+// answers the control socket, runs the program on `start`, and exits with
+// the program's status (128+N when signal N killed it), which is what the
+// shim reports as the container's. Its own lines go to the --log of
+// `create`, never to the container's stdout or stderr.
+import { chmodSync, chownSync, closeSync, mkdirSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Sandbox } from '@tsv/runner';
+import { readConfig } from './config.js';
+import { serve, type Reply, type Request } from './control.js';
+import { Log } from './log.js';
+import { SIGKILL } from './signals.js';
+import { type ContainerState, controlPath, processStartTime, readState, writeState } from './state.js';
+
+/** The descriptor `create` reads the outcome of booting from. */
+const READY_FD = 3;
+/** Signals whose default action does not end a process: before `start` they change nothing. */
+const HARMLESS_SIGNALS = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
+
+export async function holderMain(dir: string): Promise<number> {
+  const state = readState(dir);
+  if (state === null) return ready({ error: `no container state in ${dir}` });
+  const log = new Log(state.log, state.logFormat ?? 'text', { stderr: false });
+  let sandbox: Sandbox;
+  try {
+    const cfg = readConfig(state.bundle);
+    if (cfg.oomScoreAdj !== undefined) writeFileSync('/proc/self/oom_score_adj', String(cfg.oomScoreAdj));
+    const tmpfs = cfg.tmpfs.map((t, i) => {
+      const host = join(dir, 'tmpfs', String(i));
+      mkdirSync(host, { recursive: true });
+      chmodSync(host, t.mode);
+      chownSync(host, t.uid, t.gid);
+      return `${host}:${t.guest}:${t.readOnly ? 'ro' : 'overlay'}`;
+    });
+    sandbox = new Sandbox(cfg.argv, {
+      ...cfg.options,
+      volumes: [...(cfg.options.volumes ?? []), ...tmpfs],
+      stdin: 'inherit',
+      stdout: 'inherit',
+      stderr: 'inherit',
+      warn: (line) => log.write('warning', line),
+      strace: cfg.strace ? (line) => log.write('info', line) : undefined,
+    });
+    await sandbox.start();
+  } catch (e) {
+    return ready({ error: e instanceof Error ? e.message : String(e) });
+  }
+
+  let started = false;
+  const handle = (req: Request): Reply => {
+    switch (req.op) {
+      case 'start':
+        if (started) return { ok: false, error: 'the container has already been started' };
+        started = true;
+        writeState(dir, { ...readState(dir)!, status: 'running' });
+        void run(dir, sandbox);
+        return { ok: true };
+      case 'kill':
+        if (started) return sandbox.signal(req.signal, req.all) ? { ok: true } : { ok: false, error: 'container not running' };
+        // Before start there is no program to take it: a signal that would end one ends the container.
+        if (req.signal === SIGKILL || !HARMLESS_SIGNALS.has(req.signal)) setImmediate(() => stop(dir, 128 + req.signal, req.signal));
+        return { ok: true };
+      case 'ps':
+        return { ok: true, pids: [process.pid] };
+      default:
+        return { ok: false, error: `unknown request ${JSON.stringify(req)}` };
+    }
+  };
+  try {
+    await serve(controlPath(dir), handle);
+  } catch (e) {
+    return ready({ error: `control socket: ${e instanceof Error ? e.message : String(e)}` });
+  }
+  const created: ContainerState = { ...state, pid: process.pid, startTime: processStartTime(process.pid) ?? 0, status: 'created' };
+  writeState(dir, created);
+  ready({ ok: true });
+  // The control socket keeps this process alive until `start` or `kill`.
+  return new Promise<number>(() => {});
+}
+
+/** Runs the program to its end, then ends this process with its status. */
+async function run(dir: string, sandbox: Sandbox): Promise<void> {
+  let status = 125;
+  let signal: number | null = null;
+  try {
+    const r = await sandbox.wait();
+    status = r.status;
+    signal = r.signal;
+  } catch {
+    // The sandbox failed (an internal error, already logged as a diagnostic): status 125.
+  }
+  stop(dir, status, signal);
+}
+
+function stop(dir: string, status: number, signal: number | null): never {
+  const s = readState(dir);
+  if (s !== null) writeState(dir, { ...s, status: 'stopped', exit: { code: signal === null ? status : null, signal } });
+  process.exit(status);
+}
+
+/** Tells `create` how booting went, and closes the channel. Returns the status to end with on an error. */
+function ready(outcome: { ok: true } | { error: string }): number {
+  try {
+    writeSync(READY_FD, `${JSON.stringify(outcome)}\n`);
+    closeSync(READY_FD);
+  } catch {
+    // `create` is gone: nobody is told, the container ends below if it failed.
+  }
+  return 'error' in outcome ? 1 : 0;
+}
