@@ -26,6 +26,12 @@ export class FdTable {
     if (this.#files[fd] !== undefined) this.#cloexec[fd] = on;
   }
 
+  /** The descriptor add() would take now: the lowest free one, or -EMFILE when none is below the limit. */
+  lowestFree(): number {
+    for (let fd = 0; fd < this.limit; fd++) if (this.#files[fd] === undefined) return fd;
+    return -E.EMFILE;
+  }
+
   /** Installs `file` at the lowest free descriptor >= `min`; -EMFILE when none is below the limit. */
   add(file: FileDescription, cloexec = false, min = 0): number {
     if (min >= this.limit) return -E.EINVAL;

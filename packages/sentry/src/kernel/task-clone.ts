@@ -5,6 +5,7 @@
 // (TaskMemory.fork). The flag checks and their errno follow Linux's order.
 import { Reg, Registers } from '@tsv/platform';
 import { E } from '../errno.js';
+import { PidFd } from '../fd/pidfd.js';
 import { Park } from './park.js';
 import { addUser } from './refs.js';
 import { getRlimit, RLIMIT_NPROC } from './rlimit.js';
@@ -55,6 +56,8 @@ export interface CloneArgs {
   tls: number;
   parentTid: number;
   childTid: number;
+  /** CLONE_PIDFD: where the parent's new pidfd goes (legacy clone: parent_tid's address). */
+  pidfd: number;
 }
 
 /** Whether `flags` (up to 2^53) has flag `f` (a power of two). */
@@ -121,6 +124,20 @@ function childSignals(t: Task, a: CloneArgs, group: ThreadGroup): SignalState {
   return s;
 }
 
+/**
+ * CLONE_PIDFD's descriptor, settled before the child is made (Linux
+ * reserves it and writes its number to the caller before the child
+ * exists): the lowest free descriptor, written to `addr`; -EMFILE or
+ * -EFAULT, and then no child is made. cloneTask installs the pidfd there.
+ */
+function reservePidfd(t: Task, addr: number): number {
+  const fd = t.fds.lowestFree();
+  if (fd < 0) return fd;
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, fd, true);
+  return addr > 0 && t.mm.copyOut(addr, b) >= 0 ? fd : -E.EFAULT;
+}
+
 function writeTid(t: Task, addr: number, tid: number): void {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setInt32(0, tid, true);
@@ -135,15 +152,15 @@ function writeTid(t: Task, addr: number, tid: number): void {
 export function cloneTask(t: Task, a: CloneArgs): Task | number {
   const k = t.kernel;
   const f = a.flags;
+  // kernel_clone's check, before copy_process's: one address cannot take both the pidfd and the tid.
+  if (hasFlag(f, CLONE_PIDFD) && hasFlag(f, CLONE_PARENT_SETTID) && a.pidfd === a.parentTid) return -E.EINVAL;
   const bad = checkFlags(t, a);
   if (bad < 0) return bad;
   const thread = hasFlag(f, CLONE_THREAD);
   if (k.pids.liveTasks + k.pids.zombies >= k.maxTasks) return -E.EAGAIN;
   if (!thread && t.creds.uid !== 0 && countProcesses(t) >= getRlimit(t, RLIMIT_NPROC).cur) return -E.EAGAIN;
-  if (hasFlag(f, CLONE_PIDFD)) {
-    k.warn('tsv: clone(CLONE_PIDFD) is not supported yet: EINVAL');
-    return -E.EINVAL;
-  }
+  const pidfd = hasFlag(f, CLONE_PIDFD) ? reservePidfd(t, a.pidfd) : 0;
+  if (pidfd < 0) return pidfd;
 
   let mm = t.mm;
   if (hasFlag(f, CLONE_VM)) {
@@ -181,6 +198,7 @@ export function cloneTask(t: Task, a: CloneArgs): Task | number {
   if (hasFlag(f, CLONE_CHILD_CLEARTID)) child.clearChildTid = a.childTid;
   if (hasFlag(f, CLONE_CHILD_SETTID)) writeTid(child, a.childTid, tid);
   if (hasFlag(f, CLONE_PARENT_SETTID)) writeTid(t, a.parentTid, tid);
+  if (hasFlag(f, CLONE_PIDFD)) t.fds.put(pidfd, new PidFd(group), true);
   k.pids.add(child);
   k.makeRunnable(child);
   return child;

@@ -3,8 +3,9 @@
 // share of the memory and descriptor table, a vfork parent let go; with
 // the last thread, the process becomes a zombie: its timers stop, its
 // children go to a subreaper or init, and its parent hears of it (or reaps
-// it at once when it ignores SIGCHLD). When init ends, every other process
-// is killed, as in a pid namespace.
+// it at once when it ignores SIGCHLD); its pidfds hear of it then and when
+// it is reaped. When init ends, every other process is killed, as in a pid
+// namespace.
 import { futexKey, futexWake } from './futex.js';
 import { cancelItimers } from './itimer.js';
 import { interruptTask } from './park.js';
@@ -132,6 +133,7 @@ function exitProcess(k: Kernel, g: ThreadGroup, status: ExitStatus): void {
   } else {
     notifyParentOfEnd(g, status, true);
   }
+  g.exitWatchers.notify();
 }
 
 function notifyParentOfEnd(g: ThreadGroup, s: ExitStatus, signal: boolean): void {
@@ -188,4 +190,5 @@ export function reap(k: Kernel, g: ThreadGroup): void {
     p.childMaxRssKb = Math.max(p.childMaxRssKb, g.maxRssKb, g.childMaxRssKb);
   }
   k.pids.removeGroup(g);
+  g.exitWatchers.notify();
 }

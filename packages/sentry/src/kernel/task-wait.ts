@@ -20,8 +20,12 @@ export const __WNOTHREAD = 0x2000_0000;
 export const __WALL = 0x4000_0000;
 export const __WCLONE = 0x8000_0000;
 
-/** Which children a wait is for. */
-export type WaitTarget = { kind: 'pid'; pid: number } | { kind: 'pgid'; pgid: number } | { kind: 'any' };
+/** Which children a wait is for: by pid, by process group, any, or the one process a pidfd names. */
+export type WaitTarget =
+  | { kind: 'pid'; pid: number }
+  | { kind: 'pgid'; pgid: number }
+  | { kind: 'any' }
+  | { kind: 'process'; process: ThreadGroup };
 
 /** What a wait reports about one child. */
 export interface WaitResult {
@@ -41,6 +45,7 @@ export interface WaitResult {
 function selects(c: ThreadGroup, target: WaitTarget, options: number): boolean {
   if (target.kind === 'pid' && c.pid !== target.pid) return false;
   if (target.kind === 'pgid' && c.pgid !== target.pgid) return false;
+  if (target.kind === 'process' && c !== target.process) return false;
   if ((options & __WALL) !== 0) return true;
   // A "clone" child is one that does not send SIGCHLD: __WCLONE asks for those only.
   return (c.exitSignal !== SIGCHLD) === ((options & __WCLONE) !== 0);

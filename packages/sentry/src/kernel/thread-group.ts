@@ -7,6 +7,7 @@
 // Lifecycle: live while any thread runs; a zombie once the last one has
 // exited, until its parent reaps it with wait (task-wait.ts), or at once
 // when the parent ignores SIGCHLD (task-exit.ts).
+import { Watchers } from '../fd/readiness.js';
 import type { Location } from '../vfs/index.js';
 import { PendingSet } from './signal-pending.js';
 import type { Credentials, ExitStatus, Rlimit, Task } from './task.js';
@@ -59,6 +60,8 @@ export class ThreadGroup {
   childMaxRssKb = 0;
   /** Waiters in wait4/waitid of this process, woken when a child changes state. */
   readonly childWaiters = new Set<() => void>();
+  /** Watchers of this process's end (its pidfds, ../fd/pidfd.ts): told when it becomes a zombie and when it is reaped. */
+  readonly exitWatchers = new Watchers();
   /** The executable (/proc/<pid>/exe) and its path. */
   exePath: string;
   exe: Location | null = null;

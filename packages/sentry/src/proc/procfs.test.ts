@@ -103,7 +103,7 @@ function boot(account: MemoryAccount | null = null): void {
 }
 
 function clone(flags: number, exitSignal = 0): Task {
-  const c = cloneTask(t, { flags, exitSignal, stack: 0, tls: 0, parentTid: 0, childTid: 0 });
+  const c = cloneTask(t, { flags, exitSignal, stack: 0, tls: 0, parentTid: 0, childTid: 0, pidfd: 0 });
   if (typeof c === 'number') throw new Error(`clone: ${c}`);
   return c;
 }

@@ -6,6 +6,7 @@ import { FUTEX_SYSCALLS } from './futex.js';
 import { ITIMER_SYSCALLS } from './itimer.js';
 import { MISC_SYSCALLS } from './misc.js';
 import { MM_SYSCALLS } from './mm.js';
+import { PIDFD_SYSCALLS } from './pidfd.js';
 import { PROCESS_SYSCALLS } from './process.js';
 import { SIGNAL_SYSCALLS } from './signal.js';
 import { SOCKET_MSG_SYSCALLS } from './socket-msg.js';
@@ -27,6 +28,7 @@ export function buildSyscallTable(): SyscallTable {
     .add(CLONE_SYSCALLS)
     .add(EXEC_SYSCALLS)
     .add(WAIT_SYSCALLS)
+    .add(PIDFD_SYSCALLS)
     .add(SOCKET_SYSCALLS)
     .add(SOCKET_MSG_SYSCALLS);
 }

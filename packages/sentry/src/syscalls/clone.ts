@@ -55,6 +55,7 @@ function clone(t: Task, a: SyscallArgs): number | Promise<number> {
     parentTid: a.ptr(2),
     childTid: a.ptr(3),
     tls: a.u64(4),
+    pidfd: a.ptr(2),
   });
 }
 
@@ -98,13 +99,14 @@ function clone3(t: Task, a: SyscallArgs): number | Promise<number> {
     flags,
     exitSignal: hasFlag(flags, CLONE_THREAD) ? 0 : exitSignal,
     stack: stack === 0 ? 0 : stack + stackSize,
+    pidfd: u64(v, 8),
     childTid: u64(v, 16),
     parentTid: u64(v, 24),
     tls: u64(v, 56),
   });
 }
 
-const NONE = { stack: 0, tls: 0, parentTid: 0, childTid: 0 };
+const NONE = { stack: 0, tls: 0, parentTid: 0, childTid: 0, pidfd: 0 };
 
 export const CLONE_SYSCALLS: readonly SyscallSpec[] = [
   ['clone', ['hex', 'ptr', 'ptr', 'ptr', 'hex'], clone],

@@ -201,7 +201,7 @@ function maySignal(t: Task, g: ThreadGroup, sig: number): boolean {
  * thread: EPERM without permission, 0 for signal 0 (a zombie is found too),
  * EAGAIN when a real-time signal cannot be queued.
  */
-function sendTo(t: Task, g: ThreadGroup, thread: Task | null, sig: number, info: Omit<SigInfo, 'signo'>): number {
+export function sendTo(t: Task, g: ThreadGroup, thread: Task | null, sig: number, info: Omit<SigInfo, 'signo'>): number {
   if (sig < 0 || sig > NSIG) return -E.EINVAL;
   if (!maySignal(t, g, sig)) return -E.EPERM;
   if (sig === 0) return 0;
@@ -209,7 +209,7 @@ function sendTo(t: Task, g: ThreadGroup, thread: Task | null, sig: number, info:
 }
 
 /** A process group's members (__kill_pgrp_info): 0 if any took it, else the last error; ESRCH when it is empty. */
-function sendToGroup(t: Task, pgid: number, sig: number, info: Omit<SigInfo, 'signo'>): number {
+export function sendToGroup(t: Task, pgid: number, sig: number, info: Omit<SigInfo, 'signo'>): number {
   let success = false;
   let result = -E.ESRCH;
   for (const g of [...t.kernel.pids.processGroup(pgid)]) {
@@ -279,7 +279,7 @@ function tgkill(t: Task, a: SyscallArgs): number {
  * si_signo replaced by `sig`; for a si_code whose layout the kernel does
  * not know, the rest of the 128 bytes must be zero (-E2BIG).
  */
-function readUserSigInfo(t: Task, ptr: number, sig: number): SigInfo | number {
+export function readUserSigInfo(t: Task, ptr: number, sig: number): SigInfo | number {
   const buf = new Uint8Array(SIGINFO_SIZE);
   if (ptr <= 0 || t.mm.copyIn(ptr, buf.subarray(0, KERNEL_SIGINFO_SIZE)) < 0) return -E.EFAULT;
   const v = new DataView(buf.buffer);
@@ -319,7 +319,7 @@ function knownSigInfoLayout(sig: number, code: number): boolean {
  * or SI_TKILL) towards itself: EPERM otherwise, as Linux decides before it
  * looks for the target.
  */
-function mayForge(info: SigInfo, toSelf: boolean): boolean {
+export function mayForge(info: SigInfo, toSelf: boolean): boolean {
   return toSelf || (info.code < 0 && info.code !== SI_TKILL);
 }
 

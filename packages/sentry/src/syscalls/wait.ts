@@ -1,7 +1,7 @@
 // wait4 and waitid over the kernel's child waits (kernel/task-wait.ts):
 // argument decoding (which children, which options, Linux's EINVAL for
-// unknown bits), and the reports: wait4's status word and rusage, waitid's
-// siginfo.
+// unknown bits; a pidfd for waitid's P_PIDFD), and the reports: wait4's
+// status word and rusage, waitid's siginfo.
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import type { Task } from '../kernel/task.js';
@@ -19,6 +19,8 @@ import {
   WSTOPPED,
   WUNTRACED,
 } from '../kernel/task-wait.js';
+import { O_NONBLOCK } from '../vfs/index.js';
+import { pidfdOf } from './pidfd.js';
 import { encodeRusage } from './usage.js';
 import type { SyscallSpec } from '../kernel/syscall-table.js';
 
@@ -57,27 +59,39 @@ function wait4(t: Task, a: SyscallArgs): number | Promise<number> {
   });
 }
 
-/** waitid(idtype, id, infop, options, rusage): 0, with the child's siginfo (zeroed when WNOHANG finds nothing). */
+/**
+ * waitid(idtype, id, infop, options, rusage): 0, with the child's siginfo
+ * (zeroed when WNOHANG finds nothing). P_PIDFD waits for the process a
+ * pidfd names; through an O_NONBLOCK pidfd the wait does not block: EAGAIN
+ * (siginfo zeroed) when nothing is ready and the caller did not ask WNOHANG.
+ */
 function waitid(t: Task, a: SyscallArgs): number | Promise<number> {
   const type = a.int(0);
   const id = a.int(1);
-  const options = a.uint(3);
+  let options = a.uint(3);
   if ((options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) !== 0) return -E.EINVAL;
   if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) return -E.EINVAL;
   let target: WaitTarget;
+  let wouldBlock = 0;
   if (type === P_ALL) target = { kind: 'any' };
   else if (type === P_PID && id > 0) target = { kind: 'pid', pid: id };
   else if (type === P_PGID && id >= 0) target = { kind: 'pgid', pgid: id === 0 ? t.pgid : id };
-  else if (type === P_PIDFD)
-    return -E.EBADF; // no pidfds yet: no descriptor can be one
-  else return -E.EINVAL;
+  else if (type === P_PIDFD && id >= 0) {
+    const f = pidfdOf(t, id);
+    if (typeof f === 'number') return f;
+    target = { kind: 'process', process: f.process };
+    if ((f.flags & O_NONBLOCK) !== 0 && (options & WNOHANG) === 0) {
+      options |= WNOHANG;
+      wouldBlock = -E.EAGAIN;
+    }
+  } else return -E.EINVAL;
   const info = a.ptr(2);
   const rp = a.ptr(4);
   const r = waitForChild(t, target, options);
   // WNOHANG with nothing to report: Linux clears the siginfo (si_pid 0 tells the caller).
   const none = (v: WaitResult | number): WaitResult | number => {
     if (v === 0 && info > 0 && t.mm.copyOut(info, new Uint8Array(SIGINFO_SIZE)) < 0) return -E.EFAULT;
-    return v;
+    return v === 0 ? wouldBlock : v;
   };
   return settle(r instanceof Promise ? r.then(none) : none(r), (w) => {
     const b = new Uint8Array(SIGINFO_SIZE);
