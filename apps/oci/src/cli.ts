@@ -5,7 +5,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './config.js';
-import { holderMain } from './holder.js';
 import { CommandError, create, type Globals, kill, remove, run, start } from './lifecycle.js';
 import { Log } from './log.js';
 import { list, ps, state } from './query.js';
@@ -163,8 +162,10 @@ async function command(g: Globals, name: string, args: string[]): Promise<number
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // The container's own process (started by create): not a command for people.
+  // The container's own process (started by create): not a command for people. Only it loads the
+  // sandbox (the other commands start faster without it).
   if (argv[0] === 'init' && argv.length === 2) {
+    const { holderMain } = await import('./holder.js');
     const status = await holderMain(argv[1]!);
     process.exit(status);
   }
