@@ -64,10 +64,11 @@ fi
 pnpm install --frozen-lockfile
 pnpm build
 
-# A bare `tsv` on the PATH: a link to the workspace's command line (the same
+# A bare `tsv` (and `tsv-oci`) on the PATH: links to the workspace's command lines (`tsv` is the same
 # one `pnpm exec tsv` and `pnpm -s tsv` run).
 mkdir -p "$bin_dir"
 ln -sfn "$PWD/apps/runner/bin/tsv" "$bin_dir/tsv"
+ln -sfn "$PWD/apps/oci/bin/tsv-oci" "$bin_dir/tsv-oci"
 say "tsv $(node apps/runner/bin/tsv --version | cut -d' ' -f2) is linked at $bin_dir/tsv"
 on_path "$bin_dir" || say "$bin_dir is not on your PATH: add it (export PATH=\"$bin_dir:\$PATH\"), or run \`pnpm -s tsv …\` here"
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || say "this user cannot open /dev/kvm yet: \`tsv doctor\` says why and how to grant access"
