@@ -5,10 +5,11 @@
 // a bad interpreter, E2BIG for oversized arguments, ENOMEM past the memory
 // limit).
 import { randomFillSync } from 'node:crypto';
-import { PROT_EXEC, PROT_READ, PROT_WRITE, Reg, type Platform, type Registers } from '@tsv/platform';
+import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, Reg, type Platform, type Registers } from '@tsv/platform';
 import { E } from '../errno.js';
 import { buildInitialStack, loadElf, type LoadPlan, loadVdso, VVAR_DEFAULT_CLOCKS, VVAR_SIZE, writeVvar } from '../loader/index.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MemoryManager, type MemoryManagerOptions } from '../mm/index.js';
+import { mappedFile } from '../syscalls/filemap.js';
 import type { ExecImageArgs, ExecFile, ImageLoader } from '../kernel/task-exec.js';
 import type { MemoryAccount } from '../mm/index.js';
 import { BASELINE_CPU, HWCAP2_FSGSBASE } from '../proc/cpu-flags.js';
@@ -17,8 +18,9 @@ import type { OpenedProgram } from './program.js';
 const PAGE = 4096;
 /** The initial stack mapping; it grows down on demand up to RLIMIT_STACK. */
 const INITIAL_STACK = 128 << 10;
+/** Bytes below the initial stack made resident with it: what a program's start-up uses before its first call deep enough to fault. */
+const STACK_HEADROOM = 16 << 10;
 
-const pageDown = (n: number) => n - (n % PAGE);
 const pageUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
 
 export interface ExecImage {
@@ -27,11 +29,7 @@ export interface ExecImage {
   vdso: number;
 }
 
-/**
- * Maps the program's segments. Each segment's pages get the file bytes of
- * every page they cover (as mapping file pages would), with the part past
- * p_filesz zeroed, then their final protection.
- */
+/** Maps the program's segments (mapImage) and starts the program break after them. */
 function mapSegments(mm: MemoryManager, program: OpenedProgram, plan: LoadPlan): number {
   const r = mapImage(mm, program, plan);
   if (r < 0) return r;
@@ -39,24 +37,31 @@ function mapSegments(mm: MemoryManager, program: OpenedProgram, plan: LoadPlan):
   return 0;
 }
 
+/**
+ * Maps each segment as Linux's elf_map does: its file pages as a private
+ * mapping of the file with the segment's protection (read-only pages share
+ * the file's cached frames across processes and execs: mm/filecache.ts),
+ * the rest as anonymous memory, and in a writable segment the bytes between
+ * the end of its file part and the end of that page zeroed (padzero).
+ */
 function mapImage(mm: MemoryManager, program: OpenedProgram, plan: LoadPlan): number {
+  const file = mappedFile(program.file);
+  if (typeof file === 'number') return file;
   for (const seg of plan.segments) {
-    const start = pageDown(seg.start);
-    const end = pageUp(seg.end);
-    const r = mm.mmap(start, end - start, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, null, 0);
-    if (r < 0) return r;
-    const head = seg.start - start;
-    const fileStart = seg.fileOffset - head;
-    const bytes = new Uint8Array(seg.fileSize + head);
-    if (bytes.length > 0) {
-      const n = program.file.pread(bytes, bytes.length, fileStart);
-      if (n < 0) return n;
-      if (n < bytes.length) return -E.ENOEXEC;
-      const w = mm.copyOut(start, bytes);
-      if (w < 0) return w;
+    const fileEnd = seg.start + seg.fileSize;
+    const anonStart = pageUp(fileEnd);
+    if (seg.fileSize > 0) {
+      const r = mm.mmap(seg.start, seg.fileSize, seg.prot, MAP_PRIVATE | MAP_FIXED, file, seg.fileOffset);
+      if (r < 0) return r;
+      if (anonStart > fileEnd && (seg.prot & PROT_WRITE) !== 0) {
+        const w = mm.copyOut(fileEnd, new Uint8Array(anonStart - fileEnd));
+        if (w < 0) return w;
+      }
     }
-    const m = mm.mprotect(start, end - start, seg.prot);
-    if (m < 0) return m;
+    if (seg.end > anonStart) {
+      const a = mm.mmap(anonStart, seg.end - anonStart, seg.prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+      if (a < 0) return a;
+    }
   }
   return 0;
 }
@@ -82,7 +87,8 @@ function mapInterpreter(mm: MemoryManager, open: InterpreterOpener, path: Uint8A
     if (typeof probe === 'number') return probe === -E.ENOEXEC ? -E.ELIBBAD : probe;
     if (probe.interpreter !== null || probe.type !== 'dyn') return -E.ELIBBAD;
     const span = probe.end - probe.base;
-    const hint = mm.mmap(0, span, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+    // A placement probe: PROT_NONE, so nothing is populated only to be unmapped again.
+    const hint = mm.mmap(0, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
     if (hint < 0) return hint;
     mm.munmap(hint, span);
     const plan = loadElf(src, { base: hint });
@@ -99,7 +105,7 @@ function mapVdso(mm: MemoryManager, platform: Platform): number {
   if (platform.guestTsc === undefined) return 0;
   const image = loadVdso();
   const len = VVAR_SIZE + image.pages * PAGE;
-  const base = mm.mmap(0, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+  const base = mm.mmap(0, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, null, 0); // a placement probe, as above
   if (base < 0) return base;
   mm.munmap(base, len);
   const sample = platform.guestTsc();
@@ -158,7 +164,7 @@ export function execProgram(
     hwcap2: cpu.fsgsbase ? HWCAP2_FSGSBASE : 0,
   });
   if (typeof stack === 'number') return stack;
-  const s = mm.mapStack(top, Math.max(INITIAL_STACK, pageUp(top - stack.sp) + INITIAL_STACK));
+  const s = mm.mapStack(top, Math.max(INITIAL_STACK, pageUp(top - stack.sp) + INITIAL_STACK), top - stack.sp + STACK_HEADROOM);
   if (s < 0) return s;
   const w = mm.copyOut(stack.sp, stack.bytes);
   if (w < 0) return w;

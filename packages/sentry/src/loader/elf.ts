@@ -48,9 +48,11 @@ export interface LoadSegment {
   end: number;
   /** Page-aligned file offset whose bytes appear at `start`. */
   fileOffset: number;
-  /** Bytes copied from the file at `fileOffset` to `start`; every byte of
-   *  [start + fileSize, end) reads as zero (the tail of the last file page
-   *  included, so file bytes past p_filesz never leak into bss). */
+  /** Bytes mapped from the file at `fileOffset` to `start`; every byte of
+   *  [start + fileSize, end) reads as zero, in a writable segment the tail
+   *  of the last file page included (so file bytes past p_filesz never leak
+   *  into bss; a read-only segment's last page shows the file's next bytes,
+   *  as on Linux). */
   fileSize: number;
   /** Linux PROT_* bits: READ 1, WRITE 2, EXEC 4. */
   prot: number;

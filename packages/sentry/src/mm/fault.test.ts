@@ -150,6 +150,16 @@ describe('handleFault', () => {
     expect(m2.checkInvariants()).toBeNull();
   });
 
+  it('makes only the asked-for top of a new stack resident', () => {
+    const { mm } = newMm();
+    const top = 0x7fff_0000_0000;
+    const start = mm.mapStack(top, 32 * PAGE, 3 * PAGE - 100);
+    expect(start).toBe(top - 32 * PAGE);
+    expect(mm.residentPages).toBe(3);
+    expect(mm.addressSpace.translate(top - 3 * PAGE, PROT_WRITE)).toBeGreaterThanOrEqual(0);
+    expect(mm.addressSpace.translate(top - 4 * PAGE, PROT_READ)).toBe(-1);
+  });
+
   it('reports OOM when frames run out even without a limit', () => {
     const { mm } = newMm({}, 1 * MiB);
     const a = mm.mmap(0, 2 * MiB, RW, ANON);

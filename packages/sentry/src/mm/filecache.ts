@@ -9,7 +9,16 @@
 // - coherence with file I/O: write() stores into cached frames, read() sees
 //   dirty frames, truncation drops pages past the new end (touching them
 //   again faults: SIGBUS).
-// A PageCache holds one FilePages per file while any mapping refers to it.
+// The same frames are the clean source of MAP_PRIVATE mappings of the file
+// (the ELF loader's text and data among them): a read-only private page maps
+// the cached frame itself, shared by every process and every exec of the
+// file and charged once; a store to it copies it first (copy-on-write, as
+// after fork: the frame has more than one reference).
+//
+// A PageCache holds one FilePages per file while any mapping refers to it,
+// and keeps the pages of files no mapping refers to any more (idle) while
+// they fit its budget and the file is unchanged (MappedFile.version), so the
+// next exec of a program finds them; memory running short evicts them first.
 import { E } from '../errno.js';
 import type { MemoryAccount } from './account.js';
 import { MAX_RW_COUNT } from './constants.js';
@@ -44,11 +53,13 @@ export class FilePages extends SharedMemory {
   readonly dirty = new Set<number>();
   /** Open files mapped by some VMA, with how many VMAs: each is held while mapped. */
   readonly #users = new Map<MappedFile, number>();
-  readonly #onIdle: () => void;
+  readonly #onIdle: (fp: FilePages) => void;
   /** The first write-back failure nobody was told of yet (-errno), as Linux's per-file writeback error. */
   #error = 0;
+  /** The file's version (MappedFile.version) the frames were read at; undefined when unknown or changed through a mapping. */
+  stamp: string | undefined;
 
-  constructor(pool: Frames, account: MemoryAccount, name: string, onIdle: () => void) {
+  constructor(pool: Frames, account: MemoryAccount, name: string, onIdle: (fp: FilePages) => void) {
     super(pool, account);
     this.holderName = `page cache of ${name}`;
     this.#onIdle = onIdle;
@@ -77,9 +88,11 @@ export class FilePages extends SharedMemory {
     super.unref(file);
   }
 
+  /** No VMA refers to the file any more: its PageCache keeps the frames or frees them. */
   protected override idle(): void {
+    if (this.dirty.size > 0) this.stamp = undefined; // stores no file could take: the frames are not the file's bytes
     this.dirty.clear();
-    this.#onIdle();
+    this.#onIdle(this);
   }
 
   /** A hole (truncation, a failed read) also forgets that the pages were dirty. */
@@ -221,11 +234,28 @@ export class FilePages extends SharedMemory {
   }
 }
 
-/** The FilePages of every file some shared mapping refers to, by FileKey. Share one between processes. */
+/** Bytes of idle files' pages a PageCache keeps by default. */
+const IDLE_BUDGET = 64 << 20;
+
+/**
+ * The FilePages of every file some mapping refers to, by FileKey, and of
+ * idle files (least recently used first, within a budget of bytes). Share
+ * one between processes.
+ */
 export class PageCache {
   readonly #files = new Map<FileKey, FilePages>();
+  /** Idle files, least recently used first. */
+  readonly #idle = new Map<FilePages, FileKey>();
+  readonly #budget: number;
+  readonly #pools = new WeakSet<Frames>();
+  readonly #reclaim = (): boolean => this.evictIdle();
 
-  /** Files with shared mappings: 0 means file I/O has nothing to keep coherent. */
+  /** `idleBudget`: bytes of idle files' pages kept (0: none, a file's pages go when its last mapping does). */
+  constructor(idleBudget = IDLE_BUDGET) {
+    this.#budget = idleBudget;
+  }
+
+  /** Files with cached pages: 0 means file I/O has nothing to keep coherent. */
   get size(): number {
     return this.#files.size;
   }
@@ -234,14 +264,59 @@ export class PageCache {
     return this.#files.get(key);
   }
 
-  /** The shared pages of `file`, made on first use; they leave the cache when the last VMA drops its reference. */
+  /**
+   * The cached pages of `file`, made on first use, for a VMA to refer to
+   * (a shared mapping) or for a private mapping to read through while it
+   * holds a reference. An idle file's pages are used again if the file is
+   * unchanged since they were read, else dropped.
+   */
   attach(file: MappedFile, pool: Frames, account: MemoryAccount): FilePages {
     const key = keyOf(file);
     let fp = this.#files.get(key);
+    if (fp !== undefined && this.#idle.has(fp)) {
+      this.#idle.delete(fp);
+      if (fp.stamp === undefined || fp.stamp !== file.version?.()) {
+        this.#evict(fp, key);
+        fp = undefined;
+      }
+    }
     if (fp === undefined) {
-      fp = new FilePages(pool, account, file.name ?? String(key), () => this.#files.delete(key));
+      fp = new FilePages(pool, account, file.name ?? String(key), (idle) => this.#idled(idle, key));
+      fp.stamp = file.version?.();
       this.#files.set(key, fp);
+      if (!this.#pools.has(pool)) {
+        this.#pools.add(pool);
+        pool.addReclaimer(this.#reclaim);
+      }
     }
     return fp;
+  }
+
+  /** Frees every idle file's pages; whether there were any. */
+  evictIdle(): boolean {
+    const any = this.#idle.size > 0;
+    for (const [fp, key] of this.#idle) this.#evict(fp, key);
+    return any;
+  }
+
+  #idled(fp: FilePages, key: FileKey): void {
+    if (fp.stamp === undefined || typeof key !== 'string' || fp.frames.size === 0) {
+      this.#evict(fp, key);
+      return;
+    }
+    this.#idle.set(fp, key);
+    let bytes = 0;
+    for (const f of this.#idle.keys()) bytes += f.frames.size * PAGE;
+    for (const [f, k] of this.#idle) {
+      if (bytes <= this.#budget) break;
+      bytes -= f.frames.size * PAGE;
+      this.#evict(f, k);
+    }
+  }
+
+  #evict(fp: FilePages, key: FileKey): void {
+    this.#idle.delete(fp);
+    if (this.#files.get(key) === fp) this.#files.delete(key);
+    fp.releaseFrames();
   }
 }

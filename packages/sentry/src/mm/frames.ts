@@ -49,6 +49,8 @@ export class Frames {
   /** The account each held frame is charged to. */
   readonly #owner: (MemoryAccount | undefined)[];
   readonly #holders = new Set<FrameHolder>();
+  /** What can give frames back when an allocation finds no room (caches of idle file pages). */
+  readonly #reclaimers = new Set<() => boolean>();
   /** check()'s recount, kept between calls. */
   #scratchArray: Uint32Array | undefined;
 
@@ -75,12 +77,9 @@ export class Frames {
    * or the memory has no room.
    */
   allocate(pages: number, account: MemoryAccount, align = PAGE): number {
-    if (!account.charge(pages * PAGE)) return -1;
-    const frame = this.mem.allocate(pages, align);
-    if (frame < 0) {
-      account.uncharge(pages * PAGE);
-      return -1;
-    }
+    let frame = this.#take(pages, account, align);
+    if (frame < 0 && this.#reclaim()) frame = this.#take(pages, account, align);
+    if (frame < 0) return -1;
     const first = frame / PAGE;
     for (let i = first; i < first + pages; i++) {
       if (this.#refs[i] !== 0) throw new MemoryInvariantError(`frame 0x${(i * PAGE).toString(16)} was handed out while held`);
@@ -88,6 +87,26 @@ export class Frames {
       this.#owner[i] = account;
     }
     return frame;
+  }
+
+  /** Charges `account` and takes the frames from memory; -1 (nothing charged) when either has no room. */
+  #take(pages: number, account: MemoryAccount, align: number): number {
+    if (!account.charge(pages * PAGE)) return -1;
+    const frame = this.mem.allocate(pages, align);
+    if (frame < 0) account.uncharge(pages * PAGE);
+    return frame;
+  }
+
+  /** Asks every reclaimer to give frames back; true if one did. */
+  #reclaim(): boolean {
+    let any = false;
+    for (const r of this.#reclaimers) any = r() || any;
+    return any;
+  }
+
+  /** `fn` is asked to free what it can when an allocation finds no room, and says whether it freed anything. */
+  addReclaimer(fn: () => boolean): void {
+    this.#reclaimers.add(fn);
   }
 
   /** One more reference to the held frame at `frame`. */

@@ -292,12 +292,17 @@ export class MemoryManager extends UserAccess {
     this.#startBrk = this.#brk = pageUp(addr);
   }
 
-  /** Maps a grows-down "[stack]" VMA [top - size, top), populated; its start, or -errno. */
-  mapStack(top: number, size: number): number {
+  /**
+   * Maps a grows-down "[stack]" VMA [top - size, top) with its top
+   * `populate` bytes resident (the initial stack the loader writes); its
+   * start, or -errno. The rest faults in as the program reaches it: every
+   * resident page costs a fork a copy-on-write entry to revoke.
+   */
+  mapStack(top: number, size: number, populate = size): number {
     const start = top - pageUp(size);
     const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN;
     const r = this.#mmap(start, top - start, PROT_READ | PROT_WRITE, flags, null, 0, '[stack]');
-    if (r >= 0) this.pager.populate(r, top);
+    if (r >= 0) this.pager.populate(Math.max(r, top - pageUp(populate)), top);
     return this.#checked('mapStack', r);
   }
 

@@ -9,14 +9,17 @@
 // that the first store to it faults and marks it dirty; `as` maps nothing
 // else (invariants.ts checks this). Each entry of `pages` holds one
 // reference to its frame (frames.ts): a private page's frame is allocated
-// for it, charged to `account`; a shared page's frame is also held by the
-// VMA's SharedMemory (FilePages for a file). Dropping a page drops the
-// reference; the frame is freed when nothing else holds it.
+// for it, charged to `account`, except that a read-only private file page
+// maps the file's cached frame (filecache.ts), held by the cache too, so
+// copied before any store like a page shared since a fork; a shared page's
+// frame is also held by the VMA's SharedMemory (FilePages for a file).
+// Dropping a page drops the reference; the frame is freed when nothing
+// else holds it.
 import { ACCESS_EXEC, ACCESS_WRITE, type AddressSpace, OutOfMemoryError, type PhysicalMemory } from '@tsv/platform';
 import { E } from '../errno.js';
 import type { MemoryAccount } from './account.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from './constants.js';
-import { FilePages, keyOf, type PageCache } from './filecache.js';
+import { FilePages, type PageCache } from './filecache.js';
 import type { FrameHolder, Frames } from './frames.js';
 import { PageMap } from './pagemap.js';
 import type { SharedMapper, SharedMemory } from './shared.js';
@@ -64,6 +67,10 @@ export interface MmStats {
 
 const PAGE = PAGE_SIZE;
 const HUGE = HUGE_PAGE_SIZE;
+/** Most file pages one read brings into the cache. */
+const READ_PAGES = 256;
+/** Where file pages are read before they are copied into their frames (shared by every Pager). */
+const readBuffer = new Uint8Array(READ_PAGES * PAGE);
 
 /** Whether a VMA with `prot` permits `access` (x86: any present page is readable). */
 export function accessAllowed(prot: number, access: number): boolean {
@@ -491,6 +498,7 @@ export class Pager implements SharedMapper, FrameHolder {
 
   /** Fresh frames for the missing run [start, end): one allocation if possible, else page by page. */
   #fillPrivate(v: Vma, start: number, end: number): number {
+    if (v.file !== null) return this.#fillFromCache(v, start, end);
     const len = end - start;
     if (len > PAGE) {
       const frame = this.frames.allocate(len / PAGE, this.account);
@@ -505,12 +513,61 @@ export class Pager implements SharedMapper, FrameHolder {
     return FAULT_OK;
   }
 
-  /** Fills the new frames at `frame` from the file (if any) and maps them at `va`; releases what lies past EOF. */
+  /** Maps the new zeroed frames at `frame` at `va` (anonymous memory). */
   #installPrivate(v: Vma, va: number, len: number, frame: number): number {
-    const valid = v.file === null ? len : this.#read(v, va, frame, len);
-    if (valid < len) this.frames.unref(frame + valid, (len - valid) / PAGE);
-    for (let o = 0; o < valid; o += PAGE) this.#add(va + o, frame + o, v.prot);
-    return valid < len ? FAULT_SIGBUS : FAULT_OK;
+    for (let o = 0; o < len; o += PAGE) this.#add(va + o, frame + o, v.prot);
+    return FAULT_OK;
+  }
+
+  /**
+   * The missing run [start, end) of a private file mapping, from the file's
+   * cached pages (read in first where missing): a read-only mapping maps
+   * the cached frames themselves, a writable one gets its own copies at
+   * once (it is about to store: data, relocations), sparing a fault per
+   * page. A page wholly past the end of the file is SIGBUS.
+   */
+  #fillFromCache(v: Vma, start: number, end: number): number {
+    const fp = this.cache.attach(v.file!, this.frames, this.account);
+    fp.ref(null); // in use: not evicted while this fills from it
+    try {
+      const writable = (v.prot & PROT_WRITE) !== 0;
+      for (let va = start; va < end; va += PAGE) {
+        const cached = fp.frames.get(pageIndex(v, va)) ?? this.#readIntoCache(fp, v, va, end);
+        if (cached < 0) return cached === -1 ? FAULT_OOM : FAULT_SIGBUS;
+        let frame = cached;
+        if (writable) {
+          frame = this.frames.allocate(1, this.account);
+          if (frame < 0) return FAULT_OOM;
+          this.mem.bytes.copyWithin(frame, cached, cached + PAGE);
+        } else {
+          this.frames.ref(cached); // this page's reference; the cache keeps its own
+        }
+        this.#add(va, frame, v.prot);
+      }
+      return FAULT_OK;
+    } finally {
+      fp.unref(null);
+    }
+  }
+
+  /**
+   * Reads the file pages of [va, end) of `v` that `fp` lacks, from `va` up to
+   * the first one it has, with one read, into new frames of `fp`. The frame
+   * of `va`'s page, -1 out of memory, or -2 when that page lies past the end
+   * of the file (or the read failed).
+   */
+  #readIntoCache(fp: FilePages, v: Vma, va: number, end: number): number {
+    const first = pageIndex(v, va);
+    let n = 1;
+    while (n < READ_PAGES && va + n * PAGE < end && !fp.frames.has(first + n)) n++;
+    const got = v.file!.pread(readBuffer, n * PAGE, first * PAGE);
+    if (!(got > 0)) return -2;
+    for (let i = 0; i < Math.ceil(got / PAGE); i++) {
+      const frame = fp.allocate(first + i);
+      if (frame < 0) return i === 0 ? -1 : fp.frames.get(first)!;
+      this.mem.bytes.set(readBuffer.subarray(i * PAGE, Math.min(got, (i + 1) * PAGE)), frame);
+    }
+    return fp.frames.get(first)!;
   }
 
   #fillShared(v: Vma, start: number, end: number): number {
@@ -532,17 +589,10 @@ export class Pager implements SharedMapper, FrameHolder {
     return FAULT_OK;
   }
 
-  /**
-   * Reads the file contents for [va, va+len) into frames at `frame`; the
-   * bytes of whole-or-partial pages read. A private mapping sees stores
-   * that shared mappings of the file have not written back yet.
-   */
+  /** Reads the file contents for [va, va+len) into frames at `frame`; the bytes of whole-or-partial pages read. */
   #read(v: Vma, va: number, frame: number, len: number): number {
-    const buf = this.mem.bytes.subarray(frame, frame + len);
-    const offset = pageIndex(v, va) * PAGE;
-    const n = v.file!.pread(buf, len, offset);
+    const n = v.file!.pread(this.mem.bytes.subarray(frame, frame + len), len, pageIndex(v, va) * PAGE);
     if (!(n > 0)) return 0;
-    if (v.shm === null && this.cache.size > 0) this.cache.get(keyOf(v.file!))?.overlay(offset, buf, n);
     return Math.min(len, Math.ceil(n / PAGE) * PAGE);
   }
 

@@ -66,18 +66,24 @@ export class SharedMemory implements FrameHolder {
     this.#refs++;
   }
 
-  /** A VMA mapping `file` no longer refers to this object; the last one releases every frame. */
+  /** A VMA mapping `file` no longer refers to this object; after the last one, idle() decides what becomes of the frames. */
   unref(_file: MappedFile | null): void {
     if (--this.#refs > 0) return;
-    for (const f of this.frames.values()) this.#pool.unref(f);
-    this.frames.clear();
     this.mappers.clear();
-    this.#pool.removeHolder(this);
     this.idle();
   }
 
-  /** Called once the last reference is gone and the frames are released. */
-  protected idle(): void {}
+  /** Called once the last reference is gone: anonymous shared memory has no further use and frees its frames. */
+  protected idle(): void {
+    this.releaseFrames();
+  }
+
+  /** Drops every frame this object holds and leaves the pool's holders: it is not used again. */
+  releaseFrames(): void {
+    for (const f of this.frames.values()) this.#pool.unref(f);
+    this.frames.clear();
+    this.#pool.removeHolder(this);
+  }
 
   /** Allocates a zeroed frame for page `index`; -1 when out of memory or over the limit. */
   allocate(index: number): number {

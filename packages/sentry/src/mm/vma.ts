@@ -15,6 +15,12 @@ export interface MappedFile {
   pwrite?(buf: Uint8Array, len: number, offset: number): number;
   /** The file's current size in bytes, or -errno: write-back never goes past it. */
   size?(): number;
+  /**
+   * Changes whenever the file's contents may have (size and modification
+   * time): cached pages of a file no mapping refers to are used again only
+   * at the same version. Absent: they are never kept.
+   */
+  version?(): string | undefined;
   /** Makes written-back data durable (msync MS_SYNC); 0 or -errno. */
   sync?(): number;
   /** Keeps the open file alive while a shared mapping uses it (its descriptor may be closed), and lets it go. */

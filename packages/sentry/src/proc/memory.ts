@@ -6,9 +6,9 @@
 // writable nor stack, of which the program's text is "Exe" and the rest
 // (the dynamic loader, libraries) "Lib".
 //
-// The loader copies the program into anonymous memory, so its text is told
-// apart as the lowest executable mapping without a file or a name (Linux
-// places a program below the dynamic loader and libraries; [vdso] is named).
+// The program's text is told apart as the lowest executable mapping without
+// a name (Linux places a program below the dynamic loader and libraries;
+// [vdso] is named).
 // Peaks (VmPeak, VmHWM) are the largest values /proc has seen: the memory
 // manager keeps no high-water mark.
 import { formatMaps, PROT_EXEC, PROT_WRITE, type Vma, VMA_GROWSDOWN, VMA_LOCKED, VMA_SHARED } from '../mm/index.js';
@@ -62,7 +62,7 @@ export function memoryFigures(mm: MemorySource): MemoryFigures {
     else if (writable && (v.flags & VMA_SHARED) === 0) data += len;
     if ((v.prot & PROT_EXEC) !== 0 && !writable && !grows) {
       execVm += len;
-      if (text === undefined && v.file === null && v.name === '') text = v;
+      if (text === undefined && v.name === '') text = v;
     }
   }
   const rss = (mm.residentPages ?? 0) * PAGE;

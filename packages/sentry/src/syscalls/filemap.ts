@@ -38,6 +38,10 @@ export function mappedFile(f: FileDescription): MappedFile | number {
         const s = f.stat();
         return typeof s === 'number' ? s : s.size;
       },
+      version: () => {
+        const s = f.stat();
+        return typeof s === 'number' ? undefined : `${s.size}:${s.mtimeSec}:${s.mtimeNsec}`;
+      },
       sync: () => f.fsync(),
       hold: () => hold(f),
       release: () => {
