@@ -84,6 +84,16 @@ export class InFlight {
     }
   }
 
+  /** A second flight of the same descriptions (MSG_PEEK hands over copies and leaves the message queued); null when the account is full. */
+  dup(): InFlight | null {
+    const files = this.#files ?? [];
+    if (this.account && !this.account.charge(files.length * RIGHT_COST)) return null;
+    const m = countsOf(this.kernel);
+    m.set(this.uid, (m.get(this.uid) ?? 0) + files.length);
+    for (const f of files) hold(f);
+    return new InFlight([...files], this.kernel, this.uid, this.account);
+  }
+
   /** Ends the flight with nothing installed. */
   drop(): void {
     this.receive(() => false);

@@ -78,7 +78,7 @@ export interface RawCmsg {
 
 /** What a sender's control data carries (Linux's struct scm_cookie). */
 export interface ScmOut {
-  /** SCM_RIGHTS: the descriptions, held in flight until received or dropped; null without. */
+  /** SCM_RIGHTS: the descriptions, held in flight until received or dropped; null without. A family that queues them sets this to null (the layer drops what is left here). */
   rights: InFlight | null;
   /** SCM_CREDENTIALS as given, or else the sender's own. */
   creds: Ucred;
@@ -108,6 +108,8 @@ export interface OutMessage {
   readonly scm: ScmOut;
   /** MSG_* flags of the call. */
   readonly flags: number;
+  /** Who sends (null for write(2), which has no destination to look up). */
+  readonly caller: Caller | null;
   /** Bytes the family has taken so far (a blocking stream send resumes here). */
   done: number;
 }
@@ -118,6 +120,7 @@ export interface InMessage {
   readonly size: number;
   /** Copies `src` to bytes [at, at + src.length) of the buffers: the count copied, short after a fault. */
   write(at: number, src: Uint8Array): number;
+  /** MSG_* flags of the call, with MSG_DONTWAIT for an O_NONBLOCK socket. */
   readonly flags: number;
   /** Bytes delivered so far (MSG_WAITALL goes on after them). */
   done: number;
@@ -126,6 +129,19 @@ export interface InMessage {
   /** MSG_TRUNC, MSG_EOR... for msg_flags. */
   msgFlags: number;
   scm: ScmIn | null;
+}
+
+/**
+ * The calling task, as bind, connect and sendto see it: who it is and its
+ * view of the filesystem (AF_UNIX names sockets by path, relative to its
+ * cwd, created less its umask, checked against its credentials).
+ */
+export interface Caller {
+  readonly creds: Ucred;
+  /** Makes the socket inode `path` (mode 0777 less the umask): its Stat, or -EEXIST, -ENOENT... */
+  mknod(path: Uint8Array): Stat | number;
+  /** The node at `path` for a connect: its Stat, after checking write permission (-EACCES). */
+  lookup(path: Uint8Array): Stat | number;
 }
 
 /** Where a family's socket is made: the caller's identity and the account its memory is charged to. */
@@ -180,13 +196,13 @@ export abstract class Socket extends StreamDescription implements AnonFile {
     super(O_RDWR | flags);
   }
 
-  abstract bind(addr: Uint8Array): number;
+  abstract bind(addr: Uint8Array, caller: Caller): number;
   /** `backlog` is already bounded to [0, SOMAXCONN]. */
   abstract listen(backlog: number): number;
   /** A connected socket for the next pending connection, or -EAGAIN. `flags` may carry O_NONBLOCK for it. */
   abstract accept(flags: number): Socket | number;
   /** 0 once connected; -EAGAIN to be retried when the socket changes (blocking callers only see the result). */
-  abstract connect(addr: Uint8Array, nonblocking: boolean): number;
+  abstract connect(addr: Uint8Array, nonblocking: boolean, caller: Caller): number;
   /** `how` is SHUT_RD, SHUT_WR or SHUT_RDWR. */
   abstract shutdown(how: number): number;
   /** getsockname (`peer` false) or getpeername: the address bytes. */
@@ -242,6 +258,7 @@ export abstract class Socket extends StreamDescription implements AnonFile {
       addr: null,
       scm: { rights: null, creds: this.ctx.creds, explicitCreds: false, other: [] },
       flags: MSG_NOSIGNAL,
+      caller: null,
       done: 0,
     };
     const r = this.send(msg);

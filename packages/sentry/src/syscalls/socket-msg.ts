@@ -42,7 +42,7 @@ import type { FileDescription } from '../vfs/index.js';
 import { O_NONBLOCK } from '../vfs/index.js';
 import { gather, oneSegment, readIovecs, scatter, type Segment } from './fs/transfer.js';
 import { readTimespec, writeTimespec } from './structs.js';
-import { contextOf, socketOf, untilReady } from './socket-wait.js';
+import { callerOf, contextOf, socketOf, untilReady } from './socket-wait.js';
 
 const INT_MAX = 0x7fff_ffff;
 const UCRED_SIZE = 12;
@@ -119,6 +119,7 @@ function sendOne(
     addr,
     scm,
     flags,
+    caller: callerOf(t),
     done: 0,
   };
   const finish = (r: number): number => {
@@ -180,7 +181,9 @@ function encodeControl(t: Task, msg: InMessage, out: RecvOut, flags: number): Co
 }
 
 /** One receive into `segs`: bytes (or the datagram's length under MSG_TRUNC) or a negative errno; the rest goes to `out`. */
-function recvOne(t: Task, s: Socket, segs: readonly Segment[], out: RecvOut, flags: number): number | Promise<number> {
+function recvOne(t: Task, s: Socket, segs: readonly Segment[], out: RecvOut, callFlags: number): number | Promise<number> {
+  // As Linux, an O_NONBLOCK socket's receive is a MSG_DONTWAIT one.
+  const flags = nonblocking(s, callFlags) ? callFlags | MSG_DONTWAIT : callFlags;
   const msg: InMessage = {
     size: totalOf(segs),
     write: (at, src) => scatter(t.mm, segs, at, src, src.length),

@@ -7,14 +7,32 @@ import { monotonicNs } from '../kernel/clock.js';
 import { Park } from '../kernel/park.js';
 import { ERESTARTSYS } from '../kernel/restart.js';
 import type { Task } from '../kernel/task.js';
-import { isSocket, type Socket, type SocketContext } from '../net/socket.js';
-import { fileOf } from './fs/common.js';
+import { type Caller, isSocket, type Socket, type SocketContext } from '../net/socket.js';
+import { S_IFSOCK, W_OK } from '../vfs/index.js';
+import { credOf, fileOf } from './fs/common.js';
 
 /** The socket behind `fd`: -EBADF, or -ENOTSOCK for another kind of file. */
 export function socketOf(t: Task, fd: number): Socket | number {
   const f = fileOf(t, fd);
   if (typeof f === 'number') return f;
   return isSocket(f) ? f : -E.ENOTSOCK;
+}
+
+/** The caller's filesystem view for AF_UNIX names. */
+export function callerOf(t: Task): Caller {
+  const o = { at: t.fs.cwd, cred: credOf(t), umask: t.fs.umask };
+  const vfs = t.kernel.vfs;
+  return {
+    creds: contextOf(t).creds,
+    mknod: (path) => {
+      const r = vfs.mknod(path, S_IFSOCK | 0o777, o);
+      return r < 0 ? r : vfs.stat(path, { ...o, follow: false });
+    },
+    lookup: (path) => {
+      const r = vfs.access(path, W_OK, o);
+      return r < 0 ? r : vfs.stat(path, o);
+    },
+  };
 }
 
 export function contextOf(t: Task): SocketContext {

@@ -13,7 +13,7 @@ import { getSockopt, setSockopt } from '../net/sockopt.js';
 import { O_NONBLOCK } from '../vfs/index.js';
 import { copyOutArg } from './fs/common.js';
 import { hasFreeFd, install } from './fs/open.js';
-import { contextOf, socketOf, untilReady } from './socket-wait.js';
+import { callerOf, contextOf, socketOf, untilReady } from './socket-wait.js';
 
 /** Longest option value setsockopt copies in; longer ones are cut (every option is far shorter). */
 const OPTVAL_MAX = 4096;
@@ -77,7 +77,8 @@ function listen(t: Task, a: SyscallArgs): number {
 
 function connect(t: Task, s: Socket, addr: Uint8Array): number | Promise<number> {
   const nonblocking = (s.flags & O_NONBLOCK) !== 0;
-  return untilReady(t, s, nonblocking, s.sndtimeo, () => s.connect(addr, nonblocking));
+  const caller = callerOf(t);
+  return untilReady(t, s, nonblocking, s.sndtimeo, () => s.connect(addr, nonblocking, caller));
 }
 
 /** accept4(fd, addr, addrlen, flags): flags are SOCK_NONBLOCK and SOCK_CLOEXEC. */
@@ -152,7 +153,7 @@ function getsockopt(t: Task, a: SyscallArgs): number {
 export const SOCKET_SYSCALLS: readonly SyscallSpec[] = [
   ['socket', ['int', 'hex', 'int'], socket],
   ['socketpair', ['int', 'hex', 'int', 'ptr'], socketpair],
-  ['bind', ['fd', 'ptr', 'int'], (t, a) => withAddress(t, a, (s, addr) => s.bind(addr))],
+  ['bind', ['fd', 'ptr', 'int'], (t, a) => withAddress(t, a, (s, addr) => s.bind(addr, callerOf(t)))],
   ['listen', ['fd', 'int'], listen],
   ['connect', ['fd', 'ptr', 'int'], (t, a) => withAddress(t, a, (s, addr) => connect(t, s, addr))],
   ['accept', ['fd', 'ptr', 'ptr'], (t, a) => accept4(t, a, 0)],

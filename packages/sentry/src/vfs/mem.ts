@@ -211,6 +211,13 @@ export class MemSymlink extends MemNode {
   }
 }
 
+/** A special inode with no contents (a socket's bind makes one: S_IFSOCK). */
+export class MemSpecial extends MemNode {
+  protected size(): number {
+    return 0;
+  }
+}
+
 /** An open in-memory file. */
 export class MemFileDescription extends FileDescription {
   private closed = false;

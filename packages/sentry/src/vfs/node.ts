@@ -69,6 +69,13 @@ export interface VNode {
   create(name: string, mode: number, flags: number, cred: Cred): FileDescription | number;
   mkdir(name: string, mode: number, cred: Cred): number;
   symlink(name: string, target: string, cred: Cred): number;
+  /**
+   * Creates the special file `name` (which does not exist): `mode` holds
+   * its type and permissions. Only socket inodes (S_IFSOCK, made by a
+   * socket's bind) are made; absent on filesystems that cannot hold them
+   * (the VFS answers EPERM).
+   */
+  mknod?(name: string, mode: number, cred: Cred): number;
   link(name: string, target: VNode): number;
   unlink(name: string): number;
   /** Removes the directory `name`; ENOTEMPTY unless it is empty. */

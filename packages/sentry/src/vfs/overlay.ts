@@ -6,7 +6,7 @@ import type { FileDescription } from './file.js';
 import { CHUNK } from './filebytes.js';
 import { HostFs, type HostNode } from './hostfs.js';
 import { InoTable } from './ino.js';
-import { MemDir, MemFile, MemFileDescription, type MemNode, MemSymlink } from './mem.js';
+import { MemDir, MemFile, MemFileDescription, type MemNode, MemSpecial, MemSymlink } from './mem.js';
 import type { Cred, DirEntry, Filesystem, SetAttr, VNode } from './node.js';
 import { now, OVERLAYFS_SUPER_MAGIC, ST_VALID, type Stat, type StatFs, TMPFS_MAGIC } from './stat.js';
 
@@ -268,6 +268,11 @@ export class OverlayNode implements VNode {
       target.length,
       (d) => new MemSymlink(this.fs.inos.fresh(), S_IFLNK | 0o777, cred.uid, newGid(d, cred), target),
     );
+    return typeof r === 'number' ? r : 0;
+  }
+
+  mknod(name: string, mode: number, cred: Cred): number {
+    const r = this.add(name, 0, (d) => new MemSpecial(this.fs.inos.fresh(), mode, cred.uid, newGid(d, cred)));
     return typeof r === 'number' ? r : 0;
   }
 

@@ -19,6 +19,7 @@ import {
   RENAME_NOREPLACE,
   S_IFDIR,
   S_IFLNK,
+  S_IFMT,
   S_IFREG,
   S_ISGID,
   UTIME_NOW,
@@ -382,6 +383,19 @@ export class Vfs implements Namespace {
     const cred = this.credOf(o);
     const r = this.mayCreate(w.parent, cred);
     return r < 0 ? r : w.parent.node.mkdir(w.name, this.mask(mode & 0o1777, o), cred);
+  }
+
+  /** Makes a special file (mknod(2) as bind uses it: S_IFSOCK), its permissions less the umask; EPERM where the filesystem has none. */
+  mknod(path: PathArg, mode: number, o: CreateOpts = {}): number {
+    const w = this.walkPath(path, o, 'parent');
+    if (typeof w === 'number') return w;
+    if (w.loc) return -E.EEXIST;
+    if (w.slash) return -E.ENOENT;
+    const cred = this.credOf(o);
+    const r = this.mayCreate(w.parent, cred);
+    if (r < 0) return r;
+    const node = w.parent.node;
+    return node.mknod ? node.mknod(w.name, (mode & S_IFMT) | this.mask(mode & 0o7777, o), cred) : -E.EPERM;
   }
 
   rmdir(path: PathArg, o: AtOpts = {}): number {
