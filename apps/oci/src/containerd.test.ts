@@ -60,7 +60,7 @@ describe.skipIf(skip !== null || announceKvmSkip())('containerd with tsv-oci', (
     );
     containerd = spawn('containerd', ['--config', config], { stdio: 'ignore' });
     for (let i = 0; i < 200 && (await ctr('version')).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (containerd !== undefined && containerd.exitCode === null) {

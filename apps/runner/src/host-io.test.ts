@@ -98,5 +98,5 @@ describe.skipIf(announceKvmSkip())('host I/O', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  });
 });

@@ -27,5 +27,5 @@ describe.skipIf(noKvm)('syscall fuzzer', () => {
     expect(report.results.map((v) => v.seed)).toEqual(CI_SEEDS);
     // The campaign did fuzz: runs got through their steps and made calls.
     expect(report.results.filter((v) => v.guest?.summary?.syscalls > 0).length).toBeGreaterThan(0);
-  }, 600_000);
+  }, 1_200_000);
 });

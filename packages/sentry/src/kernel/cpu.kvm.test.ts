@@ -60,7 +60,7 @@ describe.skipIf(announceKvmSkip())('ring 3 cannot reach ring 0 (KVM)', () => {
     );
     expect(r.status).toEqual({ code: 0 });
     expect(r.stats.kernelTraps).toBe(0);
-  }, 60_000);
+  });
 
   it('a trap in ring 0 kills the sandbox with one warning, and is counted', async () => {
     const r = await run(['enter'], (platform) => {
@@ -73,5 +73,5 @@ describe.skipIf(announceKvmSkip())('ring 3 cannot reach ring 0 (KVM)', () => {
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]).toMatch(/^tsv: the guest kernel stopped unexpectedly \(vector \d+, at 0x[0-9a-f]+\): killing the sandbox$/);
     expect(r.stats.kernelTraps).toBe(1);
-  }, 60_000);
+  });
 });

@@ -44,5 +44,5 @@ describe.skipIf(announceKvmSkip())('signals on KVM', () => {
     } finally {
       platform.close();
     }
-  }, 60_000);
+  });
 });

@@ -75,6 +75,6 @@ describe.skipIf(announceKvmSkip())('shared file mappings on KVM', () => {
       } finally {
         platform.close();
       }
-    }, 60_000);
+    });
   }
 });

@@ -48,5 +48,5 @@ describe.skipIf(announceKvmSkip())('/proc on KVM', () => {
     } finally {
       platform.close();
     }
-  }, 60_000);
+  });
 });

@@ -89,5 +89,5 @@ describe('hostile arguments', () => {
     cancelItimers(t.group);
     expect(calls).toBeGreaterThan(10_000);
     expect(t.fds.limit).toBeLessThanOrEqual(1 << 20);
-  }, 60_000);
+  });
 });

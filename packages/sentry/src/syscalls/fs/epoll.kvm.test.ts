@@ -54,5 +54,5 @@ describe.skipIf(announceKvmSkip() || !hasGo)('epoll on KVM', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  });
 });
