@@ -1,4 +1,4 @@
-// Writes dist/cli.cjs.cache, the V8 code cache bin/tsv compiles the bundled
+// Writes dist/tsv.cjs.cache, the V8 code cache bin/tsv compiles the bundled
 // command line with. V8 compiles a function when it first runs, and the cache
 // holds what has been compiled when it is made: so the bundle is loaded and,
 // where KVM is usable, run once on a real program (`tsv run -- /bin/true`),
