@@ -2,13 +2,15 @@
 // (128+N when signal N killed it); errors a user can act on are one line on
 // stderr and a non-zero status. The program's stdout and stderr are its own:
 // tsv's diagnostics go to --log FILE, or to stderr only with -v.
-import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { closeSync, createWriteStream, openSync, writeFileSync, writeSync } from 'node:fs';
 import { describeErrno, hostErrno } from '@tsv/sentry';
-import { Sandbox, SandboxError } from './sandbox.js';
+import { reportJson } from './report.js';
+import type { LimitOptions } from './limits.js';
+import { flagOf, limitOptions, parseRunArgs, type RunArgs, UsageError } from './run-args.js';
+import { Sandbox, type SandboxResult, SandboxError } from './sandbox.js';
 import { formatStats } from './stats.js';
 
-export const RUN_USAGE = `usage: tsv run [options] -- PROGRAM [ARGS...]
+export const RUN_USAGE = `usage: tsv run [options] [--] PROGRAM [ARGS...]
 
 options:
   --root DIR              host directory seen as / (read-only, in-memory overlay on top). Default: the
@@ -19,9 +21,18 @@ options:
                           bind a host directory: real writes, read-only, or writes kept in memory (repeatable)
   --env K=V               set an environment variable (repeatable)
   --cwd DIR               working directory in the sandbox                                   default /
+
+limits (a program a limit ends is killed whole, its output so far kept; --report says which):
+  --timeout SECONDS       wall time: kill the sandbox after this long
+  --cpu-time SECONDS      CPU time of all its processes together: SIGXCPU to each, SIGKILL 1 s later
   --memory SIZE           memory limit, e.g. 512M, 2G                                         default 1G
   --pids N                most tasks (threads, and processes not yet waited for) at once     default 4096
-  --timeout SECONDS       kill the program after this long
+  --max-output SIZE       most bytes written to stdout and stderr together
+  --file-size SIZE        RLIMIT_FSIZE: a larger file write gets SIGXFSZ
+  --open-files N          RLIMIT_NOFILE (soft and hard)                                      default 1024
+  --report FILE           write how the run ended and what it cost as JSON: exit code or signal,
+                          cpuTimeMs, wallTimeMs, maxRssBytes, limit, verdict
+
   --strace                print every system call to stderr
   --strace-file FILE      print them to FILE instead
   --stats                 print what the run cost at exit
@@ -40,68 +51,21 @@ export function mergeEnv(base: readonly string[], overrides: readonly string[]):
   return [...out.values()];
 }
 
-/** The `tsv run` command line; throws on an unknown or malformed option. */
-function parseRunArgs(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      root: { type: 'string' },
-      volume: { type: 'string', multiple: true },
-      env: { type: 'string', multiple: true },
-      cwd: { type: 'string' },
-      memory: { type: 'string' },
-      pids: { type: 'string' },
-      timeout: { type: 'string' },
-      strace: { type: 'boolean' },
-      'strace-file': { type: 'string' },
-      stats: { type: 'boolean' },
-      log: { type: 'string' },
-      verbose: { type: 'boolean', short: 'v' },
-      platform: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
-
 export async function runCommand(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseRunArgs>;
-  try {
-    parsed = parseRunArgs(args);
-  } catch (e) {
-    process.stderr.write(`tsv run: ${e instanceof Error ? e.message : String(e)}\n${RUN_USAGE}`);
+  const parsed = parseAll(args);
+  if (typeof parsed === 'string') {
+    process.stderr.write(parsed);
     return 2;
   }
-  const { values: v, positionals } = parsed;
+  const { values: v, program, limits } = parsed;
   if (v.help) {
     process.stdout.write(RUN_USAGE);
     return 0;
   }
-  if (positionals.length === 0) {
+  if (program.length === 0) {
     process.stderr.write(`tsv run: no program given\n${RUN_USAGE}`);
     return 2;
   }
-  if (v.platform !== undefined && v.platform !== 'kvm') {
-    process.stderr.write(`tsv run: unknown platform '${v.platform}' (only kvm)\n`);
-    return 2;
-  }
-  for (const e of v.env ?? []) {
-    if (!/^[^=]+=/.test(e)) {
-      process.stderr.write(`tsv run: --env expects K=V, got '${e}'\n`);
-      return 2;
-    }
-  }
-  const timeout = v.timeout !== undefined ? Number(v.timeout) : undefined;
-  if (timeout !== undefined && !(timeout > 0)) {
-    process.stderr.write(`tsv run: --timeout expects a positive number of seconds\n`);
-    return 2;
-  }
-  const pids = v.pids !== undefined ? Number(v.pids) : undefined;
-  if (pids !== undefined && !(Number.isInteger(pids) && pids >= 1)) {
-    process.stderr.write(`tsv run: --pids expects a positive whole number\n`);
-    return 2;
-  }
-  const traceFile = v['strace-file'] !== undefined ? createWriteStream(v['strace-file']) : undefined;
   let logFd = -1;
   if (v.log !== undefined) {
     try {
@@ -111,6 +75,7 @@ export async function runCommand(args: string[]): Promise<number> {
       return 2;
     }
   }
+  const traceFile = v['strace-file'] !== undefined ? createWriteStream(v['strace-file']) : undefined;
   const verbose = v.verbose === true;
   const log = (line: string) => {
     if (logFd >= 0) writeLine(logFd, line);
@@ -119,14 +84,12 @@ export async function runCommand(args: string[]): Promise<number> {
   const strace =
     traceFile !== undefined ? (line: string) => traceFile.write(`${line}\n`) : v.strace ? (line: string) => writeLine(2, line) : undefined;
   try {
-    const sandbox = new Sandbox(positionals, {
+    const sandbox = new Sandbox(program, {
       root: v.root,
       volumes: v.volume,
       env: mergeEnv(DEFAULT_ENV, v.env ?? []),
       cwd: v.cwd,
-      memory: v.memory,
-      pids,
-      timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
+      ...limits,
       stdin: 'inherit',
       stdout: 'inherit',
       stderr: 'inherit',
@@ -139,8 +102,8 @@ export async function runCommand(args: string[]): Promise<number> {
     await sandbox.start();
     const r = await sandbox.wait();
     if (v.stats) writeLine(2, formatStats(r.stats));
-    if (r.timedOut) log(`tsv: timed out after ${timeout} s: killed`);
-    return r.status;
+    if (r.limit !== null) log(`tsv: ${r.verdict}: the ${flagOf(r.limit)} limit ended the run`);
+    return writeReport(v.report, r) ? r.status : 125;
   } catch (e) {
     if (e instanceof SandboxError) {
       writeLine(2, `tsv: ${e.message}`);
@@ -150,6 +113,42 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     traceFile?.end();
     if (logFd >= 0) closeSync(logFd);
+  }
+}
+
+/** The command line parsed and checked, or what to print for a usage error (the usage too, for an unknown option). */
+function parseAll(args: string[]): (RunArgs & { limits: LimitOptions }) | string {
+  let parsed: RunArgs;
+  try {
+    parsed = parseRunArgs(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    return `tsv run: ${e.message}\n${RUN_USAGE}`;
+  }
+  try {
+    checkOther(parsed);
+    return { ...parsed, limits: limitOptions(parsed.values) };
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    return `tsv run: ${e.message}\n`;
+  }
+}
+
+/** The options checked before anything starts, other than the limits. */
+function checkOther({ values: v }: RunArgs): void {
+  if (v.platform !== undefined && v.platform !== 'kvm') throw new UsageError(`unknown platform '${v.platform}' (only kvm)`);
+  for (const e of v.env ?? []) if (!/^[^=]+=/.test(e)) throw new UsageError(`--env expects K=V, got '${e}'`);
+}
+
+/** Writes the report to `file` if asked; false (and one line) when it cannot be written. */
+function writeReport(file: string | undefined, r: SandboxResult): boolean {
+  if (file === undefined) return true;
+  try {
+    writeFileSync(file, reportJson(r));
+    return true;
+  } catch (e) {
+    writeLine(2, `tsv: --report ${file}: ${hostErrorText(e)}`);
+    return false;
   }
 }
 

@@ -14,13 +14,28 @@ import { EventEmitter } from 'node:events';
 import { fstatSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { KvmPlatform } from '@tsv/platform/kvm';
-import { boot, BootError, type ExitStatus, HostFileInput, InputStream, type RunStats, type Sentry, signalFromHost } from '@tsv/sentry';
-import { parseSize } from './size.js';
+import {
+  boot,
+  BootError,
+  type ExitStatus,
+  HostFileInput,
+  InputStream,
+  OutputStream,
+  type RunStats,
+  type Sentry,
+  sendSignal,
+  signalFromHost,
+} from '@tsv/sentry';
+import { checkLimits, type LimitOptions, type Limits } from './limits.js';
+import { type LimitName, type RunReport, verdictOf } from './report.js';
+import { SandboxError } from './sandbox-error.js';
+
+export { SandboxError };
 
 /** Where a guest output stream goes. */
 export type OutputMode = 'buffer' | 'inherit' | 'stream' | ((chunk: Uint8Array) => void);
 
-export interface SandboxOptions {
+export interface SandboxOptions extends LimitOptions {
   /**
    * Host directory seen as / (read-only; writes land in an in-memory overlay).
    * Default: the safe default root — the host's /bin, /sbin, /lib*, /usr,
@@ -42,10 +57,32 @@ export interface SandboxOptions {
   stdin?: string | Uint8Array | Readable | 'inherit' | null;
   stdout?: OutputMode;
   stderr?: OutputMode;
-  /** Memory limit for the program: bytes, or '512M', '2G'. Default 1 GiB. */
+  /**
+   * Memory limit of the sandbox: bytes, or '512M', '2G' (default 1 GiB).
+   * Guest memory, in-memory files and pipe buffers count; past it the
+   * process that asked is killed (SIGKILL) as by the OOM killer, and when
+   * that ends the run the verdict is 'memory-limit'.
+   */
   memory?: number | string;
-  /** Kill the program (SIGKILL) after this long. */
+  /** Wall time: the sandbox is killed whole (SIGKILL) after this long; verdict 'wall-timeout'. */
   timeoutMs?: number;
+  /**
+   * CPU time of the whole sandbox, every process and thread together (ms):
+   * when it is reached every process gets SIGXCPU (which ends it unless
+   * handled), and one second of CPU time later the sandbox is killed whole
+   * (SIGKILL); verdict 'cpu-timeout'.
+   */
+  cpuTimeMs?: number;
+  /**
+   * Most bytes the program may write to stdout and stderr together: a write
+   * is cut at the limit and the sandbox killed whole (SIGKILL), the output
+   * up to the limit kept; verdict 'output-limit'.
+   */
+  maxOutput?: number | string;
+  /** RLIMIT_FSIZE (soft and hard) of the program: a write past it is EFBIG with SIGXFSZ, which ends the program unless handled. */
+  fileSize?: number | string;
+  /** RLIMIT_NOFILE (soft and hard): descriptors a process may hold, at most 65536 (default 1024 soft, 4096 hard). */
+  openFiles?: number;
   /**
    * Most tasks the sandbox may hold at once: threads of every process plus
    * processes that ended and were not waited for (default 4096). Past it,
@@ -53,16 +90,6 @@ export interface SandboxOptions {
    * bounded by the sandbox, not by the host.
    */
   pids?: number;
-  /** The host name uname() reports (default 'tsv'). */
-  hostname?: string;
-  /** Credentials of the program (default: this process's uid and gid). */
-  uid?: number;
-  gid?: number;
-  /**
-   * Resource limits of the program, by RLIMIT_* number (soft and hard;
-   * Infinity is unlimited), set as a privileged parent would before it starts.
-   */
-  rlimits?: ReadonlyMap<number, { soft: number; hard: number }>;
   /**
    * Most bytes kept of each buffered output stream, or left unread in a
    * 'stream' one (default 64 MiB): a program that writes more is killed
@@ -86,18 +113,13 @@ export interface SandboxOptions {
   device?: string;
 }
 
-export interface SandboxResult {
-  /** The exit status (0-255) when the program exited, else null. */
-  exitCode: number | null;
-  /** The signal that killed it, else null. */
-  signal: number | null;
-  /** As a shell reports it: exitCode, or 128 + signal. */
-  status: number;
+/** How the program ended and what it cost (report.ts), with its output and what tsv saw. */
+export interface SandboxResult extends RunReport {
   /** Captured output (empty unless the mode was 'buffer'). */
   stdout: Buffer;
   stderr: Buffer;
   timedOut: boolean;
-  /** The program was killed for writing more than maxBuffer bytes to a buffered stream. */
+  /** The program was killed for writing more than maxBuffer bytes to a buffered stream (limit 'maxOutput'). */
   maxBufferExceeded: boolean;
   /**
    * tsv's own lines about the run, in order (warnings, internal errors,
@@ -105,17 +127,6 @@ export interface SandboxResult {
    */
   diagnostics: string[];
   stats: RunStats;
-}
-
-/** The program could not be started (not found, not an executable, KVM unusable). */
-export class SandboxError extends Error {
-  /** The status a shell would report (127 not found, 126 not executable, 125 tsv itself). */
-  readonly status: number;
-  constructor(message: string, status: number) {
-    super(message);
-    this.name = 'SandboxError';
-    this.status = status;
-  }
 }
 
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
@@ -130,6 +141,14 @@ const guestMemorySlack = (limit: number): number => Math.max(64 << 20, limit / 4
 const tableRegion = (physical: number, limit: number): number =>
   Math.max(2 << 20, Math.floor((physical - limit - (1 << 20)) / (2 << 20)) * (2 << 20));
 const DEFAULT_MAX_BUFFER = 64 << 20;
+const SIGKILL = 9;
+const SIGXFSZ = 25;
+const RLIMIT_FSIZE = 1;
+const RLIMIT_NOFILE = 7;
+/** A signal from outside the sandbox (si_code SI_USER, si_pid 0). */
+const SI_USER = 0;
+/** CPU time between the SIGXCPU of cpuTimeMs and the SIGKILL, as a hard RLIMIT_CPU one second above the soft one. */
+const CPU_GRACE_MS = 1000;
 /** Diagnostic lines a result keeps (the kernel bounds each kind of warning; this bounds their sum). */
 export const MAX_DIAGNOSTICS = 1000;
 
@@ -152,6 +171,11 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
   #result: Promise<SandboxResult> | undefined;
   #timedOut = false;
   #overflowed = false;
+  /** The limit the runner ended the run for (the wall time, the output), first one wins. */
+  #limit: LimitName | null = null;
+  /** kill() ended the program. */
+  #killed = false;
+  #limits: Limits | undefined;
   #stopStdin: () => void = () => {};
 
   constructor(argv: readonly string[], options: SandboxOptions = {}) {
@@ -182,9 +206,24 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
     return this.#result;
   }
 
-  /** Ends the program with `signal` (default SIGKILL). */
-  kill(signal = 9): void {
-    this.#sentry?.kill(signal);
+  /**
+   * Sends `signal` (default SIGKILL) to the program's first process, as to
+   * any process (the program's handler runs; a signal whose default action
+   * ends it ends the run). SIGKILL ends the whole sandbox at once.
+   */
+  kill(signal = SIGKILL): void {
+    const sentry = this.#sentry;
+    if (sentry === undefined) return;
+    this.#killed = true;
+    const init = sentry.kernel.init?.leader;
+    if (signal === SIGKILL || init === undefined) sentry.kill(signal);
+    else sendSignal(init, { signo: signal, code: SI_USER, pid: 0, uid: 0 }, 'process');
+  }
+
+  /** Kills the sandbox whole for `limit` (the first limit reached names the verdict). */
+  #endFor(limit: LimitName): void {
+    this.#limit ??= limit;
+    this.#sentry?.kill(SIGKILL);
   }
 
   /**
@@ -199,10 +238,9 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
 
   async #boot(): Promise<void> {
     const o = this.#options;
-    const limit = typeof o.memory === 'string' ? parseSize(o.memory) : (o.memory ?? 1 << 30);
-    if (!Number.isFinite(limit) || limit < 1 << 20) throw new SandboxError(`invalid memory limit: ${String(o.memory)}`, 125);
-    if (o.pids !== undefined && !(Number.isInteger(o.pids) && o.pids >= 1))
-      throw new SandboxError(`invalid task limit: ${String(o.pids)}`, 125);
+    const limits = checkLimits(o);
+    this.#limits = limits;
+    const limit = limits.memory;
     const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
     try {
       this.#platform = new KvmPlatform({ memoryBytes: physical, tableBytes: tableRegion(physical, limit), device: o.device });
@@ -220,11 +258,7 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
         overlay: o.overlay ?? true,
         volumes: o.volumes ?? [],
         memoryLimit: limit,
-        maxTasks: o.pids,
-        hostname: o.hostname,
-        uid: o.uid,
-        gid: o.gid,
-        rlimits: o.rlimits && new Map([...o.rlimits].map(([r, l]) => [r, { cur: l.soft, max: l.hard }])),
+        maxTasks: limits.pids,
         stdin: stdin.stream,
         stdinIsTty: stdin.isTty,
         stdout: this.#sink(o.stdout, this.#out, this.stdout, 1),
@@ -250,16 +284,36 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
       throw e;
     }
     this.#stopStdin = stdin.stop;
+    this.#applyLimits(this.#sentry, limits);
+  }
+
+  /** The limits the Sentry enforces once booted, before the program's first instruction. */
+  #applyLimits(sentry: Sentry, l: Limits): void {
+    const init = sentry.task;
+    if (l.fileSize !== undefined) init.rlimits.set(RLIMIT_FSIZE, { cur: l.fileSize, max: l.fileSize });
+    if (l.openFiles !== undefined) {
+      init.rlimits.set(RLIMIT_NOFILE, { cur: l.openFiles, max: l.openFiles });
+      init.fds.limit = l.openFiles;
+    }
+    if (l.cpuTimeMs !== undefined) sentry.kernel.limitCpu(l.cpuTimeMs, l.cpuTimeMs + CPU_GRACE_MS);
+    if (l.maxOutput !== undefined) {
+      const budget = { remaining: l.maxOutput, exceeded: () => this.#endFor('maxOutput') };
+      for (const fd of [1, 2]) {
+        const f = init.fds.get(fd);
+        if (f instanceof OutputStream) f.limit(budget);
+      }
+    }
   }
 
   async #run(): Promise<SandboxResult> {
     const sentry = this.#sentry!;
+    const timeoutMs = this.#limits!.timeoutMs;
     const timer =
-      this.#options.timeoutMs !== undefined
+      timeoutMs !== undefined
         ? setTimeout(() => {
             this.#timedOut = true;
-            sentry.kill(9);
-          }, this.#options.timeoutMs)
+            this.#endFor('timeoutMs');
+          }, timeoutMs)
         : undefined;
     let status: ExitStatus;
     try {
@@ -278,10 +332,19 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
     }
     const stats = sentry.stats();
     this.#platform!.close();
+    const exitCode = status.code ?? null;
+    const signal = status.signal ?? null;
+    const limit = this.#limitOf(sentry, signal);
+    const cpu = sentry.kernel.cpu;
     return {
-      exitCode: status.code ?? null,
-      signal: status.signal ?? null,
+      exitCode,
+      signal,
       status: status.code ?? 128 + (status.signal ?? 0),
+      cpuTimeMs: { user: Math.round(cpu.userNs / 1e6), system: Math.round(cpu.sysNs / 1e6) },
+      wallTimeMs: Math.round(stats.wallMs),
+      maxRssBytes: sentry.task.mm.account?.peak ?? 0,
+      limit,
+      verdict: verdictOf({ exitCode, signal, limit, killed: this.#killed }),
       stdout: Buffer.concat(this.#out),
       stderr: Buffer.concat(this.#err),
       timedOut: this.#timedOut,
@@ -289,6 +352,15 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
       diagnostics: this.#diagnostics,
       stats,
     };
+  }
+
+  /** The limit that ended the run: one the runner enforced, else one the Sentry did. */
+  #limitOf(sentry: Sentry, signal: number | null): LimitName | null {
+    if (this.#limit !== null) return this.#limit;
+    if (sentry.kernel.cpuLimitReached) return 'cpuTimeMs';
+    if (signal === SIGKILL && sentry.kernel.stats.oomKills > 0) return 'memory';
+    if (signal === SIGXFSZ && this.#limits!.fileSize !== undefined) return 'fileSize';
+    return null;
   }
 
   /** A diagnostic line: kept (up to MAX_DIAGNOSTICS) and emitted. */
@@ -347,7 +419,7 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
         if (this.#overflowed) return;
         if (stream!.writableLength + b.length > max) {
           this.#overflowed = true;
-          this.kill(9);
+          this.#endFor('maxOutput');
           return;
         }
         stream!.write(b.slice());
@@ -361,7 +433,7 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
         if (room > 0) chunks.push(b.slice(0, room));
         kept = max;
         this.#overflowed = true;
-        this.kill(9);
+        this.#endFor('maxOutput');
         return;
       }
       chunks.push(b.slice());

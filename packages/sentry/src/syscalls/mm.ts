@@ -6,6 +6,7 @@ import type { Task } from '../kernel/task.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, type MappedFile, MemoryManager, PAGE_SIZE, PROT_WRITE } from '../mm/index.js';
 import { type FileDescription, makedev, S_IFCHR, S_IFMT } from '../vfs/index.js';
 import { mappedFile } from './filemap.js';
+import { mapSealed } from '../fd/memfd.js';
 import type { SyscallSpec } from '../kernel/syscall-table.js';
 
 const DEV_ZERO = makedev(1, 5);
@@ -35,6 +36,8 @@ function mmap(t: Task, a: SyscallArgs): number {
       mapFlags |= MAP_ANONYMOUS;
     } else if (typeof m === 'number') {
       return m;
+    } else if (mapSealed(f, (flags & MAP_TYPE) !== MAP_PRIVATE, (a.uint(2) & PROT_WRITE) !== 0)) {
+      return -E.EPERM;
     } else {
       file = m;
     }

@@ -171,6 +171,14 @@ export class Vfs implements Namespace {
     this.mount(guest, fs, { readOnly: mode === 'ro' });
   }
 
+  /**
+   * For files on no mounted filesystem (memfd_create's): a device number of
+   * their own and the store the sandbox's in-memory files are charged to.
+   */
+  detachedMemory(): { dev: number; store: MemStore } {
+    return { dev: makedev(0, ++this.devs), store: this.store };
+  }
+
   /** The host layer of `fs`, if any, gets the sandbox's descriptor budget and `hide`, and is released by close(). */
   private track(fs: HostFs | OverlayFs, hide: HideEntry | null): void {
     const host = fs instanceof OverlayFs ? fs.lower : fs;

@@ -6,6 +6,7 @@ import { O_APPEND, O_CLOEXEC, O_NONBLOCK, O_PATH } from '../../vfs/index.js';
 import { PipeEnd } from '../../fd/pipe.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { fileOf } from './common.js';
+import { F_ADD_SEALS, F_GET_SEALS, fcntlSeals } from './memfd.js';
 
 const F_DUPFD = 0;
 const F_GETFD = 1;
@@ -80,6 +81,9 @@ function fcntl(t: Task, a: SyscallArgs): number {
     case F_OFD_SETLK:
     case F_OFD_SETLKW:
       return recordLock(t, a, cmd);
+    case F_ADD_SEALS:
+    case F_GET_SEALS:
+      return fcntlSeals(t, f, cmd, a);
     default:
       return -E.EINVAL;
   }

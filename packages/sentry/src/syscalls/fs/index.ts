@@ -5,6 +5,7 @@ import { DUP_SYSCALLS } from './dup.js';
 import { EPOLL_SYSCALLS } from './epoll.js';
 import { EVENTFD_SYSCALLS } from './eventfd.js';
 import { IOCTL_SYSCALLS } from './ioctl.js';
+import { MEMFD_SYSCALLS } from './memfd.js';
 import { NAME_SYSCALLS } from './names.js';
 import { OPEN_SYSCALLS } from './open.js';
 import { PIPE_SYSCALLS } from './pipe.js';
@@ -32,4 +33,5 @@ export const FS_SYSCALLS: readonly SyscallSpec[] = [
   ...EVENTFD_SYSCALLS,
   ...TIMERFD_SYSCALLS,
   ...SIGNALFD_SYSCALLS,
+  ...MEMFD_SYSCALLS,
 ];
