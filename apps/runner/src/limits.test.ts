@@ -13,7 +13,11 @@ const MiB = 1 << 20;
 
 describe('checkLimits', () => {
   it('turns sizes into bytes and names an invalid option', () => {
-    expect(checkLimits({ memory: '64M', maxOutput: '1k', fileSize: 10 })).toMatchObject({ memory: 64 * MiB, maxOutput: 1024, fileSize: 10 });
+    expect(checkLimits({ memory: '64M', maxOutput: '1k', fileSize: 10 })).toMatchObject({
+      memory: 64 * MiB,
+      maxOutput: 1024,
+      fileSize: 10,
+    });
     expect(() => checkLimits({ cpuTimeMs: 0 })).toThrow(/^invalid cpuTimeMs: 0/);
     expect(() => checkLimits({ openFiles: 1 << 20 })).toThrow(/^invalid openFiles/);
     expect(() => checkLimits({ maxOutput: 'lots' })).toThrow(/^invalid maxOutput: lots/);
@@ -92,7 +96,10 @@ describe.skipIf(announceKvmSkip())('limits and the report', () => {
   it.skipIf(!existsSync('/bin/busybox'))('fileSize is RLIMIT_FSIZE: a larger write gets SIGXFSZ; openFiles is RLIMIT_NOFILE', async () => {
     const dd = await Sandbox.run(['/bin/busybox', 'dd', 'if=/dev/zero', 'of=/tmp/f', 'bs=1024', 'count=100'], { fileSize: '10k' });
     expect([dd.signal, dd.limit, dd.verdict]).toEqual([25, 'fileSize', 'signaled']);
-    const ulimit = await Sandbox.run(['/bin/busybox', 'sh', '-c', 'ulimit -f; ulimit -n; ulimit -Hn'], { fileSize: 10 * 512, openFiles: 20 });
+    const ulimit = await Sandbox.run(['/bin/busybox', 'sh', '-c', 'ulimit -f; ulimit -n; ulimit -Hn'], {
+      fileSize: 10 * 512,
+      openFiles: 20,
+    });
     expect(ulimit.stdout.toString()).toBe('10\n20\n20\n');
   });
 });

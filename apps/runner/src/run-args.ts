@@ -56,7 +56,8 @@ function programIndex(args: string[]): number {
     if (a.includes('=')) continue;
     const long = a.startsWith('--') ? a.slice(2) : undefined;
     const short = long === undefined ? a.slice(1) : undefined;
-    const spec = long !== undefined ? OPTIONS[long as keyof typeof OPTIONS] : Object.values(OPTIONS).find((o) => 'short' in o && o.short === short);
+    const spec =
+      long !== undefined ? OPTIONS[long as keyof typeof OPTIONS] : Object.values(OPTIONS).find((o) => 'short' in o && o.short === short);
     if (spec?.type === 'string') i++; // its value
   }
   return args.length;

@@ -91,7 +91,33 @@ describe.skipIf(announceKvmSkip())('tsv run', () => {
     expect([r.status, r.stderr]).toEqual([137, '']);
     const v = tsv([...RUN, '-v', '--timeout', '0.3', '--', program('spin')]);
     expect(v.status).toBe(137);
-    expect(v.stderr).toMatch(/^tsv: timed out/);
+    expect(v.stderr).toBe('tsv: wall-timeout: the --timeout limit ended the run\n');
+  });
+
+  it('--report writes how the run ended and what it cost; a limit keeps the output up to it', () => {
+    const report = join(PROGRAMS_DIR, 'report.json');
+    const r = tsv([...RUN, '--max-output', '100k', '--report', report, '--', program('flood')]);
+    expect([r.status, r.stdout.length, r.stderr]).toEqual([137, 100 * 1024, '']);
+    const j = JSON.parse(readFileSync(report, 'utf8'));
+    expect(j).toMatchObject({ exitCode: null, signal: 9, status: 137, limit: 'maxOutput', verdict: 'output-limit' });
+    expect(Object.keys(j).sort()).toEqual(['cpuTimeMs', 'exitCode', 'limit', 'maxRssBytes', 'signal', 'status', 'verdict', 'wallTimeMs']);
+    const ok = tsv([...RUN, '--cpu-time', '5', '--report', report, '--', program('burn'), '300']);
+    expect(ok.status).toBe(0);
+    const k = JSON.parse(readFileSync(report, 'utf8'));
+    expect(k).toMatchObject({ exitCode: 0, signal: null, limit: null, verdict: 'ok' });
+    expect(k.cpuTimeMs.user + k.cpuTimeMs.system).toBeGreaterThanOrEqual(250);
+    expect(k.wallTimeMs).toBeGreaterThanOrEqual(250);
+    const cpu = tsv([...RUN, '--cpu-time', '0.2', '--report', report, '--', program('spin')]);
+    expect(cpu.status).toBe(128 + 24);
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ limit: 'cpuTimeMs', verdict: 'cpu-timeout' });
+  });
+
+  it('names the limit flag at fault', () => {
+    expect(tsv(['run', '--open-files', '100000', '/bin/true']).stderr).toBe(
+      'tsv run: --open-files: 100000 (expected a whole number from 1 to 65536)\n',
+    );
+    expect(tsv(['run', '--max-output', 'lots', '/bin/true']).stderr).toMatch(/^tsv run: --max-output: lots /);
+    expect(tsv(['run', '--cpu-time', '0', '/bin/true']).stderr).toMatch(/^tsv run: --cpu-time expects a positive number of seconds/);
   });
 
   it("keeps tsv's diagnostics out of the program's stderr: --log FILE, or stderr with -v", () => {

@@ -40,12 +40,12 @@ import { formatCall, formatResult } from './strace.js';
 import { stopGroup } from './task-signals.js';
 import { FAULT_ACCERR, FAULT_OOM, FAULT_SIGBUS } from '../mm/pager.js';
 import { MemoryInvariantError } from '../mm/frames.js';
-import { checkCpuLimit } from './cpu-limit.js';
+import { checkCpuLimit, SandboxCpuLimit } from './cpu-limit.js';
 import { PidTable } from './pids.js';
 import type { ImageLoader } from './task-exec.js';
 import { finishThread } from './task-exit.js';
 import type { ExitStatus, Task } from './task.js';
-import type { ThreadGroup } from './thread-group.js';
+import type { CpuTimes, ThreadGroup } from './thread-group.js';
 import { emulateUmip } from './umip.js';
 import { type WarnKind, Warnings } from './warnings.js';
 
@@ -105,6 +105,8 @@ export interface KernelStats {
   unimplemented: Map<string, number>;
   /** Traps in the guest kernel the platform could not pin on the program: each killed the sandbox. */
   kernelTraps: number;
+  /** Tasks the OOM killer ended (the memory limit was reached). */
+  oomKills: number;
 }
 
 export class Kernel {
@@ -115,7 +117,11 @@ export class Kernel {
   readonly maxTasks: number;
   /** When the sandbox started (CLOCK_MONOTONIC-style, ms from performance.now()). */
   readonly bootTime = performance.now();
-  readonly stats: KernelStats = { syscalls: new Map(), pageFaults: 0, signals: 0, unimplemented: new Map(), kernelTraps: 0 };
+  readonly stats: KernelStats = { syscalls: new Map(), pageFaults: 0, signals: 0, unimplemented: new Map(), kernelTraps: 0, oomKills: 0 };
+  /** CPU time of every task the sandbox has run, ended ones included: the sandbox's, as its CPU limit counts it. */
+  readonly cpu: CpuTimes = { userNs: 0, sysNs: 0 };
+  /** The whole sandbox's CPU time limit (cpu-limit.ts), if any. */
+  #cpuLimit: SandboxCpuLimit | undefined;
   readonly #ctx: Context;
   readonly #strace: ((line: string) => void) | undefined;
   readonly #warnings: Warnings;
@@ -173,6 +179,20 @@ export class Kernel {
   /** The sandbox's pid 1, once run() has started. */
   get init(): ThreadGroup | undefined {
     return this.#init;
+  }
+
+  /**
+   * Limits the CPU time of the whole sandbox, all tasks together (set before
+   * run()): SIGXCPU to every process at `softMs`, the sandbox killed whole
+   * (SIGKILL) at `hardMs`.
+   */
+  limitCpu(softMs: number, hardMs: number): void {
+    this.#cpuLimit = new SandboxCpuLimit(softMs * 1e6, hardMs * 1e6);
+  }
+
+  /** The sandbox's CPU time reached its limit (limitCpu's soft one). */
+  get cpuLimitReached(): boolean {
+    return this.#cpuLimit?.reached === true;
   }
 
   /** A warning for the user; a guest can repeat any, so each kind is bounded (warnings.ts). */
@@ -294,14 +314,17 @@ export class Kernel {
       const t0 = performance.now();
       const stop = ctx.switch(task.mm.addressSpace, task.regs, task.fpu);
       const t1 = performance.now();
-      task.userNs += (t1 - t0) * 1e6;
+      const userNs = (t1 - t0) * 1e6;
+      task.userNs += userNs;
+      this.cpu.userNs += userNs;
       let restart = false;
       if (stop === Stop.Syscall) {
         const r = this.#syscall(task);
         if (task.mm.oomPending === true) this.#outOfMemory(task);
         if (typeof r !== 'number') {
           this.#park(task, r);
-          task.sysNs += (performance.now() - t1) * 1e6;
+          this.#chargeSystem(task, t1);
+          this.#cpuLimit?.check(this);
           return false;
         }
         restart = this.#setResult(task, r);
@@ -310,15 +333,23 @@ export class Kernel {
       } else {
         // Preempted: limits are checked and signals sent meanwhile delivered, as on any return to user space.
         checkCpuLimit(task.group);
+        this.#cpuLimit?.check(this);
         this.#returnToUser(task, false);
-        task.sysNs += (performance.now() - t1) * 1e6;
+        this.#chargeSystem(task, t1);
         if (!task.exited) return true;
         this.#leave(task);
         return false;
       }
       this.#returnToUser(task, restart);
-      task.sysNs += (performance.now() - t1) * 1e6;
+      this.#chargeSystem(task, t1);
     }
+  }
+
+  /** Sentry time since `since` (performance.now() ms), spent on `task`'s behalf: its system time, and the sandbox's. */
+  #chargeSystem(task: Task, since: number): void {
+    const ns = (performance.now() - since) * 1e6;
+    task.sysNs += ns;
+    this.cpu.sysNs += ns;
   }
 
   /** The way back to user space: pending signals delivered (restart codes settled). */
@@ -441,6 +472,7 @@ export class Kernel {
   /** The memory limit was reached while the kernel or the program touched memory: SIGKILL, as the OOM killer. */
   #outOfMemory(task: Task): void {
     this.warn('tsv: out of memory: the memory limit was reached; killing the program', 'out-of-memory');
+    this.stats.oomKills++;
     task.exit({ signal: SIGKILL });
   }
 

@@ -22,9 +22,22 @@ import { StreamDescription } from '../fd/stream.js';
 /** A function collecting guest output: it takes all the bytes at once. */
 export type OutputSink = (bytes: Uint8Array) => void;
 
+/**
+ * Bytes the program may still write to the outputs sharing this budget
+ * (stdout and stderr together: a judge's output limit). A write is cut at
+ * the limit and `exceeded` is called once the program tried to write more
+ * (it kills the sandbox, so the program never sees the short write).
+ */
+export interface OutputBudget {
+  remaining: number;
+  exceeded(): void;
+}
+
 export class OutputStream extends StreamDescription {
   readonly #sink: OutputSink | HostOutput;
   readonly #isTty: boolean;
+  /** Shared by the descriptions of the standard streams and their reopenings. */
+  #budget: OutputBudget | undefined;
 
   constructor(sink: OutputSink | HostOutput, isTty = false, flags = O_WRONLY) {
     super(flags);
@@ -33,18 +46,37 @@ export class OutputStream extends StreamDescription {
   }
 
   override reopen(flags: number): OutputStream | number {
-    return (flags & O_ACCMODE) === O_WRONLY ? new OutputStream(this.#sink, this.#isTty, flags) : -E.EACCES;
+    if ((flags & O_ACCMODE) !== O_WRONLY) return -E.EACCES;
+    const o = new OutputStream(this.#sink, this.#isTty, flags);
+    o.#budget = this.#budget;
+    return o;
   }
 
   get isTty(): boolean {
     return this.#isTty;
   }
 
+  /** Counts what is written here against `budget` (set before the program runs). */
+  limit(budget: OutputBudget): void {
+    this.#budget = budget;
+  }
+
   protected override writeAt(buf: Uint8Array, len: number): number {
+    const b = this.#budget;
+    if (b === undefined || len <= b.remaining) return this.#put(buf, len, b);
+    const r = b.remaining > 0 ? this.#put(buf, b.remaining, b) : 0;
+    if (r < 0) return r;
+    if (b.remaining === 0) b.exceeded();
+    return r > 0 ? r : -E.EFBIG;
+  }
+
+  #put(buf: Uint8Array, len: number, budget: OutputBudget | undefined): number {
     const sink = this.#sink;
-    if (typeof sink !== 'function') return sink.write(buf, len);
-    sink(buf.subarray(0, len));
-    return len;
+    let r = len;
+    if (typeof sink !== 'function') r = sink.write(buf, len);
+    else sink(buf.subarray(0, len));
+    if (budget !== undefined && r > 0) budget.remaining -= r;
+    return r;
   }
 
   override stat(): Stat | number {
