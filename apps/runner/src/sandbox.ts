@@ -20,6 +20,8 @@ import {
   type ExitStatus,
   HostFileInput,
   InputStream,
+  type NetPolicy,
+  netPolicy,
   OutputStream,
   type RunStats,
   type Sentry,
@@ -90,6 +92,15 @@ export interface SandboxOptions extends LimitOptions {
    * bounded by the sandbox, not by the host.
    */
   pids?: number;
+  /**
+   * What the sandbox may reach besides its own loopback: 'none' (default;
+   * every other address is ENETUNREACH) or 'allow=ADDR[/BITS]:PORTS,…'
+   * (those destinations through the host's network, TCP and UDP), as
+   * `tsv run --net`.
+   */
+  net?: string;
+  /** '[HOSTADDR:]HOSTPORT:GUESTPORT' each: a host client reaches the sandbox's server on GUESTPORT, as `tsv run --publish`. */
+  publish?: readonly string[];
   /**
    * Most bytes kept of each buffered output stream, or left unread in a
    * 'stream' one (default 64 MiB): a program that writes more is killed
@@ -240,6 +251,12 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
     const o = this.#options;
     const limits = checkLimits(o);
     this.#limits = limits;
+    let net: NetPolicy;
+    try {
+      net = netPolicy(o.net, o.publish);
+    } catch (e) {
+      throw new SandboxError(e instanceof Error ? e.message : String(e), 2);
+    }
     const limit = limits.memory;
     const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
     try {
@@ -259,6 +276,7 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
         volumes: o.volumes ?? [],
         memoryLimit: limit,
         maxTasks: limits.pids,
+        net,
         stdin: stdin.stream,
         stdinIsTty: stdin.isTty,
         stdout: this.#sink(o.stdout, this.#out, this.stdout, 1),

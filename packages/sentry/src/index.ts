@@ -10,3 +10,4 @@ export { MM_SYSCALLS } from './syscalls/mm.js';
 export { buildSyscallTable } from './syscalls/all.js';
 export { FS_SYSCALLS } from './syscalls/fs/index.js';
 export { mountProc, type ProcTasks } from './proc/index.js';
+export { type NetPolicy, NetPolicyError, netPolicy } from './net/inet/index.js';

@@ -1,6 +1,7 @@
 // What a sandbox is booted with, and the errors that stop it from starting.
 import type { Platform } from '@tsv/platform';
 import type { InputStream, OutputSink, Rlimit } from '../kernel/index.js';
+import type { NetPolicy } from '../net/inet/index.js';
 import type { FileDescription } from '../vfs/index.js';
 
 export interface BootConfig {
@@ -57,6 +58,8 @@ export interface BootConfig {
   rlimits?: ReadonlyMap<number, Rlimit>;
   /** The sandbox's task limit (threads plus zombies): a fork bomb gets EAGAIN past it. Default 4096. */
   maxTasks?: number;
+  /** What the sandbox may reach besides its own loopback (netPolicy() parses --net and --publish); default none. */
+  net?: NetPolicy;
 }
 
 /** The program could not be started; `status` is what a shell would report (127 not found, 126 cannot execute). */

@@ -12,6 +12,7 @@ import { buildSyscallTable } from '../syscalls/all.js';
 import { BootError, type BootConfig } from './config.js';
 import { elfLoader } from './exec.js';
 import { execTask } from '../kernel/task-exec.js';
+import { type InetStack, NET_NONE, startNetwork } from '../net/inet/index.js';
 import { mountProc } from '../proc/index.js';
 import { RLIM_NLIMITS } from '../kernel/rlimit.js';
 import { setRlimit } from '../syscalls/rlimit.js';
@@ -122,6 +123,13 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       status,
     );
   }
+  let network: InetStack;
+  try {
+    network = await startNetwork(kernel, c.net ?? NET_NONE);
+  } catch (e) {
+    task.mm.release?.();
+    throw new BootError(`--publish: ${e instanceof Error ? e.message : String(e)}`, 125);
+  }
   // The host's /sys would tell the program about the host's kernel and
   // devices: the sandbox gets an empty one (SYSFS_MAGIC), as /proc is its own.
   vfs.mount('/sys', new SyntheticFs(SYSFS_MAGIC), { readOnly: true });
@@ -148,11 +156,13 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       } finally {
         outputs.close();
         vfs.close();
+        network.shutdown();
       }
     },
     kill: (signal = 9) => {
       kernel.kill(signal);
       outputs.close();
+      network.shutdown();
     },
     stats: () => {
       const p = c.platform.stats;

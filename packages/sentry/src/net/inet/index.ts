@@ -7,7 +7,10 @@
 import { E } from '../../errno.js';
 import { AF_INET6, type Family } from '../families.js';
 import { SOCK_DGRAM, SOCK_STREAM, type SocketContext } from '../socket.js';
+import { publish } from './host-tcp.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from './options.js';
+import type { NetPolicy } from './policy.js';
+import { type InetStack, setInetStack } from './stack.js';
 import { TcpSocket } from './tcp.js';
 import { UdpSocket } from './udp.js';
 
@@ -33,5 +36,21 @@ export function inetFamily(family: number): Family {
   return { create };
 }
 
-export { type NetPolicy, NetPolicyError, netPolicy } from './policy.js';
-export { inetStack, setInetStack } from './stack.js';
+/**
+ * Gives the sandbox of `kernel` its network policy and opens its --publish
+ * servers on the host: the stack, whose shutdown() closes every host
+ * socket. Rejects (with nothing left open) when a host port cannot be had.
+ */
+export async function startNetwork(kernel: object, policy: NetPolicy): Promise<InetStack> {
+  const stack = setInetStack(kernel, policy);
+  try {
+    for (const p of policy.publish) await publish(stack, p);
+  } catch (e) {
+    stack.shutdown();
+    throw e;
+  }
+  return stack;
+}
+
+export { NET_NONE, type NetPolicy, NetPolicyError, netPolicy } from './policy.js';
+export type { InetStack } from './stack.js';
