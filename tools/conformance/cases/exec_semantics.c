@@ -6,7 +6,9 @@
  * and keeps its pid even when a non-leader thread execs), `#!` scripts with
  * an argument and nested up to Linux's depth (ELOOP past it), and the errors
  * of a bad image or bad arguments (EACCES, ENOEXEC, ENOENT, ETXTBSY, EFAULT,
- * E2BIG), which return to the caller with nothing changed.
+ * E2BIG), which return to the caller with nothing changed; and a running
+ * program's file, which cannot be opened for writing or truncated
+ * (ETXTBSY) until the last process running it has ended.
  *
  * The case execs itself: argv[1] names what the new image reports.
  */
@@ -81,6 +83,16 @@ static void echo_args(int argc, char **argv) {
   printf("\n");
 }
 
+/* Leaves a forked copy of this image running until a byte arrives on `gate`; says so on `ready`, then exits. */
+static void fork_and_exit(int ready, int gate) {
+  char b;
+  if (fork() == 0) {
+    if (read(gate, &b, 1) != 1) _exit(90);
+    _exit(0);
+  }
+  if (write(ready, "x", 1) != 1) _exit(90);
+}
+
 static int new_image(int argc, char **argv) {
   if (argc == 1 && argv[0][0] == '\0') {
     printf("started with an empty argv: argc 1, argv[0] empty\n");
@@ -91,6 +103,7 @@ static int new_image(int argc, char **argv) {
   else if (!strcmp(mode, "--report-signals")) report_signals();
   else if (!strcmp(mode, "--report-threads")) report_threads(argv[2]);
   else if (!strncmp(mode, "--echo-args", 11)) echo_args(argc, argv);
+  else if (!strcmp(mode, "--fork-and-exit") && argc == 4) fork_and_exit(atoi(argv[2]), atoi(argv[3]));
   else {
     printf("unexpected exec: %s\n", mode); /* an exec that should have failed did not */
     return 3;
@@ -227,6 +240,48 @@ static void copy_prefix(const char *to, size_t n, mode_t mode) {
   close(in), close(out);
 }
 
+/*
+ * A running program's file cannot be written (ETXTBSY): here the program
+ * runs in a process forked from the one that exec'd it (which has ended),
+ * so the denial is the fork's as much as the exec's; it ends with the last
+ * process running it.
+ */
+static void running_text(void) {
+  copy_prefix("running", 1 << 30, 0755);
+  link("running", "running-link");
+  prctl(PR_SET_CHILD_SUBREAPER, 1); /* the forked copy comes back to this process when its parent exits */
+  int ready[2], gate[2];
+  if (pipe(ready) || pipe(gate)) exit(90);
+  char rs[16], gs[16];
+  snprintf(rs, sizeof rs, "%d", ready[1]);
+  snprintf(gs, sizeof gs, "%d", gate[0]);
+  pid_t c = t_fork();
+  if (c == 0) {
+    execve("./running", (char *[]){"./running", "--fork-and-exit", rs, gs, NULL}, env);
+    _exit(127);
+  }
+  char b;
+  T("the program started", read(ready[0], &b, 1));
+  t_reap("the process that exec'd it", c);
+  T("open it O_WRONLY", open("running", O_WRONLY));
+  T("open it O_RDWR", open("running", O_RDWR));
+  T("open it O_RDONLY | O_TRUNC", open("running", O_RDONLY | O_TRUNC));
+  T("open a hard link to it O_WRONLY", open("running-link", O_WRONLY));
+  T("truncate it", truncate("running", 10));
+  int r = open("running", O_RDONLY);
+  TOK("open it O_RDONLY", r);
+  close(r);
+  if (write(gate[1], "x", 1) != 1) exit(90);
+  int st = 0;
+  T("its last process ended", waitpid(-1, &st, 0) > 0 ? WEXITSTATUS(st) : -1);
+  int w = open("running", O_WRONLY);
+  TOK("open it O_WRONLY now", w);
+  close(w);
+  T("truncate it now", truncate("running", 10));
+  prctl(PR_SET_CHILD_SUBREAPER, 0);
+  close(ready[0]), close(ready[1]), close(gate[0]), close(gate[1]);
+}
+
 /* Execs that fail return here, with this image intact. */
 static void bad_images(void) {
   char *argv[] = {"x", "--should-have-failed", NULL};
@@ -248,6 +303,7 @@ static void bad_images(void) {
   int w = open("busy", O_WRONLY);
   T("execve a file open for writing", execve("./busy", argv, env));
   close(w);
+  exec_child("execve it once closed", NULL, (char *[]){"./busy", "--echo-args", NULL});
 
   T("execveat bad flags", SC(SYS_execveat, AT_FDCWD, "./noexec", argv, env, 0x1));
   T("execveat a directory", SC(SYS_execveat, AT_FDCWD, "adir", argv, env, 0));
@@ -302,6 +358,7 @@ int main(int argc, char **argv, char **envp) {
   bad_images();
   bad_arguments();
   printf("still the same image after failed execs: yes\n");
+  running_text();
   exec_child("close-on-exec", fds_setup, (char *[]){(char *)self, "--report-fds", NULL});
   exec_child("signal dispositions", signals_setup, (char *[]){(char *)self, "--report-signals", NULL});
   exec_child("threaded process, leader execs", threads_leader_setup, NULL);

@@ -97,9 +97,11 @@ export class FdTable {
 // each so that it is closed with the last one.
 const refs = new WeakMap<FileDescription, number>();
 
-/** Takes a reference to `f` (a descriptor, or a mapping that must outlive the descriptor). */
+/** Takes a reference to `f` (a descriptor, or a mapping that must outlive the descriptor); the first makes a writer count. */
 export function hold(f: FileDescription): void {
-  refs.set(f, (refs.get(f) ?? 0) + 1);
+  const n = refs.get(f) ?? 0;
+  if (n === 0 && f.writer !== null) f.writer.access.addWriter(f.writer.key);
+  refs.set(f, n + 1);
 }
 
 /** Drops a reference taken with hold(); the last one closes `f` (its error, or 0). */
@@ -109,7 +111,8 @@ export function release(f: FileDescription): number {
     refs.set(f, n);
     return 0;
   }
-  refs.delete(f);
+  // Only a description hold() counted as a writer stops being one.
+  if (refs.delete(f) && f.writer !== null) f.writer.access.dropWriter(f.writer.key);
   epollRelease(f); // it leaves every epoll set before it closes, as in Linux's __fput
   const r = f.close();
   return typeof r === 'number' && r < 0 ? r : 0;

@@ -7,6 +7,7 @@ import { Reg, Registers } from '@tsv/platform';
 import { E } from '../errno.js';
 import { PidFd } from '../fd/pidfd.js';
 import { Park } from './park.js';
+import { runProgram } from './task-exec.js';
 import { addUser } from './refs.js';
 import { getRlimit, RLIMIT_NPROC } from './rlimit.js';
 import { NSIG, SIG_DFL, SIG_IGN, SignalState } from './signals.js';
@@ -102,6 +103,7 @@ function newProcess(t: Task, a: CloneArgs, pid: number): ThreadGroup {
     exePath: g.exePath,
   });
   child.exe = g.exe;
+  runProgram(t.kernel, child, g.programKey);
   child.cmdline = g.cmdline;
   child.environ = g.environ;
   child.parent?.children.add(child);

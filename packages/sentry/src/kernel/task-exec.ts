@@ -8,12 +8,14 @@
 // image with a fresh FPU state.
 import { Registers } from '@tsv/platform';
 import { E } from '../errno.js';
-import { type Cred, type FileDescription, type Location, O_RDONLY, S_IFLNK, S_IFMT, S_IFREG, X_OK } from '../vfs/index.js';
+import { type Cred, type FileDescription, type Location, O_RDONLY, S_IFLNK, S_IFMT, S_IFREG, WriteAccess, X_OK } from '../vfs/index.js';
+import type { Kernel } from './kernel.js';
 import { interruptTask } from './park.js';
 import { dropUser, userCount } from './refs.js';
 import { SS_DISABLE } from './signals.js';
 import { dropMemory, finishThread, releaseThreadMemory } from './task-exit.js';
 import type { Task, TaskMemory } from './task.js';
+import type { ThreadGroup } from './thread-group.js';
 
 /** Linux's BINPRM_BUF_SIZE: how much of a file decides its format (and bounds a #! line). */
 const BINPRM_BUF_SIZE = 256;
@@ -26,6 +28,8 @@ export interface ExecFile {
   path: string;
   file: FileDescription;
   size: number;
+  /** Its WriteAccess key: the process that runs it denies writing to it. */
+  key: string;
 }
 
 /** Arguments as the new image receives them. */
@@ -51,7 +55,8 @@ const decoder = new TextDecoder('latin1');
 /**
  * Opens `path` (from `at`) to execute it: a regular file the caller may
  * execute (anything else is EACCES, as Linux; a symlink not to be followed
- * is ELOOP).
+ * is ELOOP) that no description has open for writing (ETXTBSY: Linux's
+ * deny_write_access, for a script and an interpreter too).
  */
 export function openExecutable(t: Task, path: string, at: Location, follow = true): ExecFile | number {
   const vfs = t.kernel.vfs;
@@ -65,7 +70,12 @@ export function openExecutable(t: Task, path: string, at: Location, follow = tru
   if (x < 0) return x;
   const f = vfs.open(path, O_RDONLY, 0, { at, cred });
   if (typeof f === 'number') return f;
-  return { path, file: f, size: st.size };
+  const key = WriteAccess.keyOf(st);
+  if (vfs.writeAccess.writing(key)) {
+    f.close();
+    return -E.ETXTBSY;
+  }
+  return { path, file: f, size: st.size, key };
 }
 
 /**
@@ -134,11 +144,23 @@ export function execTask(t: Task, path: string, at: Location, argv: Uint8Array[]
   t.comm = path.slice(path.lastIndexOf('/') + 1).slice(0, 15);
   const g = t.group;
   g.execed = true;
+  runProgram(k, g, program.key);
   g.exePath = program.path;
   g.exe = program.file.location;
   g.cmdline = joinNul(args);
   g.environ = joinNul(env);
   return 0;
+}
+
+/**
+ * The process runs the program whose WriteAccess key is `key` (null: none,
+ * it has ended): writing that file is ETXTBSY from now on, and no longer
+ * for the program it ran before.
+ */
+export function runProgram(k: Kernel, g: ThreadGroup, key: string | null): void {
+  if (key !== null) k.vfs.writeAccess.addExecutor(key);
+  if (g.programKey !== null) k.vfs.writeAccess.dropExecutor(g.programKey);
+  g.programKey = key;
 }
 
 /** Strings as /proc's cmdline and environ show them: each followed by a NUL. */

@@ -11,6 +11,7 @@ import { cancelItimers } from './itimer.js';
 import { interruptTask } from './park.js';
 import { dropUser, userCount } from './refs.js';
 import { SIGKILL } from './signals.js';
+import { runProgram } from './task-exec.js';
 import { autoReaps, CLD_DUMPED, CLD_EXITED, CLD_KILLED, notifyParent, sendThreadSignal } from './task-signals.js';
 import type { Kernel } from './kernel.js';
 import type { ExitStatus, Task } from './task.js';
@@ -123,6 +124,7 @@ function exitProcess(k: Kernel, g: ThreadGroup, status: ExitStatus): void {
   g.exitStatus = status;
   g.stopped = false;
   cancelItimers(g);
+  runProgram(k, g, null);
   adoptChildren(k, g);
   if (g.parent === null) {
     // init: the namespace ends with it.

@@ -62,6 +62,8 @@ export class ThreadGroup {
   readonly childWaiters = new Set<() => void>();
   /** Watchers of this process's end (its pidfds, ../fd/pidfd.ts): told when it becomes a zombie and when it is reaped. */
   readonly exitWatchers = new Watchers();
+  /** The WriteAccess key of the program it runs (task-exec.ts runProgram): writing that file is ETXTBSY. */
+  programKey: string | null = null;
   /** The executable (/proc/<pid>/exe) and its path. */
   exePath: string;
   exe: Location | null = null;

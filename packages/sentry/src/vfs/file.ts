@@ -18,6 +18,7 @@ import type { Location } from './location.js';
 import type { DirEntry, VNode } from './node.js';
 import type { Stat } from './stat.js';
 import type { Account } from './budget.js';
+import type { WriteAccess } from './write-access.js';
 
 /** Largest file offset the VFS handles exactly (JS numbers). */
 const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
@@ -32,6 +33,12 @@ export abstract class FileDescription {
   pos = 0;
   /** Where it was opened (set by the VFS): for fchdir, *at() and /proc/self/fd. */
   location: Location | null = null;
+  /**
+   * Set by the VFS on a regular file opened for writing: its entry in the
+   * sandbox's WriteAccess, counted from the first descriptor (or mapping)
+   * that holds this description until the final close (kernel/fdtable.ts).
+   */
+  writer: { readonly access: WriteAccess; readonly key: string } | null = null;
 
   /** `flags` is mutable for fcntl(F_SETFL). */
   constructor(public flags: number) {}

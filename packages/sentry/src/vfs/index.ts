@@ -14,3 +14,4 @@ export * from './stat.js';
 export { type CharOps, SyntheticFs, SynthDir } from './synthetic.js';
 export { type AtOpts, type CreateOpts, type FollowOpts, type RootLayout, type TwoPathOpts, Vfs, type VfsOptions } from './vfs.js';
 export { type HostMode, parseVolume, type Volume } from './volume.js';
+export { WriteAccess } from './write-access.js';

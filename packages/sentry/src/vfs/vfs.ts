@@ -40,6 +40,7 @@ import { inGroup, isOwner, permits, stickyBlocks } from './perm.js';
 import { now, type Stat, type StatFs, ST_RDONLY, type Timespec } from './stat.js';
 import { canonicalGuestPath, type HostMode, parseVolume, type Volume } from './volume.js';
 import { type LastMode, type Namespace, walk, type Walked } from './walk.js';
+import { WriteAccess } from './write-access.js';
 
 /**
  * A root assembled in code rather than one host directory (default-root.ts):
@@ -127,6 +128,8 @@ export class Vfs implements Namespace {
   private readonly removedDirs = new Set<string>();
   /** The sandbox's memory account (also charged for open directories' listings). */
   private readonly account: Account;
+  /** Which files are open for writing and which run as programs (ETXTBSY). */
+  readonly writeAccess = new WriteAccess();
   /** The host filesystems (root and volumes), sharing one descriptor budget. */
   private readonly hostFs: HostFs[] = [];
   private readonly fdBudget: HostFdBudget;
@@ -312,9 +315,26 @@ export class Vfs implements Namespace {
     return new DirDescription(flags, loc.node, () => this.listDir(loc), dots, this.account);
   }
 
+  /** Sets where `d` was opened; a regular file opened for writing becomes a writer of it (WriteAccess). */
   private placed(d: FileDescription | number, loc: Location): FileDescription | number {
-    if (typeof d !== 'number') d.location = loc;
+    if (typeof d === 'number') return d;
+    d.location = loc;
+    const key = d.writable ? this.writeKey(loc) : undefined;
+    if (key !== undefined) d.writer = { access: this.writeAccess, key };
     return d;
+  }
+
+  /** The WriteAccess key of a regular file (undefined for anything else). */
+  private writeKey(loc: Location): string | undefined {
+    if (loc.node.kind !== S_IFREG) return undefined;
+    const st = loc.node.stat();
+    return typeof st === 'number' ? undefined : WriteAccess.keyOf(st);
+  }
+
+  /** A running program's file: writing it is ETXTBSY. */
+  private runsAsProgram(loc: Location): boolean {
+    const key = this.writeKey(loc);
+    return key !== undefined && this.writeAccess.denied(key);
   }
 
   // ---- operations ----
@@ -370,6 +390,7 @@ export class Vfs implements Namespace {
     if (writes && loc.mount.readOnly && (kind === S_IFREG || kind === S_IFDIR)) return -E.EROFS;
     const r = this.may(loc, (acc !== O_WRONLY ? R_OK : 0) | (writes ? W_OK : 0), cred);
     if (r < 0) return r;
+    if (writes && this.runsAsProgram(loc)) return -E.ETXTBSY;
     return this.placed(kind === S_IFDIR ? this.openDir(loc, flags) : loc.node.open(flags), loc);
   }
 
@@ -549,7 +570,8 @@ export class Vfs implements Namespace {
     if (loc.node.kind !== S_IFREG) return -E.EINVAL;
     if (loc.mount.readOnly) return -E.EROFS;
     const r = this.may(loc, W_OK, this.credOf(o));
-    return r < 0 ? r : loc.node.setattr({ size: length });
+    if (r < 0) return r;
+    return this.runsAsProgram(loc) ? -E.ETXTBSY : loc.node.setattr({ size: length });
   }
 
   /** statfs(2); ST_RDONLY is set on read-only mounts. */
