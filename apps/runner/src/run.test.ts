@@ -1,5 +1,6 @@
 // `tsv run` as a user runs it: bin/tsv in a child process.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +119,28 @@ describe.skipIf(announceKvmSkip())('tsv run', () => {
     );
     expect(tsv(['run', '--max-output', 'lots', '/bin/true']).stderr).toMatch(/^tsv run: --max-output: lots /);
     expect(tsv(['run', '--cpu-time', '0', '/bin/true']).stderr).toMatch(/^tsv run: --cpu-time expects a positive number of seconds/);
+  });
+
+  it('forwards signals to the program: its handlers run (SIGTERM exits 3), an unhandled one ends it as natively', async () => {
+    const run = async (signals: NodeJS.Signals[]) => {
+      const c = spawn(process.execPath, [TSV, ...RUN, program('sigterm_exit')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      c.stdout.setEncoding('utf8');
+      const exited = once(c, 'exit');
+      for (const [i, sig] of signals.entries()) {
+        // Each signal once the program has shown it is ready for it ("ready", then a line per handled SIGUSR1).
+        while (out.split('\n').length - 1 <= i) {
+          const [chunk] = (await once(c.stdout, 'data')) as [string];
+          out += chunk;
+        }
+        c.kill(sig);
+      }
+      const [code, signal] = (await exited) as [number | null, string | null];
+      for await (const chunk of c.stdout) out += chunk;
+      return { code, signal, out };
+    };
+    expect(await run(['SIGUSR1', 'SIGTERM'])).toMatchObject({ code: 3, out: 'ready\nusr1\n' });
+    expect(await run(['SIGHUP'])).toMatchObject({ code: 128 + 1, out: 'ready\n' });
   });
 
   it("keeps tsv's diagnostics out of the program's stderr: --log FILE, or stderr with -v", () => {

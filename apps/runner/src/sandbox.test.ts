@@ -73,6 +73,19 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
     expect(k.timedOut).toBe(false);
   });
 
+  it('kill(signal) delivers any signal to the program as to a process: its handler runs', async () => {
+    const s = new Sandbox([program('sigterm_exit')], withPrograms({ stdout: 'stream' }));
+    let out = '';
+    s.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out === 'ready\n') s.kill(10); // SIGUSR1: its handler prints usr1
+      if (out === 'ready\nusr1\n') s.kill(15); // SIGTERM: its handler exits 3
+    });
+    await s.start();
+    const r = await s.wait();
+    expect([r.exitCode, r.verdict, out]).toEqual([3, 'nonzero-exit', 'ready\nusr1\n']);
+  });
+
   it('kills a program that floods a buffered stream past maxBuffer', async () => {
     const r = await Sandbox.run([program('flood')], withPrograms({ maxBuffer: 1 << 20 }));
     expect(r.maxBufferExceeded).toBe(true);
