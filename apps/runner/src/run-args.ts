@@ -13,6 +13,8 @@ const OPTIONS = {
   cwd: { type: 'string' },
   memory: { type: 'string' },
   pids: { type: 'string' },
+  net: { type: 'string' },
+  publish: { type: 'string', multiple: true },
   timeout: { type: 'string' },
   'cpu-time': { type: 'string' },
   'max-output': { type: 'string' },

@@ -3,7 +3,7 @@
 // stderr and a non-zero status. The program's stdout and stderr are its own:
 // tsv's diagnostics go to --log FILE, or to stderr only with -v.
 import { closeSync, createWriteStream, openSync, writeFileSync, writeSync } from 'node:fs';
-import { describeErrno, hostErrno } from '@tsv/sentry';
+import { describeErrno, hostErrno, NetPolicyError, netPolicy } from '@tsv/sentry';
 import { forwardSignals } from './forward-signals.js';
 import { reportJson } from './report.js';
 import type { LimitOptions } from './limits.js';
@@ -22,6 +22,15 @@ options:
                           bind a host directory: real writes, read-only, or writes kept in memory (repeatable)
   --env K=V               set an environment variable (repeatable)
   --cwd DIR               working directory in the sandbox                                   default /
+
+network (the sandbox has its own loopback, 127.0.0.0/8 and ::1; the host's is not seen):
+  --net none              nothing else: every other address is ENETUNREACH                  default
+  --net allow=ADDR[/BITS]:PORTS,…
+                          also these destinations through the host's network (TCP and UDP);
+                          ADDR is IPv4 or [IPv6], PORTS N, N-M or *: --net allow=10.0.0.0/8:443,[::1]:53
+  --publish [HOSTADDR:]HOSTPORT:GUESTPORT
+                          a host client connecting to HOSTADDR:HOSTPORT (default 127.0.0.1) reaches
+                          the sandbox's server on GUESTPORT (repeatable)
 
 limits (a program a limit ends is killed whole, its output so far kept; --report says which):
   --timeout SECONDS       wall time: kill the sandbox after this long
@@ -90,6 +99,8 @@ export async function runCommand(args: string[]): Promise<number> {
       volumes: v.volume,
       env: mergeEnv(DEFAULT_ENV, v.env ?? []),
       cwd: v.cwd,
+      net: v.net,
+      publish: v.publish,
       ...limits,
       stdin: 'inherit',
       stdout: 'inherit',
@@ -140,6 +151,12 @@ function parseAll(args: string[]): (RunArgs & { limits: LimitOptions }) | string
 function checkOther({ values: v }: RunArgs): void {
   if (v.platform !== undefined && v.platform !== 'kvm') throw new UsageError(`unknown platform '${v.platform}' (only kvm)`);
   for (const e of v.env ?? []) if (!/^[^=]+=/.test(e)) throw new UsageError(`--env expects K=V, got '${e}'`);
+  try {
+    netPolicy(v.net, v.publish);
+  } catch (e) {
+    if (e instanceof NetPolicyError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 /** Writes the report to `file` if asked; false (and one line) when it cannot be written. */
