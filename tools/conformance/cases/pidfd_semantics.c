@@ -44,16 +44,6 @@ static long fdinfo_pid(int fd) {
   return pid;
 }
 
-/* A child that waits for a byte on the gate, then exits with `code`. */
-static pid_t gated_child(struct t_gate *g, int code) {
-  pid_t c = t_fork();
-  if (c == 0) {
-    t_gate_wait(g);
-    _exit(code);
-  }
-  return c;
-}
-
 static volatile pid_t thread_tid;
 static void *record_tid(void *arg) {
   (void)arg;
@@ -93,7 +83,7 @@ static void which_pids(void) {
 static void nonblocking(void) {
   struct t_gate g;
   t_gate_open(&g);
-  pid_t c = gated_child(&g, 5);
+  pid_t c = t_gated_child(&g, 5);
   int fd = pidfd_open(c, PIDFD_NONBLOCK);
   REL("PIDFD_NONBLOCK: O_NONBLOCK in F_GETFL", (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
   printf("access mode: %s\n", (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR ? "O_RDWR" : "other");
@@ -157,7 +147,7 @@ static void scopes(int self) {
 
   struct t_gate g;
   t_gate_open(&g);
-  pid_t c = gated_child(&g, 0);
+  pid_t c = t_gated_child(&g, 0);
   int fd = pidfd_open(c, 0);
   T("PIDFD_SIGNAL_PROCESS_GROUP: no group is named after the child", SC(SYS_pidfd_send_signal, fd, SIGTERM, NULL, PIDFD_SIGNAL_PROCESS_GROUP));
   T("setpgid(child, child)", setpgid(c, c));
@@ -189,7 +179,7 @@ static void send_signal(void) {
 
   struct t_gate g;
   t_gate_open(&g);
-  pid_t c = gated_child(&g, 0);
+  pid_t c = t_gated_child(&g, 0);
   int fd = pidfd_open(c, 0);
   info.si_code = SI_USER;
   T("posing as kill() towards another process", SC(SYS_pidfd_send_signal, fd, SIGUSR1, &info, 0));

@@ -63,6 +63,16 @@ static T_UNUSED void t_gate_wait(struct t_gate *g) {
   char b;
   if (read(g->fd[0], &b, 1) != 1) { perror("gate"); _exit(90); }
 }
+/* A child that waits for a byte on the gate, then exits with `code`. */
+static T_UNUSED pid_t t_gated_child(struct t_gate *g, int code) {
+  pid_t c = t_fork();
+  if (c == 0) {
+    t_gate_wait(g);
+    _exit(code);
+  }
+  return c;
+}
+
 static T_UNUSED void t_gate_close(struct t_gate *g) {
   close(g->fd[0]);
   close(g->fd[1]);

@@ -28,22 +28,12 @@ static void ids(pid_t c, idtype_t type, id_t id, int options, const char *label)
   print_info(label, r, &si, c);
 }
 
-/* A child that waits for the gate, then exits `code`. */
-static pid_t gated_child(struct t_gate *g, int code) {
-  pid_t c = t_fork();
-  if (c == 0) {
-    t_gate_wait(g);
-    _exit(code);
-  }
-  return c;
-}
-
 static void nohang_and_nowait(void) {
   T("no children: wait", wait(NULL));
   T("no children: WNOHANG", waitpid(-1, NULL, WNOHANG));
   struct t_gate g;
   t_gate_open(&g);
-  pid_t c = gated_child(&g, 7);
+  pid_t c = t_gated_child(&g, 7);
   T("running child: WNOHANG", waitpid(c, NULL, WNOHANG));
   siginfo_t si;
   si.si_pid = 12345;
@@ -62,7 +52,7 @@ static void nohang_and_nowait(void) {
 static void by_group(void) {
   struct t_gate g;
   t_gate_open(&g);
-  pid_t a = gated_child(&g, 3), b = gated_child(&g, 4);
+  pid_t a = t_gated_child(&g, 3), b = t_gated_child(&g, 4);
   T("setpgid(a, a)", setpgid(a, a));
   T("setpgid(b, a)", setpgid(b, a));
   T("P_PGID of an empty group", waitid(P_PGID, getpid() + 100000, &(siginfo_t){0}, WEXITED | WNOHANG));
@@ -75,10 +65,10 @@ static void by_group(void) {
          s1.si_status < s2.si_status ? s2.si_status : s1.si_status);
   T("P_PGID with the group gone", waitid(P_PGID, a, &s1, WEXITED));
 
-  pid_t c = gated_child(&g, 5);
+  pid_t c = t_gated_child(&g, 5);
   t_gate_pass(&g);
   ids(c, P_PGID, 0, WEXITED, "P_PGID 0 (the caller's group)");
-  c = gated_child(&g, 6);
+  c = t_gated_child(&g, 6);
   t_gate_pass(&g);
   ids(c, P_ALL, 0, WEXITED, "P_ALL");
   t_gate_close(&g);
