@@ -72,7 +72,7 @@ describe('CLONE_PIDFD', () => {
   it('makes no child when the pidfd cannot be written (EFAULT) or has no slot (EMFILE)', () => {
     const t = makeTask();
     const live = t.kernel.pids.liveTasks;
-    expect(child(t, { flags: CLONE_VM | CLONE_PIDFD, pidfd: t.mm.unmapped })).toBe(-E.EFAULT);
+    for (const bad of [t.mm.unmapped, 0, Infinity]) expect(child(t, { flags: CLONE_VM | CLONE_PIDFD, pidfd: bad })).toBe(-E.EFAULT);
     t.fds.limit = 0;
     expect(child(t, { flags: CLONE_VM | CLONE_PIDFD, pidfd: t.mm.alloc(4) })).toBe(-E.EMFILE);
     expect(t.kernel.pids.liveTasks).toBe(live);
