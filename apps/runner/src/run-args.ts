@@ -21,6 +21,8 @@ const OPTIONS = {
   'file-size': { type: 'string' },
   'open-files': { type: 'string' },
   report: { type: 'string' },
+  'copy-in': { type: 'string', multiple: true },
+  'copy-out': { type: 'string', multiple: true },
   strace: { type: 'boolean' },
   'strace-file': { type: 'string' },
   stats: { type: 'boolean' },
@@ -112,4 +114,12 @@ function whole(flag: string, text: string | undefined): number | undefined {
   const n = Number(text);
   if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`${flag} expects a positive whole number, got '${text}'`);
   return n;
+}
+
+/** `A:B` of --copy-in HOST:GUEST or --copy-out GUEST:HOST, split at its first colon; throws UsageError. */
+export function copyPair(flag: string, text: string): [string, string] {
+  const at = text.indexOf(':');
+  if (at <= 0 || at === text.length - 1)
+    throw new UsageError(`${flag} expects ${flag === '--copy-in' ? 'HOST:GUEST' : 'GUEST:HOST'}, got '${text}'`);
+  return [text.slice(0, at), text.slice(at + 1)];
 }

@@ -2,12 +2,13 @@
 // (128+N when signal N killed it); errors a user can act on are one line on
 // stderr and a non-zero status. The program's stdout and stderr are its own:
 // tsv's diagnostics go to --log FILE, or to stderr only with -v.
-import { closeSync, createWriteStream, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { describeErrno, hostErrno, NetPolicyError, netPolicy } from '@tsv/sentry';
 import { forwardSignals } from './forward-signals.js';
 import { reportJson } from './report.js';
 import type { LimitOptions } from './limits.js';
-import { flagOf, limitOptions, parseRunArgs, type RunArgs, UsageError } from './run-args.js';
+import type { FileSpec } from './files.js';
+import { copyPair, flagOf, limitOptions, parseRunArgs, type RunArgs, UsageError } from './run-args.js';
 import { Sandbox, type SandboxResult, SandboxError } from './sandbox.js';
 import { formatStats } from './stats.js';
 
@@ -40,6 +41,8 @@ limits (a program a limit ends is killed whole, its output so far kept; --report
   --max-output SIZE       most bytes written to stdout and stderr together
   --file-size SIZE        RLIMIT_FSIZE: a larger file write gets SIGXFSZ
   --open-files N          RLIMIT_NOFILE (soft and hard)                                      default 1024
+  --copy-in HOST:GUEST    place host file HOST at GUEST in the sandbox before the program starts (repeatable)
+  --copy-out GUEST:HOST   copy the sandbox's file GUEST to HOST after the program ends (repeatable)
   --report FILE           write how the run ended and what it cost as JSON: exit code or signal,
                           cpuTimeMs, wallTimeMs, maxRssBytes, limit, verdict
 
@@ -67,7 +70,7 @@ export async function runCommand(args: string[]): Promise<number> {
     process.stderr.write(parsed);
     return 2;
   }
-  const { values: v, program, limits } = parsed;
+  const { values: v, program, limits, files } = parsed;
   if (v.help) {
     process.stdout.write(RUN_USAGE);
     return 0;
@@ -102,6 +105,7 @@ export async function runCommand(args: string[]): Promise<number> {
       net: v.net,
       publish: v.publish,
       ...limits,
+      files,
       stdin: 'inherit',
       stdout: 'inherit',
       stderr: 'inherit',
@@ -116,7 +120,9 @@ export async function runCommand(args: string[]): Promise<number> {
     const r = await sandbox.wait().finally(stopForwarding);
     if (v.stats) writeLine(2, formatStats(r.stats));
     if (r.limit !== null) log(`tsv: ${r.verdict}: the ${flagOf(r.limit)} limit ended the run`);
-    return writeReport(v.report, r) ? r.status : 125;
+    const copied = copyOut(v['copy-out'] ?? [], r);
+    r.dispose();
+    return writeReport(v.report, r) && copied ? r.status : 125;
   } catch (e) {
     if (e instanceof SandboxError) {
       writeLine(2, `tsv: ${e.message}`);
@@ -130,7 +136,7 @@ export async function runCommand(args: string[]): Promise<number> {
 }
 
 /** The command line parsed and checked, or what to print for a usage error (the usage too, for an unknown option). */
-function parseAll(args: string[]): (RunArgs & { limits: LimitOptions }) | string {
+function parseAll(args: string[]): (RunArgs & { limits: LimitOptions; files: Record<string, FileSpec> }) | string {
   let parsed: RunArgs;
   try {
     parsed = parseRunArgs(args);
@@ -140,7 +146,7 @@ function parseAll(args: string[]): (RunArgs & { limits: LimitOptions }) | string
   }
   try {
     checkOther(parsed);
-    return { ...parsed, limits: limitOptions(parsed.values) };
+    return { ...parsed, limits: limitOptions(parsed.values), files: copyIn(parsed.values['copy-in'] ?? []) };
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     return `tsv run: ${e.message}\n`;
@@ -157,6 +163,41 @@ function checkOther({ values: v }: RunArgs): void {
     if (e instanceof NetPolicyError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+/** The host files of --copy-in, read now (with their modes); throws UsageError naming one that cannot be read. */
+function copyIn(pairs: string[]): Record<string, FileSpec> {
+  const files: Record<string, FileSpec> = {};
+  for (const pair of pairs) {
+    const [host, guest] = copyPair('--copy-in', pair);
+    try {
+      files[guest] = { content: readFileSync(host), mode: statSync(host).mode & 0o7777 };
+    } catch (e) {
+      throw new UsageError(`--copy-in ${pair}: ${hostErrorText(e)}`);
+    }
+  }
+  return files;
+}
+
+/** Copies each GUEST:HOST of --copy-out; false (and a line for each) when one could not be copied. */
+function copyOut(pairs: string[], r: SandboxResult): boolean {
+  let ok = true;
+  for (const pair of pairs) {
+    const [guest, host] = copyPair('--copy-out', pair);
+    const bytes = r.readFile(guest);
+    if (bytes === undefined) {
+      writeLine(2, `tsv: --copy-out ${pair}: ${guest} cannot be read in the sandbox`);
+      ok = false;
+      continue;
+    }
+    try {
+      writeFileSync(host, bytes);
+    } catch (e) {
+      writeLine(2, `tsv: --copy-out ${pair}: ${hostErrorText(e)}`);
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 /** Writes the report to `file` if asked; false (and one line) when it cannot be written. */

@@ -26,8 +26,10 @@ import {
   type RunStats,
   type Sentry,
   sendSignal,
+  type Vfs,
   signalFromHost,
 } from '@tsv/sentry';
+import { type FileSpec, placeFiles, readGuestFile } from './files.js';
 import { checkLimits, type LimitOptions, type Limits } from './limits.js';
 import { type LimitName, type RunReport, verdictOf } from './report.js';
 import { SandboxError } from './sandbox-error.js';
@@ -55,6 +57,14 @@ export interface SandboxOptions extends LimitOptions {
   env?: Record<string, string> | string[];
   /** Working directory inside the sandbox. Default '/'. */
   cwd?: string;
+  /**
+   * Files placed in the sandbox's writable layer before the program starts,
+   * by guest path: contents, or { content, mode } (default mode 0644);
+   * missing directories are made. No host volume is needed.
+   */
+  files?: Readonly<Record<string, FileSpec>>;
+  /** Guest paths read after the program ends, into the result's `files` (those that cannot be read are absent). */
+  collect?: readonly string[];
   /** Standard input: bytes, a string, a Node stream, 'inherit' (this process's stdin), or none (EOF). */
   stdin?: string | Uint8Array | Readable | 'inherit' | null;
   stdout?: OutputMode;
@@ -138,6 +148,15 @@ export interface SandboxResult extends RunReport {
    */
   diagnostics: string[];
   stats: RunStats;
+  /** The files of `collect` that could be read after the program ended, by path. */
+  files: Map<string, Buffer>;
+  /**
+   * Reads a file as the sandbox left it (what the program wrote, or anything
+   * it could see), until dispose(); undefined when it cannot be read.
+   */
+  readFile(path: string): Buffer | undefined;
+  /** Lets go of the sandbox's files (in-memory ones are freed); readFile gives undefined after. */
+  dispose(): void;
 }
 
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
@@ -303,6 +322,16 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
     }
     this.#stopStdin = stdin.stop;
     this.#applyLimits(this.#sentry, limits);
+    if (o.files !== undefined) {
+      try {
+        placeFiles(this.#sentry.kernel.vfs, o.files);
+      } catch (e) {
+        this.#sentry.kernel.vfs.close();
+        this.#platform.close();
+        stdin.stop();
+        throw e;
+      }
+    }
   }
 
   /** The limits the Sentry enforces once booted, before the program's first instruction. */
@@ -354,6 +383,12 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
     const signal = status.signal ?? null;
     const limit = this.#limitOf(sentry, signal);
     const cpu = sentry.kernel.cpu;
+    let vfs: Vfs | undefined = sentry.kernel.vfs;
+    const files = new Map<string, Buffer>();
+    for (const path of this.#options.collect ?? []) {
+      const bytes = readGuestFile(vfs, path);
+      if (bytes !== undefined) files.set(path, bytes);
+    }
     return {
       exitCode,
       signal,
@@ -369,6 +404,12 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
       maxBufferExceeded: this.#overflowed,
       diagnostics: this.#diagnostics,
       stats,
+      files,
+      readFile: (path) => (vfs === undefined ? undefined : readGuestFile(vfs, path)),
+      dispose: () => {
+        vfs?.close();
+        vfs = undefined;
+      },
     };
   }
 
