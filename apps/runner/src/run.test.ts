@@ -29,6 +29,7 @@ describe('tsv run: usage errors', () => {
       ['run', '--env', 'NOEQUALS', '--', 'x'],
       ['run', '--bogus'],
       ['run', '--log', '/no/such/dir/log', '--', '/bin/true'],
+      ['run', '--volume', '/no/such/dir:/x', '--', '/bin/true'],
     ]) {
       const r = tsv(args);
       expect(r.status, args.join(' ')).toBe(2);

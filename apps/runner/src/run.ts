@@ -157,6 +157,18 @@ function parseAll(args: string[]): (RunArgs & { limits: LimitOptions; files: Rec
 function checkOther({ values: v }: RunArgs): void {
   if (v.platform !== undefined && v.platform !== 'kvm') throw new UsageError(`unknown platform '${v.platform}' (only kvm)`);
   for (const e of v.env ?? []) if (!/^[^=]+=/.test(e)) throw new UsageError(`--env expects K=V, got '${e}'`);
+  for (const spec of v.volume ?? []) {
+    // The host directory must exist (a malformed spec is the Sandbox's one-line error).
+    const host = spec.slice(0, spec.indexOf(':'));
+    if (host === '') continue;
+    let dir: boolean;
+    try {
+      dir = statSync(host).isDirectory();
+    } catch (e) {
+      throw new UsageError(`--volume ${spec}: ${hostErrorText(e)}`);
+    }
+    if (!dir) throw new UsageError(`--volume ${spec}: Not a directory`);
+  }
   try {
     netPolicy(v.net, v.publish);
   } catch (e) {
