@@ -4,6 +4,7 @@
 #include "tproc.h"
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -53,6 +54,13 @@ static void stream(void) {
   T("send abc", send(sv[0], "abc", 3, 0));
   T("send defg", send(sv[0], "defg", 4, 0));
   char b[32] = {0};
+  int inq = -1;
+  T("FIONREAD", ioctl(sv[1], FIONREAD, &inq));
+  T("FIONREAD bytes", inq);
+  char link[64] = {0}, path[32];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", sv[0]);
+  T("readlink fd", readlink(path, link, sizeof link - 1) > 0 ? 0 : -1);
+  printf("link: %.8s\n", link);
   T("peek 2", recv(sv[1], b, 2, MSG_PEEK));
   T("recv all (crosses sends)", recv(sv[1], b, sizeof b, 0));
   printf("data: %.7s\n", b);

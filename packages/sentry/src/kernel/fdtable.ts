@@ -3,7 +3,7 @@
 // FD_CLOEXEC in the table, not in the description).
 import { E } from '../errno.js';
 import { epollRelease } from '../fd/epoll/links.js';
-import type { FileDescription } from '../vfs/index.js';
+import { type FileDescription, IN_CLOSE_NOWRITE, IN_CLOSE_WRITE } from '../vfs/index.js';
 
 /** The default RLIMIT_NOFILE soft limit. */
 export const DEFAULT_NOFILE = 1024;
@@ -114,6 +114,7 @@ export function release(f: FileDescription): number {
   // Only a description hold() counted as a writer stops being one.
   if (refs.delete(f) && f.writer !== null) f.writer.access.dropWriter(f.writer.key);
   epollRelease(f); // it leaves every epoll set before it closes, as in Linux's __fput
+  f.events?.file(f, f.writable ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
   const r = f.close();
   return typeof r === 'number' && r < 0 ? r : 0;
 }

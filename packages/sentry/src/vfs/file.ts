@@ -15,6 +15,7 @@ import {
 } from './constants.js';
 import { encodeDirent64 } from './dirent.js';
 import type { Location } from './location.js';
+import { type FsEvents, IN_MODIFY } from './notify.js';
 import type { DirEntry, VNode } from './node.js';
 import type { Stat } from './stat.js';
 import type { Account } from './budget.js';
@@ -33,6 +34,8 @@ export abstract class FileDescription {
   pos = 0;
   /** Where it was opened (set by the VFS): for fchdir, *at() and /proc/self/fd. */
   location: Location | null = null;
+  /** Where its writes, truncation and close are reported (set by the VFS's open). */
+  events: FsEvents | null = null;
   /**
    * Set by the VFS on a regular file opened for writing: its entry in the
    * sandbox's WriteAccess, counted from the first descriptor (or mapping)
@@ -96,6 +99,7 @@ export abstract class FileDescription {
     if (this.flags & O_APPEND) this.pos = this.size();
     const n = this.writeAt(buf, clampLen(buf, len), this.pos);
     if (n > 0) this.pos += n;
+    if (n > 0) this.events?.file(this, IN_MODIFY);
     return n;
   }
 
@@ -104,7 +108,9 @@ export abstract class FileDescription {
     if (!this.writable) return -E.EBADF;
     if (!this.seekable) return -E.ESPIPE;
     if (!validOffset(offset)) return -E.EINVAL;
-    return this.writeAt(buf, clampLen(buf, len), this.flags & O_APPEND ? this.size() : offset);
+    const n = this.writeAt(buf, clampLen(buf, len), this.flags & O_APPEND ? this.size() : offset);
+    if (n > 0) this.events?.file(this, IN_MODIFY);
+    return n;
   }
 
   lseek(offset: number, whence: number): number {
@@ -142,7 +148,9 @@ export abstract class FileDescription {
   truncate(len: number): number {
     if (this.flags & O_PATH) return -E.EBADF;
     if (!this.writable || !validOffset(len)) return -E.EINVAL;
-    return this.resize(len);
+    const r = this.resize(len);
+    if (r === 0) this.events?.file(this, IN_MODIFY);
+    return r;
   }
 
   /**

@@ -9,6 +9,7 @@ export { Location, type Mount } from './location.js';
 export { MemFileDescription } from './mem.js';
 export { type Cred, type DirEntry, type Filesystem, ReadOnlyNode, ROOT_CRED, type SetAttr, type VNode } from './node.js';
 export { OverlayFs, OverlayNode, type OverlayOptions } from './overlay.js';
+export * from './notify.js';
 export { type PathArg, toBinary, toBytes, toText } from './path.js';
 export * from './stat.js';
 export { type CharOps, SyntheticFs, SynthDir } from './synthetic.js';

@@ -36,6 +36,19 @@ import type { Cred, DirEntry, Filesystem, VNode } from './node.js';
 import { SyntheticFs } from './synthetic.js';
 import { OverlayFs } from './overlay.js';
 import { dirnameOf, joinPath, type PathArg, toBinary, toBytes } from './path.js';
+import {
+  FsEvents,
+  IN_ATTRIB,
+  IN_CREATE,
+  IN_DELETE,
+  IN_DELETE_SELF,
+  IN_ISDIR,
+  IN_MODIFY,
+  IN_MOVE_SELF,
+  IN_MOVED_FROM,
+  IN_MOVED_TO,
+  IN_OPEN,
+} from './notify.js';
 import { inGroup, isOwner, permits, stickyBlocks } from './perm.js';
 import { now, type Stat, type StatFs, ST_RDONLY, type Timespec } from './stat.js';
 import { canonicalGuestPath, type HostMode, parseVolume, type Volume } from './volume.js';
@@ -135,6 +148,8 @@ export class Vfs implements Namespace {
   private readonly fdBudget: HostFdBudget;
   /** The store every in-memory filesystem of the sandbox charges. */
   private readonly store: MemStore;
+  /** Filesystem events of the namespace (inotify listens): the operations below and the descriptions they open report them. */
+  readonly events = new FsEvents();
 
   constructor(opts: VfsOptions = {}) {
     const overlay = opts.overlay ?? true;
@@ -377,7 +392,9 @@ export class Vfs implements Namespace {
       if (typeof d === 'number') return d;
       const loc = this.child(w.parent, w.name);
       if (typeof loc === 'number') d.close();
-      return typeof loc === 'number' ? loc : this.placed(d, loc);
+      if (typeof loc === 'number') return loc;
+      this.events.entry(w.parent, w.name, IN_CREATE, loc.node);
+      return this.opened(this.placed(d, loc), loc, 0);
     }
     if (excl) return -E.EEXIST;
     const loc = w.loc;
@@ -391,7 +408,17 @@ export class Vfs implements Namespace {
     const r = this.may(loc, (acc !== O_WRONLY ? R_OK : 0) | (writes ? W_OK : 0), cred);
     if (r < 0) return r;
     if (writes && this.runsAsProgram(loc)) return -E.ETXTBSY;
-    return this.placed(kind === S_IFDIR ? this.openDir(loc, flags) : loc.node.open(flags), loc);
+    const d = this.placed(kind === S_IFDIR ? this.openDir(loc, flags) : loc.node.open(flags), loc);
+    return this.opened(d, loc, flags & O_TRUNC && kind === S_IFREG ? IN_MODIFY : 0);
+  }
+
+  /** An open description reports its writes and close; its open is reported now, then `then` (O_TRUNC's IN_MODIFY), in Linux's order. */
+  private opened(d: FileDescription | number, loc: Location, then: number): FileDescription | number {
+    if (typeof d === 'number') return d;
+    d.events = this.events;
+    this.events.at(loc, IN_OPEN);
+    if (then !== 0) this.events.at(loc, then);
+    return d;
   }
 
   /** access(2)/faccessat(2): `mode` is F_OK or R_OK|W_OK|X_OK. */
@@ -411,7 +438,9 @@ export class Vfs implements Namespace {
     if (w.loc) return -E.EEXIST;
     const cred = this.credOf(o);
     const r = this.mayCreate(w.parent, cred);
-    return r < 0 ? r : w.parent.node.mkdir(w.name, this.mask(mode & 0o1777, o), cred);
+    const done = r < 0 ? r : w.parent.node.mkdir(w.name, this.mask(mode & 0o1777, o), cred);
+    if (done === 0) this.events.entry(w.parent, w.name, IN_CREATE | IN_ISDIR, null);
+    return done;
   }
 
   /** Makes a special file (mknod(2) as bind uses it: S_IFSOCK), its permissions less the umask; EPERM where the filesystem has none. */
@@ -442,6 +471,8 @@ export class Vfs implements Namespace {
     const key = nodeKey(w.loc);
     const done = w.parent.node.rmdir(w.name);
     if (done === 0 && key !== null) this.removedDirs.add(key);
+    if (done === 0 && key !== null) this.events.self(w.loc.node, IN_DELETE_SELF, key);
+    if (done === 0) this.events.entry(w.parent, w.name, IN_DELETE | IN_ISDIR, null);
     return done;
   }
 
@@ -465,7 +496,19 @@ export class Vfs implements Namespace {
     if (w.loc.node.kind === S_IFDIR) return -E.EISDIR;
     if (w.slash) return -E.ENOTDIR;
     const r = this.mayDelete(w.parent, w.loc, this.credOf(o));
-    return r < 0 ? r : w.parent.node.unlink(w.name);
+    if (r < 0) return r;
+    const key = this.events.active ? nodeKey(w.loc) : null;
+    const done = w.parent.node.unlink(w.name);
+    if (done === 0 && key !== null) this.unlinked(w.parent, w.name, w.loc.node, key);
+    return done;
+  }
+
+  /** Linux's order: the inode's link count changed (IN_ATTRIB), it is gone if that was its last name, the directory lost the entry. */
+  private unlinked(dir: Location, name: string, node: VNode, key: string): void {
+    this.events.self(node, IN_ATTRIB, key);
+    const st = node.stat();
+    if (typeof st === 'number' || st.nlink === 0) this.events.self(node, IN_DELETE_SELF, key);
+    this.events.entry(dir, name, IN_DELETE, node);
   }
 
   /** rename(2)/renameat2(2) with RENAME_NOREPLACE and RENAME_EXCHANGE (EINVAL where a filesystem cannot). */
@@ -506,7 +549,20 @@ export class Vfs implements Namespace {
     if (r1 < 0) return r1;
     const r2 = dst ? this.mayDelete(wd.parent, dst, cred) : this.may(wd.parent, W_OK | X_OK, cred);
     if (r2 < 0) return r2;
-    return ws.parent.node.rename(ws.name, wd.parent.node, wd.name, flags);
+    const done = ws.parent.node.rename(ws.name, wd.parent.node, wd.name, flags);
+    if (done === 0 && this.events.active) {
+      this.moved(ws.parent, ws.name, wd.parent, wd.name, src.node, `${ss.dev}:${ss.ino}`);
+      if (dst && ds && flags & RENAME_EXCHANGE) this.moved(wd.parent, wd.name, ws.parent, ws.name, dst.node, `${ds.dev}:${ds.ino}`);
+    }
+    return done;
+  }
+
+  /** A move: IN_MOVED_FROM and IN_MOVED_TO with one cookie, then IN_MOVE_SELF on the inode (Linux's fsnotify_move). */
+  private moved(from: Location, fromName: string, to: Location, toName: string, node: VNode, key: string): void {
+    const cookie = this.events.nextCookie();
+    this.events.entry(from, fromName, IN_MOVED_FROM, node, cookie);
+    this.events.entry(to, toName, IN_MOVED_TO, node, cookie);
+    this.events.self(node, IN_MOVE_SELF, key);
   }
 
   symlink(target: PathArg, linkPath: PathArg, o: AtOpts = {}): number {
@@ -519,7 +575,9 @@ export class Vfs implements Namespace {
     if (w.slash) return -E.ENOENT;
     const cred = this.credOf(o);
     const r = this.mayCreate(w.parent, cred);
-    return r < 0 ? r : w.parent.node.symlink(w.name, t, cred);
+    const done = r < 0 ? r : w.parent.node.symlink(w.name, t, cred);
+    if (done === 0) this.events.entry(w.parent, w.name, IN_CREATE, null);
+    return done;
   }
 
   /** link(2)/linkat(2); `follow` is AT_SYMLINK_FOLLOW (default off, as linkat). */
@@ -534,7 +592,10 @@ export class Vfs implements Namespace {
     const r = this.mayCreate(w.parent, this.credOf(o));
     if (r < 0) return r;
     if (src.node.kind === S_IFDIR) return -E.EPERM;
-    return w.parent.node.link(w.name, src.node);
+    const done = w.parent.node.link(w.name, src.node);
+    if (done === 0) this.events.self(src.node, IN_ATTRIB);
+    if (done === 0) this.events.entry(w.parent, w.name, IN_CREATE, src.node);
+    return done;
   }
 
   /** readlink(2): the target bytes, EINVAL if not a symlink. */
@@ -558,7 +619,7 @@ export class Vfs implements Namespace {
     if (!isOwner(st, cred)) return -E.EPERM;
     let m = mode & 0o7777;
     if (cred.uid !== 0 && !inGroup(cred, st.gid)) m &= ~S_ISGID;
-    return loc.node.setattr({ mode: m });
+    return this.changed(loc, loc.node.setattr({ mode: m }), IN_ATTRIB);
   }
 
   /** truncate(2). */
@@ -571,7 +632,13 @@ export class Vfs implements Namespace {
     if (loc.mount.readOnly) return -E.EROFS;
     const r = this.may(loc, W_OK, this.credOf(o));
     if (r < 0) return r;
-    return this.runsAsProgram(loc) ? -E.ETXTBSY : loc.node.setattr({ size: length });
+    return this.runsAsProgram(loc) ? -E.ETXTBSY : this.changed(loc, loc.node.setattr({ size: length }), IN_MODIFY);
+  }
+
+  /** Reports `mask` on `loc` when `r` (a setattr's result) is a success; returns `r`. */
+  private changed(loc: Location, r: number, mask: number): number {
+    if (r === 0) this.events.at(loc, mask);
+    return r;
   }
 
   /** statfs(2); ST_RDONLY is set on read-only mounts. */
@@ -610,6 +677,6 @@ export class Vfs implements Namespace {
       if (explicit) return -E.EPERM;
       if (!permits(st, cred, W_OK)) return -E.EACCES;
     }
-    return loc.node.setattr({ ...(atime ? { atime } : {}), ...(mtime ? { mtime } : {}) });
+    return this.changed(loc, loc.node.setattr({ ...(atime ? { atime } : {}), ...(mtime ? { mtime } : {}) }), IN_ATTRIB);
   }
 }

@@ -312,17 +312,22 @@ export class UnixSocket extends Socket {
     return -E.ENOBUFS;
   }
 
+  // As Linux 6.x: the datagram is copied (EFAULT) before its destination is looked up.
   #sendDatagram(msg: OutMessage): number {
+    if (this.type === SOCK_SEQPACKET && this.state !== 'connected') return -E.ENOTCONN;
+    const addressed = this.type === SOCK_DGRAM && msg.addr !== null && msg.addr.length > 0;
+    if (addressed) {
+      const a = parseUnixAddress(msg.addr!, false);
+      if (typeof a === 'number') return a;
+    }
+    if (msg.size > this.sndbuf - 32) return -E.EMSGSIZE;
+    const data = new Uint8Array(msg.size);
+    if (msg.read(0, data) < msg.size) return -E.EFAULT;
     let other: UnixSocket | number;
-    if (this.type === SOCK_SEQPACKET) {
-      if (this.state !== 'connected') return -E.ENOTCONN;
-      other = this.peer!;
-    } else if (msg.addr !== null && msg.addr.length > 0) {
-      other = msg.caller ? this.#find(msg.addr, msg.caller) : -E.EINVAL;
-    } else other = this.peer ?? -E.ENOTCONN;
+    if (addressed) other = msg.caller ? this.#find(msg.addr!, msg.caller) : -E.EINVAL;
+    else other = this.peer ?? -E.ENOTCONN;
     if (typeof other === 'number') return other;
     if (this.#shutdown & SEND_SHUTDOWN) return -E.EPIPE;
-    if (msg.size > this.sndbuf - 32) return -E.EMSGSIZE;
     if (other.closed) {
       if (this.type === SOCK_SEQPACKET) return -E.EPIPE;
       if (this.peer === other) this.peer = null;
@@ -336,8 +341,6 @@ export class UnixSocket extends Socket {
       return -E.EAGAIN;
     }
     if (this.#wmem >= this.sndbuf) return -E.EAGAIN;
-    const data = new Uint8Array(msg.size);
-    if (msg.read(0, data) < msg.size) return -E.EFAULT;
     const m = this.#message(msg, data, this.#addr);
     if (!other.#enqueue(m)) return this.#unsent(m, msg);
     msg.done = msg.size;

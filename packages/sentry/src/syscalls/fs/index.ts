@@ -4,6 +4,7 @@ import { DIR_SYSCALLS } from './dir.js';
 import { DUP_SYSCALLS } from './dup.js';
 import { EPOLL_SYSCALLS } from './epoll.js';
 import { EVENTFD_SYSCALLS } from './eventfd.js';
+import { INOTIFY_SYSCALLS } from './inotify.js';
 import { IOCTL_SYSCALLS } from './ioctl.js';
 import { MEMFD_SYSCALLS } from './memfd.js';
 import { NAME_SYSCALLS } from './names.js';
@@ -34,4 +35,5 @@ export const FS_SYSCALLS: readonly SyscallSpec[] = [
   ...TIMERFD_SYSCALLS,
   ...SIGNALFD_SYSCALLS,
   ...MEMFD_SYSCALLS,
+  ...INOTIFY_SYSCALLS,
 ];

@@ -1,6 +1,7 @@
 // ioctl: the few requests ordinary programs make of descriptors — terminal
 // queries on the standard streams (isatty, the window size), FIONREAD,
 // close-on-exec and non-blocking switches. Everything else is ENOTTY.
+import { isSocket } from '../../net/socket.js';
 import { E } from '../../errno.js';
 import { PipeEnd } from '../../fd/pipe.js';
 import { isStream } from '../../fd/stream.js';
@@ -49,6 +50,7 @@ function isTty(f: FileDescription): boolean {
 function readable(f: FileDescription): number {
   if (f instanceof PipeEnd) return f.buffered;
   if (f instanceof InputStream) return f.available;
+  if (isSocket(f)) return f.inq;
   if (isStream(f)) return -E.ENOTTY;
   const st = f.stat();
   if (typeof st === 'number') return st;

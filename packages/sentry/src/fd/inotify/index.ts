@@ -1,0 +1,2 @@
+export { inotifyHub, InotifyHub } from './hub.js';
+export * from './inotify.js';
