@@ -18,6 +18,7 @@
 import { E } from '../errno.js';
 import type { MemStore } from '../vfs/budget.js';
 import {
+  emptyStatfs,
   type FileDescription,
   type Filesystem,
   Location,
@@ -31,7 +32,6 @@ import {
   type SetAttr,
   type Stat,
   type StatFs,
-  ST_VALID,
   type Vfs,
   type VNode,
 } from '../vfs/index.js';
@@ -150,7 +150,7 @@ export class MemfdNode extends ReadOnlyNode {
   }
 
   statfs(): StatFs {
-    return tmpfsStatfs();
+    return emptyStatfs(TMPFS_MAGIC);
   }
 }
 
@@ -172,22 +172,6 @@ export class MemfdDescription extends MemFileDescription {
     const r = this.node.resizeCheck(len);
     return r < 0 ? r : super.resize(len);
   }
-}
-
-function tmpfsStatfs(): StatFs {
-  return {
-    type: TMPFS_MAGIC,
-    bsize: 4096,
-    blocks: 0,
-    bfree: 0,
-    bavail: 0,
-    files: 0,
-    ffree: 0,
-    fsid: [0, 0],
-    namelen: 255,
-    frsize: 4096,
-    flags: ST_VALID,
-  };
 }
 
 /** The root of a MemfdSpace: an empty directory. */
@@ -215,7 +199,7 @@ class EmptyRoot extends ReadOnlyNode {
   }
 
   statfs(): StatFs {
-    return tmpfsStatfs();
+    return emptyStatfs(TMPFS_MAGIC);
   }
 }
 

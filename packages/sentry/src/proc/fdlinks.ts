@@ -10,6 +10,7 @@ import { E } from '../errno.js';
 import { isAnonFile } from '../fd/anon.js';
 import type { Task } from '../kernel/task.js';
 import {
+  emptyStatfs,
   type FileDescription,
   type Filesystem,
   Location,
@@ -26,7 +27,6 @@ import {
   S_IFSOCK,
   type Stat,
   type StatFs,
-  ST_VALID,
   type Vfs,
 } from '../vfs/index.js';
 import type { MountIds } from './mounts.js';
@@ -183,18 +183,6 @@ class NamelessNode extends ReadOnlyNode {
   }
 
   statfs(): StatFs {
-    return {
-      type: PIPEFS_MAGIC,
-      bsize: 4096,
-      blocks: 0,
-      bfree: 0,
-      bavail: 0,
-      files: 0,
-      ffree: 0,
-      fsid: [0, 0],
-      namelen: 255,
-      frsize: 4096,
-      flags: ST_VALID,
-    };
+    return emptyStatfs(PIPEFS_MAGIC);
   }
 }

@@ -11,6 +11,7 @@
 import { E } from '../errno.js';
 import type { MemoryAccount } from '../mm/account.js';
 import {
+  emptyStatfs,
   type DirEntry,
   FileDescription,
   type Filesystem,
@@ -24,7 +25,6 @@ import {
   S_IFREG,
   type Stat,
   type StatFs,
-  ST_VALID,
   type Timespec,
   now,
 } from '../vfs/index.js';
@@ -117,19 +117,7 @@ export abstract class ProcNode extends ReadOnlyNode {
   }
 
   statfs(): StatFs {
-    return {
-      type: PROC_SUPER_MAGIC,
-      bsize: 4096,
-      blocks: 0,
-      bfree: 0,
-      bavail: 0,
-      files: 0,
-      ffree: 0,
-      fsid: [0, 0],
-      namelen: 255,
-      frsize: 4096,
-      flags: ST_VALID,
-    };
+    return emptyStatfs(PROC_SUPER_MAGIC);
   }
 }
 

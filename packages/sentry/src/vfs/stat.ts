@@ -94,6 +94,23 @@ export function hostStatfs(s: BigIntStatsFs, fsid: number, flags: number): StatF
   };
 }
 
+/** A filesystem with no blocks or inodes to count (proc, pipefs, anonymous and synthetic files), as Linux's simple_statfs reports it. */
+export function emptyStatfs(type: number, dev = 0): StatFs {
+  return {
+    type,
+    bsize: 4096,
+    blocks: 0,
+    bfree: 0,
+    bavail: 0,
+    files: 0,
+    ffree: 0,
+    fsid: [dev, 0],
+    namelen: 255,
+    frsize: 4096,
+    flags: ST_VALID,
+  };
+}
+
 function put64(v: DataView, off: number, x: number): void {
   v.setBigInt64(off, BigInt(Math.trunc(x)), true);
 }

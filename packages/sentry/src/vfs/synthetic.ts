@@ -3,7 +3,7 @@ import { S_IFCHR, S_IFDIR, S_IFLNK } from './constants.js';
 import { FileDescription } from './file.js';
 import { InoTable } from './ino.js';
 import { type DirEntry, type Filesystem, ReadOnlyNode } from './node.js';
-import { now, ST_VALID, type Stat, type StatFs, TMPFS_MAGIC } from './stat.js';
+import { emptyStatfs, now, type Stat, type StatFs, TMPFS_MAGIC } from './stat.js';
 
 /** Behaviour of a character device: what read and write do, ignoring the offset. */
 export interface CharOps {
@@ -82,19 +82,7 @@ abstract class SynthNode extends ReadOnlyNode {
   }
 
   statfs(): StatFs {
-    return {
-      type: this.fs.magic,
-      bsize: 4096,
-      blocks: 0,
-      bfree: 0,
-      bavail: 0,
-      files: 0,
-      ffree: 0,
-      fsid: [this.fs.dev, 0],
-      namelen: 255,
-      frsize: 4096,
-      flags: ST_VALID,
-    };
+    return emptyStatfs(this.fs.magic, this.fs.dev);
   }
 }
 

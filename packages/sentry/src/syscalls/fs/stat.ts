@@ -3,6 +3,7 @@ import { E } from '../../errno.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
 import {
+  emptyStatfs,
   encodeStat,
   encodeStatfs,
   type FileDescription,
@@ -11,7 +12,6 @@ import {
   type StatFs,
   STATFS_SIZE,
   ST_RDONLY,
-  ST_VALID,
 } from '../../vfs/index.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import {
@@ -128,21 +128,7 @@ function statfs(t: Task, a: SyscallArgs): number {
 /** Pipes and other nameless objects report pipefs, as on Linux. */
 function statfsOf(f: FileDescription): StatFs | number {
   const loc = f.location;
-  if (loc === null) {
-    return {
-      type: PIPEFS_MAGIC,
-      bsize: 4096,
-      blocks: 0,
-      bfree: 0,
-      bavail: 0,
-      files: 0,
-      ffree: 0,
-      fsid: [0, 0],
-      namelen: 255,
-      frsize: 4096,
-      flags: ST_VALID,
-    };
-  }
+  if (loc === null) return emptyStatfs(PIPEFS_MAGIC);
   const s = loc.node.statfs();
   if (typeof s !== 'number' && loc.mount.readOnly) s.flags |= ST_RDONLY;
   return s;
