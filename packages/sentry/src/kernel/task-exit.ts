@@ -7,6 +7,7 @@
 // it is reaped. When init ends, every other process is killed, as in a pid
 // namespace.
 import { futexKey, futexWake } from './futex.js';
+import { readU32, readU64, writeU32 } from './usercopy.js';
 import { cancelItimers } from './itimer.js';
 import { interruptTask } from './park.js';
 import { dropUser, userCount } from './refs.js';
@@ -23,13 +24,6 @@ const FUTEX_TID_MASK = 0x3fff_ffff;
 /** Linux's ROBUST_LIST_LIMIT: a hostile (circular) list is walked this far at most. */
 const ROBUST_LIST_LIMIT = 2048;
 
-function readU64(t: Task, addr: number): number | undefined {
-  const b = new Uint8Array(8);
-  if (addr <= 0 || t.mm.copyIn(addr, b) < 0) return undefined;
-  const v = new DataView(b.buffer).getBigUint64(0, true);
-  return v < 2n ** 53n ? Number(v) : undefined;
-}
-
 /** A signed 64-bit word (robust_list_head.futex_offset is a long, usually negative). */
 function readI64(t: Task, addr: number): number | undefined {
   const b = new Uint8Array(8);
@@ -38,24 +32,12 @@ function readI64(t: Task, addr: number): number | undefined {
   return v >= -(2n ** 47n) && v < 2n ** 47n ? Number(v) : undefined;
 }
 
-function readU32(t: Task, addr: number): number | undefined {
-  const b = new Uint8Array(4);
-  if (addr <= 0 || t.mm.copyIn(addr, b) < 0) return undefined;
-  return new DataView(b.buffer).getUint32(0, true);
-}
-
-function writeU32(t: Task, addr: number, v: number): boolean {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v >>> 0, true);
-  return t.mm.copyOut(addr, b) >= 0;
-}
-
 /** handle_futex_death: a lock word the dead thread owned is marked OWNER_DIED, and one waiter woken. */
 function futexDeath(t: Task, addr: number): void {
   if (addr % 4 !== 0) return;
-  const v = readU32(t, addr);
-  if (v === undefined || (v & FUTEX_TID_MASK) !== t.tid) return;
-  if (!writeU32(t, addr, ((v & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0)) return;
+  const v = readU32(t.mm, addr);
+  if (v < 0 || (v & FUTEX_TID_MASK) !== t.tid) return;
+  if (writeU32(t.mm, addr, ((v & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0) < 0) return;
   if ((v & FUTEX_WAITERS) !== 0) futexWake(futexKey(t.mm, addr, true), 1);
 }
 
@@ -64,11 +46,11 @@ function walkRobustList(t: Task): void {
   const head = t.robustList;
   if (head === 0) return;
   const off = readI64(t, head + 8);
-  const pending = readU64(t, head + 16);
-  if (off === undefined || pending === undefined) return;
-  let entry = readU64(t, head);
-  for (let n = 0; entry !== undefined && entry !== head && n < ROBUST_LIST_LIMIT; n++) {
-    const next = readU64(t, entry - (entry % 2));
+  const pending = readU64(t.mm, head + 16);
+  if (off === undefined || pending < 0 || pending === Infinity) return;
+  let entry = readU64(t.mm, head);
+  for (let n = 0; entry >= 0 && entry !== Infinity && entry !== head && n < ROBUST_LIST_LIMIT; n++) {
+    const next = readU64(t.mm, entry - (entry % 2));
     if (entry - (entry % 2) !== pending - (pending % 2)) futexDeath(t, entry - (entry % 2) + off);
     entry = next;
   }
@@ -81,7 +63,7 @@ export function releaseThreadMemory(t: Task): void {
   t.robustList = 0;
   const tidAddr = t.clearChildTid;
   t.clearChildTid = 0;
-  if (tidAddr !== 0 && userCount(t.mm) > 1 && writeU32(t, tidAddr, 0)) futexWake(futexKey(t.mm, tidAddr, true), 1);
+  if (tidAddr !== 0 && userCount(t.mm) > 1 && writeU32(t.mm, tidAddr, 0) === 0) futexWake(futexKey(t.mm, tidAddr, true), 1);
   t.vforkDone?.();
   t.vforkDone = undefined;
 }

@@ -2,6 +2,7 @@
 // says what to map where. Nothing here maps memory; every malformed header is
 // -ENOEXEC (or the read's own errno), never an exception.
 import { E } from '../errno.js';
+import { safeU64 } from '../u64.js';
 
 /** Reads up to `len` bytes at `offset` into `buf`; returns the count (0 at EOF) or -errno. */
 export type PreadFn = (buf: Uint8Array, len: number, offset: number) => number;
@@ -123,12 +124,6 @@ function readExact(src: ElfSource, len: number, offset: number): Uint8Array | nu
   return buf;
 }
 
-/** Reads a u64 that must stay below 2^53; larger values are reported as Infinity, which every range check rejects. */
-function u64(v: DataView, at: number): number {
-  const x = v.getBigUint64(at, true);
-  return x > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(x);
-}
-
 function isPow2(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && (BigInt(n) & BigInt(n - 1)) === 0n;
 }
@@ -153,8 +148,8 @@ export function loadElf(src: ElfSource, opts: LoadOptions = {}): LoadPlan | numb
   const type = eh.getUint16(16, true);
   if (type !== ET_EXEC && type !== ET_DYN) return ENOEXEC;
   if (eh.getUint16(18, true) !== EM_X86_64 || eh.getUint32(20, true) !== 1) return ENOEXEC;
-  const eEntry = u64(eh, 24);
-  const phoff = u64(eh, 32);
+  const eEntry = safeU64(eh, 24);
+  const phoff = safeU64(eh, 32);
   const phent = eh.getUint16(54, true);
   const phnum = eh.getUint16(56, true);
   if (phent !== PHDR_SIZE || phnum === 0 || phnum * PHDR_SIZE > MAX_PHDR_BYTES) return ENOEXEC;
@@ -170,11 +165,11 @@ export function loadElf(src: ElfSource, opts: LoadOptions = {}): LoadPlan | numb
     phdrs.push({
       type: pv.getUint32(o, true),
       flags: pv.getUint32(o + 4, true),
-      offset: u64(pv, o + 8),
-      vaddr: u64(pv, o + 16),
-      filesz: u64(pv, o + 32),
-      memsz: u64(pv, o + 40),
-      align: u64(pv, o + 48),
+      offset: safeU64(pv, o + 8),
+      vaddr: safeU64(pv, o + 16),
+      filesz: safeU64(pv, o + 32),
+      memsz: safeU64(pv, o + 40),
+      align: safeU64(pv, o + 48),
     });
   }
 

@@ -5,6 +5,7 @@
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import { NSIG } from '../kernel/signals.js';
+import { safeU64 } from '../u64.js';
 import {
   type CloneArgs,
   CLONE_DETACHED,
@@ -59,11 +60,6 @@ function clone(t: Task, a: SyscallArgs): number | Promise<number> {
   });
 }
 
-function u64(v: DataView, at: number): number {
-  const x = v.getBigUint64(at, true);
-  return x > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(x);
-}
-
 /**
  * clone3(args, size): struct clone_args, checked in Linux's order (size,
  * unknown trailing bytes, flags, exit signal, stack, set_tid).
@@ -79,12 +75,12 @@ function clone3(t: Task, a: SyscallArgs): number | Promise<number> {
   const whole = new Uint8Array(CLONE_ARGS_SIZE);
   whole.set(bytes.subarray(0, CLONE_ARGS_SIZE));
   const v = new DataView(whole.buffer);
-  const flags = u64(v, 0);
-  const exitSignal = u64(v, 32);
-  const stack = u64(v, 40);
-  const stackSize = u64(v, 48);
-  const setTid = u64(v, 64);
-  const setTidSize = u64(v, 72);
+  const flags = safeU64(v, 0);
+  const exitSignal = safeU64(v, 32);
+  const stack = safeU64(v, 40);
+  const stackSize = safeU64(v, 48);
+  const setTid = safeU64(v, 64);
+  const setTidSize = safeU64(v, 72);
   // copy_clone_args_from_user, then clone3_args_valid: every failure is EINVAL.
   if (setTidSize > MAX_PID_NS_LEVEL || (setTid === 0) !== (setTidSize === 0)) return -E.EINVAL;
   if (exitSignal > NSIG) return -E.EINVAL;
@@ -99,10 +95,10 @@ function clone3(t: Task, a: SyscallArgs): number | Promise<number> {
     flags,
     exitSignal: hasFlag(flags, CLONE_THREAD) ? 0 : exitSignal,
     stack: stack === 0 ? 0 : stack + stackSize,
-    pidfd: u64(v, 8),
-    childTid: u64(v, 16),
-    parentTid: u64(v, 24),
-    tls: u64(v, 56),
+    pidfd: safeU64(v, 8),
+    childTid: safeU64(v, 16),
+    parentTid: safeU64(v, 24),
+    tls: safeU64(v, 56),
   });
 }
 

@@ -4,6 +4,8 @@
 import { E } from '../errno.js';
 import type { UserMemory } from '../kernel/usercopy.js';
 
+export { readU32, writeU32 } from '../kernel/usercopy.js';
+
 export const NS_PER_SEC = 1_000_000_000n;
 export const NS_PER_USEC = 1000n;
 /** sizeof(struct timespec) and sizeof(struct timeval). */
@@ -56,19 +58,6 @@ export function writeU64(mm: UserMemory, addr: number, value: number): number {
   if (addr <= 0) return -E.EFAULT;
   scratchView.setBigUint64(0, toU64(value), true);
   return mm.copyOut(addr, scratch.subarray(0, 8));
-}
-
-/** Writes a u32 at `addr`: 0 or -EFAULT. */
-export function writeU32(mm: UserMemory, addr: number, value: number): number {
-  if (addr <= 0) return -E.EFAULT;
-  scratchView.setUint32(0, value >>> 0, true);
-  return mm.copyOut(addr, scratch.subarray(0, 4));
-}
-
-/** Reads a u32 at `addr`: the value, or -EFAULT. */
-export function readU32(mm: UserMemory, addr: number): number {
-  if (addr <= 0 || mm.copyIn(addr, scratch, 4) < 0) return -E.EFAULT;
-  return scratchView.getUint32(0, true);
 }
 
 /** A JS number as a u64 register value: Infinity (and anything >= 2^64) is all ones, negatives wrap. */
