@@ -80,6 +80,18 @@ export class PipeQueue {
     return n;
   }
 
+  /** Copies up to `len` unread bytes into `buf` without taking them (tee); packets are not kept apart. */
+  peek(buf: Uint8Array, len: number): number {
+    let n = 0;
+    for (const s of this.#segs) {
+      if (n === len) break;
+      const take = Math.min(s.end - s.start, len - n);
+      buf.set(s.data.subarray(s.start, s.start + take), n);
+      n += take;
+    }
+    return n;
+  }
+
   #dropHead(): void {
     const s = this.#segs.shift()!;
     this.size -= s.end - s.start;

@@ -82,6 +82,22 @@ export class PipeEnd extends StreamDescription {
     return this.#pipe.size;
   }
 
+  /** Whether `other` is an end of the same pipe (splice and tee refuse a pipe to itself). */
+  samePipe(other: PipeEnd): boolean {
+    return other.#pipe === this.#pipe;
+  }
+
+  /**
+   * tee's read: copies up to `len` buffered bytes into `buf` and leaves
+   * them; 0 when the pipe is empty and has no writer, -EAGAIN when empty.
+   */
+  peek(buf: Uint8Array, len: number): number {
+    const p = this.#pipe;
+    if (!this.#reads) return -E.EBADF;
+    if (p.size === 0) return p.writers === 0 ? 0 : -E.EAGAIN;
+    return p.queue.peek(buf, len);
+  }
+
   /** F_GETPIPE_SZ. */
   get capacity(): number {
     return this.#pipe.capacity;

@@ -13,6 +13,7 @@ import { PIPE_SYSCALLS } from './pipe.js';
 import { POLL_SYSCALLS } from './poll.js';
 import { RW_SYSCALLS } from './rw.js';
 import { SIGNALFD_SYSCALLS } from './signalfd.js';
+import { SPLICE_SYSCALLS } from './splice.js';
 import { STAT_SYSCALLS } from './stat.js';
 import { TIMERFD_SYSCALLS } from './timerfd.js';
 import { SYNC_SYSCALLS } from './sync.js';
@@ -36,4 +37,5 @@ export const FS_SYSCALLS: readonly SyscallSpec[] = [
   ...SIGNALFD_SYSCALLS,
   ...MEMFD_SYSCALLS,
   ...INOTIFY_SYSCALLS,
+  ...SPLICE_SYSCALLS,
 ];
