@@ -3,6 +3,7 @@
 // system calls, so it stays small and the struct layouts live in one place
 // (lib/structs.ts, checked against sizes exported by constants.cc).
 #include "addon.h"
+#include "env-resources.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,23 +42,29 @@ int RetryEintr(Call call) {
 Napi::Value Open(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   int fd = RetryEintr([&] { return open(path.c_str(), O_RDWR | O_CLOEXEC); });
-  return Napi::Number::New(info.Env(), fd < 0 ? -errno : fd);
+  if (fd < 0) return Napi::Number::New(info.Env(), -errno);
+  HoldFd(info.Env(), fd);
+  return Napi::Number::New(info.Env(), fd);
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
+  ForgetFd(info.Env(), fd);
   int r = close(fd);
   return Napi::Number::New(info.Env(), r < 0 ? -errno : 0);
 }
 
 // ioctl(fd, request, arg) with an integer argument (KVM_CREATE_VM,
-// KVM_CHECK_EXTENSION, KVM_SET_TSS_ADDR, ...). Returns the result or -errno.
+// KVM_CHECK_EXTENSION, KVM_SET_TSS_ADDR, ...). Returns the result or -errno;
+// the descriptor KVM_CREATE_VM or KVM_CREATE_VCPU makes is the environment's.
 Napi::Value IoctlInt(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   unsigned long req = static_cast<unsigned long>(ToU64(info[1]));
   unsigned long arg = info.Length() > 2 ? static_cast<unsigned long>(ToU64(info[2])) : 0;
   int r = RetryEintr([&] { return ioctl(fd, req, arg); });
-  return Napi::Number::New(info.Env(), r < 0 ? -errno : r);
+  if (r < 0) return Napi::Number::New(info.Env(), -errno);
+  if (req == KVM_CREATE_VM || req == KVM_CREATE_VCPU) HoldFd(info.Env(), r);
+  return Napi::Number::New(info.Env(), r);
 }
 
 // ioctl(fd, request, bytes): the struct is the Uint8Array's memory, read
@@ -92,6 +99,7 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
 }  // namespace kvmsys
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  kvmsys::InitEnvResources(env);
   kvmsys::InitSyscalls(env, exports);
   kvmsys::InitConstants(env, exports);
   kvmsys::InitMemory(env, exports);

@@ -17,6 +17,7 @@
 #include <atomic>
 
 #include "addon.h"
+#include "env-resources.h"
 
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid
@@ -120,11 +121,13 @@ Napi::Value TickStart(const Napi::CallbackInfo& info) {
     timer_delete(t);
     return Napi::Number::New(info.Env(), -e);
   }
+  HoldTimer(info.Env(), t);
   return Napi::Number::New(info.Env(), static_cast<double>(reinterpret_cast<intptr_t>(t)));
 }
 
 Napi::Value TickStop(const Napi::CallbackInfo& info) {
   timer_t t = reinterpret_cast<timer_t>(static_cast<intptr_t>(info[0].As<Napi::Number>().Int64Value()));
+  ForgetTimer(info.Env(), t);
   int r = timer_delete(t);
   return Napi::Number::New(info.Env(), r < 0 ? -errno : 0);
 }

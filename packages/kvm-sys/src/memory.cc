@@ -3,6 +3,7 @@
 // by unmap() (which also detaches the buffer, so JS can no longer reach the
 // unmapped pages) or, failing that, when the buffer is garbage collected.
 #include "addon.h"
+#include "env-resources.h"
 #include "kick.h"
 
 #include <errno.h>
@@ -55,6 +56,7 @@ Napi::Value MemfdCreate(const Napi::CallbackInfo& info) {
     close(fd);
     return Napi::Number::New(info.Env(), -e);
   }
+  HoldFd(info.Env(), fd);
   return Napi::Number::New(info.Env(), fd);
 }
 
