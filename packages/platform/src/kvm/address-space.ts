@@ -33,11 +33,14 @@ export class KvmAddressSpace implements AddressSpace {
   readonly #frames: FrameAllocator;
   readonly #t = new Translation();
   readonly #sink = (start: number, end: number): void => {
+    if (!this.#entered) return;
     const r = this.revoked;
     if (r.length > 0 && r[r.length - 1] === start) r[r.length - 1] = end;
     else r.push(start, end);
   };
   #released = false;
+  /** Whether a vCPU has run ring 3 on these tables: until then KVM has cached none of their entries. */
+  #entered = false;
 
   constructor(frames: FrameAllocator, shared: readonly SharedEntry[]) {
     this.#frames = frames;
@@ -47,6 +50,20 @@ export class KvmAddressSpace implements AddressSpace {
       isTable: (gpa: number) => frames.isTableFrame(gpa),
     };
     this.tables = new PageTables(frames, tableFrames, shared);
+  }
+
+  /**
+   * Ring 3 is about to run on these tables (the Revoker calls this before
+   * every entry). Until the first time, nothing they lost needs revoking:
+   * KVM, like a TLB, caches only entries it has walked, and it walks none
+   * of a root never loaded (a table frame comes out of quarantine with no
+   * shadow: see revoke.ts). So until then no range is recorded, and the
+   * split 2 MiB leaves are dropped here.
+   */
+  entered(): void {
+    if (this.#entered) return;
+    this.#entered = true;
+    this.tables.splits.length = 0;
   }
 
   /** The CR3 value. */
@@ -105,8 +122,9 @@ export class KvmAddressSpace implements AddressSpace {
 
   /**
    * Frees the page tables. Nothing needs revoking first: the root is never
-   * loaded again, and its table frames never become tables again (see
-   * FrameAllocator), so KVM's cached shadows of them are unreachable.
+   * loaded again, and its table frames wait in quarantine until KVM has
+   * forgotten them (see FrameAllocator, revoke.ts), so KVM's cached shadows
+   * of them are unreachable.
    */
   release(): void {
     if (this.#released) return;

@@ -77,7 +77,7 @@ export class KvmContext implements Context {
       vcpu.restoreFpu(fpu.bytes);
       this.#fpu = fpu;
     }
-    if (this.#revoker.pending(as)) this.#revoker.revoke(vcpu, as);
+    this.#revoker.beforeEntry(vcpu, as);
 
     const u = regs.u32;
     const k = vcpu.regs;
