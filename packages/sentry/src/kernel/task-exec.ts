@@ -61,14 +61,18 @@ const decoder = new TextDecoder('latin1');
 export function openExecutable(t: Task, path: string, at: Location, follow = true): ExecFile | number {
   const vfs = t.kernel.vfs;
   const cred: Cred = { uid: t.creds.euid, gid: t.creds.egid, groups: t.creds.groups };
-  const st = vfs.stat(path, { at, cred, follow });
+  // The path is walked once; the checks and the open start from what it found.
+  const loc = vfs.resolve(path, { at, cred, follow });
+  if (typeof loc === 'number') return loc;
+  const st = loc.node.stat();
   if (typeof st === 'number') return st;
   const kind = st.mode & S_IFMT;
   if (kind === S_IFLNK) return -E.ELOOP;
   if (kind !== S_IFREG) return -E.EACCES;
-  const x = vfs.access(path, X_OK, { at, cred });
+  const found = { at: loc, cred, emptyPath: true };
+  const x = vfs.access('', X_OK, found);
   if (x < 0) return x;
-  const f = vfs.open(path, O_RDONLY, 0, { at, cred });
+  const f = vfs.open('', O_RDONLY, 0, found);
   if (typeof f === 'number') return f;
   const key = WriteAccess.keyOf(st);
   if (vfs.writeAccess.writing(key)) {
