@@ -14,6 +14,7 @@ import {
   S_IFSOCK,
 } from './constants.js';
 import { FileDescription } from './file.js';
+import { type Facts, HostCache } from './host-cache.js';
 import { DirFdCache, HOST_O_PATH, HostFdBudget, procAt, procFd } from './host-fds.js';
 import { InoTable } from './ino.js';
 import type { Cred, DirEntry, Filesystem, SetAttr, VNode } from './node.js';
@@ -101,13 +102,27 @@ export type HideEntry = (dir: HostNode, name: string, st: BigIntStats) => boolea
  *
  * Only regular files and directories are ever opened: device nodes give
  * EACCES (as on a nodev mount), sockets ENXIO.
+ *
+ * A read-only tree (the default root's system directories, an overlay's
+ * lower layer, a read-only volume: nothing the sandbox does changes it) is
+ * cached as the walks see it: lookups (found, or ENOENT), stat results,
+ * symlink targets and listings are asked of the host once and then answered
+ * from memory, within a bound (HostCache). The rule for host changes during
+ * a run: the tree is a snapshot taken lazily, name by name — what a run has
+ * seen stays as it saw it while cached, and a change on the host may or may
+ * not be seen. Opens and reads still go to the host (through the checked
+ * handles above), so a file's contents are always current and nothing
+ * outside the root is ever reached. A writable tree (a read-write volume)
+ * is not cached: every call asks the host.
  */
 export class HostFs implements Filesystem {
-  dev = 0;
+  private device = 0;
   /** Host descriptors open files may hold; the Vfs gives all filesystems of a sandbox one budget. */
   fdBudget = new HostFdBudget();
-  /** Entries kept from the guest (see HideEntry); none by default. */
+  /** Entries kept from the guest (see HideEntry); none by default. Set before the filesystem is mounted. */
   hide: HideEntry | null = null;
+  /** What walks have learnt of a read-only tree; null for a writable one, which is never cached. */
+  readonly cache: HostCache<HostNode> | null;
   /** The root's real host path, as a binary string. */
   readonly hostRoot: string;
   private readonly top: HostNode;
@@ -125,14 +140,30 @@ export class HostFs implements Filesystem {
     const st = fs.statSync(real, { bigint: true });
     if (!st.isDirectory()) throw new Error(`tsv: not a directory: ${hostRoot}`);
     this.hostRoot = real.toString('latin1');
+    this.cache = readOnly ? new HostCache() : null;
     this.top = new HostNode(this, null, '', st);
     this.dirs = new DirFdCache(this, Math.max(2, dirFds));
     const probe = this.withNode(this.top, (fd) => fs.statSync(procFd(fd), { bigint: true }).ino === st.ino);
     if (probe !== true) throw new Error(`tsv: cannot open ${hostRoot} through /proc/self/fd (is /proc mounted?)`);
   }
 
+  get dev(): number {
+    return this.device;
+  }
+
+  /** Set when mounted, after `hide`: what was cached before (with device 0, unhidden) is forgotten. */
+  set dev(d: number) {
+    this.device = d;
+    this.cache?.clear();
+  }
+
   root(): HostNode {
     return this.top;
+  }
+
+  /** Fact `key` of node `n`: cached if this tree is, else `find()`. */
+  known<K extends keyof Facts>(n: HostNode, key: K, find: () => NonNullable<Facts[K]> | number): NonNullable<Facts[K]> | number {
+    return this.cache ? this.cache.fact(n, key, find) : find();
   }
 
   mapStat(s: BigIntStats): Stat {
@@ -302,21 +333,32 @@ export class HostNode implements VNode {
   }
 
   stat(): Stat | number {
-    if (this.kind === S_IFDIR || this.parent === null) return this.fs.withNode(this, (fd) => this.fs.mapStat(fstat(fd)));
-    return this.atEntry((s) => this.fs.mapStat(s));
+    return this.fs.known(this, 'stat', () => {
+      if (this.kind === S_IFDIR || this.parent === null) return this.fs.withNode(this, (fd) => this.fs.mapStat(fstat(fd)));
+      return this.atEntry((s) => this.fs.mapStat(s));
+    });
   }
 
   lookup(name: string): HostNode | number {
-    const st = this.fs.entry(this, name, lstat);
-    if (typeof st === 'number') return st;
-    return this.fs.hide?.(this, name, st) ? -E.ENOENT : this.fs.adopt(this, name, st);
+    const find = (): HostNode | number => {
+      const st = this.fs.entry(this, name, lstat);
+      if (typeof st === 'number') return st;
+      return this.fs.hide?.(this, name, st) ? -E.ENOENT : this.fs.adopt(this, name, st);
+    };
+    return this.fs.cache ? this.fs.cache.child(this, name, find) : find();
   }
 
   readlink(): string | number {
-    return this.atEntry((_s, p) => fs.readlinkSync(p, { encoding: 'buffer' }).toString('latin1'));
+    return this.fs.known(this, 'target', () => this.atEntry((_s, p) => fs.readlinkSync(p, { encoding: 'buffer' }).toString('latin1')));
   }
 
+  /** A new array each time: the caller may add to it. */
   readdir(): DirEntry[] | number {
+    const list = this.fs.known(this, 'list', () => this.listHost());
+    return typeof list === 'number' ? list : list.slice();
+  }
+
+  private listHost(): DirEntry[] | number {
     return this.fs.withNode(this, (fd) => {
       const out: DirEntry[] = [];
       for (const raw of fs.readdirSync(procFd(fd), { encoding: 'buffer' })) {
