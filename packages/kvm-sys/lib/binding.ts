@@ -1,6 +1,7 @@
-// Loads the compiled addon (prebuilds/ or build/Release, via node-gyp-build)
-// and states the shape of what it exports. Every function here returns a
-// negative errno on failure; callers turn that into a KvmError.
+// Loads the compiled addon (prebuilds/ or build/Release) and states the
+// shape of what it exports. Every function here returns a negative errno on
+// failure; callers turn that into a KvmError.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,22 @@ export interface Binding {
 // dist/ and lib/ both sit one level below the package root.
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const load = require('node-gyp-build') as (dir: string) => unknown;
 
-export const native = load(packageRoot) as Binding;
+/**
+ * The addon `pnpm build` makes (prebuildify --napi --tag-libc) for the one
+ * target this package supports (package.json: os linux, cpu x64).
+ */
+const PREBUILT = join(packageRoot, 'prebuilds', 'linux-x64', '@tsv+kvm-sys.glibc.node');
+
+/**
+ * The prebuilt addon, required by its path in the common case: node-gyp-build
+ * would find the same file after resolving itself and scanning directories,
+ * some 10 ms of every start. It is still asked when a local build exists
+ * (which it prefers, as node-gyp-build does) or the prebuild is missing.
+ */
+function loadAddon(): Binding {
+  if (existsSync(PREBUILT) && !existsSync(join(packageRoot, 'build', 'Release', 'kvm_sys.node'))) return require(PREBUILT) as Binding;
+  return (require('node-gyp-build') as (dir: string) => unknown)(packageRoot) as Binding;
+}
+
+export const native = loadAddon();

@@ -4,9 +4,9 @@
 // with. Every failure is a negative errno (ENOEXEC for a bad ELF, ELIBBAD for
 // a bad interpreter, E2BIG for oversized arguments, ENOMEM past the memory
 // limit).
-import { randomFillSync } from 'node:crypto';
 import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, Reg, type Platform, type Registers } from '@tsv/platform';
 import { E } from '../errno.js';
+import { hostRandom } from '../host-random.js';
 import { buildInitialStack, loadElf, type LoadPlan, loadVdso, VVAR_DEFAULT_CLOCKS, VVAR_SIZE, writeVvar } from '../loader/index.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MemoryManager, type MemoryManagerOptions } from '../mm/index.js';
 import { mappedFile } from '../syscalls/filemap.js';
@@ -148,7 +148,7 @@ export function execProgram(
   if (vdso < 0) return vdso;
   const top = mm.stackTop;
   const random = new Uint8Array(16);
-  randomFillSync(random);
+  hostRandom(random);
   const cpu = platform.guestCpu?.() ?? BASELINE_CPU;
   const stack = buildInitialStack({
     top,

@@ -1,7 +1,7 @@
 // getrandom and prctl: small calls C runtimes make at start-up (malloc's
 // tcache seed, thread names, "no new privileges").
-import { randomFillSync } from 'node:crypto';
 import { E } from '../errno.js';
+import { hostRandom } from '../host-random.js';
 import type { SyscallArgs } from '../kernel/args.js';
 import { NSIG } from '../kernel/signals.js';
 import type { Task } from '../kernel/task.js';
@@ -26,7 +26,7 @@ function fillRandom(t: Task, buf: number, len: number): number {
   let done = 0;
   while (done < len) {
     const n = Math.min(CHUNK, len - done);
-    const chunk = randomFillSync(scratch.subarray(0, n));
+    const chunk = hostRandom(scratch.subarray(0, n));
     if (t.mm.copyOut(buf + done, chunk) < 0) {
       // Find how far the writable part reaches, page by page.
       let ok = 0;

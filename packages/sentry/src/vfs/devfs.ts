@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
 import { E } from '../errno.js';
+import { hostRandom } from '../host-random.js';
 import { makedev } from './constants.js';
 import { type CharOps, SyntheticFs } from './synthetic.js';
 
@@ -17,8 +17,8 @@ const devices: [string, number, number, CharOps][] = [
   ['null', 1, 3, { read: () => 0, write: discard }],
   ['zero', 1, 5, { read: (buf, len) => (buf.fill(0, 0, len), len), write: discard }],
   ['full', 1, 7, { read: (buf, len) => (buf.fill(0, 0, len), len), write: () => -E.ENOSPC }],
-  ['random', 1, 8, { read: (buf, len) => (randomFillSync(buf, 0, len), len), write: discard }],
-  ['urandom', 1, 9, { read: (buf, len) => (randomFillSync(buf, 0, len), len), write: discard }],
+  ['random', 1, 8, { read: (buf, len) => (hostRandom(buf, 0, len), len), write: discard }],
+  ['urandom', 1, 9, { read: (buf, len) => (hostRandom(buf, 0, len), len), write: discard }],
 ];
 
 /**
