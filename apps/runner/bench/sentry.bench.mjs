@@ -2,7 +2,6 @@
 // and qemu-x86_64 (user-mode emulation), all measured in this run.
 //   sentry.getpid_ns          per getpid from a C program    vs d-emul-pf and native
 //   sentry.exits_per_syscall  busybox sha256sum / tar: guest exits / syscalls the same run makes natively (strace -c -f)
-//   sentry.startup_ms         tsv run of a static hello      vs node -e 0 and qemu-x86_64
 //   sentry.sha256_ratio       busybox sha256sum of 64 MiB    tsv / native, tsv / qemu-x86_64
 //   sentry.first_touch_ratio  first write to each page of 256 MiB, timed inside the program: tsv / native
 import { execFileSync } from 'node:child_process';
@@ -60,16 +59,6 @@ if (existsSync(BUSYBOX)) {
       note: `${exits} exits (${e.syscall} syscall, ${e.fault} fault, ${e.interrupt} interrupt, ${e.other} other) for ${natively} native syscalls`,
     });
   }
-}
-
-// --- startup ---
-{
-  const hello = build('hello');
-  const tsv = wallMs('node', [...RUN, '--', hello]);
-  const node = wallMs('node', ['-e', '0']);
-  report({ name: 'sentry.startup_ms', value: tsv, unit: 'ms', baseline: 'node -e 0', baselineValue: node });
-  if (QEMU) report({ name: 'sentry.startup_vs_qemu', value: tsv / wallMs(QEMU, [hello]), unit: 'x qemu-x86_64' });
-  else console.log('qemu-x86_64 not installed (apt-get install qemu-user): no qemu baseline');
 }
 
 // --- sha256sum of 64 MiB ---

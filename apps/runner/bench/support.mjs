@@ -36,6 +36,38 @@ export function scratch() {
   };
 }
 
+/**
+ * Commands ([cmd, args] pairs) run in turn, `runs` rounds after one untimed
+ * round, so that a loaded machine weighs on each alike: for each, the median
+ * wall milliseconds and the median CPU milliseconds (user + system of the
+ * command and its children, from bash's `times`, at 1 ms resolution). Throws
+ * if one fails.
+ */
+export function interleavedMs(commands, runs = 21) {
+  const samples = commands.map(() => ({ wall: [], cpu: [] }));
+  for (let round = 0; round <= runs; round++) {
+    commands.forEach(([cmd, args], i) => {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1 || exit $?; times', 'timed', cmd, ...args], { encoding: 'utf8' });
+      const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: status ${r.status}`);
+      if (round === 0) return;
+      // times: the shell's user and system time, then its children's, as "0m0.012s 0m0.004s".
+      const [user, sys] = r.stdout
+        .trim()
+        .split('\n')[1]
+        .split(' ')
+        .map((t) => {
+          const [, m, sec] = /^(\d+)m([\d.]+)s$/.exec(t);
+          return Number(m) * 60e3 + Number(sec) * 1e3;
+        });
+      samples[i].wall.push(wall);
+      samples[i].cpu.push(user + sys);
+    });
+  }
+  return samples.map((s) => ({ wallMs: median(s.wall), cpuMs: median(s.cpu) }));
+}
+
 /** Median wall milliseconds of `runs` runs of a command (after one untimed run); throws if it fails. */
 export function wallMs(cmd, args, runs = 7, env = process.env) {
   const times = [];
