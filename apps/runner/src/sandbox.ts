@@ -111,6 +111,16 @@ export interface SandboxOptions extends LimitOptions {
   net?: string;
   /** '[HOSTADDR:]HOSTPORT:GUESTPORT' each: a host client reaches the sandbox's server on GUESTPORT, as `tsv run --publish`. */
   publish?: readonly string[];
+  /** The host name uname() reports (default 'tsv'). */
+  hostname?: string;
+  /** Credentials of the program (default: this process's uid and gid). */
+  uid?: number;
+  gid?: number;
+  /**
+   * Resource limits of the program, by RLIMIT_* number (soft and hard;
+   * Infinity is unlimited), set as a privileged parent would before it starts.
+   */
+  rlimits?: ReadonlyMap<number, { soft: number; hard: number }>;
   /**
    * Most bytes kept of each buffered output stream, or left unread in a
    * 'stream' one (default 64 MiB): a program that writes more is killed
@@ -295,6 +305,10 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
         volumes: o.volumes ?? [],
         memoryLimit: limit,
         maxTasks: limits.pids,
+        hostname: o.hostname,
+        uid: o.uid,
+        gid: o.gid,
+        rlimits: o.rlimits && new Map([...o.rlimits].map(([r, l]) => [r, { cur: l.soft, max: l.hard }])),
         net,
         stdin: stdin.stream,
         stdinIsTty: stdin.isTty,
