@@ -98,6 +98,8 @@ export async function runCommand(args: string[]): Promise<number> {
     traceFile !== undefined ? (line: string) => traceFile.write(`${line}\n`) : v.strace ? (line: string) => writeLine(2, line) : undefined;
   try {
     const sandbox = new Sandbox(program, {
+      // This thread has nothing else to do: no worker thread to start.
+      pool: false,
       root: v.root,
       volumes: v.volume,
       env: mergeEnv(DEFAULT_ENV, v.env ?? []),

@@ -3,36 +3,34 @@
 //   const r = await Sandbox.run(['/bin/busybox', 'echo', 'hi'], { timeoutMs: 5000 });
 //   r.exitCode === 0 && r.stdout.toString() === 'hi\n'
 //
-// A Sandbox owns one KVM virtual machine. Several can run at once in one
-// Node process: each one's run loop yields to the event loop while its
-// program waits and at every preemption tick.
+// A Sandbox owns one KVM virtual machine, run by a worker thread of a
+// SandboxPool (sandbox-pool.ts; the default pool unless `pool` says
+// otherwise), so this thread's event loop never waits on a guest; the VM,
+// the Sentry and the program's files stay in that worker (sandbox-engine.ts)
+// and this class is the caller's side: options in, streams, events and
+// signals across, the result out.
 //
 // The program's stdout and stderr carry only what it wrote: tsv's own
 // diagnostics (warnings, internal errors) are the result's `diagnostics`
 // and the 'diagnostic' event, never mixed into its streams.
 import { EventEmitter } from 'node:events';
-import { fstatSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
-import { KvmPlatform } from '@tsv/platform/kvm';
+import type { FileSpec } from './files.js';
+import { checkLimits, type LimitOptions } from './limits.js';
+import type { RunStats } from '@tsv/sentry';
+import type { RunReport } from './report.js';
 import {
-  boot,
-  BootError,
-  type ExitStatus,
-  HostFileInput,
-  InputStream,
-  type NetPolicy,
-  netPolicy,
-  OutputStream,
-  type RunStats,
-  type Sentry,
-  sendSignal,
-  type Vfs,
-  signalFromHost,
-} from '@tsv/sentry';
-import { type FileSpec, placeFiles, readGuestFile } from './files.js';
-import { checkLimits, type LimitOptions, type Limits } from './limits.js';
-import { type LimitName, type RunReport, verdictOf } from './report.js';
+  DEFAULT_MAX_BUFFER,
+  type DiagnosticKind,
+  type EngineEvents,
+  type EngineSpec,
+  isRegularFile,
+  type OutputRoute,
+  SandboxEngine,
+  type StdinSpec,
+} from './sandbox-engine.js';
 import { SandboxError } from './sandbox-error.js';
+import { type SandboxBackend, SandboxPool } from './sandbox-pool.js';
 
 export { SandboxError };
 
@@ -142,6 +140,14 @@ export interface SandboxOptions extends LimitOptions {
   checkMemory?: boolean;
   /** The KVM device. Default /dev/kvm. */
   device?: string;
+  /**
+   * Where the sandbox runs: a worker thread of this pool, which bounds how
+   * many run at once and queues the others (default: SandboxPool.default,
+   * as many as there are cores). `false` runs it on this thread, as the
+   * command line does: its event loop then waits while the guest computes,
+   * up to a preemption tick at a time.
+   */
+  pool?: SandboxPool | false;
 }
 
 /** How the program ended and what it cost (report.ts), with its output and what tsv saw. */
@@ -169,28 +175,12 @@ export interface SandboxResult extends RunReport {
   dispose(): void;
 }
 
-const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
-/**
- * Guest-physical memory beyond the limit: the kernel image (1 MiB) and page
- * tables, which are not charged to the limit (every frame a program maps,
- * the vDSO's too, is). A program whose page tables outgrow it is killed as
- * out of memory.
- */
-const guestMemorySlack = (limit: number): number => Math.max(64 << 20, limit / 4);
-/** Page tables get the slack less the kernel image, in their own region: user frames keep room for the whole limit. */
-const tableRegion = (physical: number, limit: number): number =>
-  Math.max(2 << 20, Math.floor((physical - limit - (1 << 20)) / (2 << 20)) * (2 << 20));
-const DEFAULT_MAX_BUFFER = 64 << 20;
-const SIGKILL = 9;
-const SIGXFSZ = 25;
-const RLIMIT_FSIZE = 1;
-const RLIMIT_NOFILE = 7;
-/** A signal from outside the sandbox (si_code SI_USER, si_pid 0). */
-const SI_USER = 0;
-/** CPU time between the SIGXCPU of cpuTimeMs and the SIGKILL, as a hard RLIMIT_CPU one second above the soft one. */
-const CPU_GRACE_MS = 1000;
 /** Diagnostic lines a result keeps (the kernel bounds each kind of warning; this bounds their sum). */
 export const MAX_DIAGNOSTICS = 1000;
+const SIGKILL = 9;
+
+/** A result dropped without dispose() lets go of the sandbox's files when it is collected. */
+const undisposed = new FinalizationRegistry<SandboxBackend>((backend) => backend.dispose());
 
 /**
  * One program in one VM. Events: 'diagnostic' (line: string), each line
@@ -202,20 +192,12 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
   readonly stdout: PassThrough | null;
   readonly stderr: PassThrough | null;
   readonly #options: SandboxOptions;
-  readonly #out: Uint8Array[] = [];
-  readonly #err: Uint8Array[] = [];
   readonly #diagnostics: string[] = [];
-  #sentry: Sentry | undefined;
-  #platform: KvmPlatform | undefined;
+  #backend: SandboxBackend | undefined;
   #started: Promise<void> | undefined;
   #result: Promise<SandboxResult> | undefined;
-  #timedOut = false;
+  /** A 'stream' backlog passed maxBuffer: what comes after is dropped (the program is being killed). */
   #overflowed = false;
-  /** The limit the runner ended the run for (the wall time, the output), first one wins. */
-  #limit: LimitName | null = null;
-  /** kill() ended the program. */
-  #killed = false;
-  #limits: Limits | undefined;
   #stopStdin: () => void = () => {};
 
   constructor(argv: readonly string[], options: SandboxOptions = {}) {
@@ -234,7 +216,7 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
     return s.wait();
   }
 
-  /** Boots the sandbox and starts the program. */
+  /** Boots the sandbox and starts the program (after a place in the pool is free). */
   start(): Promise<void> {
     this.#started ??= this.#boot();
     return this.#started;
@@ -252,18 +234,7 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
    * ends it ends the run). SIGKILL ends the whole sandbox at once.
    */
   kill(signal = SIGKILL): void {
-    const sentry = this.#sentry;
-    if (sentry === undefined) return;
-    this.#killed = true;
-    const init = sentry.kernel.init?.leader;
-    if (signal === SIGKILL || init === undefined) sentry.kill(signal);
-    else sendSignal(init, { signo: signal, code: SI_USER, pid: 0, uid: 0 }, 'process');
-  }
-
-  /** Kills the sandbox whole for `limit` (the first limit reached names the verdict). */
-  #endFor(limit: LimitName): void {
-    this.#limit ??= limit;
-    this.#sentry?.kill(SIGKILL);
+    this.#backend?.kill(signal);
   }
 
   /**
@@ -273,263 +244,123 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
    * to every process of the sandbox. False when no process was alive.
    */
   signal(signal: number, all = false): boolean {
-    return this.#sentry !== undefined && signalFromHost(this.#sentry.kernel, signal, all);
+    return this.#backend?.signal(signal, all) ?? false;
   }
 
   async #boot(): Promise<void> {
     const o = this.#options;
-    const limits = checkLimits(o);
-    this.#limits = limits;
-    let net: NetPolicy;
-    try {
-      net = netPolicy(o.net, o.publish);
-    } catch (e) {
-      throw new SandboxError(e instanceof Error ? e.message : String(e), 2);
-    }
-    const limit = limits.memory;
-    const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
-    try {
-      this.#platform = new KvmPlatform({ memoryBytes: physical, tableBytes: tableRegion(physical, limit), device: o.device });
-    } catch (e) {
-      throw new SandboxError(`cannot use KVM: ${e instanceof Error ? e.message : String(e)}`, 125);
-    }
-    const stdin = this.#stdin();
-    try {
-      this.#sentry = await boot({
-        platform: this.#platform,
-        argv: [...this.argv],
-        env: envList(o.env),
-        cwd: o.cwd ?? '/',
-        root: o.root,
-        overlay: o.overlay ?? true,
-        volumes: o.volumes ?? [],
-        memoryLimit: limit,
-        maxTasks: limits.pids,
-        hostname: o.hostname,
-        uid: o.uid,
-        gid: o.gid,
-        rlimits: o.rlimits && new Map([...o.rlimits].map(([r, l]) => [r, { cur: l.soft, max: l.hard }])),
-        net,
-        stdin: stdin.stream,
-        stdinIsTty: stdin.isTty,
-        stdout: this.#sink(o.stdout, this.#out, this.stdout, 1),
-        stderr: this.#sink(o.stderr, this.#err, this.stderr, 2),
-        stdoutIsTty: o.stdout === 'inherit' && process.stdout.isTTY === true,
-        strace: o.strace,
-        warn: (line) => {
-          o.warn?.(line);
-          this.#diagnose(line);
-        },
-        debug:
-          o.debug &&
-          ((line) => {
-            o.debug!(line);
-            this.#diagnose(line);
-          }),
-        checkMemory: o.checkMemory,
-      });
-    } catch (e) {
-      this.#platform.close();
-      stdin.stop();
-      if (e instanceof BootError) throw new SandboxError(e.message.replace(/^tsv: /, ''), e.status);
-      throw e;
-    }
-    this.#stopStdin = stdin.stop;
-    this.#applyLimits(this.#sentry, limits);
-    if (o.files !== undefined) {
-      try {
-        placeFiles(this.#sentry.kernel.vfs, o.files);
-      } catch (e) {
-        this.#sentry.kernel.vfs.close();
-        this.#platform.close();
-        stdin.stop();
-        throw e;
-      }
-    }
-  }
-
-  /** The limits the Sentry enforces once booted, before the program's first instruction. */
-  #applyLimits(sentry: Sentry, l: Limits): void {
-    const init = sentry.task;
-    if (l.fileSize !== undefined) init.rlimits.set(RLIMIT_FSIZE, { cur: l.fileSize, max: l.fileSize });
-    if (l.openFiles !== undefined) {
-      init.rlimits.set(RLIMIT_NOFILE, { cur: l.openFiles, max: l.openFiles });
-      init.fds.limit = l.openFiles;
-    }
-    if (l.cpuTimeMs !== undefined) sentry.kernel.limitCpu(l.cpuTimeMs, l.cpuTimeMs + CPU_GRACE_MS);
-    if (l.maxOutput !== undefined) {
-      const budget = { remaining: l.maxOutput, exceeded: () => this.#endFor('maxOutput') };
-      for (const fd of [1, 2]) {
-        const f = init.fds.get(fd);
-        if (f instanceof OutputStream) f.limit(budget);
-      }
-    }
+    checkLimits(o); // a bad limit is refused here, before a place in the pool is taken
+    const { stdin, stdout, stderr, strace, warn, debug, pool, ...data } = o;
+    const spec: EngineSpec = {
+      argv: [...this.argv],
+      options: data,
+      stdin: stdinSpec(stdin),
+      stdout: route(stdout),
+      stderr: route(stderr),
+      stdoutIsTty: stdout === 'inherit' && process.stdout.isTTY === true,
+      strace: strace !== undefined,
+      debug: debug !== undefined,
+    };
+    const events: EngineEvents = {
+      output: (fd, bytes) => this.#output(fd === 1 ? stdout : stderr, fd === 1 ? this.stdout : this.stderr, bytes),
+      diagnostic: (line, kind) => this.#diagnostic(line, kind),
+      strace: (line) => strace?.(line),
+    };
+    const backend = pool === false ? new SandboxEngine(spec, events) : (pool ?? SandboxPool.default).backend(spec, events);
+    this.#backend = backend;
+    await backend.boot();
+    if (spec.stdin.kind === 'pushed') this.#stopStdin = pipeStdin(stdin as Readable | 'inherit', backend);
   }
 
   async #run(): Promise<SandboxResult> {
-    const sentry = this.#sentry!;
-    const timeoutMs = this.#limits!.timeoutMs;
-    const timer =
-      timeoutMs !== undefined
-        ? setTimeout(() => {
-            this.#timedOut = true;
-            this.#endFor('timeoutMs');
-          }, timeoutMs)
-        : undefined;
-    let status: ExitStatus;
+    const backend = this.#backend!;
+    let r: Awaited<ReturnType<SandboxBackend['run']>>;
     try {
-      status = await sentry.run();
-    } catch (e) {
-      // A Sentry bug: the VM and its memory go now, not at garbage collection. The
-      // error is one line; its stack is a diagnostic.
-      this.#platform!.close();
-      if (e instanceof Error && e.stack !== undefined) this.#diagnose(`tsv: internal error: ${e.stack}`);
-      throw new SandboxError(`internal error: ${firstLine(e instanceof Error ? e.message : String(e))}`, 125);
+      r = await backend.run();
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
       this.#stopStdin();
       this.stdout?.end();
       this.stderr?.end();
     }
-    const stats = sentry.stats();
-    this.#platform!.close();
-    const exitCode = status.code ?? null;
-    const signal = status.signal ?? null;
-    const limit = this.#limitOf(sentry, signal);
-    const cpu = sentry.kernel.cpu;
-    let vfs: Vfs | undefined = sentry.kernel.vfs;
-    const files = new Map<string, Buffer>();
-    for (const path of this.#options.collect ?? []) {
-      const bytes = readGuestFile(vfs, path);
-      if (bytes !== undefined) files.set(path, bytes);
-    }
-    return {
-      exitCode,
-      signal,
-      status: status.code ?? 128 + (status.signal ?? 0),
-      cpuTimeMs: { user: Math.round(cpu.userNs / 1e6), system: Math.round(cpu.sysNs / 1e6) },
-      wallTimeMs: Math.round(stats.wallMs),
-      maxRssBytes: sentry.task.mm.account?.peak ?? 0,
-      limit,
-      verdict: verdictOf({ exitCode, signal, limit, killed: this.#killed }),
-      stdout: Buffer.concat(this.#out),
-      stderr: Buffer.concat(this.#err),
-      timedOut: this.#timedOut,
-      maxBufferExceeded: this.#overflowed,
+    let disposed = false;
+    const result: SandboxResult = {
+      ...r,
+      stdout: asBuffer(r.stdout),
+      stderr: asBuffer(r.stderr),
       diagnostics: this.#diagnostics,
-      stats,
-      files,
-      readFile: (path) => (vfs === undefined ? undefined : readGuestFile(vfs, path)),
+      files: new Map([...r.files].map(([path, bytes]) => [path, asBuffer(bytes)])),
+      readFile: (path) => {
+        const bytes = disposed ? undefined : backend.readFile(path);
+        return bytes === undefined ? undefined : asBuffer(bytes);
+      },
       dispose: () => {
-        vfs?.close();
-        vfs = undefined;
+        if (disposed) return;
+        disposed = true;
+        undisposed.unregister(result);
+        backend.dispose();
       },
     };
+    undisposed.register(result, backend, result);
+    return result;
   }
 
-  /** The limit that ended the run: one the runner enforced, else one the Sentry did. */
-  #limitOf(sentry: Sentry, signal: number | null): LimitName | null {
-    if (this.#limit !== null) return this.#limit;
-    if (sentry.kernel.cpuLimitReached) return 'cpuTimeMs';
-    if (signal === SIGKILL && sentry.kernel.stats.oomKills > 0) return 'memory';
-    if (signal === SIGXFSZ && this.#limits!.fileSize !== undefined) return 'fileSize';
-    return null;
+  /** A chunk of a forwarded stream: to the caller's function, or its 'stream' within maxBuffer of backlog. */
+  #output(mode: OutputMode | undefined, stream: PassThrough | null, bytes: Uint8Array): void {
+    if (typeof mode === 'function') {
+      mode(bytes);
+      return;
+    }
+    if (stream === null || this.#overflowed) return;
+    // Output nobody reads piles up in the stream: the same bound applies to that backlog.
+    if (stream.writableLength + bytes.length > (this.#options.maxBuffer ?? DEFAULT_MAX_BUFFER)) {
+      this.#overflowed = true;
+      this.#backend?.overflow();
+      return;
+    }
+    stream.write(bytes);
   }
 
-  /** A diagnostic line: kept (up to MAX_DIAGNOSTICS) and emitted. */
-  #diagnose(line: string): void {
+  /** A diagnostic line: to the warn or debug callback it belongs to, kept (up to MAX_DIAGNOSTICS) and emitted. */
+  #diagnostic(line: string, kind: DiagnosticKind): void {
+    if (kind === 'warn') this.#options.warn?.(line);
+    if (kind === 'debug') this.#options.debug?.(line);
     if (this.#diagnostics.length < MAX_DIAGNOSTICS) this.#diagnostics.push(line);
     this.emit('diagnostic', line);
   }
-
-  #stdin(): { stream: InputStream | HostFileInput; isTty: boolean; stop: () => void } {
-    const input = this.#options.stdin;
-    // This process's stdin redirected from a regular file: the program gets
-    // that file (seekable, S_IFREG), as it would natively.
-    if (input === 'inherit' && isRegularFile(0)) return { stream: new HostFileInput(0), isTty: false, stop: () => {} };
-    const stream = new InputStream(input === 'inherit' && process.stdin.isTTY === true);
-    if (input === undefined || input === null) {
-      stream.end();
-      return { stream, isTty: false, stop: () => {} };
-    }
-    const inherit = input === 'inherit';
-    if (!inherit && (typeof input === 'string' || input instanceof Uint8Array)) {
-      stream.push(typeof input === 'string' ? Buffer.from(input) : input);
-      stream.end();
-      return { stream, isTty: false, stop: () => {} };
-    }
-    const source: Readable = inherit ? process.stdin : (input as Readable);
-    const onData = (chunk: Buffer | string) => stream.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    const onEnd = () => stream.end();
-    source.on('data', onData);
-    source.on('end', onEnd);
-    source.on('error', onEnd);
-    return {
-      stream,
-      isTty: inherit && process.stdin.isTTY === true,
-      stop: () => {
-        source.off('data', onData);
-        source.off('end', onEnd);
-        source.off('error', onEnd);
-        if (source === process.stdin) process.stdin.pause();
-      },
-    };
-  }
-
-  /** Where one output stream goes: a function, or (inherit) this process's descriptor, which the Sentry writes without blocking. */
-  #sink(
-    mode: OutputMode | undefined,
-    chunks: Uint8Array[],
-    stream: PassThrough | null,
-    hostFd: number,
-  ): ((b: Uint8Array) => void) | number {
-    if (typeof mode === 'function') return (b) => mode(b.slice());
-    if (mode === 'inherit') return hostFd;
-    const max = this.#options.maxBuffer ?? DEFAULT_MAX_BUFFER;
-    if (mode === 'stream') {
-      // Output nobody reads piles up in the stream: the same bound applies to that backlog.
-      return (b) => {
-        if (this.#overflowed) return;
-        if (stream!.writableLength + b.length > max) {
-          this.#overflowed = true;
-          this.#endFor('maxOutput');
-          return;
-        }
-        stream!.write(b.slice());
-      };
-    }
-    let kept = 0;
-    return (b) => {
-      if (this.#overflowed) return;
-      const room = max - kept;
-      if (b.length > room) {
-        if (room > 0) chunks.push(b.slice(0, room));
-        kept = max;
-        this.#overflowed = true;
-        this.#endFor('maxOutput');
-        return;
-      }
-      chunks.push(b.slice());
-      kept += b.length;
-    };
-  }
 }
 
-function firstLine(text: string): string {
-  const nl = text.indexOf('\n');
-  return nl < 0 ? text : text.slice(0, nl);
+function route(mode: OutputMode | undefined): OutputRoute {
+  if (typeof mode === 'function' || mode === 'stream') return 'forward';
+  return mode === 'inherit' ? 'inherit' : 'buffer';
 }
 
-function isRegularFile(fd: number): boolean {
-  try {
-    return fstatSync(fd).isFile();
-  } catch {
-    return false;
-  }
+function stdinSpec(input: SandboxOptions['stdin']): StdinSpec {
+  if (input === undefined || input === null) return { kind: 'eof' };
+  // This process's stdin redirected from a regular file: the program gets
+  // that file (seekable, S_IFREG), as it would natively.
+  if (input === 'inherit') return isRegularFile(0) ? { kind: 'host-file' } : { kind: 'pushed', isTty: process.stdin.isTTY === true };
+  if (typeof input === 'string') return { kind: 'bytes', bytes: Buffer.from(input) };
+  if (input instanceof Uint8Array) return { kind: 'bytes', bytes: input };
+  return { kind: 'pushed', isTty: false };
 }
 
-function envList(env: SandboxOptions['env']): string[] {
-  if (env === undefined) return [...DEFAULT_ENV];
-  if (Array.isArray(env)) return [...env];
-  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+/** Feeds a stream (or this process's stdin) to the program as it arrives; returns what stops it. */
+function pipeStdin(input: Readable | 'inherit', backend: SandboxBackend): () => void {
+  const source: Readable = input === 'inherit' ? process.stdin : input;
+  const onData = (chunk: Buffer | string) => backend.pushStdin(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const onEnd = () => backend.endStdin();
+  source.on('data', onData);
+  source.on('end', onEnd);
+  source.on('error', onEnd);
+  return () => {
+    source.off('data', onData);
+    source.off('end', onEnd);
+    source.off('error', onEnd);
+    if (source === process.stdin) process.stdin.pause();
+  };
+}
+
+/** Bytes as a Buffer, without a copy. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

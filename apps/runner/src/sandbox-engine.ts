@@ -1,0 +1,383 @@
+// One sandbox's VM and Sentry, on the thread that runs them: a worker of a
+// SandboxPool (sandbox-worker.ts), or the caller's own thread (the CLI).
+//
+// Everything it is given (EngineSpec) and gives back (EngineResult, events)
+// is plain data that crosses threads by structured clone: the caller's
+// functions and Node streams stay on the caller's side (sandbox.ts), which
+// turns them into an output route and pushed stdin here. The KVM
+// descriptors, guest memory and the Sentry never leave this thread.
+import { fstatSync } from 'node:fs';
+import { KvmPlatform } from '@tsv/platform/kvm';
+import {
+  boot,
+  BootError,
+  type ExitStatus,
+  HostFileInput,
+  InputStream,
+  type NetPolicy,
+  netPolicy,
+  OutputStream,
+  type RunStats,
+  type Sentry,
+  sendSignal,
+  signalFromHost,
+  type Vfs,
+} from '@tsv/sentry';
+import { placeFiles, readGuestFile } from './files.js';
+import { checkLimits, type Limits } from './limits.js';
+import { type LimitName, type RunReport, verdictOf } from './report.js';
+import { SandboxError } from './sandbox-error.js';
+import type { SandboxOptions } from './sandbox.js';
+
+/** The options that are data (the rest — streams, functions — are the caller's). */
+export type EngineOptions = Omit<SandboxOptions, 'stdin' | 'stdout' | 'stderr' | 'strace' | 'warn' | 'debug' | 'pool'>;
+
+/**
+ * Where one output stream goes: kept here up to maxBuffer and returned with
+ * the result ('buffer'), written to this process's descriptor ('inherit'),
+ * or handed to the caller chunk by chunk as it is written ('forward').
+ */
+export type OutputRoute = 'buffer' | 'inherit' | 'forward';
+
+/**
+ * Standard input: none (EOF at once), given bytes, bytes the caller pushes
+ * as they arrive (pushStdin/endStdin), or this process's descriptor 0 when
+ * it is a regular file (the program gets the file itself, seekable).
+ */
+export type StdinSpec = { kind: 'eof' } | { kind: 'bytes'; bytes: Uint8Array } | { kind: 'pushed'; isTty: boolean } | { kind: 'host-file' };
+
+export interface EngineSpec {
+  argv: string[];
+  options: EngineOptions;
+  stdin: StdinSpec;
+  stdout: OutputRoute;
+  stderr: OutputRoute;
+  /** The program's stdout is this process's terminal. */
+  stdoutIsTty: boolean;
+  /** Send strace lines. */
+  strace: boolean;
+  /** Make a diagnostic line of each fault that kills the program. */
+  debug: boolean;
+}
+
+/** What a diagnostic line is: a kernel warning, a debug line, or tsv's own (an internal error). */
+export type DiagnosticKind = 'warn' | 'debug' | 'tsv';
+
+/** What the engine tells its caller while it runs, in order. */
+export interface EngineEvents {
+  /** A chunk of a 'forward' stream (the engine's own copy: the caller may keep it). */
+  output(fd: 1 | 2, bytes: Uint8Array): void;
+  diagnostic(line: string, kind: DiagnosticKind): void;
+  strace(line: string): void;
+}
+
+/** How the run ended, with what was buffered: plain data. */
+export interface EngineResult extends RunReport {
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  timedOut: boolean;
+  maxBufferExceeded: boolean;
+  stats: RunStats;
+  files: Map<string, Uint8Array>;
+}
+
+const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
+/**
+ * Guest-physical memory beyond the limit: the kernel image (1 MiB) and page
+ * tables, which are not charged to the limit (every frame a program maps,
+ * the vDSO's too, is). A program whose page tables outgrow it is killed as
+ * out of memory.
+ */
+const guestMemorySlack = (limit: number): number => Math.max(64 << 20, limit / 4);
+/** Page tables get the slack less the kernel image, in their own region: user frames keep room for the whole limit. */
+const tableRegion = (physical: number, limit: number): number =>
+  Math.max(2 << 20, Math.floor((physical - limit - (1 << 20)) / (2 << 20)) * (2 << 20));
+export const DEFAULT_MAX_BUFFER = 64 << 20;
+const SIGKILL = 9;
+const SIGXFSZ = 25;
+const RLIMIT_FSIZE = 1;
+const RLIMIT_NOFILE = 7;
+/** A signal from outside the sandbox (si_code SI_USER, si_pid 0). */
+const SI_USER = 0;
+/** CPU time between the SIGXCPU of cpuTimeMs and the SIGKILL, as a hard RLIMIT_CPU one second above the soft one. */
+const CPU_GRACE_MS = 1000;
+
+export class SandboxEngine {
+  readonly #spec: EngineSpec;
+  readonly #events: EngineEvents;
+  readonly #out: Uint8Array[] = [];
+  readonly #err: Uint8Array[] = [];
+  #sentry: Sentry | undefined;
+  #platform: KvmPlatform | undefined;
+  #limits: Limits | undefined;
+  #stdin: InputStream | undefined;
+  #timedOut = false;
+  #overflowed = false;
+  /** The limit the runner ended the run for (the wall time, the output), first one wins. */
+  #limit: LimitName | null = null;
+  /** kill() ended the program. */
+  #killed = false;
+  /** The sandbox's files after the run, until dispose(). */
+  #vfs: Vfs | undefined;
+
+  constructor(spec: EngineSpec, events: EngineEvents) {
+    this.#spec = spec;
+    this.#events = events;
+  }
+
+  /** Makes the VM, boots the Sentry and places the files; throws SandboxError when the program cannot start. */
+  async boot(): Promise<void> {
+    const { options: o, stdin: input } = this.#spec;
+    const limits = checkLimits(o);
+    this.#limits = limits;
+    let net: NetPolicy;
+    try {
+      net = netPolicy(o.net, o.publish);
+    } catch (e) {
+      throw new SandboxError(e instanceof Error ? e.message : String(e), 2);
+    }
+    const limit = limits.memory;
+    const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
+    let platform: KvmPlatform;
+    try {
+      platform = new KvmPlatform({ memoryBytes: physical, tableBytes: tableRegion(physical, limit), device: o.device });
+    } catch (e) {
+      throw new SandboxError(`cannot use KVM: ${e instanceof Error ? e.message : String(e)}`, 125);
+    }
+    this.#platform = platform;
+    const stdin = input.kind === 'host-file' ? new HostFileInput(0) : new InputStream(input.kind === 'pushed' && input.isTty);
+    if (stdin instanceof InputStream) {
+      if (input.kind === 'bytes') stdin.push(input.bytes);
+      if (input.kind === 'pushed') this.#stdin = stdin;
+      else stdin.end();
+    }
+    let sentry: Sentry;
+    try {
+      sentry = await boot({
+        platform,
+        argv: [...this.#spec.argv],
+        env: envList(o.env),
+        cwd: o.cwd ?? '/',
+        root: o.root,
+        overlay: o.overlay ?? true,
+        volumes: o.volumes ?? [],
+        memoryLimit: limit,
+        maxTasks: limits.pids,
+        net,
+        hostname: o.hostname,
+        uid: o.uid,
+        gid: o.gid,
+        rlimits: o.rlimits && new Map([...o.rlimits].map(([r, l]) => [r, { cur: l.soft, max: l.hard }])),
+        stdin,
+        stdinIsTty: input.kind === 'pushed' && input.isTty,
+        stdout: this.#sink(this.#spec.stdout, this.#out, 1),
+        stderr: this.#sink(this.#spec.stderr, this.#err, 2),
+        stdoutIsTty: this.#spec.stdoutIsTty,
+        strace: this.#spec.strace ? (line) => this.#events.strace(line) : undefined,
+        warn: (line) => this.#events.diagnostic(line, 'warn'),
+        debug: this.#spec.debug ? (line) => this.#events.diagnostic(line, 'debug') : undefined,
+        checkMemory: o.checkMemory,
+      });
+    } catch (e) {
+      platform.close();
+      this.#stdin = undefined;
+      if (e instanceof BootError) throw new SandboxError(e.message.replace(/^tsv: /, ''), e.status);
+      throw e;
+    }
+    this.#sentry = sentry;
+    this.#applyLimits(sentry, limits);
+    if (o.files !== undefined) {
+      try {
+        placeFiles(sentry.kernel.vfs, o.files);
+      } catch (e) {
+        sentry.kernel.vfs.close();
+        platform.close();
+        this.#stdin = undefined;
+        throw e;
+      }
+    }
+  }
+
+  /** The limits the Sentry enforces once booted, before the program's first instruction. */
+  #applyLimits(sentry: Sentry, l: Limits): void {
+    const init = sentry.task;
+    if (l.fileSize !== undefined) init.rlimits.set(RLIMIT_FSIZE, { cur: l.fileSize, max: l.fileSize });
+    if (l.openFiles !== undefined) {
+      init.rlimits.set(RLIMIT_NOFILE, { cur: l.openFiles, max: l.openFiles });
+      init.fds.limit = l.openFiles;
+    }
+    if (l.cpuTimeMs !== undefined) sentry.kernel.limitCpu(l.cpuTimeMs, l.cpuTimeMs + CPU_GRACE_MS);
+    if (l.maxOutput !== undefined) {
+      const budget = { remaining: l.maxOutput, exceeded: () => this.endFor('maxOutput') };
+      for (const fd of [1, 2]) {
+        const f = init.fds.get(fd);
+        if (f instanceof OutputStream) f.limit(budget);
+      }
+    }
+  }
+
+  /** Runs the booted program to its end. Rejects with SandboxError (125) on an internal error of the Sentry. */
+  async run(): Promise<EngineResult> {
+    const sentry = this.#sentry!;
+    const platform = this.#platform!;
+    const timeoutMs = this.#limits!.timeoutMs;
+    const timer =
+      timeoutMs !== undefined
+        ? setTimeout(() => {
+            this.#timedOut = true;
+            this.endFor('timeoutMs');
+          }, timeoutMs)
+        : undefined;
+    let status: ExitStatus;
+    try {
+      status = await sentry.run();
+    } catch (e) {
+      // A Sentry bug: the VM and its memory go now, not at garbage collection. The
+      // error is one line; its stack is a diagnostic.
+      platform.close();
+      if (e instanceof Error && e.stack !== undefined) this.#events.diagnostic(`tsv: internal error: ${e.stack}`, 'tsv');
+      throw new SandboxError(`internal error: ${firstLine(e instanceof Error ? e.message : String(e))}`, 125);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      this.#stdin = undefined;
+    }
+    const stats = sentry.stats();
+    platform.close();
+    const exitCode = status.code ?? null;
+    const signal = status.signal ?? null;
+    const limit = this.#limitOf(sentry, signal);
+    const cpu = sentry.kernel.cpu;
+    this.#vfs = sentry.kernel.vfs;
+    const files = new Map<string, Uint8Array>();
+    for (const path of this.#spec.options.collect ?? []) {
+      const bytes = readGuestFile(this.#vfs, path);
+      if (bytes !== undefined) files.set(path, bytes);
+    }
+    return {
+      exitCode,
+      signal,
+      status: status.code ?? 128 + (status.signal ?? 0),
+      cpuTimeMs: { user: Math.round(cpu.userNs / 1e6), system: Math.round(cpu.sysNs / 1e6) },
+      wallTimeMs: Math.round(stats.wallMs),
+      maxRssBytes: sentry.task.mm.account?.peak ?? 0,
+      limit,
+      verdict: verdictOf({ exitCode, signal, limit, killed: this.#killed }),
+      stdout: concat(this.#out),
+      stderr: concat(this.#err),
+      timedOut: this.#timedOut,
+      maxBufferExceeded: this.#overflowed,
+      stats,
+      files,
+    };
+  }
+
+  /**
+   * Sends `signal` to the program's first process, as to any process (the
+   * program's handler runs; a signal whose default action ends it ends the
+   * run). SIGKILL ends the whole sandbox at once. Nothing before boot.
+   */
+  kill(signal = SIGKILL): void {
+    const sentry = this.#sentry;
+    if (sentry === undefined) return;
+    this.#killed = true;
+    const init = sentry.kernel.init?.leader;
+    if (signal === SIGKILL || init === undefined) sentry.kill(signal);
+    else sendSignal(init, { signo: signal, code: SI_USER, pid: 0, uid: 0 }, 'process');
+  }
+
+  /** A signal from outside the sandbox's pid namespace (kernel/host-signal.ts); false when no process was alive. */
+  signal(signal: number, all = false): boolean {
+    return this.#sentry !== undefined && signalFromHost(this.#sentry.kernel, signal, all);
+  }
+
+  /** Kills the sandbox whole for `limit` (the first limit reached names the verdict). */
+  endFor(limit: LimitName): void {
+    this.#limit ??= limit;
+    this.#sentry?.kill(SIGKILL);
+  }
+
+  /** The caller's stream backlog passed maxBuffer: the program is killed, as for a buffered stream. */
+  overflow(): void {
+    this.#overflowed = true;
+    this.endFor('maxOutput');
+  }
+
+  /** More standard input (StdinSpec 'pushed'); ignored once the run is over. */
+  pushStdin(bytes: Uint8Array): void {
+    this.#stdin?.push(bytes);
+  }
+
+  endStdin(): void {
+    this.#stdin?.end();
+  }
+
+  /** A file as the sandbox left it, after the run and until dispose(). */
+  readFile(path: string): Buffer | undefined {
+    return this.#vfs === undefined ? undefined : readGuestFile(this.#vfs, path);
+  }
+
+  dispose(): void {
+    this.#vfs?.close();
+    this.#vfs = undefined;
+  }
+
+  /** Where one output stream goes: the caller (forward), this process's descriptor (inherit, never blocking), or a bounded buffer. */
+  #sink(route: OutputRoute, chunks: Uint8Array[], fd: 1 | 2): ((b: Uint8Array) => void) | number {
+    if (route === 'forward') return (b) => this.#events.output(fd, new Uint8Array(b));
+    if (route === 'inherit') return fd;
+    const max = this.#spec.options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    let kept = 0;
+    return (b) => {
+      if (this.#overflowed) return;
+      const room = max - kept;
+      if (b.length > room) {
+        if (room > 0) chunks.push(new Uint8Array(b.subarray(0, room)));
+        kept = max;
+        this.overflow();
+        return;
+      }
+      chunks.push(new Uint8Array(b));
+      kept += b.length;
+    };
+  }
+
+  /** The limit that ended the run: one the runner enforced, else one the Sentry did. */
+  #limitOf(sentry: Sentry, signal: number | null): LimitName | null {
+    if (this.#limit !== null) return this.#limit;
+    if (sentry.kernel.cpuLimitReached) return 'cpuTimeMs';
+    if (signal === SIGKILL && sentry.kernel.stats.oomKills > 0) return 'memory';
+    if (signal === SIGXFSZ && this.#limits!.fileSize !== undefined) return 'fileSize';
+    return null;
+  }
+}
+
+/** Whether this process's descriptor is a regular file (stdin redirected from a file). */
+export function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The chunks in one buffer of its own (never a slice of Node's shared pool: it may be transferred to another thread). */
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function firstLine(text: string): string {
+  const nl = text.indexOf('\n');
+  return nl < 0 ? text : text.slice(0, nl);
+}
+
+function envList(env: SandboxOptions['env']): string[] {
+  if (env === undefined) return [...DEFAULT_ENV];
+  if (Array.isArray(env)) return [...env];
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}

@@ -1,0 +1,111 @@
+// Sandboxes in worker threads: the caller's event loop runs while guests
+// compute, a pool runs at most `concurrency` at once and queues the rest,
+// limits and files work across the thread boundary, and a worker that ends
+// ends its sandboxes with an error instead of leaving them waiting.
+import { PassThrough } from 'node:stream';
+import { announceKvmSkip } from '@tsv/testing';
+import { describe, expect, it } from 'vitest';
+import { Sandbox, type SandboxOptions } from './sandbox.js';
+import { SandboxPool } from './sandbox-pool.js';
+import { program, PROGRAMS_VOLUME } from './test-programs.js';
+
+const withPrograms = (o: SandboxOptions = {}): SandboxOptions => ({ ...o, volumes: [PROGRAMS_VOLUME] });
+
+describe('SandboxPool', () => {
+  it('defaults to one sandbox at a time per core, and refuses a bound that is not a positive integer', () => {
+    const pool = new SandboxPool({ concurrency: 3, threads: 2 });
+    expect([pool.concurrency, pool.threads, pool.running, pool.queued]).toEqual([3, 2, 0, 0]);
+    expect(SandboxPool.default.concurrency).toBeGreaterThanOrEqual(1);
+    expect(() => new SandboxPool({ concurrency: 0 })).toThrow(/concurrency must be a positive integer/);
+    expect(() => new SandboxPool({ threads: 1.5 })).toThrow(/threads must be a positive integer/);
+  });
+});
+
+describe.skipIf(announceKvmSkip())('sandboxes in worker threads', () => {
+  it("keeps the caller's event loop turning while guests compute", async () => {
+    const spins = [0, 1].map(() => Sandbox.run([program('spin')], withPrograms({ timeoutMs: 1000 })));
+    let turns = 0;
+    let done = false;
+    const all = Promise.all(spins).finally(() => {
+      done = true;
+    });
+    // One turn of the event loop per callback. On the guests' thread a turn could only
+    // come between two of their exits (at most one per preemption tick).
+    await new Promise<void>((resolve) => {
+      const turn = () => {
+        turns++;
+        if (done) resolve();
+        else setImmediate(turn);
+      };
+      setImmediate(turn);
+    });
+    const results = await all;
+    expect(results.map((r) => r.verdict)).toEqual(['wall-timeout', 'wall-timeout']);
+    const exits = results.reduce(
+      (n, r) => n + r.stats.exits.interrupt + r.stats.exits.syscall + r.stats.exits.fault + r.stats.exits.other,
+      0,
+    );
+    expect(turns).toBeGreaterThan(10 * exits);
+  });
+
+  it('runs at most `concurrency` sandboxes at once, queues the others in order, and runs them all', async () => {
+    const pool = new SandboxPool({ concurrency: 2 });
+    const inputs = [0, 1, 2, 3, 4].map(() => new PassThrough());
+    const sandboxes = inputs.map((stdin) => new Sandbox([program('cat_stdin')], withPrograms({ stdin, pool })));
+    const booted: number[] = [];
+    const started = sandboxes.map((s, i) => s.start().then(() => booted.push(i)));
+    expect([pool.running, pool.queued]).toEqual([2, 3]);
+    const results = sandboxes.map((s) => s.wait());
+    await Promise.all(started.slice(0, 2));
+    // Each program waits on its input until it is ended: a queued sandbox starts only
+    // when one of the two running ends, and the first queued is the first to start.
+    for (const next of [2, 3, 4]) {
+      inputs[next - 2]!.end(`input ${next - 2}\n`);
+      await started[next];
+      expect([booted.length, booted.at(-1)]).toEqual([next + 1, next]);
+      expect(pool.running).toBe(2);
+    }
+    inputs[3]!.end('input 3\n');
+    inputs[4]!.end('input 4\n');
+    const out = await Promise.all(results);
+    expect(out.map((r) => [r.status, r.stdout.toString()])).toEqual(inputs.map((_, i) => [0, `input ${i}\n`]));
+    expect([pool.running, pool.queued]).toEqual([0, 0]);
+    await pool.close();
+  });
+
+  it('reports the verdict of a guest a limit killed inside its worker', async () => {
+    const r = await Sandbox.run([program('spin')], withPrograms({ cpuTimeMs: 200 }));
+    expect([r.signal, r.limit, r.verdict]).toEqual([24, 'cpuTimeMs', 'cpu-timeout']);
+  });
+
+  it("reads a result's files from its worker, also while that worker runs another guest", async () => {
+    const pool = new SandboxPool({ concurrency: 2, threads: 1 });
+    const r = await Sandbox.run([program('echo_args')], withPrograms({ pool, files: { '/in/data.txt': 'placed\n' } }));
+    expect(r.readFile('/in/data.txt')?.toString()).toBe('placed\n');
+    const spin = new Sandbox([program('spin')], withPrograms({ pool }));
+    await spin.start();
+    const spinning = spin.wait();
+    expect(r.readFile('/in/data.txt')?.toString()).toBe('placed\n');
+    expect(r.readFile('/in/missing')).toBeUndefined();
+    r.dispose();
+    expect(r.readFile('/in/data.txt')).toBeUndefined();
+    spin.kill();
+    expect((await spinning).verdict).toBe('killed');
+    await pool.close();
+  });
+
+  it('ends the sandboxes of a worker that ends with an error, queued ones too; nothing waits forever', async () => {
+    const pool = new SandboxPool({ concurrency: 1 });
+    const running = new Sandbox([program('spin')], withPrograms({ pool }));
+    await running.start();
+    const result = running.wait();
+    const queued = Sandbox.run([program('echo_args')], withPrograms({ pool }));
+    expect(pool.queued).toBe(1);
+    const ended = [
+      expect(result).rejects.toMatchObject({ status: 125, message: expect.stringMatching(/^internal error: the worker thread/) }),
+      expect(queued).rejects.toMatchObject({ status: 125, message: 'the sandbox pool is closed' }),
+    ];
+    await pool.close();
+    await Promise.all(ended);
+  });
+});

@@ -1,0 +1,342 @@
+// Where sandboxes run: worker threads, so that the caller's event loop never
+// waits on a guest (KVM_RUN holds the thread that calls it until the next
+// exit or tick) and sandboxes use every core.
+//
+// A SandboxPool runs at most `concurrency` sandboxes at once (from boot to
+// the end of the run) and queues the others in order; they share at most
+// `threads` worker threads, each running several as one event loop, which is
+// what keeps a sandbox that waits on its input cheap. Workers are made on
+// demand and kept for the next sandbox (a warm start pays neither a thread
+// nor the loading of the Sentry); an idle worker does not keep the process
+// alive. A worker that dies (a fatal error, close()) ends each of its
+// sandboxes with a SandboxError (status 125) naming it; nothing waits forever.
+import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { blockingRequest, newReplyState } from './reply.js';
+import type { EngineEvents, EngineResult, EngineSpec } from './sandbox-engine.js';
+import { SandboxError } from './sandbox-error.js';
+import type { FromWorker, ToWorker, WireError, WorkerInit } from './sandbox-protocol.js';
+import type { LimitName } from './report.js';
+
+export interface SandboxPoolOptions {
+  /** Most sandboxes running at once; the others wait in order. Default: the number of cores. */
+  concurrency?: number;
+  /** Worker threads they share. Default: the smaller of `concurrency` and the number of cores. */
+  threads?: number;
+}
+
+/** A sandbox's engine as the Sandbox drives it, wherever it runs (SandboxEngine has this shape). */
+export interface SandboxBackend {
+  boot(): Promise<void>;
+  run(): Promise<EngineResult>;
+  kill(signal: number): void;
+  signal(signal: number, all: boolean): boolean;
+  endFor(limit: LimitName): void;
+  overflow(): void;
+  pushStdin(bytes: Uint8Array): void;
+  endStdin(): void;
+  readFile(path: string): Uint8Array | undefined;
+  dispose(): void;
+}
+
+/** The worker's code: built beside this module in dist/; from the sources (tests), the built one. */
+function workerFile(): URL {
+  const here = new URL('.', import.meta.url);
+  return new URL(here.pathname.endsWith('/src/') ? '../dist/sandbox-worker.js' : './sandbox-worker.js', here);
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new SandboxError(`SandboxPool: ${name} must be a positive integer, got ${value}`, 125);
+  return value;
+}
+
+export class SandboxPool {
+  static #default: SandboxPool | undefined;
+  /** Most sandboxes running at once. */
+  readonly concurrency: number;
+  /** Most worker threads. */
+  readonly threads: number;
+  readonly #workers: PoolWorker[] = [];
+  readonly #queue: (() => void)[] = [];
+  #running = 0;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: SandboxPoolOptions = {}) {
+    const cores = availableParallelism();
+    this.concurrency = positiveInteger('concurrency', options.concurrency, cores);
+    this.threads = positiveInteger('threads', options.threads, Math.min(this.concurrency, cores));
+  }
+
+  /** The pool of every Sandbox not given one: as many at once as there are cores. */
+  static get default(): SandboxPool {
+    SandboxPool.#default ??= new SandboxPool();
+    return SandboxPool.#default;
+  }
+
+  /** Sandboxes booting or running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Sandboxes waiting for one of those to end. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** An engine in one of this pool's workers; its boot() waits for a free place. */
+  backend(spec: EngineSpec, events: EngineEvents): SandboxBackend {
+    return new RemoteEngine(this, this.#nextId++, spec, events);
+  }
+
+  /**
+   * Ends the pool: queued sandboxes are refused, running ones end with a
+   * SandboxError (status 125), their workers are terminated.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const wake of this.#queue.splice(0)) wake();
+    await Promise.all(this.#workers.map((w) => w.worker.terminate()));
+    if (SandboxPool.#default === this) SandboxPool.#default = undefined;
+  }
+
+  /** A worker for one more running sandbox, once fewer than `concurrency` run; release() gives the place back. */
+  async acquire(): Promise<{ worker: PoolWorker; release: () => void }> {
+    while (this.#running >= this.concurrency && !this.#closed) await new Promise<void>((wake) => this.#queue.push(wake));
+    if (this.#closed) throw new SandboxError('the sandbox pool is closed', 125);
+    this.#running++;
+    const worker = this.#pick();
+    worker.active++;
+    worker.updateRef();
+    let released = false;
+    return {
+      worker,
+      release: () => {
+        if (released) return;
+        released = true;
+        worker.active--;
+        worker.updateRef();
+        this.#running--;
+        this.#queue.shift()?.();
+      },
+    };
+  }
+
+  /** The least busy worker, or a new one while some thread is unused. */
+  #pick(): PoolWorker {
+    let best: PoolWorker | undefined;
+    for (const w of this.#workers) if (best === undefined || w.active < best.active) best = w;
+    if (best !== undefined && (best.active === 0 || this.#workers.length >= this.threads)) return best;
+    const w = new PoolWorker(() => this.#workers.splice(this.#workers.indexOf(w), 1));
+    this.#workers.push(w);
+    return w;
+  }
+}
+
+/** One worker thread and the sandboxes it runs. */
+class PoolWorker {
+  readonly worker: Worker;
+  /** Sandboxes booting or running here (they keep the process alive). */
+  active = 0;
+  readonly #engines = new Map<number, RemoteEngine>();
+  readonly #replyPort: MessagePort;
+  readonly #replyState = newReplyState();
+  #error: Error | undefined;
+  #dead = false;
+
+  constructor(onExit: () => void) {
+    const { port1, port2 } = new MessageChannel();
+    this.#replyPort = port2;
+    const init: WorkerInit = { replyPort: port1, replyState: this.#replyState };
+    // This process's Node options, less those a worker refuses (node --input-type=module -e …).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    this.worker = new Worker(workerFile(), { workerData: init, transferList: [port1], execArgv });
+    this.worker.on('message', (m: FromWorker) => this.#engines.get(m.id)?.receive(m));
+    this.worker.on('error', (e) => {
+      this.#error = e;
+    });
+    this.worker.on('exit', (code) => {
+      this.#dead = true;
+      onExit();
+      const why = this.#error !== undefined ? `: ${this.#error.message}` : ` (exit code ${code})`;
+      const error = new SandboxError(`internal error: the worker thread running the sandbox ended${why}`, 125);
+      for (const e of [...this.#engines.values()]) e.lost(error);
+      this.#engines.clear();
+    });
+    this.updateRef();
+  }
+
+  /** Only a worker with running sandboxes keeps the process alive. */
+  updateRef(): void {
+    if (this.active > 0) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  attach(id: number, engine: RemoteEngine): boolean {
+    if (this.#dead) return false;
+    this.#engines.set(id, engine);
+    return true;
+  }
+
+  detach(id: number): void {
+    this.#engines.delete(id);
+  }
+
+  post(m: ToWorker): void {
+    if (!this.#dead) this.worker.postMessage(m);
+  }
+
+  /** A request the caller blocks on (reply.ts); undefined when the worker is gone. */
+  request(m: ToWorker): unknown {
+    if (this.#dead) return undefined;
+    return blockingRequest(this.#replyState, this.#replyPort, () => this.worker.postMessage(m));
+  }
+}
+
+/** What a RemoteEngine waits for from its worker (one thing at a time: boot, then the run). */
+interface Pending {
+  resolve: (value: never) => void;
+  reject: (error: Error) => void;
+}
+
+/** A SandboxEngine in a worker, driven by messages. */
+class RemoteEngine implements SandboxBackend {
+  readonly #pool: SandboxPool;
+  readonly #id: number;
+  readonly #spec: EngineSpec;
+  readonly #events: EngineEvents;
+  #worker: PoolWorker | undefined;
+  #release: () => void = () => {};
+  #pending: Pending | undefined;
+  /** Why the worker is gone, once it is. */
+  #lost: SandboxError | undefined;
+  #state: 'new' | 'booting' | 'booted' | 'running' | 'ended' = 'new';
+
+  constructor(pool: SandboxPool, id: number, spec: EngineSpec, events: EngineEvents) {
+    this.#pool = pool;
+    this.#id = id;
+    this.#spec = spec;
+    this.#events = events;
+  }
+
+  async boot(): Promise<void> {
+    const { worker, release } = await this.#pool.acquire();
+    this.#worker = worker;
+    this.#release = release;
+    if (!worker.attach(this.#id, this)) {
+      release();
+      throw new SandboxError('internal error: the worker thread running the sandbox ended', 125);
+    }
+    this.#state = 'booting';
+    await this.#await<void>({ type: 'boot', id: this.#id, spec: this.#spec });
+    this.#state = 'booted';
+  }
+
+  async run(): Promise<EngineResult> {
+    this.#state = 'running';
+    return this.#await<EngineResult>({ type: 'run', id: this.#id });
+  }
+
+  #await<T>(m: ToWorker): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#lost !== undefined) return reject(this.#lost);
+      this.#pending = { resolve: resolve as (value: never) => void, reject };
+      this.#worker!.post(m);
+    });
+  }
+
+  /** A message of this sandbox from its worker. */
+  receive(m: FromWorker): void {
+    switch (m.type) {
+      case 'output':
+        this.#events.output(m.fd, m.bytes);
+        return;
+      case 'diagnostic':
+        this.#events.diagnostic(m.line, m.kind);
+        return;
+      case 'strace':
+        this.#events.strace(m.line);
+        return;
+      case 'booted':
+        this.#settle((p) => p.resolve(undefined as never));
+        return;
+      case 'ended':
+        this.#end();
+        this.#settle((p) => p.resolve(m.result as never));
+        return;
+      case 'boot-failed':
+      case 'failed':
+        this.#end();
+        this.#worker!.detach(this.#id);
+        this.#settle((p) => p.reject(unwire(m.error)));
+        return;
+    }
+  }
+
+  /** The worker died: whatever this sandbox waits for fails with `error`. */
+  lost(error: SandboxError): void {
+    this.#lost = error;
+    this.#end();
+    this.#settle((p) => p.reject(error));
+  }
+
+  #end(): void {
+    this.#state = 'ended';
+    this.#release();
+  }
+
+  #settle(how: (p: Pending) => void): void {
+    const p = this.#pending;
+    this.#pending = undefined;
+    if (p !== undefined) how(p);
+  }
+
+  #post(m: ToWorker): void {
+    if (this.#state === 'booted' || this.#state === 'running') this.#worker!.post(m);
+  }
+
+  kill(signal: number): void {
+    this.#post({ type: 'kill', id: this.#id, signal });
+  }
+
+  /** Posted; true while the program runs (its first process ends the run when it ends). */
+  signal(signal: number, all: boolean): boolean {
+    this.#post({ type: 'signal', id: this.#id, signal, all });
+    return this.#state === 'booted' || this.#state === 'running';
+  }
+
+  endFor(limit: LimitName): void {
+    this.#post({ type: 'end-for', id: this.#id, limit });
+  }
+
+  overflow(): void {
+    this.#post({ type: 'overflow', id: this.#id });
+  }
+
+  pushStdin(bytes: Uint8Array): void {
+    this.#post({ type: 'stdin', id: this.#id, bytes });
+  }
+
+  endStdin(): void {
+    this.#post({ type: 'stdin-end', id: this.#id });
+  }
+
+  readFile(path: string): Uint8Array | undefined {
+    if (this.#state !== 'ended' || this.#worker === undefined) return undefined;
+    const bytes = this.#worker.request({ type: 'read-file', id: this.#id, path });
+    return bytes instanceof Uint8Array ? bytes : undefined;
+  }
+
+  dispose(): void {
+    this.#worker?.post({ type: 'dispose', id: this.#id });
+    this.#worker?.detach(this.#id);
+  }
+}
+
+function unwire(e: WireError): Error {
+  if (e.status !== undefined) return new SandboxError(e.message, e.status);
+  const error = new Error(e.message);
+  if (e.stack !== undefined) error.stack = e.stack;
+  return error;
+}

@@ -1,0 +1,95 @@
+// A SandboxPool's worker thread: it runs the sandboxes the pool gives it,
+// each a SandboxEngine (VM, vCPU, Sentry) of this thread, several at once as
+// the caller's thread did before (each yields to this event loop while its
+// program waits and at every preemption tick). Messages: sandbox-protocol.ts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { announceWorker, reply } from './reply.js';
+import { type EngineEvents, SandboxEngine } from './sandbox-engine.js';
+import { SandboxError } from './sandbox-error.js';
+import type { FromWorker, ToWorker, WireError, WorkerInit } from './sandbox-protocol.js';
+
+const port = parentPort!;
+const init = workerData as WorkerInit;
+announceWorker(init.replyState);
+
+/** Booted or running sandboxes, and ended ones whose files the caller may still read. */
+const engines = new Map<number, SandboxEngine>();
+
+function send(m: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(m, transfer);
+}
+
+function wire(e: unknown): WireError {
+  if (e instanceof SandboxError) return { message: e.message, status: e.status };
+  if (e instanceof Error) return { message: e.message, stack: e.stack };
+  return { message: String(e) };
+}
+
+function eventsOf(id: number): EngineEvents {
+  return {
+    output: (fd, bytes) => send({ type: 'output', id, fd, bytes }, [bytes.buffer as ArrayBuffer]),
+    diagnostic: (line, kind) => send({ type: 'diagnostic', id, line, kind }),
+    strace: (line) => send({ type: 'strace', id, line }),
+  };
+}
+
+async function bootOne(id: number, engine: SandboxEngine): Promise<void> {
+  try {
+    await engine.boot();
+  } catch (e) {
+    engines.delete(id);
+    send({ type: 'boot-failed', id, error: wire(e) });
+    return;
+  }
+  send({ type: 'booted', id });
+}
+
+async function runOne(id: number, engine: SandboxEngine): Promise<void> {
+  try {
+    const result = await engine.run();
+    send({ type: 'ended', id, result }, [result.stdout.buffer as ArrayBuffer, result.stderr.buffer as ArrayBuffer]);
+  } catch (e) {
+    engines.delete(id);
+    send({ type: 'failed', id, error: wire(e) });
+  }
+}
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'boot') {
+    const engine = new SandboxEngine(m.spec, eventsOf(m.id));
+    engines.set(m.id, engine);
+    void bootOne(m.id, engine);
+    return;
+  }
+  const engine = engines.get(m.id);
+  switch (m.type) {
+    case 'run':
+      if (engine !== undefined) void runOne(m.id, engine);
+      break;
+    case 'kill':
+      engine?.kill(m.signal);
+      break;
+    case 'signal':
+      engine?.signal(m.signal, m.all);
+      break;
+    case 'end-for':
+      engine?.endFor(m.limit);
+      break;
+    case 'overflow':
+      engine?.overflow();
+      break;
+    case 'stdin':
+      engine?.pushStdin(m.bytes);
+      break;
+    case 'stdin-end':
+      engine?.endStdin();
+      break;
+    case 'read-file':
+      reply(init.replyState, init.replyPort, engine?.readFile(m.path));
+      break;
+    case 'dispose':
+      engine?.dispose();
+      engines.delete(m.id);
+      break;
+  }
+});
