@@ -154,3 +154,18 @@ describe('kernel image', () => {
     expect(LSTAR).toBe(kernelVa(STUB_GPA));
   });
 });
+
+describe('kernel image on memory known to be zero', () => {
+  it('is byte for byte the image written over garbage, and leaves unused pages untouched', () => {
+    const dirty = plainMemory(2 << 20);
+    dirty.bytes.fill(0xee);
+    writeKernelImage(dirty, MAX_VCPUS);
+    const zero = plainMemory(2 << 20);
+    writeKernelImage(zero, MAX_VCPUS, true);
+    expect(Buffer.compare(zero.bytes.subarray(0, KERNEL_PHYS_END), dirty.bytes.subarray(0, KERNEL_PHYS_END))).toBe(0);
+    const probe = plainMemory(2 << 20);
+    probe.bytes.fill(0xee);
+    writeKernelImage(probe, MAX_VCPUS, true);
+    expect(probe.bytes[KERNEL_PHYS_END - 1]).toBe(0xee); // not zeroed again: a page it never uses is never touched
+  });
+});

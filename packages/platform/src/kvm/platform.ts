@@ -52,7 +52,7 @@ export class KvmPlatform implements Platform {
       this.vm = this.kvm.createVm();
       const mem = this.vm.createGuestMemory(size, 'tsv-guest');
       this.vm.mapMemory(0, 0, mem);
-      this.image = writeKernelImage(mem, MAX_VCPUS);
+      this.image = writeKernelImage(mem, MAX_VCPUS, true); // a new memfd reads as zeros
       this.memory = new FrameAllocator(mem.bytes, mem.view, KERNEL_PHYS_END, tables, (offset, length) => mem.populate(offset, length));
       this.#revoker = new Revoker(this.memory);
       // Out of table frames with table frames in quarantine: any idle vCPU can
