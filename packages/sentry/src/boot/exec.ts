@@ -4,16 +4,17 @@
 // with. Every failure is a negative errno (ENOEXEC for a bad ELF, ELIBBAD for
 // a bad interpreter, E2BIG for oversized arguments, ENOMEM past the memory
 // limit).
-import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, Reg, type Platform, type Registers } from '@tsv/platform';
+import { PROT_NONE, PROT_WRITE, Reg, type Platform, type Registers } from '@tsv/platform';
 import { E } from '../errno.js';
 import { hostRandom } from '../host-random.js';
-import { buildInitialStack, loadElf, type LoadPlan, loadVdso, VVAR_DEFAULT_CLOCKS, VVAR_SIZE, writeVvar } from '../loader/index.js';
+import { buildInitialStack, loadElf, type LoadPlan } from '../loader/index.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MemoryManager, type MemoryManagerOptions } from '../mm/index.js';
 import { mappedFile } from '../syscalls/filemap.js';
 import type { ExecImageArgs, ExecFile, ImageLoader } from '../kernel/task-exec.js';
 import type { MemoryAccount } from '../mm/index.js';
 import { BASELINE_CPU, HWCAP2_FSGSBASE } from '../proc/cpu-flags.js';
 import type { OpenedProgram } from './program.js';
+import { VdsoPages } from './vdso-pages.js';
 
 const PAGE = 4096;
 /** The initial stack mapping; it grows down on demand up to RLIMIT_STACK. */
@@ -100,30 +101,6 @@ function mapInterpreter(mm: MemoryManager, open: InterpreterOpener, path: Uint8A
   }
 }
 
-/** Maps [vvar][vDSO] when the platform can give the guest a usable TSC; returns the vDSO's address or 0. */
-function mapVdso(mm: MemoryManager, platform: Platform): number {
-  if (platform.guestTsc === undefined) return 0;
-  const image = loadVdso();
-  const len = VVAR_SIZE + image.pages * PAGE;
-  const base = mm.mmap(0, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, null, 0); // a placement probe, as above
-  if (base < 0) return base;
-  mm.munmap(base, len);
-  const sample = platform.guestTsc();
-  const vvar = new Uint8Array(VVAR_SIZE);
-  const mono = process.hrtime.bigint();
-  writeVvar(new DataView(vvar.buffer), 0, {
-    tscKhz: sample.tscKhz,
-    tsc: sample.tsc,
-    realtimeNs: BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)),
-    monotonicNs: mono,
-    boottimeNs: mono,
-    clocks: VVAR_DEFAULT_CLOCKS,
-  });
-  const v = mm.mapSpecial(base, vvar, PROT_READ, '[vvar]');
-  if (v < 0) return v;
-  return mm.mapSpecial(base + VVAR_SIZE, image.bytes, PROT_READ | PROT_EXEC, '[vdso]');
-}
-
 export type { ExecImageArgs as ExecArgs } from '../kernel/task-exec.js';
 
 /**
@@ -137,6 +114,7 @@ export function execProgram(
   args: ExecImageArgs,
   regs: Registers,
   openInterpreter: InterpreterOpener,
+  vdsoPages: VdsoPages,
 ): ExecImage | number {
   const plan = loadElf({ pread: (b, l, o) => program.file.pread(b, l, o), size: program.size });
   if (typeof plan === 'number') return plan;
@@ -144,7 +122,7 @@ export function execProgram(
   if (m < 0) return m;
   const interp = plan.interpreter === null ? null : mapInterpreter(mm, openInterpreter, plan.interpreter);
   if (typeof interp === 'number') return interp;
-  const vdso = mapVdso(mm, platform);
+  const vdso = vdsoPages.map(mm);
   if (vdso < 0) return vdso;
   const top = mm.stackTop;
   const random = new Uint8Array(16);
@@ -179,17 +157,19 @@ export function execProgram(
 
 /**
  * The kernel's ImageLoader: each execve builds its image in a fresh memory
- * manager on `platform`, charged to the sandbox's `account`.
+ * manager on `platform`, charged to the sandbox's `account`, with the
+ * sandbox's one set of vDSO pages.
  */
 export function elfLoader(
   platform: Platform,
   account: MemoryAccount,
   options: Omit<MemoryManagerOptions, 'memory' | 'addressSpace'> = {},
 ): ImageLoader {
+  const vdso = new VdsoPages(platform.guestTsc === undefined ? undefined : () => platform.guestTsc!());
   return {
     load(file: ExecFile, args: ExecImageArgs, regs: Registers, openInterpreter: InterpreterOpener) {
       const mm = MemoryManager.forPlatform(platform, { ...options, account });
-      const image = execProgram(mm, platform, file, args, regs, openInterpreter);
+      const image = execProgram(mm, platform, file, args, regs, openInterpreter, vdso);
       if (typeof image === 'number') {
         mm.release();
         return image;

@@ -238,6 +238,15 @@ export class MemoryManager extends UserAccess {
     return this.pager.cache;
   }
 
+  /**
+   * The page cache's pages of `file` (made on first use, charged to this
+   * process's account), for a caller that keeps them beyond their last
+   * mapping by holding a reference (FilePages.ref(null)).
+   */
+  cachedPages(file: MappedFile): FilePages {
+    return this.pager.cache.attach(file, this.pager.frames, this.account);
+  }
+
   /** The VMAs in address order (read only). */
   get vmas(): readonly Vma[] {
     return this.pager.vmas.all;
@@ -307,19 +316,20 @@ export class MemoryManager extends UserAccess {
   }
 
   /**
-   * Maps `bytes` as a named special mapping ("[vdso]", "[vvar]") at `addr`
-   * (0: anywhere), populated and private; its address, or -errno.
+   * Maps the first `len` bytes of `file` as a named special mapping
+   * ("[vdso]", "[vvar]") at `addr` (0: anywhere), private and populated:
+   * its pages are the page cache's frames of `file`, shared with every
+   * process that maps it and copied before a store, as any private file
+   * page. Its address, or -errno.
    */
-  mapSpecial(addr: number, bytes: Uint8Array, prot: number, name: string): number {
-    const len = Math.max(PAGE, pageUp(bytes.length));
-    const flags = MAP_PRIVATE | MAP_ANONYMOUS | (addr !== 0 ? MAP_FIXED_NOREPLACE : 0);
-    const r = this.#mmap(addr, len, prot | PROT_READ, flags, null, 0, name);
+  mapSpecial(addr: number, file: MappedFile, len: number, prot: number, name: string): number {
+    const flags = MAP_PRIVATE | (addr !== 0 ? MAP_FIXED_NOREPLACE : 0);
+    const r = this.#mmap(addr, len, prot | PROT_READ, flags, file, 0, name);
     if (r < 0) return r;
-    if (this.pager.populate(r, r + len) !== FAULT_OK) {
+    if (this.pager.populate(r, r + pageUp(len)) !== FAULT_OK) {
       this.munmap(r, len);
       return -E.ENOMEM;
     }
-    this.pager.write(r, bytes);
     return this.#checked('mapSpecial', r);
   }
 

@@ -456,18 +456,6 @@ export class Pager implements SharedMapper, FrameHolder {
     return frame < 0 ? -1 : frame + (va % PAGE);
   }
 
-  /** Writes `bytes` at `va` into resident pages, whatever their protection (kernel-built contents such as the vDSO). */
-  write(va: number, bytes: Uint8Array): void {
-    for (let done = 0; done < bytes.length; ) {
-      const at = va + done;
-      const frame = this.pages.get(at - (at % PAGE));
-      const n = Math.min(bytes.length - done, PAGE - (at % PAGE));
-      if (frame < 0) throw new RangeError(`write: 0x${at.toString(16)} is not resident`);
-      this.mem.bytes.set(bytes.subarray(done, done + n), frame + (at % PAGE));
-      done += n;
-    }
-  }
-
   /** Releases every page and VMA. */
   releaseAll(): void {
     this.unmapRange(this.limits.min, this.limits.max);
