@@ -7,12 +7,17 @@ import { runCampaign } from '../lib/campaign.mjs';
 
 const FAKE = fileURLToPath(new URL('./fixtures/fake-worker.mjs', import.meta.url));
 
-/** A campaign over `seeds` where seed N behaves as fake[N] (default: a clean run). */
+/**
+ * A campaign over `seeds` where seed N behaves as fake[N] (default: a clean run).
+ * The hang margin is what a fake run may take beyond its zero guest time: long
+ * enough for a worker to start on a loaded machine (1 s was not), short enough
+ * that the spinning fake's hang is found in a test's time.
+ */
 function campaign(seeds, fake) {
   return runCampaign({
     seeds: seeds.values(),
     workerModule: FAKE,
-    hangMarginMs: 1000,
+    hangMarginMs: 20_000,
     runOptions: { fake, guestSeconds: 0, graceMs: 0 },
   });
 }
