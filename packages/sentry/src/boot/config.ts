@@ -29,10 +29,20 @@ export interface BootConfig {
   stdinIsTty?: boolean;
   /**
    * Where output goes: a function taking the bytes, or a host descriptor
-   * (1, 2: inherited), written without ever blocking the Node thread.
+   * (1, 2: inherited), written without ever blocking the Node thread; or
+   * 'terminal', the sandbox's terminal (with `terminal`).
    */
-  stdout: OutputSink | number;
-  stderr: OutputSink | number;
+  stdout: OutputSink | number | 'terminal';
+  stderr: OutputSink | number | 'terminal';
+  /**
+   * A terminal for the program (a Sandbox's `pty`, tsv run from a
+   * terminal): a pseudo-terminal, /dev/pts/0, that is the program's stdin
+   * (and its stdout and stderr where they are 'terminal') and the
+   * controlling terminal of its session. `stdin` (an InputStream) is what
+   * is typed on it; what the program writes to it, and the echoes, go to
+   * `output`. Sentry.resize changes its size.
+   */
+  terminal?: { cols: number; rows: number; output: OutputSink | number };
   stdoutIsTty?: boolean;
   strace?: (line: string) => void;
   warn?: (line: string) => void;

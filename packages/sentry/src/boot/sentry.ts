@@ -3,9 +3,10 @@
 import { Registers } from '@tsv/platform';
 import { E } from '../errno.js';
 import { HostOutputs } from '../fd/host-output.js';
+import { HostTerminal, Terminals } from '../fd/tty/index.js';
 import { InputStream, Kernel, type OutputSink, OutputStream, Task, type ExitStatus } from '../kernel/index.js';
 import { MemoryAccount, MemoryManager, PageCache } from '../mm/index.js';
-import { defaultRoot, SyntheticFs, Vfs } from '../vfs/index.js';
+import { defaultRoot, type FileDescription, SyntheticFs, Vfs } from '../vfs/index.js';
 
 const SYSFS_MAGIC = 0x62656572;
 import { buildSyscallTable } from '../syscalls/all.js';
@@ -40,6 +41,8 @@ export interface Sentry {
   run(): Promise<ExitStatus>;
   kill(signal?: number): void;
   stats(): RunStats;
+  /** The sandbox's terminal (BootConfig.terminal) changed size: SIGWINCH for its foreground process group. */
+  resize(cols: number, rows: number): void;
 }
 
 /** The host name and the first process's limits, as configured (a bad one is the operator's error: BootError 125). */
@@ -62,20 +65,18 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   // One budget for the sandbox: guest memory, in-memory files and pipe buffers.
   const account = new MemoryAccount(c.memoryLimit);
   let vfs: Vfs;
-  let stdout: OutputStream | undefined;
+  // The sandbox's pseudo-terminals: /dev/ptmx, /dev/pts, /dev/tty.
+  const terminals = new Terminals(account);
+  if (c.terminal !== undefined && !(c.stdin instanceof InputStream))
+    throw new BootError('a terminal needs its input as an InputStream', 125);
+  if ((c.stdout === 'terminal' || c.stderr === 'terminal') && c.terminal === undefined)
+    throw new BootError("output to 'terminal' needs a terminal", 125);
   try {
-    // /dev/tty exists only when the sandbox's stdin is a terminal; it writes where stdout does (it is no
-    // stream that parks: while the host terminal is slow to take output, a write there is EAGAIN).
-    const tty = {
-      read: (b: Uint8Array, len: number) => c.stdin.read(b, len),
-      write: (b: Uint8Array, len: number) => stdout?.write(b, len) ?? -E.EIO,
-      stream: true,
-    };
     vfs = new Vfs({
       root: c.root ?? defaultRoot(),
       overlay: c.overlay ?? true,
       volumes: c.volumes ?? [],
-      dev: c.stdinIsTty ? { tty } : true,
+      dev: { terminals: terminals.devices() },
       uid,
       gid,
       account,
@@ -101,6 +102,8 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     loader,
     maxTasks: c.maxTasks,
   });
+  terminals.attach(kernel);
+  vfs.mount('/dev/pts', terminals.devpts);
   // The first program starts as any other: an execve by the sandbox's init, from an empty image.
   const task: Task = new Task({
     kernel,
@@ -137,10 +140,16 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   // Host descriptors are written without ever blocking the Node thread, one group per sandbox (fd/host-output.ts).
   const outputs = new HostOutputs();
   const sink = (s: OutputSink | number) => (typeof s === 'number' ? outputs.open(s) : s);
-  stdout = new OutputStream(sink(c.stdout), c.stdoutIsTty ?? false);
-  task.fds.add(c.stdin);
-  task.fds.add(stdout);
-  task.fds.add(new OutputStream(sink(c.stderr), c.stdoutIsTty ?? false));
+  let terminal: HostTerminal | undefined;
+  let tty: FileDescription | undefined;
+  if (c.terminal !== undefined) {
+    terminal = new HostTerminal(terminals, task, c.terminal, c.stdin as InputStream, new OutputStream(sink(c.terminal.output)));
+    tty = terminal.openSlave(terminals, vfs);
+  }
+  const output = (s: OutputSink | number | 'terminal') => (s === 'terminal' ? tty! : new OutputStream(sink(s), c.stdoutIsTty ?? false));
+  task.fds.add(tty ?? c.stdin);
+  task.fds.add(output(c.stdout));
+  task.fds.add(output(c.stderr));
 
   let started = 0;
   return {
@@ -154,6 +163,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
         await outputs.drain();
         return status;
       } finally {
+        terminal?.close();
         outputs.close();
         vfs.close();
         network.shutdown();
@@ -161,6 +171,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     },
     kill: (signal = 9) => {
       kernel.kill(signal);
+      terminal?.close();
       outputs.close();
       network.shutdown();
     },
@@ -176,6 +187,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
         wallMs: started === 0 ? 0 : performance.now() - started,
       };
     },
+    resize: (cols, rows) => terminal?.resize(cols, rows),
   };
 }
 

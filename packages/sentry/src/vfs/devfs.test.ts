@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
 import { makedev, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_RDONLY, O_RDWR, O_WRONLY, S_IFCHR, S_IFDIR, S_IFLNK } from './constants.js';
-import type { FileDescription } from './file.js';
+import { type FileDescription, PathDescription } from './file.js';
 import type { Location } from './location.js';
-import { type Filesystem, ReadOnlyNode } from './node.js';
+import { type Filesystem, ReadOnlyNode, type VNode } from './node.js';
 import { type Stat, type StatFs, TMPFS_MAGIC } from './stat.js';
 import { type Fixture, list, makeFixture, readText, writeText } from './test-helpers.js';
 import { SyntheticFs } from './synthetic.js';
@@ -53,26 +53,24 @@ describe('/dev', () => {
     expect(Buffer.from(vfs.readlink('/dev/stdout') as Uint8Array).toString()).toBe('/proc/self/fd/1');
   });
 
-  it('a configured tty forwards reads and writes and is not seekable', () => {
-    const written: string[] = [];
-    const vfs = new Vfs({
-      root: fx.root,
-      dev: {
-        tty: {
-          read: (buf) => (buf.set([0x79]), 1),
-          write: (buf, len) => (written.push(Buffer.from(buf.subarray(0, len)).toString()), len),
-        },
+  it('with terminals, /dev/tty and /dev/ptmx open through them (given their node for fstat), and pts waits for devpts', () => {
+    const asked: [string, number][] = [];
+    const opener = (name: string) => ({
+      open: (flags: number, stat: () => Stat) => {
+        asked.push([name, stat().rdev]);
+        return name === 'tty' ? -E.ENXIO : new PathDescription(flags, { stat } as unknown as VNode);
       },
     });
-    const t = vfs.open('/dev/tty', O_RDWR);
-    if (typeof t === 'number') throw new Error();
-    expect(t.write(Buffer.from('hi'))).toBe(2);
-    expect(written).toEqual(['hi']);
-    const buf = new Uint8Array(4);
-    expect(t.read(buf)).toBe(1);
-    expect(buf[0]).toBe(0x79);
-    expect(t.pread(buf, 1, 0)).toBe(-E.ESPIPE);
-    expect(t.stat()).toMatchObject({ rdev: makedev(5, 0) });
+    const vfs = new Vfs({ root: fx.root, dev: { terminals: { tty: opener('tty'), ptmx: opener('ptmx') } } });
+    expect(list(vfs, '/dev')).toEqual(expect.arrayContaining(['ptmx', 'pts', 'tty']));
+    expect(vfs.open('/dev/tty', O_RDWR)).toBe(-E.ENXIO);
+    const m = vfs.open('/dev/ptmx', O_RDWR);
+    if (typeof m === 'number') throw new Error(`ptmx: ${m}`);
+    expect(m.stat()).toMatchObject({ rdev: makedev(5, 2), mode: 0o20666 });
+    expect(asked).toEqual([
+      ['tty', makedev(5, 0)],
+      ['ptmx', makedev(5, 2)],
+    ]);
   });
 
   it('/dev/shm is a writable tmpfs; /dev can be turned off', () => {

@@ -1,14 +1,15 @@
 import { E } from '../errno.js';
 import { hostRandom } from '../host-random.js';
 import { makedev } from './constants.js';
-import { type CharOps, SyntheticFs } from './synthetic.js';
-
-/** The terminal behind /dev/tty, supplied by whoever owns the host terminal. */
-export type TtyOps = CharOps;
+import { type CharOps, type DeviceOpener, SyntheticFs } from './synthetic.js';
 
 export interface DevOptions {
-  /** Present /dev/tty (only when the sandbox's stdin is a terminal). */
-  tty?: TtyOps;
+  /**
+   * The sandbox's terminals (fd/tty): /dev/ptmx makes a pseudo-terminal,
+   * /dev/tty is the caller's controlling terminal; the caller mounts their
+   * devpts on the /dev/pts directory made for it.
+   */
+  terminals?: { ptmx: DeviceOpener; tty: DeviceOpener };
 }
 
 const discard = (_buf: Uint8Array, len: number): number => len;
@@ -23,14 +24,19 @@ const devices: [string, number, number, CharOps][] = [
 
 /**
  * A synthetic /dev: null, zero, full, random, urandom (host CSPRNG), the
- * fd/stdin/stdout/stderr links into /proc/self/fd, and tty when configured.
+ * fd/stdin/stdout/stderr links into /proc/self/fd, and tty, ptmx and pts
+ * when terminals are configured.
  * Device numbers are Linux's, so programs that check st_rdev are satisfied.
  */
 export function createDevFs(opts: DevOptions = {}): SyntheticFs {
   const fs = new SyntheticFs();
   const dev = fs.root();
   for (const [name, major, minor, ops] of devices) dev.addDevice(name, makedev(major, minor), ops);
-  if (opts.tty) dev.addDevice('tty', makedev(5, 0), { ...opts.tty, stream: true });
+  if (opts.terminals) {
+    dev.addDevice('tty', makedev(5, 0), opts.terminals.tty);
+    dev.addDevice('ptmx', makedev(5, 2), opts.terminals.ptmx);
+    dev.addDir('pts');
+  }
   dev.addSymlink('fd', '/proc/self/fd');
   ['stdin', 'stdout', 'stderr'].forEach((name, i) => dev.addSymlink(name, `/proc/self/fd/${i}`));
   return fs;

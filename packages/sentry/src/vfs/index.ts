@@ -1,7 +1,7 @@
 export * from './constants.js';
 export { decodeDirents64, encodeDirent64 } from './dirent.js';
 export { defaultRoot, ETC_HIDDEN, OWN_DIRS, SYSTEM_DIRS } from './default-root.js';
-export { createDevFs, type DevOptions, type TtyOps } from './devfs.js';
+export { createDevFs, type DevOptions } from './devfs.js';
 export { DirDescription, FileDescription, PathDescription } from './file.js';
 export { type HideEntry, HostFileDescription, HostFs, HostNode } from './hostfs.js';
 export { InoTable } from './ino.js';
@@ -12,7 +12,7 @@ export { OverlayFs, OverlayNode, type OverlayOptions } from './overlay.js';
 export * from './notify.js';
 export { type PathArg, toBinary, toBytes, toText } from './path.js';
 export * from './stat.js';
-export { type CharOps, SyntheticFs, SynthDir } from './synthetic.js';
+export { type CharOps, type DeviceOpener, SyntheticFs, SynthDir } from './synthetic.js';
 export { type AtOpts, type CreateOpts, type FollowOpts, type RootLayout, type TwoPathOpts, Vfs, type VfsOptions } from './vfs.js';
 export { type HostMode, parseVolume, type Volume } from './volume.js';
 export { WriteAccess } from './write-access.js';

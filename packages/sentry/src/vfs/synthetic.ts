@@ -13,6 +13,11 @@ export interface CharOps {
   stream?: boolean;
 }
 
+/** A device whose open makes a description of its own (a terminal); `stat` is the node's, for fstat. */
+export interface DeviceOpener {
+  open(flags: number, stat: () => Stat): FileDescription | number;
+}
+
 /**
  * A filesystem built in code: a fixed tree of directories, symlinks and
  * character devices, all owned by root. The guest cannot add or remove names
@@ -98,7 +103,7 @@ export class SynthDir extends SynthNode {
     return d;
   }
 
-  addDevice(name: string, rdev: number, ops: CharOps, perm = 0o666): void {
+  addDevice(name: string, rdev: number, ops: CharOps | DeviceOpener, perm = 0o666): void {
     this.children.set(name, new SynthDevice(this.fs, S_IFCHR | perm, rdev, ops));
   }
 
@@ -137,13 +142,14 @@ class SynthDevice extends SynthNode {
     fs: SyntheticFs,
     mode: number,
     rdev: number,
-    private readonly ops: CharOps,
+    private readonly ops: CharOps | DeviceOpener,
   ) {
     super(fs, mode, rdev);
   }
 
-  override open(flags: number): FileDescription {
-    return new CharDescription(flags, this, this.ops);
+  override open(flags: number): FileDescription | number {
+    const ops = this.ops;
+    return 'open' in ops ? ops.open(flags, () => this.stat()) : new CharDescription(flags, this, ops);
   }
 }
 

@@ -1,16 +1,20 @@
-// ioctl: the few requests ordinary programs make of descriptors — terminal
-// queries on the standard streams (isatty, the window size), FIONREAD,
+// ioctl: the few requests ordinary programs make of descriptors — a
+// terminal's (./tty-ioctl.ts), terminal queries on standard streams that
+// are the host's terminal (isatty, the window size), FIONREAD,
 // close-on-exec and non-blocking switches. Everything else is ENOTTY.
 import { isSocket } from '../../net/socket.js';
 import { E } from '../../errno.js';
 import { PipeEnd } from '../../fd/pipe.js';
 import { isStream } from '../../fd/stream.js';
+import { isTtyEnd } from '../../fd/tty/pty.js';
+import { encodeTermios, encodeWinSize, ptyTermios, TERMIOS_SIZE } from '../../fd/tty/termios.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import { InputStream, OutputStream } from '../../kernel/stdio.js';
 import type { Task } from '../../kernel/task.js';
 import { type FileDescription, O_NONBLOCK, S_IFMT, S_IFREG } from '../../vfs/index.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { fileOf } from './common.js';
+import { ttyIoctl } from './tty-ioctl.js';
 
 const TCGETS = 0x5401;
 const TCSETS = 0x5402;
@@ -22,25 +26,8 @@ const FIONBIO = 0x5421;
 const FIONCLEX = 0x5450;
 const FIOCLEX = 0x5451;
 
-/** struct termios (x86-64 kernel layout): four u32 flag words, c_line, c_cc[19]. */
-const TERMIOS_SIZE = 36;
-const WINSIZE_SIZE = 8;
-
-/**
- * A cooked terminal as a fresh Linux tty reports it: ICRNL|IXON, OPOST|ONLCR,
- * B38400|CS8|CREAD|HUPCL, ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN,
- * and the usual control characters (^C ^\ DEL ^U ^D, VMIN 1, ^Q ^S ^Z ^R ^O ^W ^V).
- */
-function defaultTermios(): Uint8Array {
-  const b = new Uint8Array(TERMIOS_SIZE);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 0o2400, true);
-  v.setUint32(4, 0o5, true);
-  v.setUint32(8, 0o2277, true);
-  v.setUint32(12, 0o105073, true);
-  b.set([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0], 17);
-  return b;
-}
+/** What the host's terminal reports when a standard stream is it: a fresh pty's settings. */
+const defaultTermios = (): Uint8Array => encodeTermios(ptyTermios());
 
 function isTty(f: FileDescription): boolean {
   return (f instanceof InputStream || f instanceof OutputStream) && f.isTty;
@@ -69,7 +56,9 @@ function ioctl(t: Task, a: SyscallArgs): number {
   const f = fileOf(t, fd);
   if (typeof f === 'number') return f;
   const arg = a.ptr(2);
-  switch (a.uint(1)) {
+  const req = a.uint(1);
+  if (isTtyEnd(f) && req !== FIOCLEX && req !== FIONCLEX && req !== FIONBIO) return ttyIoctl(t, f, req, a);
+  switch (req) {
     case FIOCLEX:
       t.fds.setCloexec(fd, true);
       return 0;
@@ -99,11 +88,7 @@ function ioctl(t: Task, a: SyscallArgs): number {
     }
     case TIOCGWINSZ: {
       if (!isTty(f)) return -E.ENOTTY;
-      const b = new Uint8Array(WINSIZE_SIZE);
-      const v = new DataView(b.buffer);
-      v.setUint16(0, 24, true);
-      v.setUint16(2, 80, true);
-      return arg <= 0 ? -E.EFAULT : t.mm.copyOut(arg, b);
+      return arg <= 0 ? -E.EFAULT : t.mm.copyOut(arg, encodeWinSize({ rows: 24, cols: 80, xpixel: 0, ypixel: 0 }));
     }
     default:
       return -E.ENOTTY;
