@@ -24,6 +24,7 @@ import {
   type Vfs,
 } from '@tsv/sentry';
 import { placeFiles, readGuestFile } from './files.js';
+import type { VmShape } from './prepared-vm.js';
 import { checkLimits, type Limits } from './limits.js';
 import { type LimitName, type RunReport, verdictOf } from './report.js';
 import { SandboxError } from './sandbox-error.js';
@@ -35,7 +36,9 @@ export type EngineOptions = Omit<SandboxOptions, 'stdin' | 'stdout' | 'stderr' |
 /**
  * Where one output stream goes: kept here up to maxBuffer and returned with
  * the result ('buffer'), written to this process's descriptor ('inherit'),
- * or handed to the caller chunk by chunk as it is written ('forward').
+ * or handed to the caller chunk by chunk as it is written ('forward'); for
+ * stderr, also the program's terminal ('terminal', with the option pty),
+ * whose screen goes where stdout's route says.
  */
 export type OutputRoute = 'buffer' | 'inherit' | 'forward';
 
@@ -51,7 +54,7 @@ export interface EngineSpec {
   options: EngineOptions;
   stdin: StdinSpec;
   stdout: OutputRoute;
-  stderr: OutputRoute;
+  stderr: OutputRoute | 'terminal';
   /** The program's stdout is this process's terminal. */
   stdoutIsTty: boolean;
   /** Send strace lines. */
@@ -92,6 +95,19 @@ const guestMemorySlack = (limit: number): number => Math.max(64 << 20, limit / 4
 /** Page tables get the slack less the kernel image, in their own region: user frames keep room for the whole limit. */
 const tableRegion = (physical: number, limit: number): number =>
   Math.max(2 << 20, Math.floor((physical - limit - (1 << 20)) / (2 << 20)) * (2 << 20));
+
+/** The VM a sandbox with memory limit `limit` runs in. */
+export function vmShape(limit: number, device?: string): VmShape {
+  const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
+  return { memoryBytes: physical, tableBytes: tableRegion(physical, limit), device };
+}
+
+/** Where a sandbox's VM comes from: made when asked (the command line), or prepared in advance (prepared-vm.ts). */
+export interface VmSource {
+  take(shape: VmShape): KvmPlatform;
+}
+
+const NEW_VM: VmSource = { take: (shape) => new KvmPlatform(shape) };
 export const DEFAULT_MAX_BUFFER = 64 << 20;
 const SIGKILL = 9;
 const SIGXFSZ = 25;
@@ -105,6 +121,7 @@ const CPU_GRACE_MS = 1000;
 export class SandboxEngine {
   readonly #spec: EngineSpec;
   readonly #events: EngineEvents;
+  readonly #vms: VmSource;
   readonly #out: Uint8Array[] = [];
   readonly #err: Uint8Array[] = [];
   #sentry: Sentry | undefined;
@@ -120,9 +137,10 @@ export class SandboxEngine {
   /** The sandbox's files after the run, until dispose(). */
   #vfs: Vfs | undefined;
 
-  constructor(spec: EngineSpec, events: EngineEvents) {
+  constructor(spec: EngineSpec, events: EngineEvents, vms: VmSource = NEW_VM) {
     this.#spec = spec;
     this.#events = events;
+    this.#vms = vms;
   }
 
   /** Makes the VM, boots the Sentry and places the files; throws SandboxError when the program cannot start. */
@@ -137,10 +155,9 @@ export class SandboxEngine {
       throw new SandboxError(e instanceof Error ? e.message : String(e), 2);
     }
     const limit = limits.memory;
-    const physical = Math.min(2 ** 32, Math.ceil((limit + guestMemorySlack(limit)) / (2 << 20)) * (2 << 20));
     let platform: KvmPlatform;
     try {
-      platform = new KvmPlatform({ memoryBytes: physical, tableBytes: tableRegion(physical, limit), device: o.device });
+      platform = this.#vms.take(vmShape(limit, o.device));
     } catch (e) {
       throw new SandboxError(`cannot use KVM: ${e instanceof Error ? e.message : String(e)}`, 125);
     }
@@ -169,9 +186,10 @@ export class SandboxEngine {
         gid: o.gid,
         rlimits: o.rlimits && new Map([...o.rlimits].map(([r, l]) => [r, { cur: l.soft, max: l.hard }])),
         stdin,
-        stdinIsTty: input.kind === 'pushed' && input.isTty,
-        stdout: this.#sink(this.#spec.stdout, this.#out, 1),
-        stderr: this.#sink(this.#spec.stderr, this.#err, 2),
+        // With a terminal (option pty), stdout is its screen and stderr goes there too unless routed elsewhere.
+        terminal: o.pty && { ...o.pty, output: this.#sink(this.#spec.stdout, this.#out, 1) },
+        stdout: o.pty ? 'terminal' : this.#sink(this.#spec.stdout, this.#out, 1),
+        stderr: this.#spec.stderr === 'terminal' ? 'terminal' : this.#sink(this.#spec.stderr, this.#err, 2),
         stdoutIsTty: this.#spec.stdoutIsTty,
         strace: this.#spec.strace ? (line) => this.#events.strace(line) : undefined,
         warn: (line) => this.#events.diagnostic(line, 'warn'),
@@ -242,7 +260,8 @@ export class SandboxEngine {
       this.#stdin = undefined;
     }
     const stats = sentry.stats();
-    platform.close();
+    // The VM goes once the result is on its way: unmapping guest memory and KVM's teardown take milliseconds.
+    setImmediate(() => platform.close());
     const exitCode = status.code ?? null;
     const signal = status.signal ?? null;
     const limit = this.#limitOf(sentry, signal);
@@ -309,6 +328,11 @@ export class SandboxEngine {
 
   endStdin(): void {
     this.#stdin?.end();
+  }
+
+  /** The terminal's new size (option pty). */
+  resize(cols: number, rows: number): void {
+    this.#sentry?.resize(cols, rows);
   }
 
   /** A file as the sandbox left it, after the run and until dispose(). */

@@ -4,13 +4,18 @@
 // program waits and at every preemption tick). Messages: sandbox-protocol.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { announceWorker, reply } from './reply.js';
-import { type EngineEvents, SandboxEngine } from './sandbox-engine.js';
+import { DEFAULT_MEMORY } from './limits.js';
+import { PreparedVms } from './prepared-vm.js';
+import { type EngineEvents, SandboxEngine, vmShape } from './sandbox-engine.js';
 import { SandboxError } from './sandbox-error.js';
 import type { FromWorker, ToWorker, WireError, WorkerInit } from './sandbox-protocol.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
 announceWorker(init.replyState);
+/** The next sandbox's VM, made while this worker has nothing else to do: first of the default shape, then of the last one's. */
+const vms = new PreparedVms(vmShape(DEFAULT_MEMORY));
+setImmediate(() => vms.refill());
 
 /** Booted or running sandboxes, and ended ones whose files the caller may still read. */
 const engines = new Map<number, SandboxEngine>();
@@ -39,6 +44,7 @@ async function bootOne(id: number, engine: SandboxEngine): Promise<void> {
   } catch (e) {
     engines.delete(id);
     send({ type: 'boot-failed', id, error: wire(e) });
+    setImmediate(() => vms.refill());
     return;
   }
   send({ type: 'booted', id });
@@ -52,11 +58,13 @@ async function runOne(id: number, engine: SandboxEngine): Promise<void> {
     engines.delete(id);
     send({ type: 'failed', id, error: wire(e) });
   }
+  // After the result, not between a boot and its run: preparing takes the thread for tens of milliseconds.
+  setImmediate(() => vms.refill());
 }
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'boot') {
-    const engine = new SandboxEngine(m.spec, eventsOf(m.id));
+    const engine = new SandboxEngine(m.spec, eventsOf(m.id), vms);
     engines.set(m.id, engine);
     void bootOne(m.id, engine);
     return;
@@ -83,6 +91,9 @@ port.on('message', (m: ToWorker) => {
       break;
     case 'stdin-end':
       engine?.endStdin();
+      break;
+    case 'resize':
+      engine?.resize(m.cols, m.rows);
       break;
     case 'read-file':
       reply(init.replyState, init.replyPort, engine?.readFile(m.path));
