@@ -1,7 +1,8 @@
 // The bytes a TCP socket has received and not yet read, charged to the
 // sandbox's memory account while they are held. Small arrivals are packed
 // into the tail chunk (a stream of 1-byte writes costs its bytes, not an
-// array each); large ones are kept as the array the sender filled.
+// array each), which a queue keeps when it drains; large ones are kept as
+// the array the sender filled.
 import type { MemoryAccount } from '../../mm/account.js';
 
 /** Room a small arrival's chunk is made with. */
@@ -57,7 +58,11 @@ export class ByteQueue {
       if (!peek) {
         c.start += took;
         this.size -= took;
-        if (c.start === c.end) this.#drop(i);
+        if (c.start === c.end && this.#chunks.length === 1 && c.data.length === CHUNK) {
+          // Drained: the chunk stays (charged) for the next small arrival, so request/response traffic allocates nothing.
+          c.start = c.end = 0;
+          i++;
+        } else if (c.start === c.end) this.#drop(i);
         else i++;
       } else i++;
       if (took < part.length) break;
