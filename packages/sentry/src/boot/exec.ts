@@ -10,6 +10,7 @@ import { hostRandom } from '../host-random.js';
 import { buildInitialStack, loadElf, type LoadPlan } from '../loader/index.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MemoryManager, type MemoryManagerOptions } from '../mm/index.js';
 import { mappedFile } from '../syscalls/filemap.js';
+import { release } from '../kernel/fdtable.js';
 import type { ExecImageArgs, ExecFile, ImageLoader } from '../kernel/task-exec.js';
 import type { MemoryAccount } from '../mm/index.js';
 import { BASELINE_CPU, HWCAP2_FSGSBASE } from '../proc/cpu-flags.js';
@@ -68,8 +69,9 @@ function mapImage(mm: MemoryManager, program: OpenedProgram, plan: LoadPlan): nu
 }
 
 /**
- * Opens the dynamic loader a PT_INTERP names; the caller closes it. Like
- * execve, resolved from the process's root whatever the working directory.
+ * Opens the dynamic loader a PT_INTERP names, held for the caller, who
+ * releases it (kernel/fdtable.ts: its mappings keep it open). Like execve,
+ * resolved from the process's root whatever the working directory.
  */
 export type InterpreterOpener = (path: string) => OpenedProgram | number;
 
@@ -97,7 +99,7 @@ function mapInterpreter(mm: MemoryManager, open: InterpreterOpener, path: Uint8A
     const m = mapImage(mm, interp, plan);
     return m < 0 ? m : plan;
   } finally {
-    interp.file.close();
+    release(interp.file); // the opener's reference (openExecutable): the mappings hold their own
   }
 }
 

@@ -11,6 +11,7 @@ import { E } from '../errno.js';
 import { type Cred, type FileDescription, type Location, O_RDONLY, S_IFLNK, S_IFMT, S_IFREG, WriteAccess, X_OK } from '../vfs/index.js';
 import type { Kernel } from './kernel.js';
 import { interruptTask } from './park.js';
+import { hold, release } from './fdtable.js';
 import { dropUser, userCount } from './refs.js';
 import { SS_DISABLE } from './signals.js';
 import { dropMemory, finishThread, releaseThreadMemory } from './task-exit.js';
@@ -26,6 +27,7 @@ const MAX_SCRIPT_DEPTH = 5;
 export interface ExecFile {
   /** The path it was opened by (AT_EXECFN, /proc/<pid>/exe's text). */
   path: string;
+  /** Held (fdtable hold) for the opener, who gives it up with release(): never close() it, mappings of it may live on. */
   file: FileDescription;
   size: number;
   /** Its WriteAccess key: the process that runs it denies writing to it. */
@@ -79,6 +81,9 @@ export function openExecutable(t: Task, path: string, at: Location, follow = tru
     f.close();
     return -E.ETXTBSY;
   }
+  // The opener's reference: the image's file mappings take their own
+  // (mm/vma.ts refVma), so release() closes the file only once none maps it.
+  hold(f);
   return { path, file: f, size: st.size, key };
 }
 
@@ -114,7 +119,7 @@ export function execTask(t: Task, path: string, at: Location, argv: Uint8Array[]
     const n = file.file.pread(head, head.length, 0);
     const script = n < 0 ? n : parseShebang(head.subarray(0, n));
     if (script === undefined) break;
-    file.file.close();
+    release(file.file);
     if (typeof script === 'number') return script;
     if (depth >= MAX_SCRIPT_DEPTH) return -E.ELOOP;
     // The interpreter gets its line's words, then the script's path, then the original arguments after argv[0].
@@ -125,7 +130,7 @@ export function execTask(t: Task, path: string, at: Location, argv: Uint8Array[]
   const regs = new Registers();
   const openInterpreter = (p: string) => openExecutable(t, p, t.fs.root);
   const mm = k.loader.load(program, { argv: args, env, uid: t.creds.uid, gid: t.creds.gid }, regs, openInterpreter);
-  program.file.close();
+  release(program.file);
   if (typeof mm === 'number') return mm;
 
   // The point of no return.
