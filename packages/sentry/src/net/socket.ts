@@ -229,6 +229,11 @@ export abstract class Socket extends StreamDescription implements AnonFile {
   /** FIONREAD / SIOCINQ: bytes a read would return now. */
   abstract get inq(): number;
 
+  /** SIOCOUTQ: bytes sent and not yet taken off this socket's account; 0 where a send lands in the peer's queue at once. */
+  get outq(): number {
+    return 0;
+  }
+
   /** Frees what the socket holds (queued data, its binding, its peer link); called once, at the last close. */
   protected abstract release(): void;
 

@@ -12,6 +12,7 @@ import { AF_INET, AF_INET6, AF_UNSPEC } from '../families.js';
 import { type InMessage, MSG_PEEK, MSG_TRUNC, type OutMessage, type Socket as SocketType, Socket, type SocketContext } from '../socket.js';
 
 import { AF_NETLINK } from '../families.js';
+import { LOOPBACK } from '../interfaces.js';
 export const NETLINK_ROUTE = 0;
 const SOCKADDR_NL_LEN = 12;
 const NLMSG_HDR = 16;
@@ -29,10 +30,6 @@ const RTM_GETROUTE = 26;
 const RTM_BASE_END = 100;
 const SOL_NETLINK = 270;
 /** Linux's rtnetlink default receive buffer is the socket default; a dump of lo is far below it. */
-const LO_INDEX = 1;
-const ARPHRD_LOOPBACK = 772;
-/** IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP. */
-const LO_FLAGS = 0x1 | 0x8 | 0x40 | 0x10000;
 const IFA_F_PERMANENT = 0x80;
 const RT_SCOPE_HOST = 254;
 
@@ -91,10 +88,10 @@ function message(type: number, flags: number, seq: number, pid: number, fill: (w
 
 function linkMessage(seq: number, pid: number): number[] {
   return message(RTM_NEWLINK, NLM_F_MULTI, seq, pid, (w) => {
-    w.u8(AF_UNSPEC).u8(0).u16(ARPHRD_LOOPBACK).u32(LO_INDEX).u32(LO_FLAGS).u32(0);
-    w.attr(3, str('lo')); // IFLA_IFNAME
-    w.attr(4, u32le(65536)); // IFLA_MTU
-    w.attr(13, u32le(1000)); // IFLA_TXQLEN
+    w.u8(AF_UNSPEC).u8(0).u16(LOOPBACK.hwType).u32(LOOPBACK.index).u32(LOOPBACK.linkFlags).u32(0);
+    w.attr(3, str(LOOPBACK.name)); // IFLA_IFNAME
+    w.attr(4, u32le(LOOPBACK.mtu)); // IFLA_MTU
+    w.attr(13, u32le(LOOPBACK.txqlen)); // IFLA_TXQLEN
     w.attr(16, [0]); // IFLA_OPERSTATE: unknown, as lo reports
     w.attr(17, [0]); // IFLA_LINKMODE
     w.attr(6, str('noqueue')); // IFLA_QDISC
@@ -109,7 +106,7 @@ function addrMessages(family: number, seq: number, pid: number): number[] {
   if (family === AF_UNSPEC || family === AF_INET) {
     out.push(
       ...message(RTM_NEWADDR, NLM_F_MULTI, seq, pid, (w) => {
-        w.u8(AF_INET).u8(8).u8(IFA_F_PERMANENT).u8(RT_SCOPE_HOST).u32(LO_INDEX);
+        w.u8(AF_INET).u8(8).u8(IFA_F_PERMANENT).u8(RT_SCOPE_HOST).u32(LOOPBACK.index);
         w.attr(1, [127, 0, 0, 1]); // IFA_ADDRESS
         w.attr(2, [127, 0, 0, 1]); // IFA_LOCAL
         w.attr(3, str('lo')); // IFA_LABEL
@@ -121,7 +118,7 @@ function addrMessages(family: number, seq: number, pid: number): number[] {
   if (family === AF_UNSPEC || family === AF_INET6) {
     out.push(
       ...message(RTM_NEWADDR, NLM_F_MULTI, seq, pid, (w) => {
-        w.u8(AF_INET6).u8(128).u8(IFA_F_PERMANENT).u8(RT_SCOPE_HOST).u32(LO_INDEX);
+        w.u8(AF_INET6).u8(128).u8(IFA_F_PERMANENT).u8(RT_SCOPE_HOST).u32(LOOPBACK.index);
         w.attr(1, [...new Array<number>(15).fill(0), 1]);
         w.attr(6, cacheinfo);
         w.attr(8, u32le(IFA_F_PERMANENT));

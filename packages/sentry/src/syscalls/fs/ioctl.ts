@@ -1,7 +1,8 @@
 // ioctl: the few requests ordinary programs make of descriptors — a
 // terminal's (./tty-ioctl.ts), terminal queries on standard streams that
 // are the host's terminal (isatty, the window size), FIONREAD,
-// close-on-exec and non-blocking switches. Everything else is ENOTTY.
+// close-on-exec and non-blocking switches; a socket's own requests are in
+// ../socket-ioctl.ts. Everything else is ENOTTY.
 import { isSocket } from '../../net/socket.js';
 import { E } from '../../errno.js';
 import { PipeEnd } from '../../fd/pipe.js';
@@ -13,6 +14,7 @@ import { InputStream, OutputStream } from '../../kernel/stdio.js';
 import type { Task } from '../../kernel/task.js';
 import { type FileDescription, O_NONBLOCK, S_IFMT, S_IFREG } from '../../vfs/index.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
+import { socketInq, socketIoctl } from '../socket-ioctl.js';
 import { fileOf } from './common.js';
 import { ttyIoctl } from './tty-ioctl.js';
 
@@ -37,7 +39,7 @@ function isTty(f: FileDescription): boolean {
 function readable(f: FileDescription): number {
   if (f instanceof PipeEnd) return f.buffered;
   if (f instanceof InputStream) return f.available;
-  if (isSocket(f)) return f.inq;
+  if (isSocket(f)) return socketInq(f);
   if (isStream(f)) return -E.ENOTTY;
   const st = f.stat();
   if (typeof st === 'number') return st;
@@ -91,7 +93,7 @@ function ioctl(t: Task, a: SyscallArgs): number {
       return arg <= 0 ? -E.EFAULT : t.mm.copyOut(arg, encodeWinSize({ rows: 24, cols: 80, xpixel: 0, ypixel: 0 }));
     }
     default:
-      return -E.ENOTTY;
+      return (isSocket(f) ? socketIoctl(t, f, a.uint(1), arg) : undefined) ?? -E.ENOTTY;
   }
 }
 
