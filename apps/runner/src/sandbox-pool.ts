@@ -35,6 +35,7 @@ export interface SandboxBackend {
   overflow(): void;
   pushStdin(bytes: Uint8Array): void;
   endStdin(): void;
+  resize(cols: number, rows: number): void;
   readFile(path: string): Uint8Array | undefined;
   dispose(): void;
 }
@@ -60,6 +61,7 @@ export class SandboxPool {
   readonly #workers: PoolWorker[] = [];
   readonly #queue: (() => void)[] = [];
   #running = 0;
+  #picks = 0;
   #nextId = 1;
   #closed = false;
 
@@ -123,14 +125,23 @@ export class SandboxPool {
     };
   }
 
-  /** The least busy worker, or a new one while some thread is unused. */
+  /**
+   * The least busy worker, the one given a sandbox longest ago among equals
+   * (it has had the most time to prepare its next VM), or a new one while
+   * some thread is unused.
+   */
   #pick(): PoolWorker {
     let best: PoolWorker | undefined;
-    for (const w of this.#workers) if (best === undefined || w.active < best.active) best = w;
-    if (best !== undefined && (best.active === 0 || this.#workers.length >= this.threads)) return best;
-    const w = new PoolWorker(() => this.#workers.splice(this.#workers.indexOf(w), 1));
-    this.#workers.push(w);
-    return w;
+    for (const w of this.#workers) {
+      if (best === undefined || w.active < best.active || (w.active === best.active && w.lastPicked < best.lastPicked)) best = w;
+    }
+    if (best === undefined || (best.active > 0 && this.#workers.length < this.threads)) {
+      const w: PoolWorker = new PoolWorker(() => this.#workers.splice(this.#workers.indexOf(w), 1));
+      this.#workers.push(w);
+      best = w;
+    }
+    best.lastPicked = ++this.#picks;
+    return best;
   }
 }
 
@@ -139,6 +150,8 @@ class PoolWorker {
   readonly worker: Worker;
   /** Sandboxes booting or running here (they keep the process alive). */
   active = 0;
+  /** When the pool last gave it a sandbox (a count of picks). */
+  lastPicked = 0;
   readonly #engines = new Map<number, RemoteEngine>();
   readonly #replyPort: MessagePort;
   readonly #replyState = newReplyState();
@@ -298,6 +311,10 @@ class RemoteEngine implements SandboxBackend {
 
   kill(signal: number): void {
     this.#post({ type: 'kill', id: this.#id, signal });
+  }
+
+  resize(cols: number, rows: number): void {
+    this.#post({ type: 'resize', id: this.#id, cols, rows });
   }
 
   /** Posted; true while the program runs (its first process ends the run when it ends). */
