@@ -362,3 +362,26 @@ describe('/proc/self/maps', () => {
     ]);
   });
 });
+
+describe('release', () => {
+  it('frees every frame and the address space whole, without unmapping page by page', () => {
+    const { mm, as, mem } = newMm();
+    const idle = mem.used;
+    const f = memFile(pattern(9 * K));
+    expect(mm.mmap(0, 9 * K, PROT_READ, MAP_PRIVATE, f, 0)).toBeGreaterThan(0);
+    const a = mm.mmap(0, 64 * K, RW, ANON | MAP_POPULATE, null, 0);
+    const shared = mm.mmap(0, 4 * K, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, null, 0);
+    expect(mm.handleFault(a + 5 * K, ACCESS_WRITE)).toBe(FAULT_OK);
+    expect(mm.handleFault(shared, ACCESS_WRITE)).toBe(FAULT_OK);
+    let unmaps = 0;
+    const unmap = as.unmap.bind(as);
+    as.unmap = (va, len) => {
+      unmaps++;
+      unmap(va, len);
+    };
+    mm.release();
+    expect(unmaps).toBe(0);
+    expect(as.ptes.size).toBe(0);
+    expect(mem.used).toBe(idle);
+  });
+});

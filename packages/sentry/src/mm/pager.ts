@@ -329,21 +329,25 @@ export class Pager implements SharedMapper, FrameHolder {
     return FAULT_OK;
   }
 
-  /** Unmaps the resident pages in [start, end) and drops their frame references. */
-  drop(start: number, end: number): void {
+  /**
+   * Unmaps the resident pages in [start, end) and drops their frame
+   * references; with `unmap` false, leaves the address space's entries to
+   * go with the address space itself (releaseAll).
+   */
+  drop(start: number, end: number, unmap = true): void {
     this.pages.forEachRun(start, end, (va, len, frame) => {
-      this.as.unmap(va, len);
+      if (unmap) this.as.unmap(va, len);
       for (let o = 0; o < len; o += PAGE) this.pages.delete(va + o);
       this.frames.unref(frame, len / PAGE);
     });
   }
 
   /** Removes the VMAs in [start, end) and everything they held; a shared file mapping's dirty pages are written back first. */
-  unmapRange(start: number, end: number): void {
+  unmapRange(start: number, end: number, unmap = true): void {
     if (end <= start) return; // removing nothing must not split a VMA either
     for (const v of this.vmas.remove(start, end)) {
       this.writeback(v, v.start, v.end, false);
-      this.drop(v.start, v.end);
+      this.drop(v.start, v.end, unmap);
       unrefVma(v);
     }
   }
@@ -456,9 +460,14 @@ export class Pager implements SharedMapper, FrameHolder {
     return frame < 0 ? -1 : frame + (va % PAGE);
   }
 
-  /** Releases every page and VMA. */
+  /**
+   * Releases every page and VMA, for good: the caller releases the address
+   * space next. Its entries are not cleared one by one (a process's exit or
+   * exec spent more time unmapping than anything else): a released address
+   * space is never entered again, and its page tables go whole.
+   */
   releaseAll(): void {
-    this.unmapRange(this.limits.min, this.limits.max);
+    this.unmapRange(this.limits.min, this.limits.max, false);
     this.frames.removeHolder(this);
     this.account.uncharge(this.#forkCharge);
     this.#forkCharge = 0;
