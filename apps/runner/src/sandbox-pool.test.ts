@@ -2,6 +2,7 @@
 // compute, a pool runs at most `concurrency` at once and queues the rest,
 // limits and files work across the thread boundary, and a worker that ends
 // ends its sandboxes with an error instead of leaving them waiting.
+import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
@@ -71,6 +72,18 @@ describe.skipIf(announceKvmSkip())('sandboxes in worker threads', () => {
     expect(out.map((r) => [r.status, r.stdout.toString()])).toEqual(inputs.map((_, i) => [0, `input ${i}\n`]));
     expect([pool.running, pool.queued]).toEqual([0, 0]);
     await pool.close();
+  });
+
+  it.skipIf(!existsSync('/bin/busybox'))('brings stdout and stderr across in the order the program wrote them, none lost', async () => {
+    const arrived: string[] = [];
+    const script = 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo out$i; echo err$i >&2; done';
+    const r = await Sandbox.run(['/bin/busybox', 'sh', '-c', script], {
+      stdout: (b) => arrived.push(Buffer.from(b).toString()),
+      stderr: (b) => arrived.push(Buffer.from(b).toString()),
+    });
+    expect(r.status).toBe(0);
+    const expected = Array.from({ length: 300 }, (_, i) => `out${i + 1}\nerr${i + 1}\n`).join('');
+    expect(arrived.join('')).toBe(expected);
   });
 
   it('reports the verdict of a guest a limit killed inside its worker', async () => {
