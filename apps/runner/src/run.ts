@@ -3,8 +3,10 @@
 // stderr and a non-zero status. The program's stdout and stderr are its own:
 // tsv's diagnostics go to --log FILE, or to stderr only with -v.
 import { closeSync, createWriteStream, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { constants } from 'node:os';
 import { describeErrno, hostErrno, NetPolicyError, netPolicy } from '@tsv/sentry';
 import { forwardSignals } from './forward-signals.js';
+import { leaseHostTerminal } from './terminal.js';
 import { reportJson } from './report.js';
 import type { LimitOptions } from './limits.js';
 import type { FileSpec } from './files.js';
@@ -96,6 +98,8 @@ export async function runCommand(args: string[]): Promise<number> {
   };
   const strace =
     traceFile !== undefined ? (line: string) => traceFile.write(`${line}\n`) : v.strace ? (line: string) => writeLine(2, line) : undefined;
+  // From a terminal, the program gets one of its own bridged to it (terminal.ts).
+  const tty = leaseHostTerminal();
   try {
     const sandbox = new Sandbox(program, {
       // This thread has nothing else to do: no worker thread to start.
@@ -111,6 +115,7 @@ export async function runCommand(args: string[]): Promise<number> {
       stdin: 'inherit',
       stdout: 'inherit',
       stderr: 'inherit',
+      ...tty?.options,
       strace,
       // Each debug line is a diagnostic: the 'diagnostic' listener writes it.
       debug: process.env.TSV_DEBUG ? () => {} : undefined,
@@ -118,8 +123,15 @@ export async function runCommand(args: string[]): Promise<number> {
     });
     sandbox.on('diagnostic', log);
     await sandbox.start();
-    const stopForwarding = forwardSignals((signal) => sandbox.kill(signal));
-    const r = await sandbox.wait().finally(stopForwarding);
+    tty?.follow((cols, rows) => sandbox.resize(cols, rows));
+    // With a terminal, its resize is the program's SIGWINCH (to its foreground group), not a forwarded one.
+    const stopForwarding = forwardSignals((signal) => {
+      if (tty === undefined || signal !== constants.signals.SIGWINCH) sandbox.kill(signal);
+    });
+    const r = await sandbox.wait().finally(() => {
+      stopForwarding();
+      tty?.release(); // before tsv's own lines (--stats, a limit's verdict) are written to it
+    });
     if (v.stats) writeLine(2, formatStats(r.stats));
     if (r.limit !== null) log(`tsv: ${r.verdict}: the ${flagOf(r.limit)} limit ended the run`);
     const copied = copyOut(v['copy-out'] ?? [], r);
@@ -132,6 +144,7 @@ export async function runCommand(args: string[]): Promise<number> {
     }
     throw e;
   } finally {
+    tty?.release();
     traceFile?.end();
     if (logFd >= 0) closeSync(logFd);
   }

@@ -25,6 +25,7 @@ export type ToWorker =
   | { type: 'overflow'; id: number }
   | { type: 'stdin'; id: number; bytes: Uint8Array }
   | { type: 'stdin-end'; id: number }
+  | { type: 'resize'; id: number; cols: number; rows: number }
   /** Answered on the reply port of WorkerInit, for a caller blocked until it comes (reply.ts). */
   | { type: 'read-file'; id: number; path: string }
   | { type: 'dispose'; id: number };

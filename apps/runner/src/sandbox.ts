@@ -30,6 +30,7 @@ import {
   type StdinSpec,
 } from './sandbox-engine.js';
 import { SandboxError } from './sandbox-error.js';
+import { checkPtySize, type PtySize } from './terminal.js';
 import { type SandboxBackend, SandboxPool } from './sandbox-pool.js';
 
 export { SandboxError };
@@ -148,6 +149,14 @@ export interface SandboxOptions extends LimitOptions {
    * up to a preemption tick at a time.
    */
   pool?: SandboxPool | false;
+  /**
+   * A terminal for the program (terminal.ts): its stdin, stdout and, unless
+   * `stderr` is given, stderr are a pseudo-terminal of this size (cols and
+   * rows from 1 to 65535), the controlling terminal of its session. `stdin`
+   * is what is typed on it; what it shows (the program's output, the
+   * echoes) is the sandbox's stdout. resize() changes its size.
+   */
+  pty?: PtySize;
 }
 
 /** How the program ended and what it cost (report.ts), with its output and what tsv saw. */
@@ -247,16 +256,23 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
     return this.#backend?.signal(signal, all) ?? false;
   }
 
+  /** The `pty` terminal's new size: SIGWINCH for its foreground process group when it changed. */
+  resize(cols: number, rows: number): void {
+    const size = checkPtySize({ cols, rows }, 'resize');
+    this.#backend?.resize(size.cols, size.rows);
+  }
+
   async #boot(): Promise<void> {
     const o = this.#options;
     checkLimits(o); // a bad limit is refused here, before a place in the pool is taken
+    if (o.pty !== undefined) checkPtySize(o.pty);
     const { stdin, stdout, stderr, strace, warn, debug, pool, ...data } = o;
     const spec: EngineSpec = {
       argv: [...this.argv],
       options: data,
-      stdin: stdinSpec(stdin),
+      stdin: stdinSpec(stdin, o.pty !== undefined),
       stdout: route(stdout),
-      stderr: route(stderr),
+      stderr: o.pty !== undefined && stderr === undefined ? 'terminal' : route(stderr),
       stdoutIsTty: stdout === 'inherit' && process.stdout.isTTY === true,
       strace: strace !== undefined,
       debug: debug !== undefined,
@@ -334,11 +350,13 @@ function route(mode: OutputMode | undefined): OutputRoute {
   return mode === 'inherit' ? 'inherit' : 'buffer';
 }
 
-function stdinSpec(input: SandboxOptions['stdin']): StdinSpec {
+/** `typed`: the input is typed on the program's terminal, so it is pushed whatever it is. */
+function stdinSpec(input: SandboxOptions['stdin'], typed: boolean): StdinSpec {
   if (input === undefined || input === null) return { kind: 'eof' };
   // This process's stdin redirected from a regular file: the program gets
   // that file (seekable, S_IFREG), as it would natively.
-  if (input === 'inherit') return isRegularFile(0) ? { kind: 'host-file' } : { kind: 'pushed', isTty: process.stdin.isTTY === true };
+  if (input === 'inherit')
+    return isRegularFile(0) && !typed ? { kind: 'host-file' } : { kind: 'pushed', isTty: process.stdin.isTTY === true };
   if (typeof input === 'string') return { kind: 'bytes', bytes: Buffer.from(input) };
   if (input instanceof Uint8Array) return { kind: 'bytes', bytes: input };
   return { kind: 'pushed', isTty: false };

@@ -26,7 +26,6 @@ export interface BootConfig {
   memoryLimit: number;
   /** Standard input: a stream fed by the host, or (HostFileInput) a regular file. */
   stdin: InputStream | FileDescription;
-  stdinIsTty?: boolean;
   /**
    * Where output goes: a function taking the bytes, or a host descriptor
    * (1, 2: inherited), written without ever blocking the Node thread; or

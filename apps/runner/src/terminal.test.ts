@@ -1,0 +1,93 @@
+import { PassThrough } from 'node:stream';
+import { announceKvmSkip } from '@tsv/testing';
+import { describe, expect, it } from 'vitest';
+import { Sandbox, SandboxError } from './sandbox.js';
+
+const BUSYBOX = '/bin/busybox';
+
+/** A pty session: what the screen showed so far, typing, and waiting for text to appear. */
+function session(argv: string[], pty = { cols: 80, rows: 24 }) {
+  const keys = new PassThrough();
+  let screen = '';
+  const waiters: (() => void)[] = [];
+  const s = new Sandbox(argv, {
+    pty,
+    stdin: keys,
+    stdout: (b) => {
+      screen += Buffer.from(b).toString('latin1');
+      for (const w of waiters.splice(0)) w();
+    },
+  });
+  /** Resolves once the screen shows `text` after `from` (so text typed earlier does not count). */
+  const shows = (text: string, from = 0): Promise<number> =>
+    new Promise((resolve) => {
+      const look = () => {
+        const at = screen.indexOf(text, from);
+        if (at >= 0) resolve(at + text.length);
+        else waiters.push(look);
+      };
+      look();
+    });
+  return { s, type: (t: string) => keys.write(t), shows, screen: () => screen };
+}
+
+describe.skipIf(announceKvmSkip())('Sandbox pty', () => {
+  it('gives the program a terminal of the size asked for: stty size, isatty, /dev/tty, ttyname', async () => {
+    const r = await Sandbox.run(
+      [BUSYBOX, 'sh', '-c', 'stty size; tty; test -t 0 && test -t 1 && test -t 2 && echo all; echo x >/dev/tty'],
+      {
+        pty: { cols: 123, rows: 45 },
+        pool: false,
+      },
+    );
+    expect(r.status).toBe(0);
+    // What the program writes reaches the screen through the line discipline: NL as CR NL.
+    expect(r.stdout.toString()).toBe('45 123\r\n/dev/pts/0\r\nall\r\nx\r\n');
+    expect(r.stderr.length).toBe(0);
+  });
+
+  it('stderr goes its own way when the stderr option says so', async () => {
+    const r = await Sandbox.run([BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; test -t 2 || echo "2 is no tty"'], {
+      pty: { cols: 80, rows: 24 },
+      stderr: 'buffer',
+    });
+    expect([r.status, r.stdout.toString(), r.stderr.toString()]).toEqual([0, 'out\r\n2 is no tty\r\n', 'err\n']);
+  });
+
+  it('runs an interactive busybox sh: a typed command runs, ^C interrupts a sleep, exit ends it', async () => {
+    const { s, type, shows } = session([BUSYBOX, 'sh']);
+    await s.start();
+    const done = s.wait();
+    await shows('# ');
+    // The job prints once it is in the foreground (its child set it there before exec), then sleeps.
+    type(`${BUSYBOX} sh -c 'echo $((40+2))go; exec sleep 100'\n`);
+    const at = await shows('42go');
+    type('\x03'); // the foreground job gets SIGINT; the shell prompts again
+    await shows('^C', at);
+    type('echo $((1+1))after\n');
+    await shows('2after', at);
+    type('exit 7\n');
+    const r = await done;
+    expect(r.status).toBe(7);
+    expect(r.wallTimeMs).toBeLessThan(60_000);
+  }, 90_000);
+
+  it('resize() is SIGWINCH for the foreground process group, which then sees the new size', async () => {
+    const { s, type, shows, screen } = session([BUSYBOX, 'sh', '-c', 'trap "stty size; exit 3" WINCH; echo ready; read x; sleep 100']);
+    await s.start();
+    const done = s.wait();
+    await shows('ready');
+    s.resize(132, 50);
+    type('\n'); // the shell runs the trap once `read` is done
+    const r = await done;
+    expect(r.status).toBe(3);
+    expect(screen()).toContain('50 132\r\n');
+  }, 90_000);
+
+  it('refuses sizes a terminal cannot have', async () => {
+    await expect(Sandbox.run([BUSYBOX, 'true'], { pty: { cols: 0, rows: 24 } })).rejects.toThrow(SandboxError);
+    await expect(Sandbox.run([BUSYBOX, 'true'], { pty: { cols: 80, rows: 70000 } })).rejects.toThrow(/rows must be an integer/);
+    const s = new Sandbox([BUSYBOX, 'true'], { pty: { cols: 80, rows: 24 } });
+    expect(() => s.resize(80.5, 24)).toThrow(/resize: cols/);
+  });
+});
