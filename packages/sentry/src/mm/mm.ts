@@ -362,7 +362,10 @@ export class MemoryManager extends UserAccess {
         return old;
       }
       vmas.insert({ start: oldTop, end: newTop, prot: PROT_READ | PROT_WRITE, flags: 0, file: null, offset: 0, shm: null, name: '[heap]' });
-      if (newTop - oldTop <= this.pager.tunables.eagerBytes) this.pager.populate(oldTop, newTop);
+      // The program grows its heap to use it from the old break on: its first
+      // eagerBytes are made resident now, sparing the fault (a guest exit)
+      // that the first store would take, as a small anonymous mmap is.
+      this.pager.populate(oldTop, Math.min(newTop, oldTop + this.pager.tunables.eagerBytes));
     }
     this.#brk = addr;
     return addr;

@@ -139,6 +139,17 @@ describe('brk', () => {
     mm.brk(0x60_0000 + 8 * K);
     expect(mm.readU32(0x60_0000 + 4 * K)).toBe(0);
   });
+
+  it('makes the first 64 KiB of a larger growth resident at once, from the old break', () => {
+    const { mm, as } = newMm();
+    mm.setBrk(0x60_0d00);
+    expect(mm.brk(0x60_0d00 + 33 * K)).toBe(0x60_0d00 + 33 * K); // 132 KiB, as a static glibc start-up grows it
+    const first = 0x60_1000;
+    expect(as.translate(first, PROT_WRITE)).toBeGreaterThan(0);
+    expect(as.translate(first + 15 * K, PROT_WRITE)).toBeGreaterThan(0);
+    expect(as.translate(first + 16 * K, PROT_READ)).toBe(-1);
+    expect(mm.stats.faults).toBe(0);
+  });
 });
 
 describe('mremap', () => {
