@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { announceKvmSkip } from '@tsv/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Screen } from './test-screen.js';
 
 const TSV = new URL('../bin/tsv', import.meta.url).pathname;
 const hasScript = spawnSync('script', ['--version']).status === 0;
@@ -25,25 +26,18 @@ function onTerminal(args: string) {
   const shot = (name: string) => `stty -g > ${join(dir!, name)}`;
   const cmd = `stty cols 100 rows 30; ${shot('before')}; ${process.execPath} ${TSV} run ${args}; s=$?; ${shot('after')}; exit $s`;
   const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let screen = '';
-  const waiters: (() => void)[] = [];
-  child.stdout.on('data', (b: Buffer) => {
-    screen += b.toString('latin1');
-    for (const w of waiters.splice(0)) w();
-  });
-  const shows = (text: string, from = 0): Promise<number> =>
-    new Promise((resolve) => {
-      const look = () => {
-        const at = screen.indexOf(text, from);
-        if (at >= 0) resolve(at + text.length);
-        else waiters.push(look);
-      };
-      look();
-    });
+  const screen = new Screen();
+  child.stdout.on('data', (b: Buffer) => screen.add(b));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   /** The terminal's mode as the shell saved it in `name`. */
   const file = (name: string) => readFileSync(join(dir!, name), 'utf8');
-  return { type: (t: string) => child.stdin.write(t), shows, exited, file, screen: () => screen };
+  return {
+    type: (t: string) => child.stdin.write(t),
+    shows: (text: string, from?: number) => screen.shows(text, from),
+    exited,
+    file,
+    screen,
+  };
 }
 
 describe.skipIf(announceKvmSkip() || !hasScript)('tsv run on a terminal', () => {
@@ -52,19 +46,19 @@ describe.skipIf(announceKvmSkip() || !hasScript)('tsv run on a terminal', () => 
     await t.shows('# ');
     t.type("stty size; /bin/busybox sh -c 'echo $((40+2))go; exec sleep 100'\r");
     const at = await t.shows('42go');
-    expect(t.screen()).toContain('30 100\r\n');
+    expect(t.screen.text).toContain('30 100\r\n');
     t.type('\x03');
     await t.shows('^C\r\n', at); // the shell's newline after it went through the program's terminal too
     t.type('echo $((1+1))after; exit 5\r');
     expect(await t.exited).toBe(5);
-    expect(t.screen().slice(at)).toContain('2after\r\n');
+    expect(t.screen.text.slice(at)).toContain('2after\r\n');
     expect(t.file('after')).toBe(t.file('before'));
   }, 90_000);
 
   it("gives the terminal its own mode back before tsv's own lines (--stats) are written to it", async () => {
     const t = onTerminal('--stats -- /bin/busybox true');
     expect(await t.exited).toBe(0);
-    const stats = t.screen().slice(t.screen().indexOf('tsv: '));
+    const stats = t.screen.text.slice(t.screen.text.indexOf('tsv: '));
     expect(stats.split('\n').length).toBeGreaterThan(2);
     expect(stats.replaceAll('\r\n', '')).not.toContain('\n'); // ONLCR again, so each line starts at the left
     expect(t.file('after')).toBe(t.file('before'));

@@ -1,34 +1,19 @@
+import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
 import { Sandbox, SandboxError } from './sandbox.js';
+import { compare } from './test-compare.js';
+import { Screen } from './test-screen.js';
 
 const BUSYBOX = '/bin/busybox';
 
-/** A pty session: what the screen showed so far, typing, and waiting for text to appear. */
+/** A pty session: the screen, and typing. */
 function session(argv: string[], pty = { cols: 80, rows: 24 }) {
   const keys = new PassThrough();
-  let screen = '';
-  const waiters: (() => void)[] = [];
-  const s = new Sandbox(argv, {
-    pty,
-    stdin: keys,
-    stdout: (b) => {
-      screen += Buffer.from(b).toString('latin1');
-      for (const w of waiters.splice(0)) w();
-    },
-  });
-  /** Resolves once the screen shows `text` after `from` (so text typed earlier does not count). */
-  const shows = (text: string, from = 0): Promise<number> =>
-    new Promise((resolve) => {
-      const look = () => {
-        const at = screen.indexOf(text, from);
-        if (at >= 0) resolve(at + text.length);
-        else waiters.push(look);
-      };
-      look();
-    });
-  return { s, type: (t: string) => keys.write(t), shows, screen: () => screen };
+  const screen = new Screen();
+  const s = new Sandbox(argv, { pty, stdin: keys, stdout: (b) => screen.add(b) });
+  return { s, type: (t: string) => keys.write(t), shows: (text: string, from?: number) => screen.shows(text, from), screen };
 }
 
 describe.skipIf(announceKvmSkip())('Sandbox pty', () => {
@@ -81,7 +66,7 @@ describe.skipIf(announceKvmSkip())('Sandbox pty', () => {
     type('\n'); // the shell runs the trap once `read` is done
     const r = await done;
     expect(r.status).toBe(3);
-    expect(screen()).toContain('50 132\r\n');
+    expect(screen.text).toContain('50 132\r\n');
   }, 90_000);
 
   it('refuses sizes a terminal cannot have', async () => {
@@ -89,5 +74,23 @@ describe.skipIf(announceKvmSkip())('Sandbox pty', () => {
     await expect(Sandbox.run([BUSYBOX, 'true'], { pty: { cols: 80, rows: 70000 } })).rejects.toThrow(/rows must be an integer/);
     const s = new Sandbox([BUSYBOX, 'true'], { pty: { cols: 80, rows: 24 } });
     expect(() => s.resize(80.5, 24)).toThrow(/resize: cols/);
+  });
+});
+
+/** What a program in a terminal of its own shows: its name, that stdin is one (42), its settings and size (0 0: nobody set one). */
+const IN_A_PTY = `${BUSYBOX} sh -c 'tty; test -t 0 && echo $((6*7)); stty -a | head -1'`;
+
+describe.skipIf(announceKvmSkip())('programs that open their own terminal, as natively', () => {
+  it.skipIf(!existsSync('/usr/bin/python3'))("python3's pty.spawn", async () => {
+    const py = `import pty, sys; sys.exit(pty.spawn(["/bin/sh", "-c", ${JSON.stringify(IN_A_PTY)}]) >> 8)`;
+    const { expected, actual, why } = await compare(['/usr/bin/python3', '-c', py]);
+    expect(actual, why).toEqual(expected);
+    expect(expected.stdout).toContain('/dev/pts/');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))('script(1)', async () => {
+    const { expected, actual, why } = await compare(['/usr/bin/script', '-qec', IN_A_PTY, '/dev/null']);
+    expect(actual, why).toEqual(expected);
+    expect(expected.stdout).toContain('42\r\n');
   });
 });

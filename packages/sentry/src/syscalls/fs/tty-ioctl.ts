@@ -9,6 +9,7 @@ import type { Terminals } from '../../fd/tty/terminals.js';
 import { decodeTermios, decodeWinSize, encodeTermios, encodeWinSize, TERMIOS_SIZE, WINSIZE_SIZE } from '../../fd/tty/termios.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { Task } from '../../kernel/task.js';
+import { readU32, writeU32 } from '../../kernel/usercopy.js';
 import { O_ACCMODE, O_CLOEXEC, O_NOCTTY, O_NONBLOCK } from '../../vfs/index.js';
 
 const TCGETS = 0x5401;
@@ -50,17 +51,12 @@ const TCION = 3;
 const VSTOP = 9;
 const VSTART = 8;
 
-function putInt(t: Task, addr: number, value: number): number {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, value, true);
-  return addr <= 0 ? -E.EFAULT : t.mm.copyOut(addr, b);
-}
+const putInt = (t: Task, addr: number, value: number): number => writeU32(t.mm, addr, value);
 
 /** The int at `addr`, or null when it cannot be read. */
 function getInt(t: Task, addr: number): number | null {
-  const b = new Uint8Array(4);
-  if (addr <= 0 || t.mm.copyIn(addr, b) < 0) return null;
-  return new DataView(b.buffer).getInt32(0, true);
+  const v = readU32(t.mm, addr);
+  return v < 0 ? null : v | 0;
 }
 
 /** TCSETS, TCSETSW, TCSETSF: SIGTTOU from the background first, then the new settings (TCSETSF drops unread input). */
