@@ -145,10 +145,15 @@ export class UdpSocket extends InetSocket {
     return this.remote === null || (this.remote.ip.equals(src.ip) && this.remote.port === src.port);
   }
 
-  /** Queues a datagram, or drops it when SO_RCVBUF or the sandbox's memory is full. */
+  /**
+   * Queues a datagram, or drops it when SO_RCVBUF is already exceeded or the
+   * sandbox's memory is full. As Linux's __udp_enqueue_schedule_skb, a
+   * queue within its buffer takes one more datagram whatever its size: a
+   * datagram larger than SO_RCVBUF arrives when the queue is short.
+   */
   deliver(data: Uint8Array, from: Endpoint): void {
     const cost = data.length + DATAGRAM_OVERHEAD;
-    if (this.#queued + cost > this.rcvbuf) return;
+    if (this.#queued > this.rcvbuf) return;
     if (this.ctx.account && !this.ctx.account.charge(cost)) return;
     this.#queued += cost;
     this.#queue.push({ data, from });
