@@ -16,7 +16,6 @@ import {
   InputStream,
   type NetPolicy,
   netPolicy,
-  OutputStream,
   type RunStats,
   type Sentry,
   sendSignal,
@@ -227,10 +226,7 @@ export class SandboxEngine {
     if (l.cpuTimeMs !== undefined) sentry.kernel.limitCpu(l.cpuTimeMs, l.cpuTimeMs + CPU_GRACE_MS);
     if (l.maxOutput !== undefined) {
       const budget = { remaining: l.maxOutput, exceeded: () => this.endFor('maxOutput') };
-      for (const fd of [1, 2]) {
-        const f = init.fds.get(fd);
-        if (f instanceof OutputStream) f.limit(budget);
-      }
+      for (const o of sentry.outputs) o.limit(budget);
     }
   }
 

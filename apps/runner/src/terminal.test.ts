@@ -69,6 +69,12 @@ describe.skipIf(announceKvmSkip())('Sandbox pty', () => {
     expect(screen.text).toContain('50 132\r\n');
   }, 90_000);
 
+  it("counts the terminal's screen against maxOutput", async () => {
+    const r = await Sandbox.run([BUSYBOX, 'yes'], { pty: { cols: 80, rows: 24 }, maxOutput: 1000, timeoutMs: 30_000 });
+    expect([r.verdict, r.limit]).toEqual(['output-limit', 'maxOutput']);
+    expect(r.stdout.length).toBe(1000);
+  }, 60_000);
+
   it('refuses sizes a terminal cannot have', async () => {
     await expect(Sandbox.run([BUSYBOX, 'true'], { pty: { cols: 0, rows: 24 } })).rejects.toThrow(SandboxError);
     await expect(Sandbox.run([BUSYBOX, 'true'], { pty: { cols: 80, rows: 70000 } })).rejects.toThrow(/rows must be an integer/);

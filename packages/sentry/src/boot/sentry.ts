@@ -37,6 +37,12 @@ export interface RunStats {
 export interface Sentry {
   readonly kernel: Kernel;
   readonly task: Task;
+  /**
+   * Where the program's output leaves the sandbox: its stdout and stderr,
+   * and the screen of its terminal (BootConfig.terminal). A runner's output
+   * limit goes on each (OutputStream.limit).
+   */
+  readonly outputs: readonly OutputStream[];
   /** Runs the program to its end. */
   run(): Promise<ExitStatus>;
   kill(signal?: number): void;
@@ -140,13 +146,19 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   // Host descriptors are written without ever blocking the Node thread, one group per sandbox (fd/host-output.ts).
   const outputs = new HostOutputs();
   const sink = (s: OutputSink | number) => (typeof s === 'number' ? outputs.open(s) : s);
+  const hostOutputs: OutputStream[] = [];
+  const hostOutput = (s: OutputSink | number, isTty = false): OutputStream => {
+    const o = new OutputStream(sink(s), isTty);
+    hostOutputs.push(o);
+    return o;
+  };
   let terminal: HostTerminal | undefined;
   let tty: FileDescription | undefined;
   if (c.terminal !== undefined) {
-    terminal = new HostTerminal(terminals, task, c.terminal, c.stdin as InputStream, new OutputStream(sink(c.terminal.output)));
+    terminal = new HostTerminal(terminals, task, c.terminal, c.stdin as InputStream, hostOutput(c.terminal.output));
     tty = terminal.openSlave(terminals, vfs);
   }
-  const output = (s: OutputSink | number | 'terminal') => (s === 'terminal' ? tty! : new OutputStream(sink(s), c.stdoutIsTty ?? false));
+  const output = (s: OutputSink | number | 'terminal') => (s === 'terminal' ? tty! : hostOutput(s, c.stdoutIsTty ?? false));
   task.fds.add(tty ?? c.stdin);
   task.fds.add(output(c.stdout));
   task.fds.add(output(c.stderr));
@@ -155,6 +167,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   return {
     kernel,
     task,
+    outputs: hostOutputs,
     run: async () => {
       started = performance.now();
       try {
