@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../../errno.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { Credentials, Task } from '../../kernel/task.js';
+import { ThreadGroup } from '../../kernel/thread-group.js';
 import { O_NOCTTY, O_NONBLOCK, O_RDWR, type Stat } from '../../vfs/index.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, readinessOf } from '../readiness.js';
 import { SCREEN_BUFFER } from './pty.js';
@@ -76,5 +79,26 @@ describe('pty', () => {
     const terms = new Terminals();
     for (let i = 0; i < PTY_MAX; i++) expect(typeof terms.openMaster(O_RDWR, noStat, 0)).not.toBe('number');
     expect(terms.openMaster(O_RDWR, noStat, 0)).toBe(-E.ENOSPC);
+  });
+});
+
+describe('controlling terminals', () => {
+  it('a session leader taking and giving up its terminal over and over leaves one watch on it, not one per time', () => {
+    const leader = new ThreadGroup({ pid: 1, parent: null, pgid: 1, sid: 1, creds: {} as Credentials, exitSignal: 17, exePath: '/x' });
+    const t = { group: leader, pid: 1, sid: 1, pgid: 1, creds: { euid: 0 } } as unknown as Task;
+    const terms = new Terminals();
+    terms.attach({ current: t, pids: { processGroup: () => [], group: () => undefined } } as unknown as Kernel);
+    const m = terms.openMaster(O_RDWR, noStat, 0);
+    if (typeof m === 'number') throw new Error();
+    for (let i = 0; i < 1000; i++) {
+      expect(terms.makeControlling(t, m.pty, false)).toBe(0);
+      expect(terms.controlling(t)).toBe(m.pty);
+      expect(terms.giveUp(t, m.pty)).toBe(0);
+    }
+    expect(terms.makeControlling(t, m.pty, false)).toBe(0);
+    expect(leader.exitWatchers.size).toBe(1);
+    m.close();
+    expect(leader.exitWatchers.size).toBe(0);
+    expect(terms.controlling(t)).toBeUndefined();
   });
 });

@@ -57,7 +57,7 @@ export class Pty {
     this.uid = uid;
     this.#screen = new PipeQueue(account);
     this.ldisc = new LineDiscipline(ptyTermios(), {
-      emit: (b) => this.#toScreen(b),
+      emit: (b) => void this.#toScreen(b),
       emitRoom: () => SCREEN_BUFFER - this.#screen.size,
       signal: (sig) => terminals.signalGroup(this.pgrp, sig),
       flushOutput: () => this.#screen.clear(),
@@ -69,8 +69,9 @@ export class Pty {
     return this.ldisc.termios;
   }
 
-  #toScreen(bytes: Uint8Array): void {
-    if (bytes.length > 0) this.#screen.push(bytes, bytes.length, false);
+  /** Queues bytes for the master; false when the sandbox's memory could not hold them all. */
+  #toScreen(bytes: Uint8Array): boolean {
+    return bytes.length === 0 || this.#screen.push(bytes, bytes.length, false) === bytes.length;
   }
 
   wakeAll(): void {
@@ -173,7 +174,7 @@ export class Pty {
     if (this.ldisc.stopped || room <= 0) return -E.EAGAIN;
     const { taken, bytes } = this.ldisc.output(buf, len, room);
     if (taken === 0) return -E.EAGAIN;
-    this.#toScreen(bytes);
+    if (!this.#toScreen(bytes)) return -E.ENOMEM;
     this.wakeAll();
     return taken;
   }

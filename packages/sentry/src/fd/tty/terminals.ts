@@ -32,6 +32,8 @@ export class Terminals implements PtsTable {
   readonly #ptys = new Map<number, Pty>();
   /** Processes that gave up their session's terminal with TIOCNOTTY (not being its leader). */
   readonly #detached = new WeakSet<ThreadGroup>();
+  /** For each pty controlling a session, what stops watching that session's leader. */
+  readonly #leaderWatches = new Map<Pty, () => void>();
   #kernel: Kernel | undefined;
 
   constructor(private readonly account: MemoryAccount | null = null) {}
@@ -136,18 +138,26 @@ export class Terminals implements PtsTable {
     this.#watchLeader(leader, pty);
   }
 
+  /** Stops watching the leader of the session `pty` was controlling (one watch per pty, so none piles up). */
+  #unwatchLeader(pty: Pty): void {
+    this.#leaderWatches.get(pty)?.();
+    this.#leaderWatches.delete(pty);
+  }
+
   /** When the session's leader ends, its terminal's foreground group hears SIGHUP and the terminal is free. */
   #watchLeader(leader: ThreadGroup, pty: Pty): void {
-    const sid = leader.sid;
-    leader.exitWatchers.add(() => {
-      if (pty.session !== sid) return;
+    this.#unwatchLeader(pty);
+    const stop = leader.exitWatchers.add(() => {
+      this.#leaderWatches.delete(pty);
       if (leader.exitStatus === undefined) this.#watchLeader(leader, pty);
       else this.#release(pty, false);
     });
+    this.#leaderWatches.set(pty, stop);
   }
 
   /** disassociate_ctty: the foreground group gets SIGHUP (and SIGCONT when it was given up, not at an exit). */
   #release(pty: Pty, givenUp: boolean): void {
+    this.#unwatchLeader(pty);
     const fg = pty.pgrp;
     pty.session = 0;
     pty.pgrp = 0;
@@ -206,6 +216,7 @@ export class Terminals implements PtsTable {
 
   /** The master was closed: /dev/pts/N goes. */
   released(pty: Pty): void {
+    this.#unwatchLeader(pty);
     if (this.#ptys.get(pty.index) === pty) this.#ptys.delete(pty.index);
   }
 }
