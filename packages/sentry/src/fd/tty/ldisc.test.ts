@@ -12,7 +12,7 @@ afterEach(() => ld?.close());
 function make(change: (t: ReturnType<typeof ptyTermios>) => void = () => {}) {
   const screen: string[] = [];
   const signals: number[] = [];
-  let wakes = 0;
+  let onWake: (() => void) | undefined;
   const t = ptyTermios();
   change(t);
   ld = new LineDiscipline(t, {
@@ -20,7 +20,7 @@ function make(change: (t: ReturnType<typeof ptyTermios>) => void = () => {}) {
     emitRoom: () => 1 << 20,
     signal: (sig) => signals.push(sig),
     flushOutput: () => screen.splice(0),
-    wake: () => wakes++,
+    wake: () => onWake?.(),
   });
   const l = ld;
   const type = (s: string) => l.receive(enc(s), s.length);
@@ -29,7 +29,9 @@ function make(change: (t: ReturnType<typeof ptyTermios>) => void = () => {}) {
     const n = l.read(b, len, nonblock);
     return n < 0 ? n : text(b.subarray(0, n));
   };
-  return { l, type, read, screen: () => screen.splice(0).join(''), signals, wakes: () => wakes };
+  /** Resolves at the next wake (a VTIME timer running out). */
+  const woken = () => new Promise<void>((resolve) => (onWake = resolve));
+  return { l, type, read, screen: () => screen.splice(0).join(''), signals, woken };
 }
 
 describe('line discipline, canonical', () => {
@@ -132,10 +134,11 @@ describe('line discipline, raw', () => {
 
   it('VTIME: a read with VMIN 0 gives 0 when the timer runs out, and wakes its waiter', async () => {
     const a = raw(0, 1);
+    const woken = a.woken();
+    const start = performance.now();
     expect(a.read()).toBe(-E.EAGAIN);
-    const before = a.wakes();
-    await new Promise((r) => setTimeout(r, 150));
-    expect(a.wakes()).toBeGreaterThan(before);
+    await woken;
+    expect(performance.now() - start).toBeGreaterThanOrEqual(99);
     expect(a.read()).toBe('');
   });
 
@@ -143,8 +146,9 @@ describe('line discipline, raw', () => {
     const a = raw(5, 1);
     expect(a.read()).toBe(-E.EAGAIN);
     a.type('x');
+    const woken = a.woken();
     expect(a.read()).toBe(-E.EAGAIN);
-    await new Promise((r) => setTimeout(r, 150));
+    await woken;
     expect(a.read()).toBe('x');
   });
 });
