@@ -1,8 +1,9 @@
-// TCP on the sandbox's own loopback, against native and gVisor's
+// TCP on the sandbox's own loopback and epoll, against native and gVisor's
 // `runsc --network=none --platform=ptrace do` (which has a loopback of its
 // own too) measured in this run:
 //   sentry.tcp_loopback_rr_us   a 1-byte request/response between two processes, µs per round trip
 //   sentry.tcp_loopback_mbps    bulk transfer between two processes, megabits per second
+//   sentry.epoll_wait_us        one epoll_wait wake-up through an eventfd between two threads, µs
 // A baseline that cannot run here is left out of the note with its reason.
 import { spawnSync } from 'node:child_process';
 import { median, report } from '@tsv/bench';
@@ -55,3 +56,5 @@ const rr = scr.build('tcp_rr');
 await measure('sentry.tcp_loopback_rr_us', 'µs', [rr, '20000'], [rr, '2000']);
 const stream = scr.build('tcp_stream');
 await measure('sentry.tcp_loopback_mbps', 'Mbit/s', [stream, '512'], [stream, '128']);
+const wake = scr.build('epoll_wake');
+await measure('sentry.epoll_wait_us', 'µs', [wake, '100000'], [wake, '2000']);
