@@ -124,6 +124,8 @@ export class SandboxEngine {
   readonly #out: Uint8Array[] = [];
   readonly #err: Uint8Array[] = [];
   #sentry: Sentry | undefined;
+  /** The run is over: its vCPUs are closed, so kill and signal have nothing to reach. */
+  #ended = false;
   #platform: KvmPlatform | undefined;
   #limits: Limits | undefined;
   #stdin: InputStream | undefined;
@@ -252,6 +254,7 @@ export class SandboxEngine {
       if (e instanceof Error && e.stack !== undefined) this.#events.diagnostic(`tsv: internal error: ${e.stack}`, 'tsv');
       throw new SandboxError(`internal error: ${firstLine(e instanceof Error ? e.message : String(e))}`, 125);
     } finally {
+      this.#ended = true;
       if (timer !== undefined) clearTimeout(timer);
       this.#stdin = undefined;
     }
@@ -289,11 +292,11 @@ export class SandboxEngine {
   /**
    * Sends `signal` to the program's first process, as to any process (the
    * program's handler runs; a signal whose default action ends it ends the
-   * run). SIGKILL ends the whole sandbox at once. Nothing before boot.
+   * run). SIGKILL ends the whole sandbox at once. Nothing before boot or after the end.
    */
   kill(signal = SIGKILL): void {
     const sentry = this.#sentry;
-    if (sentry === undefined) return;
+    if (sentry === undefined || this.#ended) return;
     this.#killed = true;
     const init = sentry.kernel.init?.leader;
     if (signal === SIGKILL || init === undefined) sentry.kill(signal);
@@ -302,7 +305,7 @@ export class SandboxEngine {
 
   /** A signal from outside the sandbox's pid namespace (kernel/host-signal.ts); false when no process was alive. */
   signal(signal: number, all = false): boolean {
-    return this.#sentry !== undefined && signalFromHost(this.#sentry.kernel, signal, all);
+    return this.#sentry !== undefined && !this.#ended && signalFromHost(this.#sentry.kernel, signal, all);
   }
 
   /** Kills the sandbox whole for `limit` (the first limit reached names the verdict). */

@@ -73,6 +73,19 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
     expect(k.timedOut).toBe(false);
   });
 
+  it("kill() and signal() after the end do nothing, on the caller's thread and in a worker", async () => {
+    for (const pool of [false, undefined] as const) {
+      const s = new Sandbox([program('echo_args')], withPrograms({ pool }));
+      await s.start();
+      const r = await s.wait();
+      expect(r.exitCode).toBe(0);
+      await new Promise((done) => setTimeout(done, 20)); // the VM is closed by now
+      expect(() => s.kill()).not.toThrow();
+      expect(() => s.kill(15)).not.toThrow();
+      expect(s.signal(15)).toBe(false);
+    }
+  });
+
   it('kill(signal) delivers any signal to the program as to a process: its handler runs', async () => {
     const s = new Sandbox([program('sigterm_exit')], withPrograms({ stdout: 'stream' }));
     let out = '';
