@@ -49,3 +49,17 @@ export function interfaceByName(name: string): NetInterface | undefined {
 export function interfaceByIndex(index: number): NetInterface | undefined {
   return INTERFACES.find((i) => i.index === index);
 }
+
+/** /proc/net/dev: each interface's counters (the sandbox counts none: zeros), in Linux's columns. */
+export function devText(): string {
+  const head =
+    'Inter-|   Receive                                                |  Transmit\n' +
+    ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
+  const widths = [8, 7, 4, 4, 4, 5, 10, 9, 8, 7, 4, 4, 4, 5, 7, 10];
+  return head + INTERFACES.map((i) => `${i.name.padStart(6)}:${widths.map((w) => '0'.padStart(w)).join(' ')}\n`).join('');
+}
+
+/** /proc/net/if_inet6: each interface's IPv6 addresses (lo: ::1/128, host scope, permanent). */
+export function ifInet6Text(): string {
+  return `${'0'.repeat(31)}1 ${LOOPBACK.index.toString(16).padStart(2, '0')} 80 10 80 ${LOOPBACK.name.padStart(8)}\n`;
+}

@@ -135,6 +135,7 @@ describe('/proc', () => {
       'loadavg',
       'meminfo',
       'mounts',
+      'net',
       'stat',
       'sys',
       'uptime',

@@ -2,7 +2,7 @@
 // sandbox's pid namespace (zombies too, until reaped) as /proc/<pid>, each
 // of its threads as /proc/<pid>/task/<tid> (and, unlisted, /proc/<tid>),
 // /proc/self and /proc/thread-self, and the system-wide files (stat,
-// cpuinfo, meminfo, loadavg, uptime, mounts, sys/kernel/*).
+// cpuinfo, meminfo, loadavg, uptime, mounts, sys/kernel/*, net/*).
 //
 // Directories hold a process object and a thread id, never a snapshot: each
 // lookup, readlink and open finds the thread afresh, so a process that has
@@ -17,6 +17,8 @@ import type { ThreadGroup } from '../kernel/thread-group.js';
 import { hostname, UTS_RELEASE, UTS_SYSNAME } from '../syscalls/uts.js';
 import type { Location, Vfs } from '../vfs/index.js';
 import { toBinary } from '../vfs/index.js';
+import { tcpText, udpText } from '../net/inet/proc-net.js';
+import { devText, ifInet6Text } from '../net/interfaces.js';
 import { FdLinks } from './fdlinks.js';
 import { mapsText, type MemorySource } from './memory.js';
 import { MountIds, mountinfoText, mountsText } from './mounts.js';
@@ -36,7 +38,7 @@ export interface ProcTasks {
 export type ProcAccount = SnapshotAccount & MemoryBudget;
 
 const PID = /^[1-9][0-9]{0,9}$/;
-const TOP = ['self', 'thread-self', 'cpuinfo', 'loadavg', 'meminfo', 'mounts', 'stat', 'sys', 'uptime'];
+const TOP = ['self', 'thread-self', 'cpuinfo', 'loadavg', 'meminfo', 'mounts', 'net', 'stat', 'sys', 'uptime'];
 
 export class ProcFs extends ProcFsBase {
   readonly #mountIds: MountIds;
@@ -59,6 +61,7 @@ export class ProcFs extends ProcFsBase {
     (name) => this.#topChild(name),
   );
   readonly #sys: ProcNode = this.#sysDir();
+  readonly #net: ProcNode = this.#netDir();
 
   get #kernel(): Kernel {
     return this.tasks.kernel;
@@ -89,6 +92,8 @@ export class ProcFs extends ProcFsBase {
         return new ProcLink(this, name, () => 'self/mounts');
       case 'stat':
         return new ProcFile(this, name, () => systemStatText(k));
+      case 'net':
+        return this.#net;
       case 'sys':
         return this.#sys;
       case 'uptime':
@@ -112,20 +117,39 @@ export class ProcFs extends ProcFsBase {
       osrelease: () => `${UTS_RELEASE}\n`,
       pid_max: () => `${PID_MAX}\n`,
     };
-    const kernel = new ProcDir(
-      this,
-      'sys/kernel',
-      () => Object.keys(files),
-      (name) => {
-        const text = files[name];
-        return text === undefined ? undefined : new ProcFile(this, `sys/kernel/${name}`, text);
-      },
-    );
+    const kernel = this.#textDir('sys/kernel', files);
     return new ProcDir(
       this,
       'sys',
       () => ['kernel'],
       (name) => (name === 'kernel' ? kernel : undefined),
+    );
+  }
+
+  /** /proc/net: the sandbox's interfaces and inet sockets (the same for every process: the sandbox has one network namespace). */
+  #netDir(): ProcNode {
+    const k = () => this.#kernel;
+    const files: Record<string, () => string> = {
+      dev: devText,
+      if_inet6: ifInet6Text,
+      tcp: () => tcpText(k(), false),
+      tcp6: () => tcpText(k(), true),
+      udp: () => udpText(k(), false),
+      udp6: () => udpText(k(), true),
+    };
+    return this.#textDir('net', files);
+  }
+
+  /** The directory `path` of /proc holding `files`, each made at open from its function. */
+  #textDir(path: string, files: Record<string, () => string | Uint8Array>): ProcNode {
+    return new ProcDir(
+      this,
+      path,
+      () => Object.keys(files),
+      (name) => {
+        const text = files[name];
+        return text === undefined ? undefined : new ProcFile(this, `${path}/${name}`, text);
+      },
     );
   }
 

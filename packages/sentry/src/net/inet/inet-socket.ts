@@ -49,9 +49,21 @@ export abstract class InetSocket extends Socket {
     super(family, type, protocol, ctx, flags);
     this.stack = inetStack(ctx.kernel);
     this.opts = new InetOptions(levelsFor(family === AF_INET6, protocol));
+    this.stack.sockets.add(this);
   }
 
   protected abstract get table(): PortTable<InetSocket>;
+
+  /** /proc/net's st column: Linux's TCP_* state number (UDP: TCP_ESTABLISHED once connected, else TCP_CLOSE). */
+  abstract get procState(): number;
+
+  /** /proc/net's rx_queue: bytes received and not read (a listener: connections waiting for accept). */
+  abstract get procRxQueue(): number;
+
+  override close(): void {
+    this.stack.sockets.delete(this);
+    super.close();
+  }
 
   get v6(): boolean {
     return this.family === AF_INET6;

@@ -17,6 +17,8 @@ export class InetStack {
   /** Owners are TcpSocket and UdpSocket respectively. */
   readonly tcp = new PortTable<InetSocket>(true);
   readonly udp = new PortTable<InetSocket>(false);
+  /** Every open TCP and UDP socket of the sandbox, in the order they were made (/proc/net/tcp, udp). */
+  readonly sockets = new Set<InetSocket>();
   readonly #host = new Set<HostResource>();
   #closed = false;
 

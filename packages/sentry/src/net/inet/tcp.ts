@@ -118,6 +118,14 @@ export class TcpSocket extends InetSocket implements TcpPeer {
     return this.#rx.size;
   }
 
+  get procState(): number {
+    return STATE_NUMBER[this.state];
+  }
+
+  get procRxQueue(): number {
+    return this.state === 'listen' ? this.#queue.length : this.#rx.size;
+  }
+
   // --- TcpPeer: what the far end does to this socket ---
 
   room(): number {

@@ -29,6 +29,9 @@ export const UDP_MAX_V4 = 65507;
 export const UDP_MAX_V6 = 65527;
 /** What a queued datagram costs besides its bytes (Linux counts the skb's truesize against SO_RCVBUF). */
 const DATAGRAM_OVERHEAD = 256;
+/** The TCP_* state numbers /proc/net/udp shows: a connected UDP socket is "established". */
+const TCP_ESTABLISHED = 1;
+const TCP_CLOSE = 7;
 
 interface Datagram {
   readonly data: Uint8Array;
@@ -57,6 +60,15 @@ export class UdpSocket extends InetSocket {
   /** SIOCINQ on UDP: the size of the next datagram. */
   get inq(): number {
     return this.#queue[0]?.data.length ?? 0;
+  }
+
+  get procState(): number {
+    return this.remote === null ? TCP_CLOSE : TCP_ESTABLISHED;
+  }
+
+  /** Bytes queued, as Linux counts sk_rmem_alloc (each datagram with its overhead). */
+  get procRxQueue(): number {
+    return this.#queued;
   }
 
   listen(): number {
