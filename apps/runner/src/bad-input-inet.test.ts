@@ -9,17 +9,13 @@
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
 import { Sandbox, type SandboxOptions } from './sandbox.js';
-import { compare } from './test-compare.js';
+import { sameAsNative } from './test-compare.js';
 import { program, PROGRAMS_VOLUME } from './test-programs.js';
 
 const noKvm = announceKvmSkip();
 
-async function sameAsNative(mode: string): Promise<string> {
-  const { expected, actual, why } = await compare([program('hostile_inet'), mode], { volumes: [PROGRAMS_VOLUME] });
-  expect(actual, why).toEqual(expected);
-  expect(expected.status).toBe(0);
-  return expected.stdout;
-}
+/** hostile_inet `mode` natively and in the sandbox, with the same outcome. */
+const likeNative = (mode: string) => sameAsNative([program('hostile_inet'), mode], { volumes: [PROGRAMS_VOLUME] });
 
 const inSandbox = (args: string[], o: SandboxOptions = {}) =>
   Sandbox.run([program('hostile_inet'), ...args], { volumes: [PROGRAMS_VOLUME], timeoutMs: 300_000, ...o });
@@ -38,17 +34,17 @@ async function withRss(args: string[], o: SandboxOptions): Promise<[string, numb
 
 describe.skipIf(noKvm)('hostile inet sockets', () => {
   it('address lengths that lie, NULL and unreadable addresses, a family the socket is not: EINVAL, EFAULT, EAFNOSUPPORT', async () => {
-    const out = await sameAsNative('sockaddr');
+    const out = await likeNative('sockaddr');
     expect(out).toContain('bind len -1: -1 EINVAL\n');
     expect(out).toContain('getpeername to an unreadable length: -1 EFAULT\n');
   });
 
   it('listen backlogs of 2^31 - 1, -1 and INT_MIN are taken, and connections still queue', async () => {
-    expect(await sameAsNative('backlog')).toContain('backlog -2147483648: listen ok, 8 connections made, 8 accepted\n');
+    expect(await likeNative('backlog')).toContain('backlog -2147483648: listen ok, 8 connections made, 8 accepted\n');
   });
 
   it('datagrams past 65507 bytes are EMSGSIZE; one larger than SO_RCVBUF arrives when the queue is short, the rest are dropped', async () => {
-    const out = await sameAsNative('datagrams');
+    const out = await likeNative('datagrams');
     expect(out).toContain('send 1 MiB: -1 EMSGSIZE\n');
     expect(out).toContain('receive all of one: 65507\nanother: -1 EAGAIN\n');
   });

@@ -7,20 +7,12 @@
 import { existsSync } from 'node:fs';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
-import { type CompareOptions, compare } from './test-compare.js';
+import { sameAsNative as same } from './test-compare.js';
 import { PROGRAMS_VOLUME } from './test-programs.js';
 import { goProgram, missingTool } from './test-toolchains.js';
 
 const noKvm = announceKvmSkip();
 const PYTHON = '/usr/bin/python3';
-
-/** Runs argv natively and under tsv; expects the same status, stdout and stderr, and status 0. */
-async function same(argv: string[], o: CompareOptions = {}): Promise<string> {
-  const { expected, actual, why } = await compare(argv, o);
-  expect(actual, why).toEqual(expected);
-  expect(expected.status, expected.stderr).toBe(0);
-  return expected.stdout;
-}
 
 /** An echo server and a client on one asyncio event loop: lines out, echoes back, then an orderly close. */
 const ASYNCIO = `

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 const TSV = fileURLToPath(new URL('../bin/tsv', import.meta.url));
 
@@ -110,4 +111,12 @@ export async function compare(argv: string[], o: CompareOptions = {}): Promise<{
   const expected = await runNative(argv, o);
   const { log, ...actual } = await runTsv(argv, o);
   return { expected, actual, why: `tsv log:\n${log.split('\n').slice(-15).join('\n')}` };
+}
+
+/** Runs argv natively and under tsv and expects the same outcome (tsv's log as the message otherwise) and status 0; returns the output. */
+export async function sameAsNative(argv: string[], o: CompareOptions = {}): Promise<string> {
+  const { expected, actual, why } = await compare(argv, o);
+  expect(actual, why).toEqual(expected);
+  expect(expected.status, expected.stderr).toBe(0);
+  return expected.stdout;
 }
