@@ -59,7 +59,7 @@ export const TICK_NS = 10_000_000;
 /**
  * Microtasks the scheduler lets run, with nothing runnable, before it waits
  * idle (see #awaitWakeInFlight): more than the promise callbacks between a
- * Park's wake and its task's return to the run queue (4 to 6, strace adds one).
+ * Park's wake and its task's return to the run queue (3 or 4 measured; strace adds one).
  */
 const IDLE_MICROTASKS = 32;
 const GP = 13;
