@@ -2,6 +2,7 @@
 // compute, a pool runs at most `concurrency` at once and queues the rest,
 // limits and files work across the thread boundary, and a worker that ends
 // ends its sandboxes with an error instead of leaving them waiting.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { announceKvmSkip } from '@tsv/testing';
@@ -23,6 +24,14 @@ describe('SandboxPool', () => {
 });
 
 describe.skipIf(announceKvmSkip())('sandboxes in worker threads', () => {
+  it('runs in a process started with Node options a worker thread refuses (--expose-gc, --input-type)', () => {
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const script = `import { Sandbox } from '${dist}'; const r = await Sandbox.run(['/bin/true']); console.log('status ' + r.status); process.exit(0);`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('status 0\n');
+  });
+
   it("keeps the caller's event loop turning while guests compute", async () => {
     const spins = [0, 1].map(() => Sandbox.run([program('spin')], withPrograms({ timeoutMs: 1000 })));
     let turns = 0;

@@ -162,9 +162,10 @@ class PoolWorker {
     const { port1, port2 } = new MessageChannel();
     this.#replyPort = port2;
     const init: WorkerInit = { replyPort: port1, replyState: this.#replyState };
-    // This process's Node options, less those a worker refuses (node --input-type=module -e …).
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    this.worker = new Worker(workerFile(), { workerData: init, transferList: [port1], execArgv });
+    // No Node options: the worker runs one known file, and a thread refuses many
+    // of its process's options (--input-type, V8 flags such as --expose-gc when
+    // the pool is itself made in a worker), which would end it before it starts.
+    this.worker = new Worker(workerFile(), { workerData: init, transferList: [port1], execArgv: [] });
     this.worker.on('message', (m: FromWorker) => this.#engines.get(m.id)?.receive(m));
     this.worker.on('error', (e) => {
       this.#error = e;
