@@ -106,21 +106,25 @@ static void group_leader_cannot_setsid(void) {
 
 /* After the child execs, its parent may no longer move it: EACCES. */
 static void after_exec(const char *self) {
-  struct t_gate started, release;
+  struct t_gate go, started, release;
+  t_gate_open(&go);
   t_gate_open(&started);
   t_gate_open(&release);
   pid_t c = t_fork();
   if (c == 0) {
+    t_gate_wait(&go); /* execs only once the parent has moved it: either may run first after fork */
     dup2(release.fd[0], 0);
     dup2(started.fd[1], 3);
     execl(self, self, "--started", (char *)NULL);
     _exit(127);
   }
   T("setpgid before the child's exec", setpgid(c, c));
+  t_gate_pass(&go);
   t_gate_wait(&started); /* the new image is running */
   T("setpgid after the child's exec", setpgid(c, c));
   t_gate_pass(&release);
   t_reap("exec'd child", c);
+  t_gate_close(&go);
   t_gate_close(&started);
   t_gate_close(&release);
 }
