@@ -99,6 +99,15 @@ describe.skipIf(announceKvmSkip())('kick', () => {
     b.close();
   });
 
+  it('a kick after the bound vCPU of its thread was closed still stops the next run (a sandbox ending beside another in one worker)', () => {
+    const a = spinningGuest();
+    const b = spinningGuest(); // the thread's binding is b's
+    b.close(); // and goes with b's kvm_run page
+    expect(() => a.cpu.kick()).not.toThrow();
+    expect(a.cpu.run()).toBe(INTR());
+    a.close();
+  });
+
   it('the periodic tick preempts repeatedly, never faster than its period', () => {
     const { cpu, close } = spinningGuest();
     cpu.startTick(10e6);

@@ -31,6 +31,7 @@ import {
 import type { Vm } from './vm.js';
 
 const EINTR = 4;
+const ESRCH = 3;
 const KVM_EXIT_INTR = constant('KVM_EXIT_INTR');
 const EXIT_REASON = runOffsets['exit_reason']!;
 const IMMEDIATE_EXIT = runOffsets['immediate_exit']!;
@@ -129,7 +130,10 @@ export class Vcpu {
     if (this.#fd < 0) throw new ClosedError(`vCPU ${this.id}`);
     // Mark this vCPU first: the thread may be running another one right now.
     Atomics.store(this.runBytes, IMMEDIATE_EXIT, 1);
-    check('kick', native.kick(this.#held.tid));
+    // ESRCH: the thread has no vCPU bound (the last one bound there was closed),
+    // so none is in KVM_RUN; the mark above stops this one's next entry.
+    const r = native.kick(this.#held.tid);
+    if (r !== -ESRCH) check('kick', r);
   }
 
   /** Kicks this vCPU every `periodNs` until stopTick(): the preemption tick. */
