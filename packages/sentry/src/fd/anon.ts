@@ -3,31 +3,14 @@
 // file type bits, and /proc/<pid>/fd shows it as anon_inode:[name]. Like
 // Linux's noop_llseek, lseek leaves the offset at 0 and returns it, while
 // pread and pwrite are ESPIPE.
-import { FileDescription, O_RDWR, type Stat } from '../vfs/index.js';
+import { FileDescription, O_RDWR, objectStat, type Stat } from '../vfs/index.js';
 
 /** The device and inode every anonymous file reports. */
 const ANON_DEV = 0xe;
 const ANON_INO = 1;
 
 export function anonStat(): Stat {
-  return {
-    dev: ANON_DEV,
-    ino: ANON_INO,
-    mode: 0o600,
-    nlink: 1,
-    uid: 0,
-    gid: 0,
-    rdev: 0,
-    size: 0,
-    blksize: 4096,
-    blocks: 0,
-    atimeSec: 0,
-    atimeNsec: 0,
-    mtimeSec: 0,
-    mtimeNsec: 0,
-    ctimeSec: 0,
-    ctimeNsec: 0,
-  };
+  return objectStat(ANON_DEV, ANON_INO, 0o600);
 }
 
 /** A description with a name in /proc/<pid>/fd (anon_inode:[eventfd]). */

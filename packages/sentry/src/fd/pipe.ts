@@ -10,7 +10,7 @@
 // capacity F_SETPIPE_SZ grants is not charged until bytes fill it.
 import { E } from '../errno.js';
 import type { MemoryAccount } from '../mm/account.js';
-import { O_ACCMODE, O_DIRECT, O_RDONLY, O_WRONLY, S_IFIFO, type Stat } from '../vfs/index.js';
+import { O_ACCMODE, O_DIRECT, O_RDONLY, O_WRONLY, objectStat, S_IFIFO, type Stat } from '../vfs/index.js';
 import { PIPE_BUF, PipeQueue } from './pipe-queue.js';
 import { StreamDescription } from './stream.js';
 
@@ -166,24 +166,7 @@ export class PipeEnd extends StreamDescription {
   }
 
   override stat(): Stat | number {
-    return {
-      dev: 0xc,
-      ino: this.#pipe.ino,
-      mode: S_IFIFO | 0o600,
-      nlink: 1,
-      uid: 0,
-      gid: 0,
-      rdev: 0,
-      size: 0,
-      blksize: 4096,
-      blocks: 0,
-      atimeSec: 0,
-      atimeNsec: 0,
-      mtimeSec: 0,
-      mtimeNsec: 0,
-      ctimeSec: 0,
-      ctimeNsec: 0,
-    };
+    return objectStat(0xc, this.#pipe.ino, S_IFIFO | 0o600);
   }
 
   override close(): void {

@@ -15,7 +15,18 @@
 // read its output or write its input (EACCES).
 import { fstatSync, readFileSync, readSync } from 'node:fs';
 import { E, hostErrno } from '../errno.js';
-import { FileDescription, hostStat, O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY, S_IFCHR, S_IFIFO, type Stat } from '../vfs/index.js';
+import {
+  FileDescription,
+  hostStat,
+  O_ACCMODE,
+  O_RDONLY,
+  O_TRUNC,
+  O_WRONLY,
+  objectStat,
+  S_IFCHR,
+  S_IFIFO,
+  type Stat,
+} from '../vfs/index.js';
 import type { HostOutput } from '../fd/host-output.js';
 import { StreamDescription } from '../fd/stream.js';
 
@@ -172,24 +183,7 @@ export class InputStream extends StreamDescription {
 }
 
 function streamStat(mode: number): Stat {
-  return {
-    dev: 0xd,
-    ino: 1,
-    mode,
-    nlink: 1,
-    uid: 0,
-    gid: 0,
-    rdev: 0,
-    size: 0,
-    blksize: 4096,
-    blocks: 0,
-    atimeSec: 0,
-    atimeNsec: 0,
-    mtimeSec: 0,
-    mtimeNsec: 0,
-    ctimeSec: 0,
-    ctimeNsec: 0,
-  };
+  return objectStat(0xd, 1, mode);
 }
 
 /**

@@ -94,6 +94,28 @@ export function hostStatfs(s: BigIntStatsFs, fsid: number, flags: number): StatF
   };
 }
 
+/** The stat of a kernel object with no data or times of its own (a pipe, an anonymous inode, a host stream), owned by root. */
+export function objectStat(dev: number, ino: number, mode: number): Stat {
+  return {
+    dev,
+    ino,
+    mode,
+    nlink: 1,
+    uid: 0,
+    gid: 0,
+    rdev: 0,
+    size: 0,
+    blksize: 4096,
+    blocks: 0,
+    atimeSec: 0,
+    atimeNsec: 0,
+    mtimeSec: 0,
+    mtimeNsec: 0,
+    ctimeSec: 0,
+    ctimeNsec: 0,
+  };
+}
+
 /** A filesystem with no blocks or inodes to count (proc, pipefs, anonymous and synthetic files), as Linux's simple_statfs reports it. */
 export function emptyStatfs(type: number, dev = 0): StatFs {
   return {
