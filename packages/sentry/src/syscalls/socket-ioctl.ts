@@ -11,6 +11,7 @@
 // FIONBIO and FIOCLEX are the generic ones of fs/ioctl.ts.
 import { E } from '../errno.js';
 import type { Task } from '../kernel/task.js';
+import { writeU32 } from '../kernel/usercopy.js';
 import { AF_INET } from '../net/families.js';
 import { INTERFACES, interfaceByIndex, interfaceByName, type NetInterface } from '../net/interfaces.js';
 import { SOCK_STREAM, type Socket } from '../net/socket.js';
@@ -48,22 +49,16 @@ export function socketInq(s: Socket): number {
   return s.listening ? -E.EINVAL : s.inq;
 }
 
-function putInt(t: Task, addr: number, value: number): number {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, value, true);
-  return t.mm.copyOut(addr, b) < 0 ? -E.EFAULT : 0;
-}
-
 /** The interface request `request` on socket `s` with argument `arg`, or undefined when it is not one (the caller answers it or says ENOTTY). */
 export function socketIoctl(t: Task, s: Socket, request: number, arg: number): number | undefined {
   switch (request) {
     case SIOCOUTQ:
     case SIOCOUTQNSD:
       if (s.listening && s.type === SOCK_STREAM) return -E.EINVAL;
-      return putInt(t, arg, s.outq);
+      return writeU32(t.mm, arg, s.outq);
     case SIOCATMARK:
       if (s.type !== SOCK_STREAM) return undefined;
-      return putInt(t, arg, 0); // out-of-band data is never sent
+      return writeU32(t.mm, arg, 0); // out-of-band data is never sent
     case SIOCGIFCONF:
       return interfaceList(t, arg);
     default:
@@ -166,5 +161,5 @@ function interfaceList(t: Task, arg: number): number {
     }
     done += IFREQ_SIZE;
   }
-  return putInt(t, arg, done);
+  return writeU32(t.mm, arg, done);
 }

@@ -12,6 +12,7 @@ import { encodeTermios, encodeWinSize, ptyTermios, TERMIOS_SIZE } from '../../fd
 import type { SyscallArgs } from '../../kernel/args.js';
 import { InputStream, OutputStream } from '../../kernel/stdio.js';
 import type { Task } from '../../kernel/task.js';
+import { writeU32 } from '../../kernel/usercopy.js';
 import { type FileDescription, O_NONBLOCK, S_IFMT, S_IFREG } from '../../vfs/index.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import { socketInq, socketIoctl } from '../socket-ioctl.js';
@@ -47,12 +48,6 @@ function readable(f: FileDescription): number {
   return Math.max(0, st.size - f.pos);
 }
 
-function putInt(t: Task, addr: number, value: number): number {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, Math.min(value, 0x7fff_ffff), true);
-  return addr <= 0 ? -E.EFAULT : t.mm.copyOut(addr, b);
-}
-
 function ioctl(t: Task, a: SyscallArgs): number {
   const fd = a.int(0);
   const f = fileOf(t, fd);
@@ -76,7 +71,7 @@ function ioctl(t: Task, a: SyscallArgs): number {
     }
     case FIONREAD: {
       const n = readable(f);
-      return n < 0 ? n : putInt(t, arg, n);
+      return n < 0 ? n : writeU32(t.mm, arg, Math.min(n, 0x7fff_ffff));
     }
     case TCGETS:
       if (!isTty(f)) return -E.ENOTTY;
