@@ -25,6 +25,7 @@ import {
   S_IFREG,
   type Stat,
   type StatFs,
+  syntheticStat,
   type Timespec,
   now,
 } from '../vfs/index.js';
@@ -91,25 +92,11 @@ export abstract class ProcNode extends ReadOnlyNode {
   }
 
   stat(): Stat {
-    const t = this.fs.born;
-    return {
-      dev: this.fs.dev,
-      ino: this.ino,
-      mode: this.mode,
-      nlink: this.kind === S_IFDIR ? 2 : 1,
+    return syntheticStat(this.fs.dev, this.ino, this.mode, this.fs.born, {
       uid: this.owner.uid,
       gid: this.owner.gid,
-      rdev: 0,
-      size: 0,
       blksize: 1024,
-      blocks: 0,
-      atimeSec: t.sec,
-      atimeNsec: t.nsec,
-      mtimeSec: t.sec,
-      mtimeNsec: t.nsec,
-      ctimeSec: t.sec,
-      ctimeNsec: t.nsec,
-    };
+    });
   }
 
   open(_flags: number): FileDescription | number {

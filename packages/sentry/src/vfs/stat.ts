@@ -1,4 +1,5 @@
 import type { BigIntStats, BigIntStatsFs } from 'node:fs';
+import { S_IFDIR, S_IFMT } from './constants.js';
 
 /** struct stat as the guest sees it (x86-64 layout in encodeStat). */
 export interface Stat {
@@ -113,6 +114,41 @@ export function objectStat(dev: number, ino: number, mode: number): Stat {
     mtimeNsec: 0,
     ctimeSec: 0,
     ctimeNsec: 0,
+  };
+}
+
+/** What a synthetic node (devpts, proc, the sandbox's own /dev) may set beyond objectStat's defaults. */
+export interface SyntheticStatFields {
+  uid?: number;
+  gid?: number;
+  rdev?: number;
+  size?: number;
+  blksize?: number;
+}
+
+/**
+ * The stat of a node of a synthetic filesystem whose access, modification
+ * and change times are all `t` (when it was made or last changed): a
+ * directory counts 2 links, anything else 1; no blocks.
+ */
+export function syntheticStat(dev: number, ino: number, mode: number, t: Timespec, f: SyntheticStatFields = {}): Stat {
+  return {
+    dev,
+    ino,
+    mode,
+    nlink: (mode & S_IFMT) === S_IFDIR ? 2 : 1,
+    uid: f.uid ?? 0,
+    gid: f.gid ?? 0,
+    rdev: f.rdev ?? 0,
+    size: f.size ?? 0,
+    blksize: f.blksize ?? 4096,
+    blocks: 0,
+    atimeSec: t.sec,
+    atimeNsec: t.nsec,
+    mtimeSec: t.sec,
+    mtimeNsec: t.nsec,
+    ctimeSec: t.sec,
+    ctimeNsec: t.nsec,
   };
 }
 

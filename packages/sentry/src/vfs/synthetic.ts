@@ -3,7 +3,7 @@ import { S_IFCHR, S_IFDIR, S_IFLNK } from './constants.js';
 import { FileDescription } from './file.js';
 import { InoTable } from './ino.js';
 import { type DirEntry, type Filesystem, ReadOnlyNode } from './node.js';
-import { emptyStatfs, now, type Stat, type StatFs, TMPFS_MAGIC } from './stat.js';
+import { emptyStatfs, now, type Stat, type StatFs, syntheticStat, TMPFS_MAGIC } from './stat.js';
 
 /** Behaviour of a character device: what read and write do, ignoring the offset. */
 export interface CharOps {
@@ -61,25 +61,7 @@ abstract class SynthNode extends ReadOnlyNode {
   }
 
   stat(): Stat {
-    const t = this.born;
-    return {
-      dev: this.fs.dev,
-      ino: this.ino,
-      mode: this.mode,
-      nlink: this.kind === S_IFDIR ? 2 : 1,
-      uid: 0,
-      gid: 0,
-      rdev: this.rdev,
-      size: this.size(),
-      blksize: 4096,
-      blocks: 0,
-      atimeSec: t.sec,
-      atimeNsec: t.nsec,
-      mtimeSec: t.sec,
-      mtimeNsec: t.nsec,
-      ctimeSec: t.sec,
-      ctimeNsec: t.nsec,
-    };
+    return syntheticStat(this.fs.dev, this.ino, this.mode, this.born, { rdev: this.rdev, size: this.size() });
   }
 
   open(_flags: number): FileDescription | number {

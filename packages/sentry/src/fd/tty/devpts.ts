@@ -17,7 +17,7 @@ import {
   S_IFDIR,
   type Stat,
   type StatFs,
-  type Timespec,
+  syntheticStat,
 } from '../../vfs/index.js';
 import type { Pty } from './pty.js';
 
@@ -32,27 +32,6 @@ export interface PtsTable {
   pty(index: number): Pty | undefined;
   /** open(2) of /dev/pts/N: the slave, which may become the caller's controlling terminal. */
   openPts(pty: Pty, flags: number, stat: () => Stat): FileDescription | number;
-}
-
-function stat(fs: DevPts, ino: number, mode: number, uid: number, gid: number, rdev: number, t: Timespec): Stat {
-  return {
-    dev: fs.dev,
-    ino,
-    mode,
-    nlink: (mode & S_IFDIR) === S_IFDIR ? 2 : 1,
-    uid,
-    gid,
-    rdev,
-    size: 0,
-    blksize: 1024,
-    blocks: 0,
-    atimeSec: t.sec,
-    atimeNsec: t.nsec,
-    mtimeSec: t.sec,
-    mtimeNsec: t.nsec,
-    ctimeSec: t.sec,
-    ctimeNsec: t.nsec,
-  };
 }
 
 export class DevPts implements Filesystem {
@@ -96,7 +75,7 @@ class PtsDir extends PtsBase {
   readonly #born = now();
 
   stat(): Stat {
-    return stat(this.fs, 1, S_IFDIR | 0o755, 0, 0, 0, this.#born);
+    return syntheticStat(this.fs.dev, 1, S_IFDIR | 0o755, this.#born, { blksize: 1024 });
   }
 
   open(): number {
@@ -130,15 +109,12 @@ class PtsNode extends PtsBase {
   }
 
   stat(): Stat {
-    return stat(
-      this.fs,
-      this.pty.index + 3,
-      S_IFCHR | this.#perm,
-      this.#uid,
-      this.#gid,
-      makedev(PTY_SLAVE_MAJOR, this.pty.index),
-      this.#changed,
-    );
+    return syntheticStat(this.fs.dev, this.pty.index + 3, S_IFCHR | this.#perm, this.#changed, {
+      uid: this.#uid,
+      gid: this.#gid,
+      rdev: makedev(PTY_SLAVE_MAJOR, this.pty.index),
+      blksize: 1024,
+    });
   }
 
   open(flags: number): FileDescription | number {
