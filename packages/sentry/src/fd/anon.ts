@@ -4,6 +4,7 @@
 // Linux's noop_llseek, lseek leaves the offset at 0 and returns it, while
 // pread and pwrite are ESPIPE.
 import { FileDescription, O_RDWR, objectStat, type Stat } from '../vfs/index.js';
+import { StreamDescription } from './stream.js';
 
 /** The device and inode every anonymous file reports. */
 const ANON_DEV = 0xe;
@@ -44,4 +45,37 @@ export abstract class AnonDescription extends FileDescription implements AnonFil
   override stat(): Stat {
     return anonStat();
   }
+}
+
+/**
+ * An anonymous file that reads, and maybe writes, like a stream (eventfd,
+ * timerfd, signalfd, inotify): lseek leaves the offset at 0, every one
+ * stats as the anonymous inode, and what it holds (a memory charge, a host
+ * timer, watches) goes back once, at the first close.
+ */
+export abstract class AnonStream extends StreamDescription implements AnonFile {
+  abstract readonly anonName: string;
+  #closed = false;
+
+  /** Whether close() has run: a closed file arms nothing new. */
+  protected get closed(): boolean {
+    return this.#closed;
+  }
+
+  override lseek(): number {
+    return this.pos;
+  }
+
+  override stat(): Stat {
+    return anonStat();
+  }
+
+  override close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.release();
+  }
+
+  /** Gives back what the file holds; called once, by the first close(). */
+  protected abstract release(): void;
 }

@@ -14,10 +14,9 @@
 // (ENOMEM past it), as pipes are.
 import { E } from '../errno.js';
 import type { MemoryAccount } from '../mm/account.js';
-import { O_RDWR, type Stat } from '../vfs/index.js';
-import { type AnonFile, anonStat } from './anon.js';
+import { O_RDWR } from '../vfs/index.js';
+import { AnonStream } from './anon.js';
 import { POLLERR, POLLIN, POLLOUT } from './readiness.js';
-import { StreamDescription } from './stream.js';
 
 export const EFD_SEMAPHORE = 1;
 /** Host bytes charged per eventfd: the counter, its description and table slot. */
@@ -25,12 +24,11 @@ export const EVENTFD_COST = 512;
 const MAX = 0xffff_ffff_ffff_ffffn;
 const SIZE = 8;
 
-export class EventFd extends StreamDescription implements AnonFile {
+export class EventFd extends AnonStream {
   readonly anonName = '[eventfd]';
   #count: bigint;
   readonly #semaphore: boolean;
   readonly #account: MemoryAccount | null;
-  #closed = false;
 
   /** `flags` may carry O_NONBLOCK; the description is always O_RDWR. */
   constructor(initval: bigint, semaphore: boolean, flags: number, account: MemoryAccount | null) {
@@ -73,17 +71,7 @@ export class EventFd extends StreamDescription implements AnonFile {
     return m;
   }
 
-  override lseek(): number {
-    return this.pos;
-  }
-
-  override stat(): Stat {
-    return anonStat();
-  }
-
-  override close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override release(): void {
     this.#account?.uncharge(EVENTFD_COST);
   }
 }

@@ -16,10 +16,9 @@ import { E } from '../errno.js';
 import { encodeSigInfo, SIGINFO_SIZE } from '../kernel/signal-frame.js';
 import type { SigInfo } from '../kernel/signals.js';
 import type { MemoryAccount } from '../mm/account.js';
-import { O_RDWR, type Stat } from '../vfs/index.js';
-import { type AnonFile, anonStat } from './anon.js';
+import { O_RDWR } from '../vfs/index.js';
+import { AnonStream } from './anon.js';
 import { POLLIN, type Watchers } from './readiness.js';
-import { StreamDescription } from './stream.js';
 
 /** Host bytes charged per signalfd: its mask, description and table slot. */
 export const SIGNALFD_COST = 256;
@@ -39,13 +38,12 @@ export interface SignalSource {
   readonly handlers: { readonly queued: Watchers };
 }
 
-export class SignalFd extends StreamDescription implements AnonFile {
+export class SignalFd extends AnonStream {
   readonly anonName = '[signalfd]';
   #lo = 0;
   #hi = 0;
   readonly #reader: () => SignalSource;
   readonly #account: MemoryAccount | null;
-  #closed = false;
 
   constructor(lo: number, hi: number, flags: number, reader: () => SignalSource, account: MemoryAccount | null) {
     super(O_RDWR | flags);
@@ -88,17 +86,7 @@ export class SignalFd extends StreamDescription implements AnonFile {
     return `sigmask:\t${this.#hi.toString(16).padStart(8, '0')}${this.#lo.toString(16).padStart(8, '0')}\n`;
   }
 
-  override lseek(): number {
-    return this.pos;
-  }
-
-  override stat(): Stat {
-    return anonStat();
-  }
-
-  override close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override release(): void {
     this.#account?.uncharge(SIGNALFD_COST);
   }
 }

@@ -20,10 +20,9 @@ import { E } from '../errno.js';
 import { monotonicNs, realtimeNs } from '../kernel/clock.js';
 import { Deadline } from '../kernel/deadline.js';
 import type { MemoryAccount } from '../mm/account.js';
-import { O_RDWR, type Stat } from '../vfs/index.js';
-import { type AnonFile, anonStat } from './anon.js';
+import { O_RDWR } from '../vfs/index.js';
+import { AnonStream } from './anon.js';
 import { POLLIN, Watchers } from './readiness.js';
-import { StreamDescription } from './stream.js';
 
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
@@ -53,7 +52,7 @@ export interface TimerSpec {
   interval: bigint;
 }
 
-export class TimerFd extends StreamDescription implements AnonFile {
+export class TimerFd extends AnonStream {
   readonly anonName = '[timerfd]';
   readonly clockid: number;
   /** Monotonic ns of the next expiry not yet counted; undefined: disarmed. */
@@ -64,7 +63,6 @@ export class TimerFd extends StreamDescription implements AnonFile {
   readonly #watchers = new Watchers();
   #host: Deadline | undefined;
   readonly #account: MemoryAccount | null;
-  #closed = false;
 
   constructor(clockid: number, flags: number, account: MemoryAccount | null) {
     super(O_RDWR | flags);
@@ -137,7 +135,7 @@ export class TimerFd extends StreamDescription implements AnonFile {
 
   /** While watched and not ready, a host timer for the next expiry (a ready timer changes only when read). */
   #armHost(): void {
-    if (this.#closed || this.#host?.active === true || this.#watchers.size === 0) return;
+    if (this.closed || this.#host?.active === true || this.#watchers.size === 0) return;
     this.#expire();
     const at = this.#next;
     if (at === undefined || this.#ticks > 0n) return;
@@ -163,17 +161,7 @@ export class TimerFd extends StreamDescription implements AnonFile {
     );
   }
 
-  override lseek(): number {
-    return this.pos;
-  }
-
-  override stat(): Stat {
-    return anonStat();
-  }
-
-  override close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override release(): void {
     this.#cancelHost();
     this.#account?.uncharge(TIMERFD_COST);
   }
