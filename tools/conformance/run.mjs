@@ -9,16 +9,28 @@ import { listCases, readExpected, selectCases } from './lib/cases.mjs';
 import { evaluate } from './lib/suite.mjs';
 import { formatTable } from './lib/table.mjs';
 
-const { values } = parseArgs({
-  options: { only: { type: 'string' }, expected: { type: 'boolean' }, all: { type: 'boolean' } },
-});
-if (values.expected && values.all) throw new Error('--expected and --all are exclusive');
+/** A usage error: one line on stderr, exit status 2, no stack trace. */
+function usage(message) {
+  console.error(`run.mjs: ${message}`);
+  process.exit(2);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: { only: { type: 'string' }, expected: { type: 'boolean' }, all: { type: 'boolean' } },
+  }));
+} catch (e) {
+  usage(e.message);
+}
+if (values.expected && values.all) usage('--expected and --all are exclusive');
 
 const all = listCases();
 let cases = values.expected ? selectCases(all, readExpected()) : all;
 if (values.only) {
   const only = new Set(values.only.split(','));
-  selectCases(all, [...only]);
+  const unknown = [...only].filter((n) => !all.some((c) => c.name === n));
+  if (unknown.length > 0) usage(`unknown case(s): ${unknown.join(', ')} (the cases are the .c files in tools/conformance/cases)`);
   cases = cases.filter((c) => only.has(c.name));
 }
 if (values.expected) console.log(`${cases.length} case(s) expected to pass under tsv`);
