@@ -185,6 +185,7 @@ export class SandboxEngine {
         hostname: o.hostname,
         uid: o.uid,
         gid: o.gid,
+        groups: o.groups,
         rlimits: o.rlimits && new Map([...o.rlimits].map(([r, l]) => [r, { cur: l.soft, max: l.hard }])),
         stdin,
         // With a terminal (option pty), stdout is its screen and stderr goes there too unless routed elsewhere.

@@ -42,6 +42,12 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
     expect(c.stdout.length).toBe(0); // no stdin: EOF at once
   });
 
+  it('gives the program the credentials asked for, supplementary groups sorted as setgroups keeps them', async () => {
+    const r = await Sandbox.run(['/bin/busybox', 'id', '-G'], { uid: 1000, gid: 100, groups: [27, 5] });
+    expect([r.status, r.stdout.toString()]).toEqual([0, '100 5 27\n']);
+    await expect(Sandbox.run(['/bin/busybox', 'true'], { groups: [-1] })).rejects.toThrow(/supplementary groups/);
+  });
+
   it('kills a program whose page tables outgrow its memory, as the OOM killer does', async () => {
     const warnings: string[] = [];
     const r = await Sandbox.run([program('table_hog')], withPrograms({ memory: '8M', warn: (m) => warnings.push(m) }));

@@ -115,6 +115,8 @@ export interface SandboxOptions extends LimitOptions {
   /** Credentials of the program (default: this process's uid and gid). */
   uid?: number;
   gid?: number;
+  /** Its supplementary groups (default none), as getgroups(2) reports them. */
+  groups?: readonly number[];
   /**
    * Resource limits of the program, by RLIMIT_* number (soft and hard;
    * Infinity is unlimited), set as a privileged parent would before it starts.

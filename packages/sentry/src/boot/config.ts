@@ -57,6 +57,8 @@ export interface BootConfig {
   /** Credentials of the program (default: this process's). */
   uid?: number;
   gid?: number;
+  /** Supplementary groups of the program (getgroups; default none), at most NGROUPS_MAX. */
+  groups?: readonly number[];
   /** The host name uname() reports. */
   hostname?: string;
   /**

@@ -16,6 +16,7 @@ import { execTask } from '../kernel/task-exec.js';
 import { type InetStack, NET_NONE, startNetwork } from '../net/inet/index.js';
 import { mountProc } from '../proc/index.js';
 import { RLIM_NLIMITS } from '../kernel/rlimit.js';
+import { NGROUPS_MAX } from '../syscalls/creds.js';
 import { setRlimit } from '../syscalls/rlimit.js';
 import { setHostname } from '../syscalls/uts.js';
 import { describe, openProgram } from './program.js';
@@ -65,9 +66,17 @@ function configure(kernel: Kernel, task: Task, c: BootConfig): void {
   }
 }
 
+/** The groups as setgroups(2) would keep them (sorted); a list it would refuse is the operator's error. */
+function supplementaryGroups(groups: readonly number[]): number[] {
+  if (groups.length > NGROUPS_MAX || groups.some((g) => !Number.isInteger(g) || g < 0 || g >= 0xffff_ffff))
+    throw new BootError(`supplementary groups: at most ${NGROUPS_MAX} ids from 0 to 4294967294 expected`, 125);
+  return [...groups].sort((x, y) => x - y);
+}
+
 export async function boot(c: BootConfig): Promise<Sentry> {
   const uid = c.uid ?? process.getuid?.() ?? 0;
   const gid = c.gid ?? process.getgid?.() ?? 0;
+  const groups = supplementaryGroups(c.groups ?? []);
   // One budget for the sandbox: guest memory, in-memory files and pipe buffers.
   const account = new MemoryAccount(c.memoryLimit);
   let vfs: Vfs;
@@ -118,7 +127,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     fpu: kernel.newFpuState(),
     mm: MemoryManager.forPlatform(c.platform, { account, pageCache, checkMemory: c.checkMemory }),
     fs: { root: vfs.root, cwd, umask: 0o022 },
-    creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups: [] },
+    creds: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups },
     comm: 'init',
   });
   configure(kernel, task, c);
