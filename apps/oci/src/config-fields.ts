@@ -83,6 +83,12 @@ export class Fields {
     return this.#typed<string[]>(key, (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'), 'an array of strings') ?? [];
   }
 
+  /** An array of integers ≥ 0 (absent: empty). */
+  naturalArray(key: string): number[] {
+    const ok = (v: unknown) => Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0);
+    return this.#typed<number[]>(key, ok, 'an array of integers ≥ 0') ?? [];
+  }
+
   stringMap(key: string): Record<string, string> {
     const ok = (v: unknown) => isObject(v) && Object.values(v).every((x) => typeof x === 'string');
     return this.#typed<Record<string, string>>(key, ok, 'an object of strings') ?? {};

@@ -9,9 +9,22 @@ const NAMESPACES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', '
 /** The weight a cgroup gets by default: the only one that asks for nothing. */
 const DEFAULT_CPU_SHARES = 1024;
 
-/** The sandbox options `linux` asks for (its memory and task limits). */
-export function linuxOf(l: Fields | undefined): Pick<SandboxOptions, 'memory' | 'pids'> {
-  if (l === undefined) return {};
+/**
+ * The sysctls Docker sets in every container with a network of its own, which
+ * its user cannot leave out: accepted, and the log says what the sandbox does
+ * instead. Any other sysctl is refused.
+ */
+const DOCKER_SYSCTLS: Readonly<Record<string, string>> = {
+  'net.ipv4.ip_unprivileged_port_start':
+    'not applied: in the sandbox only uid 0 binds ports below 1024 (its network is its own, nothing is bound on the host)',
+  'net.ipv4.ping_group_range': 'not applied: the sandbox has no ICMP sockets, so no group opens one',
+};
+
+type LinuxOptions = Pick<SandboxOptions, 'memory' | 'pids'> & { warnings: string[] };
+
+/** The sandbox options `linux` asks for (its memory and task limits), and the warnings for the log. */
+export function linuxOf(l: Fields | undefined): LinuxOptions {
+  if (l === undefined) return { warnings: [] };
   l.only([
     'namespaces',
     'uidMappings',
@@ -37,8 +50,16 @@ export function linuxOf(l: Fields | undefined): Pick<SandboxOptions, 'memory' | 
   }
   l.empty('uidMappings', 'user id mappings are not supported');
   l.empty('gidMappings', 'group id mappings are not supported');
-  l.empty('sysctl', 'sysctls are not supported');
-  l.empty('seccomp', "seccomp filters are not supported (no system call of the program reaches the host's kernel)");
+  const warnings: string[] = [];
+  for (const [k, v] of Object.entries(l.stringMap('sysctl'))) {
+    const why = DOCKER_SYSCTLS[k];
+    if (why === undefined) l.refuse(`sysctl.${k}`, 'sysctls are not supported');
+    warnings.push(`config.json: linux.sysctl.${k}=${v}: ${why}`);
+  }
+  l.empty(
+    'seccomp',
+    "seccomp filters are not supported (no system call of the program reaches the host's kernel; Docker: --security-opt seccomp=unconfined)",
+  );
   l.empty('mountLabel', 'SELinux mount labels are not supported');
   l.empty('devices', 'device nodes are not supported (the sandbox has its own /dev)');
   l.empty('intelRdt', 'Intel RDT is not supported');
@@ -49,13 +70,17 @@ export function linuxOf(l: Fields | undefined): Pick<SandboxOptions, 'memory' | 
   l.string('rootfsPropagation');
   // tsv creates no cgroup: the limits below are the sandbox's own.
   l.string('cgroupsPath');
-  return resourcesOf(l.object('resources'));
+  return { ...resourcesOf(l.object('resources')), warnings };
 }
 
 function resourcesOf(r: Fields): Pick<SandboxOptions, 'memory' | 'pids'> {
   r.only(['devices', 'memory', 'cpu', 'pids', 'blockIO', 'hugepageLimits', 'network', 'rdma', 'unified']);
   for (const d of r.array('devices')) d.only(['allow', 'type', 'major', 'minor', 'access']);
-  for (const k of ['blockIO', 'hugepageLimits', 'network', 'rdma', 'unified'])
+  // A weight of 0 is no weight (Docker writes blockIO.weight 0 when none is asked for).
+  const io = r.object('blockIO');
+  io.only(['weight', 'leafWeight']);
+  for (const k of ['weight', 'leafWeight']) io.empty(k, 'not supported by tsv (no block device is shared)');
+  for (const k of ['hugepageLimits', 'network', 'rdma', 'unified'])
     r.empty(k, 'not supported by tsv (only memory.limit, pids.limit and a cpu quota of at least one CPU are)');
   const out: Pick<SandboxOptions, 'memory' | 'pids'> = {};
 
@@ -80,7 +105,8 @@ function resourcesOf(r: Fields): Pick<SandboxOptions, 'memory' | 'pids'> {
   const cpu = r.object('cpu');
   cpu.only(['shares', 'quota', 'period', 'burst', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle']);
   const shares = cpu.natural('shares');
-  if (shares !== undefined && shares !== DEFAULT_CPU_SHARES)
+  // 0 asks for no weight (Docker writes it when none is asked for), as runc takes it.
+  if (shares !== undefined && shares !== 0 && shares !== DEFAULT_CPU_SHARES)
     cpu.refuse('shares', `only ${DEFAULT_CPU_SHARES} (the default weight) is supported`);
   const quota = cpu.integer('quota');
   const period = cpu.natural('period') ?? 100_000;

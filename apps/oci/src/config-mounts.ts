@@ -1,8 +1,9 @@
-// config.json's `mounts`: bind mounts become the sandbox's volumes, tmpfs
-// mounts in-memory directories, and the kernel filesystems (proc, sysfs,
-// devpts, mqueue, /dev and /dev/shm) are the Sentry's own, which are
-// always there. Anything else, or an option tsv cannot honour, is refused.
-import { statSync } from 'node:fs';
+// config.json's `mounts`: bind mounts of directories become the sandbox's
+// volumes, bind mounts of files copies placed in its root, tmpfs mounts
+// in-memory directories, and the kernel filesystems (proc, sysfs, devpts,
+// mqueue, /dev and /dev/shm) are the Sentry's own, which are always there.
+// Anything else, or an option tsv cannot honour, is refused.
+import { type Stats, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Fields } from './config-fields.js';
 
@@ -15,8 +16,29 @@ export interface TmpfsMount {
   readOnly: boolean;
 }
 
-/** Where the Sentry's own filesystems are: a mount of that type there is satisfied. */
+/**
+ * A host file bound at `guest`: the sandbox has no file bind mounts, so the
+ * container's process places a copy of it there, in the root's writable
+ * layer: the container sees the file as it was at create, and what it
+ * writes there stays in the sandbox. (Docker binds /etc/hosts,
+ * /etc/resolv.conf and /etc/hostname so.)
+ */
+export interface FileBind {
+  source: string;
+  guest: string;
+}
+
+/** Largest file a file bind mount copies: more is refused (the copy is held in the sandbox's memory). */
+export const FILE_BIND_MAX = 1 << 20;
+
+/**
+ * Where the Sentry's own filesystems are: a mount of that type there is
+ * satisfied. cgroup: the sandbox's /sys shows nothing, no cgroup hierarchy
+ * either (tsv creates no cgroup; its limits are the sandbox's own).
+ */
 const OWN: Readonly<Record<string, readonly string[]>> = {
+  cgroup: ['/sys/fs/cgroup'],
+  cgroup2: ['/sys/fs/cgroup'],
   proc: ['/proc'],
   sysfs: ['/sys'],
   devpts: ['/dev/pts'],
@@ -53,9 +75,11 @@ const HARMLESS = new Set([
   'nodiratime',
 ]);
 
-export function mountsOf(c: Fields): { volumes: string[]; tmpfs: TmpfsMount[] } {
+export function mountsOf(c: Fields): { volumes: string[]; tmpfs: TmpfsMount[]; files: FileBind[] } {
   const volumes: string[] = [];
   const tmpfs: TmpfsMount[] = [];
+  const files: (FileBind & { field: string })[] = [];
+  const dirs: string[] = [];
   for (const m of c.array('mounts')) {
     m.only(['destination', 'type', 'source', 'options', 'uidMappings', 'gidMappings']);
     m.empty('uidMappings', 'id-mapped mounts are not supported');
@@ -79,21 +103,38 @@ export function mountsOf(c: Fields): { volumes: string[]; tmpfs: TmpfsMount[] } 
       if (extra.length > 0) m.refuse('options', `not supported for a bind mount: ${extra.join(', ')}`);
       const source = m.string('source') ?? m.refuse('source', 'required for a bind mount');
       if (!posix.isAbsolute(source) || source.includes(':')) m.refuse('source', `an absolute host path without ':' expected`);
-      let dir = false;
-      try {
-        dir = statSync(source).isDirectory();
-      } catch {
-        m.refuse('source', `${source} does not exist`);
+      const st = hostStat(source) ?? m.refuse('source', `${source} does not exist`);
+      if (st.isDirectory()) {
+        volumes.push(`${source}:${guest}${readOnly ? ':ro' : ''}`);
+        dirs.push(guest);
+        continue;
       }
-      if (!dir) m.refuse('source', `${source}: only directories can be bound (a file bind mount is not supported)`);
-      volumes.push(`${source}:${guest}${readOnly ? ':ro' : ''}`);
+      if (!st.isFile()) m.refuse('source', `${source}: only a directory or a regular file can be bound`);
+      if (readOnly) m.refuse('options', `'ro' is not supported for a file bind mount (the file is a writable copy)`);
+      if (st.size > FILE_BIND_MAX) m.refuse('source', `${source}: a file bind mount copies the file, at most ${FILE_BIND_MAX} bytes`);
+      files.push({ source, guest, field: m.path });
       continue;
     }
     if (type !== 'tmpfs')
       m.refuse('type', `'${type}' at ${guest} is not supported (proc, sysfs, devpts, mqueue are the sandbox's own at their usual places)`);
     tmpfs.push({ guest, readOnly, ...tmpfsOptions(m, extra) });
+    dirs.push(guest);
   }
-  return { volumes, tmpfs };
+  // A copy placed under a mounted directory would land in that directory (a volume's writes reach the host).
+  for (const f of files) {
+    const under = dirs.find((d) => f.guest.startsWith(`${d}/`));
+    if (under !== undefined) c.refuse(`${f.field}.destination`, `a file bind mount under the mount at ${under} is not supported`);
+  }
+  return { volumes, tmpfs, files: files.map(({ source, guest }) => ({ source, guest })) };
+}
+
+/** The host file's stat, or undefined when it cannot be had. */
+function hostStat(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** tmpfs's own options; its size counts against the sandbox's memory limit, which bounds it. */

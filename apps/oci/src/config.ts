@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { SandboxOptions } from '@tsv/runner';
-import { mountsOf, type TmpfsMount } from './config-mounts.js';
+import { type FileBind, mountsOf, type TmpfsMount } from './config-mounts.js';
 import { Fields, ConfigError } from './config-fields.js';
 import { linuxOf } from './config-linux.js';
 
@@ -20,6 +20,10 @@ export interface ContainerConfig {
   options: SandboxOptions;
   /** In-memory directories to mount (tmpfs): the container's process makes their empty host directories. */
   tmpfs: TmpfsMount[];
+  /** Bind mounts of single files: copies placed in the root's writable layer (the container's process reads them). */
+  files: FileBind[];
+  /** What the log is told at create: accepted fields whose effect tsv does not give (README.md says why). */
+  warnings: string[];
   /** process.oomScoreAdj, applied to the container's host process. */
   oomScoreAdj: number | undefined;
   annotations: Record<string, string>;
@@ -90,7 +94,9 @@ export function translate(doc: unknown, bundle: string): ContainerConfig {
   const p = c.object('process');
   const proc = processOf(p);
   const mounts = mountsOf(c);
-  const linux = linuxOf(c.optionalObject('linux'));
+  if (mounts.files.length > 0 && readonly)
+    c.refuse('root.readonly', 'a file bind mount needs a writable root (the file is a copy placed in it)');
+  const { warnings, ...linux } = linuxOf(c.optionalObject('linux'));
   const options: SandboxOptions = {
     root: rootPath,
     overlay: !readonly,
@@ -99,11 +105,22 @@ export function translate(doc: unknown, bundle: string): ContainerConfig {
     cwd: proc.cwd,
     uid: proc.uid,
     gid: proc.gid,
+    groups: proc.groups,
     rlimits: proc.rlimits,
     hostname: c.string('hostname'),
     ...linux,
   };
-  return { argv: proc.args, options, tmpfs: mounts.tmpfs, oomScoreAdj: proc.oomScoreAdj, annotations, rootPath, strace };
+  return {
+    argv: proc.args,
+    options,
+    tmpfs: mounts.tmpfs,
+    files: mounts.files,
+    warnings,
+    oomScoreAdj: proc.oomScoreAdj,
+    annotations,
+    rootPath,
+    strace,
+  };
 }
 
 /** The process object (also the whole of an `exec --process` file). */
@@ -142,7 +159,7 @@ export function processOf(p: Fields) {
   const gid = user.natural('gid') ?? 0;
   const umask = user.natural('umask');
   if (umask !== undefined && umask !== 0o022) user.refuse('umask', 'only 0022 (the sandbox default) is supported');
-  user.empty('additionalGids', 'supplementary groups are not supported');
+  const groups = user.naturalArray('additionalGids');
 
   // Capability sets narrow what uid 0 may do inside the sandbox, which the Sentry does not model
   // (uid 0 is privileged in it, nothing reaches the host): accepted and documented, not enforced.
@@ -162,5 +179,5 @@ export function processOf(p: Fields) {
 
   const oom = p.integer('oomScoreAdj');
   if (oom !== undefined && (oom < -1000 || oom > 1000)) p.refuse('oomScoreAdj', 'between -1000 and 1000 expected');
-  return { args, env, cwd, uid, gid, rlimits, oomScoreAdj: oom };
+  return { args, env, cwd, uid, gid, groups, rlimits, oomScoreAdj: oom };
 }

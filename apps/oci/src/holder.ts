@@ -6,10 +6,11 @@
 // the program's status (128+N when signal N killed it), which is what the
 // shim reports as the container's. Its own lines go to the --log of
 // `create`, never to the container's stdout or stderr.
-import { chmodSync, chownSync, closeSync, mkdirSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox } from '@tsv/runner';
+import { Sandbox, type SandboxOptions } from '@tsv/runner';
 import { readConfig } from './config.js';
+import type { FileBind } from './config-mounts.js';
 import { serve, type Reply, type Request } from './control.js';
 import { Log } from './log.js';
 import { SIGKILL } from './signals.js';
@@ -27,6 +28,7 @@ export async function holderMain(dir: string): Promise<number> {
   let sandbox: Sandbox;
   try {
     const cfg = readConfig(state.bundle);
+    for (const w of cfg.warnings) log.write('warning', w);
     if (cfg.oomScoreAdj !== undefined) writeFileSync('/proc/self/oom_score_adj', String(cfg.oomScoreAdj));
     const tmpfs = cfg.tmpfs.map((t, i) => {
       const host = join(dir, 'tmpfs', String(i));
@@ -38,6 +40,7 @@ export async function holderMain(dir: string): Promise<number> {
     sandbox = new Sandbox(cfg.argv, {
       ...cfg.options,
       volumes: [...(cfg.options.volumes ?? []), ...tmpfs],
+      files: fileCopies(cfg.files),
       stdin: 'inherit',
       stdout: 'inherit',
       stderr: 'inherit',
@@ -79,6 +82,13 @@ export async function holderMain(dir: string): Promise<number> {
   ready({ ok: true });
   // The control socket keeps this process alive until `start` or `kill`.
   return new Promise<number>(() => {});
+}
+
+/** The files of file bind mounts as they are now, with their modes: the copies the sandbox starts with. */
+function fileCopies(binds: readonly FileBind[]): NonNullable<SandboxOptions['files']> {
+  return Object.fromEntries(
+    binds.map((b) => [b.guest, { content: readFileSync(b.source), mode: statSync(b.source).mode & 0o7777 }] as const),
+  );
 }
 
 /** Runs the program to its end, then ends this process with its status. */
