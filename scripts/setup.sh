@@ -26,9 +26,9 @@ fi
 # System packages: a C toolchain with static glibc (the native addon, the
 # vDSO, guest test programs), busybox for real programs to run, strace for
 # syscall counts in the benchmarks, runsc (gVisor) for the benchmarks'
-# runsc-ptrace baselines, containerd (with runc) for tsv-oci's tests as a
-# containerd runtime.
-apt_pkgs=(build-essential libc6-dev python3 binutils busybox-static strace runsc golang-go rustc containerd)
+# runsc-ptrace baselines, containerd (with runc) and docker.io (dockerd and
+# its CLI) for tsv-oci's tests as a containerd and a Docker runtime.
+apt_pkgs=(build-essential libc6-dev python3 binutils busybox-static strace runsc golang-go rustc containerd docker.io)
 missing=()
 for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
