@@ -44,6 +44,9 @@ export async function holderMain(dir: string): Promise<number> {
       stdin: 'inherit',
       stdout: 'inherit',
       stderr: 'inherit',
+      // On this thread, as `tsv run` does: this process holds one sandbox, and a worker thread would
+      // load the sandbox's code a second time, outside the bundle and its code cache (bin/tsv-oci).
+      pool: false,
       warn: (line) => log.write('warning', line),
       strace: cfg.strace ? (line) => log.write('info', line) : undefined,
     });

@@ -1,34 +1,15 @@
-// Loads dist/tsv.cjs as CommonJS through vm.Script, with the V8 code cache
-// in dist/tsv.cjs.cache when there is one (Node 20 has no compile cache for
-// modules: this is the one way to skip compiling the bundle at each start).
-// CommonJS itself, so that loading it builds no ES module facades of Node's
-// built-in modules.
+// Loads a bundled command line (dist/tsv.cjs here; tsv-oci uses the same
+// loader for its own bundle) as CommonJS through vm.Script, with the V8
+// code cache beside it (FILE.cache) when there is one (Node 20 has no
+// compile cache for modules: this is the one way to skip compiling the
+// bundle at each start). CommonJS itself, so that loading it builds no ES
+// module facades of Node's built-in modules.
 const { readFileSync, statSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
-/** The bundle, and the file of its code cache. */
-const CLI_FILE = join(__dirname, '..', 'dist', 'tsv.cjs');
-const CACHE_FILE = `${CLI_FILE}.cache`;
-
-/** Compiles and runs the bundle; returns its exports and the vm.Script (whose createCachedData() makes a cache). */
-function loadCliScript() {
-  const source = readFileSync(CLI_FILE, 'utf8');
-  let cachedData;
-  try {
-    cachedData = readFileSync(CACHE_FILE);
-  } catch {
-    // no cache: compile
-  }
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new Script(wrapped, { filename: CLI_FILE, cachedData });
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(CLI_FILE), module, CLI_FILE, dirname(CLI_FILE));
-  return { exports: module.exports, script };
-}
-
-/** The workspace packages the bundle holds, where a workspace links them (a consumer's install has no such links). */
+/** The workspace packages this package's bundle holds, where a workspace links them (a consumer's install has no such links). */
 const LINKS = join(__dirname, '..', 'node_modules', '@tsv');
 const BUNDLED = [
   join(LINKS, 'sentry'),
@@ -37,16 +18,53 @@ const BUNDLED = [
   join(LINKS, 'platform', 'node_modules', '@tsv', 'ring0'),
 ].map((p) => join(p, 'dist', 'index.js'));
 
-/** True when a bundled package was built after the bundle: in a workspace, its dist/ is newer than dist/tsv.cjs. */
-function bundleIsStale() {
-  const built = statSync(CLI_FILE).mtimeMs;
-  return BUNDLED.some((f) => {
+/**
+ * The bundle at `file` (absolute), built from the packages whose entry
+ * files are `bundled`: its cache file, whether it is stale, and loaders.
+ */
+function bundle(file, bundled) {
+  const cacheFile = `${file}.cache`;
+
+  /** Compiles and runs the bundle; returns its exports and the vm.Script (whose createCachedData() makes a cache). */
+  function loadScript() {
+    const source = readFileSync(file, 'utf8');
+    let cachedData;
     try {
-      return statSync(f).mtimeMs > built;
+      cachedData = readFileSync(cacheFile);
     } catch {
-      return false;
+      // no cache: compile
     }
-  });
+    const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+    const script = new Script(wrapped, { filename: file, cachedData });
+    const module = { exports: {} };
+    script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+    return { exports: module.exports, script };
+  }
+
+  /** True when a bundled package was built after the bundle: in a workspace, its dist/ is newer than the bundle. */
+  function isStale() {
+    const built = statSync(file).mtimeMs;
+    return bundled.some((f) => {
+      try {
+        return statSync(f).mtimeMs > built;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  return { file, cacheFile, isStale, loadScript, load: () => loadScript().exports };
 }
 
-module.exports = { CLI_FILE, CACHE_FILE, bundleIsStale, loadCliScript, loadCli: () => loadCliScript().exports };
+const tsv = bundle(join(__dirname, '..', 'dist', 'tsv.cjs'), BUNDLED);
+
+module.exports = {
+  bundle,
+  /** The entry files of the packages dist/tsv.cjs holds (a bundle of @tsv/runner holds them too). */
+  BUNDLED,
+  CLI_FILE: tsv.file,
+  CACHE_FILE: tsv.cacheFile,
+  bundleIsStale: tsv.isStale,
+  loadCliScript: tsv.loadScript,
+  loadCli: tsv.load,
+};
