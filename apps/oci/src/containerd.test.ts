@@ -1,35 +1,34 @@
-// containerd runs containers on tsv: a containerd of the test's own (state,
-// root and socket in a temp dir) with its runc shim given tsv-oci as the
-// runc binary, driven with ctr as an operator would.
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+// containerd runs containers on tsv: a containerd of the test's own
+// (containerd-daemon.ts) with its runc shim given tsv-oci as the runc
+// binary, driven with ctr as an operator would. Its config also loads the
+// runtime table of deploy/containerd-tsv.toml (Kubernetes' way to tsv),
+// which the CRI plugin must take.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { announceKvmSkip } from '@tsv/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Containerd, noContainerd, startContainerd } from './containerd-daemon.js';
 import { BIN, busyboxRootfs } from './test-bundle.js';
 
-/** Why containerd cannot run here, or null. */
-function noContainerd(): string | null {
-  if (spawnSync('containerd', ['--version']).error !== undefined) return 'containerd is not installed (scripts/setup.sh installs it)';
-  if (process.getuid?.() !== 0) return 'containerd needs root';
-  return null;
-}
 const skip = noContainerd();
 if (skip !== null) console.warn(`containerd tests skipped: ${skip}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'tsv-ctd-'));
-const address = join(dir, 'c.sock');
 const runcRoot = join(dir, 'runc');
-let containerd: ChildProcess | undefined;
-
-function ctr(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('ctr', ['--address', address, ...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ status: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr }),
-    );
-  });
-}
+/**
+ * The CRI runtime table of the docs, with this workspace's tsv-oci and a state directory of the test's,
+ * after the default runtime's table (a node's config, `containerd config default`, has it: CRI needs it).
+ */
+const criTables = [
+  '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"',
+  readFileSync(new URL('../deploy/containerd-tsv.toml', import.meta.url), 'utf8')
+    .replace('/usr/local/bin/tsv-oci', BIN)
+    .replace('/run/containerd/tsv-oci', join(dir, 'cri-tsv')),
+].join('\n');
+let containerd: Containerd;
+const ctr = (...args: string[]) => containerd.ctr(...args);
 const RUNTIME = ['--runtime', 'io.containerd.runc.v2', '--runc-binary', BIN, '--runc-root', runcRoot];
 
 /** Polls `ctr task ls` until `id` is STOPPED; bounded so a broken runtime fails instead of hanging. */
@@ -46,30 +45,23 @@ describe.skipIf(skip !== null || announceKvmSkip())('containerd with tsv-oci', (
 
   beforeAll(async () => {
     mkdirSync(runcRoot);
-    const config = join(dir, 'config.toml');
-    writeFileSync(
-      config,
-      [
-        'version = 2',
-        `root = "${dir}/root"`,
-        `state = "${dir}/state"`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-        `[grpc]\n  address = "${address}"`,
-        `[ttrpc]\n  address = "${address}.ttrpc"`,
-      ].join('\n'),
-    );
-    containerd = spawn('containerd', ['--config', config], { stdio: 'ignore' });
-    for (let i = 0; i < 200 && (await ctr('version')).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    containerd = await startContainerd(dir, { toml: criTables, cri: true });
   });
 
   afterAll(async () => {
-    if (containerd !== undefined && containerd.exitCode === null) {
-      const ended = new Promise((r) => containerd!.once('exit', r));
-      containerd.kill('SIGTERM');
-      await ended;
-    }
+    await containerd?.stop();
     // Every container was deleted: nothing of tsv-oci is left under the runc root.
     expect(readdirSync(runcRoot).flatMap((ns) => readdirSync(join(runcRoot, ns)))).toEqual([]);
+  });
+
+  it("loads the docs' runtime table for Kubernetes: tsv-oci as the runc binary of the handler tsv", async () => {
+    const dump = spawnSync('containerd', ['--config', containerd.config, 'config', 'dump'], { encoding: 'utf8' });
+    const table = dump.stdout.split('[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.tsv]')[1] ?? '';
+    expect(table).toMatch(/^\s*runtime_type = "io\.containerd\.runc\.v2"$/m);
+    expect(table).toMatch(/^\s*pod_annotations = \["dev\.tsv\.\*"\]$/m);
+    expect(table).toContain(`BinaryName = "${BIN}"`);
+    // The CRI plugin took the config (a table it cannot read fails the plugin).
+    expect((await ctr('plugins', 'ls')).stdout).toMatch(/^io\.containerd\.grpc\.v1\s+cri\s+\S+\s+ok\s*$/m);
   });
 
   it('ctr run --rm runs a shell script in the container and returns its status', async () => {
