@@ -1,24 +1,42 @@
-// Writes dist/tsv-oci.cjs.cache, the V8 code cache bin/tsv-oci compiles the
-// bundle with. V8 compiles a function when it first runs, and the cache
-// holds what has been compiled when it is made: so the bundle is loaded and
-// run once as a container's process runs, where KVM is usable: the command
-// line parses a command, and the bundle's Sandbox boots and runs /bin/true
-// (the container's process is the same bundle, booting the same Sandbox).
-import { rmSync, writeFileSync } from 'node:fs';
+// Writes the V8 code caches bin/tsv-oci compiles its two bundles with
+// (dist/tsv-oci.cjs.cache, dist/tsv-oci-init.cjs.cache). V8 compiles a
+// function when it first runs, and a cache holds what has been compiled
+// when it is made: so each bundle is loaded and run once as it runs in use,
+// the commands' on commands that need no container, the container
+// process's on a sandbox booting and running /bin/true where KVM is usable
+// (on this thread, as the container's process runs it).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-const { ociBundle } = createRequire(import.meta.url)('../bin/bundle.cjs');
+const bundles = createRequire(import.meta.url)('../bin/bundle.cjs');
 
-rmSync(ociBundle.cacheFile, { force: true });
-const { exports: oci, script } = ociBundle.loadScript();
-try {
-  if ((await oci.main(['--version'])) !== 0) console.error('cli-cache: tsv-oci --version failed; the cache covers less');
-  const Sandbox = await oci.loadSandbox();
-  const r = await Sandbox.run(['/bin/true'], { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit', pool: false });
-  if (r.status !== 0) console.error(`cli-cache: a sandbox of /bin/true: status ${r.status}; the cache covers less`);
-} catch (e) {
-  console.error(`cli-cache: the sandbox failed (${e instanceof Error ? e.message : e}); the cache covers less`);
+/** Loads `b`, runs `warm` on its exports, and writes what was compiled as its cache. */
+async function makeCache(b, warm) {
+  rmSync(b.cacheFile, { force: true });
+  const { exports, script } = b.loadScript();
+  try {
+    await warm(exports);
+  } catch (e) {
+    console.error(`cli-cache: ${b.file}: the warm-up failed (${e instanceof Error ? e.message : e}); the cache covers less`);
+  }
+  const data = script.createCachedData();
+  writeFileSync(b.cacheFile, data);
+  console.log(`cli-cache: ${b.cacheFile} (${data.length} bytes)`);
 }
-const data = script.createCachedData();
-writeFileSync(ociBundle.cacheFile, data);
-console.log(`cli-cache: ${ociBundle.cacheFile} (${data.length} bytes)`);
+
+await makeCache(bundles.commands, async (oci) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsv-oci-cache-'));
+  try {
+    // A command's path: its flags parsed, the state under --root looked up (none here).
+    await oci.main(['--root', dir, 'spec', '--bundle', dir]);
+    await oci.main(['--root', dir, 'list', '--quiet']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+await makeCache(bundles.init, async ({ Sandbox }) => {
+  const r = await Sandbox.run(['/bin/true'], { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit', pool: false });
+  if (r.status !== 0) throw new Error(`/bin/true: status ${r.status}`);
+});

@@ -162,13 +162,6 @@ async function command(g: Globals, name: string, args: string[]): Promise<number
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // The container's own process (started by create): not a command for people. Only it loads the
-  // sandbox (the other commands start faster without it).
-  if (argv[0] === 'init' && argv.length === 2) {
-    const { holderMain } = await import('./holder.js');
-    const status = await holderMain(argv[1]!);
-    process.exit(status);
-  }
   let log = new Log(undefined, 'text');
   try {
     const { values, rest } = parse(argv, {
