@@ -1,5 +1,5 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
+import runnerCli from '../runner/tsup.cli.config';
 
 // tsv-oci as two files (built after tsup.config.ts, into the same dist/):
 // dist/tsv-oci.cjs, the commands, and dist/tsv-oci-init.cjs, the
@@ -10,18 +10,8 @@ import { defineConfig } from 'tsup';
 // none of the sandbox's code. The workspace's TypeScript packages are
 // bundled in; @tsv/kvm-sys stays an import (it finds its native addon from
 // its own package directory). The bundled Sentry finds its vDSO image at
-// ../gen/vdso.so from dist/, so the image is copied there.
-export default defineConfig({
-  entry: { 'tsv-oci': 'src/cli.ts', 'tsv-oci-init': 'src/init.ts' },
-  format: ['cjs'],
-  shims: true,
-  noExternal: [/^@tsv\/(?!kvm-sys$)/],
-  external: ['@tsv/kvm-sys'],
-  sourcemap: true,
-  clean: false,
-  target: 'node20',
-  onSuccess: async () => {
-    mkdirSync('gen', { recursive: true });
-    copyFileSync('../../packages/sentry/gen/vdso.so', 'gen/vdso.so');
-  },
-});
+// ../gen/vdso.so from dist/, so the image is copied there. All as
+// @tsv/runner bundles its own command line: its config, with these entries.
+const runnerBundle = runnerCli as Options;
+
+export default defineConfig({ ...runnerBundle, entry: { 'tsv-oci': 'src/cli.ts', 'tsv-oci-init': 'src/init.ts' } });
