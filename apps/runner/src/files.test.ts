@@ -29,6 +29,16 @@ describe.skipIf(announceKvmSkip())('files in and out', () => {
     expect(r.readFile('/tmp/gone')).toBeUndefined();
   });
 
+  it('places a file owned by root for a program of another user: it reads it, and cannot change it', async () => {
+    const r = await Sandbox.run([...SH, 'cat /etc/tsv-x/hosts; stat -c "%u %a" /etc/tsv-x/hosts /etc/tsv-x; echo y >> /etc/tsv-x/hosts'], {
+      uid: 1000,
+      gid: 1000,
+      files: { '/etc/tsv-x/hosts': { content: 'x\n', owner: 'root' } },
+    });
+    expect([r.stdout.toString(), r.stderr.toString()]).toEqual(['x\n0 644\n0 755\n', expect.stringMatching(/Permission denied/)]);
+    expect(r.status).not.toBe(0);
+  });
+
   it('refuses a file it cannot place, naming it', async () => {
     await expect(Sandbox.run(['/bin/true'], { files: { 'relative.txt': 'x' } })).rejects.toMatchObject({
       status: 125,
