@@ -87,10 +87,13 @@ export async function holderMain(dir: string): Promise<number> {
   return new Promise<number>(() => {});
 }
 
-/** The files of file bind mounts as they are now, with their modes: the copies the sandbox starts with. */
+/**
+ * The files of file bind mounts as they are now, with their modes: the copies the sandbox starts with,
+ * root's (as the host files an engine binds are), whatever the container's user.
+ */
 function fileCopies(binds: readonly FileBind[]): NonNullable<SandboxOptions['files']> {
   return Object.fromEntries(
-    binds.map((b) => [b.guest, { content: readFileSync(b.source), mode: statSync(b.source).mode & 0o7777 }] as const),
+    binds.map((b) => [b.guest, { content: readFileSync(b.source), mode: statSync(b.source).mode & 0o7777, owner: 'root' }] as const),
   );
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { announceKvmSkip } from '@tsv/testing';
@@ -40,11 +40,17 @@ describe.skipIf(announceKvmSkip())('tsv-oci lifecycle', () => {
   it('run: the program with the config’s user, host name, limits, cwd, env, mounts; its status', () => {
     const data = mkdtempSync(join(tmpdir(), 'tsv-oci-data-'));
     chmodSync(data, 0o777);
+    const motd = join(data, 'motd');
+    writeFileSync(motd, 'from the host\n');
+    chmodSync(motd, 0o666); // root's in the sandbox, as on the host: the mode lets user 1000 write
     const bundle = makeBundle(
-      'echo "$(hostname) $(busybox id -u) $(busybox id -g) $(ulimit -n) $PWD $A"; echo hi > /data/f; echo t > /run/t; busybox cat /run/t; exit 5',
+      'echo "$(hostname) $(busybox id -u) $(busybox id -G) $(ulimit -n) $PWD $A"; echo hi > /data/f; echo t > /run/t; busybox cat /run/t /etc/motd; echo more >> /etc/motd; busybox tail -n 1 /etc/motd; exit 5',
       (c) => {
         c.hostname = 'box';
-        c.process.user = { uid: 1000, gid: 100 };
+        c.process.user = { uid: 1000, gid: 100, additionalGids: [27, 5] };
+        // A file bind mount: a copy of the host file placed in the (writable) root; what the container writes there stays in the sandbox.
+        c.root.readonly = false;
+        c.mounts.push({ destination: '/etc/motd', type: 'bind', source: motd, options: ['rbind', 'rprivate'] });
         c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 77, hard: 77 }];
         c.process.cwd = '/tmp';
         c.process.env.push('A=x');
@@ -55,8 +61,9 @@ describe.skipIf(announceKvmSkip())('tsv-oci lifecycle', () => {
     mkdirSync(join(bundle, 'rootfs', 'tmp'));
     const root = newRoot();
     const r = oci(root, 'run', '--bundle', bundle, 'c1');
-    expect([r.status, r.stdout, r.stderr]).toEqual([5, 'box 1000 100 77 /tmp x\nt\n', '']);
+    expect([r.status, r.stdout, r.stderr]).toEqual([5, 'box 1000 100 5 27 77 /tmp x\nt\nfrom the host\nmore\n', '']);
     expect(readFileSync(join(data, 'f'), 'utf8')).toBe('hi\n');
+    expect(readFileSync(motd, 'utf8')).toBe('from the host\n');
     // run deletes what it created.
     expect(readdirSync(root)).toEqual([]);
   });
