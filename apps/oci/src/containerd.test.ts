@@ -4,7 +4,7 @@
 // runtime table of deploy/containerd-tsv.toml (Kubernetes' way to tsv),
 // which the CRI plugin must take.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { announceKvmSkip } from '@tsv/testing';
@@ -41,7 +41,7 @@ async function stopped(id: string): Promise<boolean> {
 }
 
 describe.skipIf(skip !== null || announceKvmSkip())('containerd with tsv-oci', () => {
-  const rootfs = busyboxRootfs(mkdtempSync(join(tmpdir(), 'tsv-ctd-rootfs-')));
+  const rootfs = busyboxRootfs(mkdtempSync(join(dir, 'rootfs-')));
 
   beforeAll(async () => {
     mkdirSync(runcRoot);
@@ -51,7 +51,9 @@ describe.skipIf(skip !== null || announceKvmSkip())('containerd with tsv-oci', (
   afterAll(async () => {
     await containerd?.stop();
     // Every container was deleted: nothing of tsv-oci is left under the runc root.
-    expect(readdirSync(runcRoot).flatMap((ns) => readdirSync(join(runcRoot, ns)))).toEqual([]);
+    const left = readdirSync(runcRoot).flatMap((ns) => readdirSync(join(runcRoot, ns)));
+    rmSync(dir, { recursive: true, force: true });
+    expect(left).toEqual([]);
   });
 
   it("loads the docs' runtime table for Kubernetes: tsv-oci as the runc binary of the handler tsv", async () => {
