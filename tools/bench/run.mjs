@@ -48,7 +48,8 @@ function benchFiles() {
       for (const f of readdirSync(bdir).sort()) if (f.endsWith('.bench.mjs')) files.push(join(bdir, f));
     }
   }
-  return files.filter((f) => !filter || f.includes(filter));
+  // The filter matches the path from the repository root, so a checkout whose own path contains it (/work/oci/...) does not select everything.
+  return files.filter((f) => !filter || relative(root, f).includes(filter));
 }
 
 const floor = runFloor();
