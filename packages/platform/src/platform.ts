@@ -133,15 +133,24 @@ export interface Context {
   /**
    * Runs the task described by `regs` and `fpu` in `as` until it needs the
    * kernel, and says why. `regs` is read before and written after, in
-   * place. `fpu` is loaded when it is not the state the context holds; the
-   * context keeps it in the CPU across stops and writes it back into
-   * `fpu.bytes` only when another state is switched in, or on saveFpu()
-   * (so that a system call costs no FPU save). Throws PlatformError only
-   * when the platform itself failed (never for anything the task did).
+   * place. `fpu` is loaded when the context does not hold it already; the
+   * context keeps it in the CPU across stops (a context may hold several
+   * states, one per task taking turns) and writes it back into `fpu.bytes`
+   * only when it needs the room for another state, or on saveFpu() (so
+   * that neither a system call nor a task switch need cost an FPU save).
+   * `fpu.bytes` is read only when `fpu` is loaded: to change a task's
+   * state, give it a new FpuState. Throws PlatformError only when the
+   * platform itself failed (never for anything the task did).
    */
   switch(as: AddressSpace, regs: Registers, fpu: FpuState): StopReason;
-  /** Brings `fpu.bytes` up to date now if `fpu` is the state this context holds (e.g. for a signal frame). */
+  /** Brings `fpu.bytes` up to date now if this context holds `fpu` (e.g. for a signal frame). */
   saveFpu(fpu: FpuState): void;
+  /**
+   * `fpu` will not run again (its task ended, or was given a new state):
+   * the context forgets any copy it holds, unsaved, and uses the room for
+   * other states.
+   */
+  dropFpu(fpu: FpuState): void;
   /**
    * The kernel is about to wait (a parked system call, the event loop):
    * the time until the next switch() is not host work per exit (stats).

@@ -37,7 +37,11 @@ export const KVM_EXIT_NAMES: Readonly<Record<number, string>> = {
   24: 'SYSTEM_EVENT',
 };
 
-/** Counters a vCPU keeps, for `tsv run --stats` and the benchmarks. */
+/**
+ * Counters a vCPU keeps, for `tsv run --stats` and the benchmarks. Several
+ * vCPUs that take turns on one thread (one context's) may share one: the
+ * host time then runs from whichever exited last to whichever enters next.
+ */
 export class VcpuStats {
   syscalls = 0;
   exceptions = 0;
@@ -49,6 +53,8 @@ export class VcpuStats {
   runs = 0;
   /** Calls into ring-0 routines (callKernel). */
   kernelRuns = 0;
+  /** performance.now() at the last exit, 0 while idle (the time until the next run is not host work). Not reset. */
+  exitedAt = 0;
 
   reset(): void {
     this.syscalls = this.exceptions = this.interrupts = this.unexpected = this.hostNs = this.runs = this.kernelRuns = 0;

@@ -97,7 +97,7 @@ export class VirtualCpu {
   readonly trap = new Trap();
   /** struct kvm_regs in kvm_run: two u32 per register (index KvmReg.x * 2, low half first). */
   readonly regs: Uint32Array;
-  readonly stats = new VcpuStats();
+  readonly stats: VcpuStats;
   /** What the last Exit.Unexpected was. */
   unexpected = '';
   /** The kvm_run exit reason of the last run(). */
@@ -111,7 +111,6 @@ export class VirtualCpu {
   /** kvm_run's sync sregs as u32 (the per-entry fields are written through it). */
   readonly #sregs32: Uint32Array;
   readonly #runBytes: Uint8Array;
-  #exitedAt = 0;
   /** Set at an Exit.Interrupt: KVM may still hold an exception for ring 3's instruction at #heldRip (in #heldCr3). */
   #held = false;
   #heldRipLo = 0;
@@ -120,8 +119,10 @@ export class VirtualCpu {
   /** The caller's registers while #dropHeldException borrows kvm_run. */
   readonly #savedRegs = new Uint32Array(36);
 
-  constructor(kvm: Kvm, vm: Vm, image: KernelImage, memory: PhysicalMemory, index: number) {
+  /** `stats` may be shared with other vCPUs run by the same thread (see VcpuStats). */
+  constructor(kvm: Kvm, vm: Vm, image: KernelImage, memory: PhysicalMemory, index: number, stats = new VcpuStats()) {
     this.index = index;
+    this.stats = stats;
     this.#mem = memory.view;
     const cpu = vm.createVcpu(index);
     this.#cpu = cpu;
@@ -241,9 +242,9 @@ export class VirtualCpu {
   /** One KVM_RUN of the user state: the exit reason. */
   #runOnce(): number {
     const stats = this.stats;
-    if (this.#exitedAt !== 0) stats.hostNs += (performance.now() - this.#exitedAt) * 1e6;
+    if (stats.exitedAt !== 0) stats.hostNs += (performance.now() - stats.exitedAt) * 1e6;
     const reason = this.#enter();
-    this.#exitedAt = performance.now();
+    stats.exitedAt = performance.now();
     stats.runs++;
     return reason;
   }
@@ -347,7 +348,7 @@ export class VirtualCpu {
    */
   park(): void {
     if (this.#sm.state === VcpuState.InHost) this.#sm.to(VcpuState.Idle);
-    this.#exitedAt = 0;
+    this.stats.exitedAt = 0;
   }
 
   /** Saves the FPU/SSE/AVX state (XSAVE image, XSAVE_SIZE bytes) into `into`. */

@@ -1,7 +1,7 @@
-// A Context on KVM: one VirtualCpu that runs whichever task switch() is
-// given. Registers cross between the task's user_regs_struct and kvm_run's
-// sync area as u32 halves (no BigInt, no allocation); FPU state moves only
-// when a different task's state is loaded.
+// A Context on KVM: a few VirtualCpus, one at a time, that run whichever
+// task switch() is given -- on the vCPU that holds its FPU state (see
+// fpu-homes.ts). Registers cross between the task's user_regs_struct and
+// kvm_run's sync area as u32 halves (no BigInt, no allocation).
 import { LOWER_HALF_END, userRflags } from '@tsv/ring0';
 import { Exit, KvmReg, type VirtualCpu } from '@tsv/vcpu';
 import {
@@ -19,6 +19,7 @@ import {
 import { Reg, type Registers } from '../registers.js';
 import { SIGKILL, signalForVector } from '../signals.js';
 import { KvmAddressSpace } from './address-space.js';
+import { FpuHomes } from './fpu-homes.js';
 import type { Revoker } from './revoke.js';
 
 // General registers: [user_regs_struct index, kvm_regs index] pairs, as u32 offsets.
@@ -54,29 +55,42 @@ const INT_PREFIXES = new Set([
 
 export class KvmContext implements Context {
   readonly fault: FaultInfo = { vector: 0, signal: 0, address: 0, access: 0, protection: false, errorCode: 0 };
+  /** The context's first vCPU; its `stats` count for all of them. */
   readonly vcpu: VirtualCpu;
+  readonly #homes: FpuHomes;
   readonly #revoker: Revoker;
   readonly #memory: Uint8Array;
   readonly #initialFpu: Uint8Array;
   readonly #onRelease: () => void;
-  #fpu: FpuState | undefined;
 
-  constructor(vcpu: VirtualCpu, memory: Uint8Array, revoker: Revoker, onRelease: () => void = () => {}) {
+  /**
+   * `moreVcpu` makes another vCPU sharing `vcpu.stats`, or returns undefined
+   * when the VM has none left; the context creates up to FPU_HOMES - 1 of them
+   * as tasks need them, and closes them on release().
+   */
+  constructor(
+    vcpu: VirtualCpu,
+    memory: Uint8Array,
+    revoker: Revoker,
+    onRelease: () => void = () => {},
+    moreVcpu: () => VirtualCpu | undefined = () => undefined,
+  ) {
     this.vcpu = vcpu;
+    this.#homes = new FpuHomes(vcpu, moreVcpu);
     this.#memory = memory;
     this.#revoker = revoker;
     this.#onRelease = onRelease;
     this.#initialFpu = vcpu.initialFpu();
   }
 
+  /** Every vCPU the context has created so far (the first is `vcpu`). */
+  get vcpus(): readonly VirtualCpu[] {
+    return this.#homes.vcpus;
+  }
+
   switch(as: AddressSpace, regs: Registers, fpu: FpuState): StopReason {
     if (!(as instanceof KvmAddressSpace)) throw new TypeError('KvmContext.switch: not a KVM address space');
-    const vcpu = this.vcpu;
-    if (fpu !== this.#fpu) {
-      if (this.#fpu !== undefined) vcpu.saveFpu(this.#fpu.bytes);
-      vcpu.restoreFpu(fpu.bytes);
-      this.#fpu = fpu;
-    }
+    const vcpu = this.#homes.home(fpu);
     this.#revoker.beforeEntry(vcpu, as);
 
     const u = regs.u32;
@@ -95,7 +109,7 @@ export class KvmContext implements Context {
 
     const kind = vcpu.run();
     if (kind === Exit.Syscall || kind === Exit.Exception) {
-      this.#saveGprs(regs);
+      this.#saveGprs(vcpu, regs);
       const t = vcpu.trap;
       regs.setHalves(Reg.rip, t.ripLo, t.ripHi);
       regs.setHalves(Reg.rsp, t.rspLo, t.rspHi);
@@ -104,34 +118,34 @@ export class KvmContext implements Context {
         regs.setHalves(Reg.orig_rax, u[Reg.rax * 2]!, u[Reg.rax * 2 + 1]!);
         return Stop.Syscall;
       }
-      this.#fillFault(as);
+      this.#fillFault(vcpu, as);
       return Stop.Fault;
     }
     if (kind === Exit.Interrupt) {
       // Between two ring-3 instructions (vcpu.run lets a trap under way finish).
-      this.#saveGprs(regs);
+      this.#saveGprs(vcpu, regs);
       regs.setHalves(Reg.rip, k[KvmReg.rip * 2]!, k[KvmReg.rip * 2 + 1]!);
       regs.setHalves(Reg.rsp, k[KvmReg.rsp * 2]!, k[KvmReg.rsp * 2 + 1]!);
       regs.setHalves(Reg.eflags, k[KvmReg.rflags * 2]!, 0);
       return Stop.Interrupt;
     }
-    this.#fillFatal();
+    this.#fillFatal(vcpu);
     return Stop.Fault;
   }
 
-  #saveGprs(regs: Registers): void {
+  #saveGprs(vcpu: VirtualCpu, regs: Registers): void {
     const u = regs.u32;
-    const k = this.vcpu.regs;
+    const k = vcpu.regs;
     for (let i = 0; i < USER_GPR.length; i++) {
       u[USER_GPR[i]!] = k[KVM_GPR[i]!]!;
       u[USER_GPR[i]! + 1] = k[KVM_GPR[i]! + 1]!;
     }
-    regs.setHalves(Reg.fs_base, this.vcpu.baseLo(false), this.vcpu.baseHi(false));
-    regs.setHalves(Reg.gs_base, this.vcpu.baseLo(true), this.vcpu.baseHi(true));
+    regs.setHalves(Reg.fs_base, vcpu.baseLo(false), vcpu.baseHi(false));
+    regs.setHalves(Reg.gs_base, vcpu.baseLo(true), vcpu.baseHi(true));
   }
 
-  #fillFault(as: KvmAddressSpace): void {
-    const t = this.vcpu.trap;
+  #fillFault(vcpu: VirtualCpu, as: KvmAddressSpace): void {
+    const t = vcpu.trap;
     const f = this.fault;
     f.vector = t.vector;
     f.errorCode = t.errorCode;
@@ -171,8 +185,8 @@ export class KvmContext implements Context {
   }
 
   /** Ring 0 trapped, or KVM stopped the guest, in a way no instruction of the task explains: see FaultInfo.signal. */
-  #fillFatal(): void {
-    const t = this.vcpu.trap;
+  #fillFatal(vcpu: VirtualCpu): void {
+    const t = vcpu.trap;
     const f = this.fault;
     f.vector = t.vector;
     f.signal = SIGKILL;
@@ -183,17 +197,23 @@ export class KvmContext implements Context {
   }
 
   saveFpu(fpu: FpuState): void {
-    if (fpu === this.#fpu) this.vcpu.saveFpu(fpu.bytes);
+    this.#homes.save(fpu);
+  }
+
+  dropFpu(fpu: FpuState): void {
+    this.#homes.drop(fpu);
   }
 
   pause(): void {
-    this.vcpu.park();
+    for (const v of this.#homes.vcpus) v.park();
   }
 
+  /** Kicks every vCPU: whichever runs next (or runs now) stops. */
   interrupt(): void {
-    this.vcpu.kick();
+    for (const v of this.#homes.vcpus) v.kick();
   }
 
+  /** One tick serves every vCPU: it signals the thread, and the kick marks the vCPU bound to it (the one running or about to). */
   setPreemption(periodNs: number): void {
     this.vcpu.setTick(periodNs);
   }
@@ -203,7 +223,7 @@ export class KvmContext implements Context {
   }
 
   release(): void {
-    this.vcpu.close();
+    for (const v of this.#homes.vcpus) v.close();
     this.#onRelease();
   }
 }

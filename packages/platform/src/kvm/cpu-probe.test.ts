@@ -2,8 +2,9 @@
 // it reports is a coherent x86-64 CPU, probed once, with nothing left behind.
 import { announceKvmSkip, assemble } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
+import { Stop } from '../platform.js';
 import { PROBE_CODE, PROBE_SOURCE } from './cpu-probe.js';
-import { newPlatform } from './test-support.js';
+import { newPlatform, newTask, run } from './test-support.js';
 
 describe('cpu probe', () => {
   it('runs the machine code of its documented source', () => {
@@ -35,6 +36,9 @@ describe.skipIf(announceKvmSkip())('KvmPlatform.guestCpu', () => {
   it('probes on a context of the Sentry without disturbing it', () => {
     const { platform, ctx } = newPlatform();
     platform.guestCpu();
+    // The probe's FPU state left no vCPU taken: the first task's goes into the context's first.
+    expect(run(ctx, newTask(platform, ctx, '1: mov $39, %eax\nsyscall\njmp 1b'))).toBe(Stop.Syscall);
+    expect(ctx.vcpus.length).toBe(1);
     expect(platform.newContext().vcpu.index).toBe(ctx.vcpu.index + 1);
   });
 });

@@ -72,6 +72,8 @@ const NOTHING: GuestCpu = { cpuid: () => [0, 0, 0, 0], xcr0: 0, fsgsbase: false 
 export function probeGuestCpu(memory: PhysicalMemory, as: AddressSpace, ctx: Context): GuestCpu {
   const frame = memory.allocate(2);
   if (frame < 0) return NOTHING;
+  // Dropped after: it must not keep a vCPU of the context as its home.
+  const fpu = ctx.newFpuState();
   try {
     memory.bytes.set(PROBE_CODE, frame);
     const data = frame + PAGE_SIZE;
@@ -88,7 +90,6 @@ export function probeGuestCpu(memory: PhysicalMemory, as: AddressSpace, ctx: Con
     regs.set(Reg.rdi, DATA_VA + OUT);
     regs.set(Reg.r8, PROBED_LEAVES.length);
     regs.set(Reg.r9, DATA_VA + OUT + 16 * leafIndex(1, 0) + 8);
-    const fpu = ctx.newFpuState();
     const step = (): number => {
       for (let i = 0; i < MAX_RETRIES; i++) {
         const stop = ctx.switch(as, regs, fpu);
@@ -101,6 +102,7 @@ export function probeGuestCpu(memory: PhysicalMemory, as: AddressSpace, ctx: Con
     const fsgsbase = step() === Stop.Syscall;
     return answers(out, fsgsbase);
   } finally {
+    ctx.dropFpu(fpu);
     as.release();
     memory.free(frame, 2);
   }

@@ -1,9 +1,12 @@
 // FPU/SSE/AVX state belongs to the task: it survives many exits, and two
-// tasks alternating on one vCPU never see each other's vector registers.
+// tasks taking turns on a context never see each other's vector registers,
+// whether each keeps its state in a vCPU of its own or they share one.
 import { announceKvmSkip } from '@tsv/testing';
-import { describe, expect, it } from 'vitest';
+import { VirtualCpu } from '@tsv/vcpu';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Stop } from '../platform.js';
 import { Reg } from '../registers.js';
+import { FPU_HOMES } from './fpu-homes.js';
 import { newPlatform, newTask, run } from './test-support.js';
 
 // rdi = the task's seed. Fills ymm0-15 and x87 st0 from it, then loops on a
@@ -63,28 +66,82 @@ bad:
 `;
 
 describe.skipIf(announceKvmSkip())('FPU, SSE and AVX state', () => {
-  it('survives many exits and never leaks between two tasks on one vCPU', () => {
+  // Two tasks live in vCPUs of their own; one more than FPU_HOMES evict each other (save and restore at every switch).
+  it.each([2, FPU_HOMES + 1])('survives many exits and never leaks between %i tasks taking turns', (n) => {
     const p = newPlatform();
-    const a = newTask(p.platform, p.ctx, VECTORS);
-    const b = newTask(p.platform, p.ctx, VECTORS);
-    a.regs.set(Reg.rdi, 0x0101_0101);
-    b.regs.set(Reg.rdi, 0x7070_7070);
-    for (let i = 0; i < 40; i++) {
-      for (const [name, t] of [
-        ['a', a],
-        ['b', b],
-      ] as const) {
+    const tasks = Array.from({ length: n }, (_, i) => {
+      const t = newTask(p.platform, p.ctx, VECTORS);
+      t.regs.set(Reg.rdi, 0x0101_0101 * (i + 1));
+      return t;
+    });
+    const loads = vi.spyOn(VirtualCpu.prototype, 'restoreFpu');
+    const saves = vi.spyOn(VirtualCpu.prototype, 'saveFpu');
+    onTestFinished(() => {
+      vi.restoreAllMocks();
+    });
+    const rounds = 40;
+    for (let round = 0; round < rounds; round++) {
+      tasks.forEach((t, i) => {
         const stop = run(p.ctx, t);
         expect(
           stop,
-          `task ${name} round ${i}: ${stop === Stop.Fault ? `fault ${p.ctx.fault.vector} at 0x${t.regs.get(Reg.rip).toString(16)}` : ''}`,
+          `task ${i} round ${round}: ${stop === Stop.Fault ? `fault ${p.ctx.fault.vector} at 0x${t.regs.get(Reg.rip).toString(16)}` : ''}`,
         ).toBe(Stop.Syscall);
-      }
+      });
     }
-    // The check is real: clobbering a task's saved FPU image makes it trap.
-    expect(run(p.ctx, a)).toBe(Stop.Syscall); // saves b's state into b.fpu
-    b.fpu.bytes.fill(0, 160, 160 + 256); // XMM0-15 in the XSAVE legacy area
+    expect(p.ctx.vcpus.length).toBe(Math.min(n, FPU_HOMES));
+    // A task switch costs no FPU ioctl while every state has a vCPU of its own; else two (save and load).
+    const evictions = n <= FPU_HOMES ? 0 : n * rounds - FPU_HOMES;
+    expect(loads).toHaveBeenCalledTimes(Math.min(n, FPU_HOMES) + evictions);
+    expect(saves).toHaveBeenCalledTimes(evictions);
+    // The check is real: a task given a clobbered FPU image (a new state, as the Sentry gives one) traps.
+    const b = tasks[1]!;
+    p.ctx.saveFpu(b.fpu);
+    const clobbered = b.fpu.bytes.slice();
+    clobbered.fill(0, 160, 160 + 256); // XMM0-15 in the XSAVE legacy area
+    b.fpu = { bytes: clobbered };
     expect(run(p.ctx, b)).toBe(Stop.Fault);
     expect(p.ctx.fault.vector).toBe(6);
+  });
+
+  it('a dropped state gives its vCPU to the next new one, unsaved', () => {
+    const p = newPlatform();
+    const a = newTask(p.platform, p.ctx, VECTORS);
+    const b = newTask(p.platform, p.ctx, VECTORS);
+    a.regs.set(Reg.rdi, 0x3333_3333);
+    b.regs.set(Reg.rdi, 0x4444_4444);
+    expect(run(p.ctx, a)).toBe(Stop.Syscall);
+    expect(run(p.ctx, b)).toBe(Stop.Syscall);
+    const saves = vi.spyOn(VirtualCpu.prototype, 'saveFpu');
+    onTestFinished(() => {
+      vi.restoreAllMocks();
+    });
+    // As the Sentry does at a signal handler's entry: b's state is saved, then replaced.
+    p.ctx.saveFpu(b.fpu);
+    const next = { bytes: b.fpu.bytes.slice() };
+    p.ctx.dropFpu(b.fpu);
+    b.fpu = next;
+    for (let i = 0; i < 5; i++) for (const t of [a, b]) expect(run(p.ctx, t)).toBe(Stop.Syscall);
+    expect(saves).toHaveBeenCalledTimes(1); // the explicit saveFpu only
+    expect(p.ctx.vcpus.length).toBe(2);
+  });
+
+  it('saveFpu brings the bytes of a state held in any vCPU up to date', () => {
+    const p = newPlatform();
+    const a = newTask(p.platform, p.ctx, VECTORS);
+    const b = newTask(p.platform, p.ctx, VECTORS);
+    a.regs.set(Reg.rdi, 0x1111_1111);
+    b.regs.set(Reg.rdi, 0x2222_2222);
+    expect(run(p.ctx, a)).toBe(Stop.Syscall);
+    expect(run(p.ctx, b)).toBe(Stop.Syscall);
+    for (const [t, seed] of [
+      [a, 0x1111_1111],
+      [b, 0x2222_2222],
+    ] as const) {
+      p.ctx.saveFpu(t.fpu);
+      const xmm0 = new DataView(t.fpu.bytes.buffer, t.fpu.bytes.byteOffset + 160, 16);
+      expect(xmm0.getUint32(0, true)).toBe(seed);
+      expect(xmm0.getUint32(8, true)).toBe(seed);
+    }
   });
 });

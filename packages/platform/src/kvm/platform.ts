@@ -3,7 +3,7 @@
 // and a VirtualCpu per Context.
 import { Kvm, type Vm } from '@tsv/kvm-sys';
 import { KERNEL_PHYS_END, type KernelImage, MAX_VCPUS, USER_MAX, USER_MIN, writeKernelImage } from '@tsv/ring0';
-import { VirtualCpu } from '@tsv/vcpu';
+import { type VcpuStats, VirtualCpu } from '@tsv/vcpu';
 import type { GuestCpu, Platform, PlatformStats } from '../platform.js';
 import { KvmAddressSpace } from './address-space.js';
 import { KvmContext } from './context.js';
@@ -36,6 +36,7 @@ export class KvmPlatform implements Platform {
   readonly #contexts = new Set<KvmContext>();
   readonly #revoker: Revoker;
   #guestCpu: GuestCpu | undefined;
+  #vcpusMade = 0;
   #closed = false;
 
   constructor(options: KvmPlatformOptions = {}) {
@@ -74,15 +75,27 @@ export class KvmPlatform implements Platform {
   }
 
   newContext(): KvmContext {
-    const used = new Set([...this.#contexts].map((c) => c.vcpu.index));
-    let index = 0;
-    while (used.has(index)) index++;
-    if (index >= MAX_VCPUS) throw new RangeError(`at most ${MAX_VCPUS} contexts`);
-    const ctx = new KvmContext(new VirtualCpu(this.kvm, this.vm, this.image, this.memory, index), this.memory.bytes, this.#revoker, () => {
-      this.#contexts.delete(ctx);
-    });
+    const first = this.#newVcpu();
+    if (first === undefined) throw new RangeError(`at most ${MAX_VCPUS} vCPUs`);
+    const ctx = new KvmContext(
+      first,
+      this.memory.bytes,
+      this.#revoker,
+      () => this.#contexts.delete(ctx),
+      () => this.#newVcpu(first.stats),
+    );
     this.#contexts.add(ctx);
     return ctx;
+  }
+
+  /**
+   * A vCPU with the next unused id, or undefined when MAX_VCPUS have been
+   * made: KVM keeps a vCPU (and its id) until the VM goes, even after its
+   * descriptor is closed, so an id is never used twice.
+   */
+  #newVcpu(stats?: VcpuStats): VirtualCpu | undefined {
+    if (this.#vcpusMade >= MAX_VCPUS) return undefined;
+    return new VirtualCpu(this.kvm, this.vm, this.image, this.memory, this.#vcpusMade++, stats);
   }
 
   guestTsc(): { tsc: bigint; tscKhz: number } {

@@ -45,6 +45,29 @@ describe.skipIf(announceKvmSkip())('revoking mappings', () => {
     expect(p.ctx.fault).toMatchObject({ vector: 14, address: DATA_VA, access: ACCESS_READ, protection: false });
   });
 
+  it('a revocation made on one vCPU holds on the others (threads of one address space)', () => {
+    const p = newPlatform();
+    const a = newTask(p.platform, p.ctx, TOUCH);
+    const b = { ...newTask(p.platform, p.ctx, TOUCH, a.as), fpu: p.ctx.newFpuState() };
+    mapBytes(p.platform, a.as, DATA_VA, page(55), PROT_READ | PROT_WRITE);
+    // Each task has a vCPU of its own (its FPU state lives there), and both have the page cached.
+    for (let i = 0; i < 3; i++) for (const t of [a, b]) expect(run(p.ctx, t)).toBe(Stop.Syscall);
+    expect(p.ctx.vcpus.length).toBe(2);
+
+    a.as.protect(DATA_VA, 4096, PROT_READ); // revoked on a's vCPU, before a runs
+    expect(run(p.ctx, a)).toBe(Stop.Fault);
+    expect(p.ctx.fault).toMatchObject({ vector: 14, address: DATA_VA + 8, access: ACCESS_WRITE });
+    expect(run(p.ctx, b)).toBe(Stop.Fault);
+    expect(p.ctx.fault).toMatchObject({ vector: 14, address: DATA_VA + 8, access: ACCESS_WRITE });
+
+    a.as.unmap(DATA_VA, 4096); // now revoked on b's vCPU
+    for (const t of [b, a]) {
+      t.regs.set(Reg.rip, CODE_VA);
+      expect(run(p.ctx, t)).toBe(Stop.Fault);
+      expect(p.ctx.fault).toMatchObject({ vector: 14, address: DATA_VA, access: ACCESS_READ });
+    }
+  });
+
   it('a kick that lands during the revoke routine does not break it', () => {
     const p = newPlatform();
     const t = newTask(p.platform, p.ctx, TOUCH);

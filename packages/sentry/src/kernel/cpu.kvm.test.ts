@@ -64,9 +64,12 @@ describe.skipIf(announceKvmSkip())('ring 3 cannot reach ring 0 (KVM)', () => {
 
   it('a trap in ring 0 kills the sandbox with one warning, and is counted', async () => {
     const r = await run(['enter'], (platform) => {
-      // The GDT as it was before ring 3 was kept out of 32-bit code: 0x20 is DPL-3 32-bit code again.
-      const gdt = Number(platform.image.sregs(0).gdt.base & 0xffff_ffffn);
-      new DataView(platform.memory.bytes.buffer).setBigUint64(gdt + 0x20, 0x00cf_fb00_0000_ffffn, true);
+      // The GDT as it was before ring 3 was kept out of 32-bit code: 0x20 is DPL-3 32-bit code again
+      // (in every vCPU's GDT: the task runs on whichever holds its FPU state).
+      for (let cpu = 0; cpu < platform.image.vcpus; cpu++) {
+        const gdt = Number(platform.image.sregs(cpu).gdt.base & 0xffff_ffffn);
+        new DataView(platform.memory.bytes.buffer).setBigUint64(gdt + 0x20, 0x00cf_fb00_0000_ffffn, true);
+      }
     });
     expect(r.status).toEqual({ signal: 9 });
     expect(r.out).toBe('far ret: ');

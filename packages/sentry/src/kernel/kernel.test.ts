@@ -1,7 +1,7 @@
 // The run loop's contract: a system call handler never takes the host down.
 // A handler that throws, or whose promise rejects, is a Sentry bug: the
 // guest gets EIO, the user gets a warning, and the program runs on.
-import { type AddressSpace, type Context, Reg, Registers, Stop } from '@tsv/platform';
+import { type AddressSpace, type Context, type FpuState, Reg, Registers, Stop } from '@tsv/platform';
 import { describe, expect, it } from 'vitest';
 import { E } from '../errno.js';
 import { MemoryInvariantError } from '../mm/frames.js';
@@ -29,6 +29,7 @@ function scriptedContext(script: number[], results: number[]): Context {
     setPreemption() {},
     newFpuState: () => ({ bytes: new Uint8Array(512) }),
     saveFpu() {},
+    dropFpu() {},
     pause() {},
     release() {},
   };
@@ -90,6 +91,33 @@ describe('Kernel.run', () => {
     expect(warnings[0]).toMatch(/^tsv: internal error in getpid: Error: a bug/);
     expect(warnings[1]).toMatch(/^tsv: internal error in getppid: Error: an async bug/);
     expect(kernel.stats.syscalls.get('getpid')).toBe(1);
+  });
+
+  it("tells the platform which FPU states will not run again: one replaced, and an exited task's", async () => {
+    const dropped: FpuState[] = [];
+    const platform = {
+      ...fakePlatform(),
+      newContext: () => ({ ...scriptedContext([NR.getpid], []), dropFpu: (f: FpuState) => dropped.push(f) }),
+    };
+    const table = new SyscallTable().add([
+      [
+        'getpid',
+        [],
+        (t: Task) => {
+          t.setFpu(t.fpu); // the same state: nothing to drop
+          t.setFpu({ bytes: new Uint8Array(512) });
+          return 1;
+        },
+      ],
+      exitGroup,
+    ]);
+    const vfs = new Vfs({ dev: false });
+    const kernel = new Kernel({ platform, vfs, table });
+    const task = newTask(kernel, vfs);
+    const first = task.fpu;
+    await expect(kernel.run(task)).resolves.toEqual({ code: 3 });
+    expect(dropped).toEqual([first, task.fpu]);
+    expect(dropped[1]).not.toBe(first);
   });
 
   it('ends the run on a broken memory invariant (checkMemory), synchronous or not, instead of answering EIO', async () => {

@@ -173,6 +173,11 @@ export class Kernel {
     this.#ctx.saveFpu(fpu);
   }
 
+  /** `fpu` will not run again (see Task.setFpu): the platform may forget its copy. */
+  dropFpu(fpu: FpuState): void {
+    this.#ctx.dropFpu(fpu);
+  }
+
   /** A fresh FPU state for a new task. */
   newFpuState() {
     return this.#ctx.newFpuState();
@@ -636,7 +641,7 @@ export class Kernel {
     }
     s.savedMask = undefined;
     this.#xfeatures |= xstateFeatures(task.fpu.bytes);
-    task.fpu = this.newFpuState();
+    task.setFpu(this.newFpuState());
     let lo = s.maskLo | action.maskLo;
     let hi = s.maskHi | action.maskHi;
     if ((action.flags & SA_NODEFER) === 0) {

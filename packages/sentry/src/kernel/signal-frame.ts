@@ -229,7 +229,7 @@ export function readFrame(t: Task, initFpu: () => Uint8Array, validFeatures: num
   const fpstate = getU64(v, sc + SC_FPSTATE);
   const image = fpstate === 0 ? initFpu() : restoreFpuFrame(t.mm, fpstate, t.fpu.bytes, validFeatures);
   if (image === null) return false;
-  t.fpu = { bytes: image };
+  t.setFpu({ bytes: image });
   // restore_altstack(): as sigaltstack(2) from the restored stack pointer; its errors are ignored.
   t.signals.setAltStack(getU64(v, uc + UC_STACK), v.getUint32(uc + UC_STACK + 8, true), getU64(v, uc + UC_STACK + 16), regs.get(Reg.rsp));
   return true;

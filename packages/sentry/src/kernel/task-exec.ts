@@ -148,7 +148,7 @@ export function execTask(t: Task, path: string, at: Location, argv: Uint8Array[]
   dropMemory(t);
   t.mm = mm;
   t.regs.u32.set(regs.u32);
-  t.fpu = k.newFpuState();
+  t.setFpu(k.newFpuState());
   // comm names the file execve was given (a script's own name, as Linux); /proc/<pid>/exe the program that runs.
   t.comm = path.slice(path.lastIndexOf('/') + 1).slice(0, 15);
   const g = t.group;

@@ -87,6 +87,7 @@ export function finishThread(t: Task): void {
   g.cpu.userNs += t.userNs;
   g.cpu.sysNs += t.sysNs;
   dropMemory(t);
+  k.dropFpu(t.fpu);
   if (dropUser(t.fds)) t.fds.closeAll();
   if (g.tasks.size === 0) exitProcess(k, g, g.groupExit ?? t.exitStatus ?? { code: 0 });
 }

@@ -60,7 +60,7 @@ export class Task {
   tid: number;
   group: ThreadGroup;
   readonly regs: Registers;
-  fpu: FpuState;
+  #fpu: FpuState;
   /** The process's memory (shared by CLONE_VM); the memory manager implements UserMemory. */
   mm: TaskMemory;
   fds: FdTable;
@@ -114,13 +114,25 @@ export class Task {
       });
     this.group.tasks.add(this);
     this.regs = init.regs;
-    this.fpu = init.fpu;
+    this.#fpu = init.fpu;
     this.mm = init.mm;
     this.fs = init.fs;
     this.fds = init.fds ?? new FdTable();
     this.signals = init.signals ?? new SignalState(new SignalHandlers(), this.group.sharedPending);
     this.comm = init.comm;
     this.args = new SyscallArgs(this.regs);
+  }
+
+  /** The task's FPU/SSE/AVX state (the platform's; its bytes are current only after kernel.saveFpu). */
+  get fpu(): FpuState {
+    return this.#fpu;
+  }
+
+  /** Gives the task a new FPU state; the platform forgets the old one, unsaved. */
+  setFpu(next: FpuState): void {
+    if (next === this.#fpu) return;
+    this.kernel.dropFpu(this.#fpu);
+    this.#fpu = next;
   }
 
   get pid(): number {

@@ -142,6 +142,7 @@ const fakeContext: Context = {
   setPreemption: () => {},
   newFpuState: (): FpuState => ({ bytes: new Uint8Array(512) }),
   saveFpu: () => {},
+  dropFpu: () => {},
   pause: () => {},
   release: () => {},
 };
