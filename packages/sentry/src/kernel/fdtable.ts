@@ -4,6 +4,7 @@
 import { E } from '../errno.js';
 import { epollRelease } from '../fd/epoll/links.js';
 import { type FileDescription, IN_CLOSE_NOWRITE, IN_CLOSE_WRITE } from '../vfs/index.js';
+import { FdBitmap } from './fd-bitmap.js';
 
 /** The default RLIMIT_NOFILE soft limit. */
 export const DEFAULT_NOFILE = 1024;
@@ -11,6 +12,10 @@ export const DEFAULT_NOFILE = 1024;
 export class FdTable {
   readonly #files: (FileDescription | undefined)[] = [];
   readonly #cloexec: boolean[] = [];
+  /** The descriptors in use, for finding the lowest free one without a walk over the table. */
+  readonly #used = new FdBitmap();
+  /** No descriptor below this is free (Linux's next_fd): where a search from 0 starts. */
+  #next = 0;
   /** RLIMIT_NOFILE: descriptors must be below it. */
   limit = DEFAULT_NOFILE;
 
@@ -27,34 +32,35 @@ export class FdTable {
   }
 
   /** The descriptor add() would take now: the lowest free one, or -EMFILE when none is below the limit. */
-  lowestFree(): number {
-    for (let fd = 0; fd < this.limit; fd++) if (this.#files[fd] === undefined) return fd;
-    return -E.EMFILE;
+  lowestFree(min = 0): number {
+    const fd = this.#used.lowestFree(Math.max(min, this.#next));
+    if (min <= this.#next) this.#next = fd;
+    return fd < this.limit ? fd : -E.EMFILE;
   }
 
   /** Installs `file` at the lowest free descriptor >= `min`; -EMFILE when none is below the limit. */
   add(file: FileDescription, cloexec = false, min = 0): number {
     if (min >= this.limit) return -E.EINVAL;
-    for (let fd = Math.max(0, min); fd < this.limit; fd++) {
-      if (this.#files[fd] === undefined) {
-        hold(file);
-        this.#files[fd] = file;
-        this.#cloexec[fd] = cloexec;
-        return fd;
-      }
-    }
-    return -E.EMFILE;
+    const fd = this.lowestFree(Math.max(0, min));
+    if (fd < 0) return fd;
+    this.#install(fd, file, cloexec);
+    return fd;
   }
 
   /** Installs `file` at exactly `fd`, closing what was there (dup2). */
   put(fd: number, file: FileDescription, cloexec = false): number {
     if (!Number.isInteger(fd) || fd < 0 || fd >= this.limit) return -E.EBADF;
     const old = this.#files[fd];
+    this.#install(fd, file, cloexec);
+    if (old !== undefined) release(old);
+    return fd;
+  }
+
+  #install(fd: number, file: FileDescription, cloexec: boolean): void {
     hold(file);
     this.#files[fd] = file;
     this.#cloexec[fd] = cloexec;
-    if (old !== undefined) release(old);
-    return fd;
+    this.#used.add(fd);
   }
 
   /** Removes `fd`; the description is released when no descriptor refers to it any more. */
@@ -63,6 +69,8 @@ export class FdTable {
     if (f === undefined) return -E.EBADF;
     this.#files[fd] = undefined;
     this.#cloexec[fd] = false;
+    this.#used.delete(fd);
+    if (fd < this.#next) this.#next = fd;
     return release(f);
   }
 

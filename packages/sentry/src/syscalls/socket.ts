@@ -12,7 +12,7 @@ import { SHUT_RDWR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK, SOMAXCONN, type
 import { getSockopt, setSockopt } from '../net/sockopt.js';
 import { O_NONBLOCK } from '../vfs/index.js';
 import { copyOutArg } from './fs/common.js';
-import { hasFreeFd, install } from './fs/open.js';
+import { install } from './fs/open.js';
 import { callerOf, contextOf, socketOf, untilReady } from './socket-wait.js';
 
 /** Longest option value setsockopt copies in; longer ones are cut (every option is far shorter). */
@@ -86,7 +86,7 @@ function accept4(t: Task, a: SyscallArgs, flags: number): number | Promise<numbe
   if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0) return -E.EINVAL;
   const s = socketOf(t, a.int(0));
   if (typeof s === 'number') return s;
-  if (!hasFreeFd(t)) return -E.EMFILE; // as Linux, the descriptor is reserved before the wait
+  if (t.fds.lowestFree() < 0) return -E.EMFILE; // as Linux, the descriptor is reserved before the wait
   const finish = (r: number): number => {
     if (r < 0) return r;
     const conn = accepted;

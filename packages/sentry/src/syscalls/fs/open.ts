@@ -14,12 +14,6 @@ const OPEN_ONLY = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC;
 const CLOSE_RANGE_UNSHARE = 2;
 const CLOSE_RANGE_CLOEXEC = 4;
 
-/** Is any descriptor below the RLIMIT_NOFILE limit free? Checked before opening, so EMFILE creates nothing. */
-export function hasFreeFd(t: Task): boolean {
-  for (let fd = 0; fd < t.fds.limit; fd++) if (t.fds.get(fd) === undefined) return true;
-  return false;
-}
-
 /** Installs a freshly opened description; it is closed again if no descriptor can take it. */
 export function install(t: Task, f: FileDescription, cloexec: boolean): number {
   const fd = t.fds.add(f, cloexec);
@@ -32,7 +26,7 @@ function openAt(t: Task, dirfd: number, a: SyscallArgs, pathIdx: number, flags: 
   if (typeof path === 'number') return path;
   const at = dirOf(t, dirfd, path);
   if (typeof at === 'number') return at;
-  if (!hasFreeFd(t)) return -E.EMFILE;
+  if (t.fds.lowestFree() < 0) return -E.EMFILE; // checked before opening, so EMFILE creates nothing
   const f = t.kernel.vfs.open(path, flags, mode, { at, cred: credOf(t), umask: t.fs.umask });
   if (typeof f === 'number') return f;
   if ((flags & O_TRUNC) !== 0) fileResized(t, f);
