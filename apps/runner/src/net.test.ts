@@ -1,8 +1,9 @@
 // The sandbox's network: its own loopback carries busybox httpd and wget;
 // the policy (`net`, `publish`) decides what else it reaches, checked with
-// a server on the host's loopback started by the test.
+// servers the test starts on the host's loopback and on its own address.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { announceKvmSkip } from '@tsv/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +12,8 @@ import { program, PROGRAMS_DIR, PROGRAMS_VOLUME } from './test-programs.js';
 
 const withPrograms = (o: SandboxOptions = {}): SandboxOptions => ({ ...o, volumes: [PROGRAMS_VOLUME, ...(o.volumes ?? [])] });
 
-/** A host server on 127.0.0.1 answering each connection's bytes with "pong to <bytes>" once the client half-closes. */
-function hostServer(): Promise<net.Server> {
+/** A host server on `host` answering each connection's bytes with "pong to <bytes>" once the client half-closes. */
+function hostServer(host = '127.0.0.1'): Promise<net.Server> {
   const s = net.createServer({ allowHalfOpen: true }, (c) => {
     let got = '';
     c.on('data', (b) => {
@@ -21,8 +22,13 @@ function hostServer(): Promise<net.Server> {
     c.on('end', () => c.end(`pong to ${got}`));
     c.on('error', () => {});
   });
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
+  return new Promise((resolve) => s.listen(0, host, () => resolve(s)));
 }
+
+/** The host's own IPv4 address on a non-loopback interface, if it has one. */
+const hostAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
 
 const portOf = (s: net.Server): number => (s.address() as net.AddressInfo).port;
 
@@ -95,6 +101,27 @@ describe.skipIf(announceKvmSkip())('sandbox network', () => {
     it('a bad policy is an error before anything runs', async () => {
       await expect(Sandbox.run(['/bin/true'], { net: 'allow=example.com:80' })).rejects.toThrow(SandboxError);
       await expect(Sandbox.run(['/bin/true'], { publish: ['80'] })).rejects.toThrow(/--publish/);
+    });
+  });
+
+  // 127/8 is the sandbox's own loopback, where nobody listens without a
+  // rule: a server on the host's own address shows the policy's
+  // ENETUNREACH for the very client that a rule lets through.
+  describe.skipIf(hostAddress === undefined)(`the policy, with a server on the host's address ${hostAddress}`, () => {
+    let server: net.Server;
+    let port: number;
+    beforeAll(async () => {
+      server = await hostServer(hostAddress);
+      port = portOf(server);
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('without a rule the client gets ENETUNREACH; with --net allow=ADDR:PORT it reaches the server', async () => {
+      expect(await client(hostAddress!, port)).toBe('connect: ENETUNREACH\n');
+      expect(await client(hostAddress!, port, { net: `allow=${hostAddress}:${port}` })).toBe('reply: pong to ping\n');
+      expect(await client(`::ffff:${hostAddress}`, port, { net: `allow=${hostAddress}/32:${port}` })).toBe('reply: pong to ping\n');
+      // A rule for another port of the same address opens nothing else.
+      expect(await client(hostAddress!, port, { net: `allow=${hostAddress}:${port === 1 ? 2 : port - 1}` })).toBe('connect: ENETUNREACH\n');
     });
   });
 
