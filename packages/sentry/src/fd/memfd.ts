@@ -13,8 +13,11 @@
 // more seals, F_SEAL_SHRINK/GROW forbid truncating below/above the size
 // and writes past it, F_SEAL_WRITE and F_SEAL_FUTURE_WRITE forbid writes
 // and writable shared mappings (EPERM); F_SEAL_WRITE itself is EBUSY
-// while a shared mapping exists; F_SEAL_EXEC fixes the execute bits and on
-// an executable file brings the write seals with it, as Linux 6.3+.
+// while a shared mapping that may write exists (../mm/vma.ts VMA_MAYWRITE:
+// made through a writable description before the file was write-sealed,
+// in any process, whatever its protection now); F_SEAL_EXEC fixes the
+// execute bits and on an executable file brings the write seals with it,
+// as Linux 6.3+.
 import { E } from '../errno.js';
 import type { MemStore } from '../vfs/budget.js';
 import {
@@ -98,6 +101,8 @@ export class MemfdSpace implements Filesystem {
 /** The inode of a memfd: its bytes and its seals. */
 export class MemfdNode extends ReadOnlyNode {
   readonly kind = S_IFREG;
+  /** The shared mappings that may write the file (Linux's i_mmap_writable): F_SEAL_WRITE is EBUSY while there are any. */
+  writableMaps = 0;
 
   constructor(
     readonly fs: MemfdSpace,
@@ -142,9 +147,14 @@ export class MemfdNode extends ReadOnlyNode {
     return 0;
   }
 
+  /** F_SEAL_WRITE or F_SEAL_FUTURE_WRITE: no write, and no shared mapping made from now on may write. */
+  get writeSealed(): boolean {
+    return (this.seals & WRITE_SEALS) !== 0;
+  }
+
   /** Whether the seals allow writing `len` bytes at `pos`: 0 or -EPERM. */
   writeCheck(pos: number, len: number): number {
-    if (this.seals & WRITE_SEALS) return -E.EPERM;
+    if (this.writeSealed) return -E.EPERM;
     if (this.seals & F_SEAL_GROW && pos + len > this.file.length) return -E.EPERM;
     return 0;
   }
@@ -210,12 +220,12 @@ export function isMemfd(f: FileDescription): f is MemfdDescription {
 /**
  * F_ADD_SEALS of known `seals` through a writable description (the caller
  * checked both): EPERM once the file is sealed against sealing; F_SEAL_WRITE
- * is EBUSY while `sharedMapped` (a shared mapping exists).
+ * is EBUSY while a shared mapping may write the file.
  */
-export function addSeals(f: MemfdDescription, seals: number, sharedMapped: boolean): number {
+export function addSeals(f: MemfdDescription, seals: number): number {
   const node = f.node;
   if (node.seals & F_SEAL_SEAL) return -E.EPERM;
-  if (seals & F_SEAL_WRITE && !(node.seals & F_SEAL_WRITE) && sharedMapped) return -E.EBUSY;
+  if (seals & F_SEAL_WRITE && !(node.seals & F_SEAL_WRITE) && node.writableMaps > 0) return -E.EBUSY;
   let add = seals;
   if (add & F_SEAL_EXEC && node.file.mode & EXEC_BITS) add |= F_SEAL_SHRINK | F_SEAL_GROW | WRITE_SEALS;
   node.seals |= add;
@@ -224,7 +234,7 @@ export function addSeals(f: MemfdDescription, seals: number, sharedMapped: boole
 
 /** mmap of a memfd: a writable shared mapping is EPERM under a write seal. */
 export function mapSealed(f: FileDescription, shared: boolean, writable: boolean): boolean {
-  return isMemfd(f) && shared && writable && (f.node.seals & WRITE_SEALS) !== 0;
+  return isMemfd(f) && shared && writable && f.node.writeSealed;
 }
 
 const spaces = new WeakMap<Vfs, MemfdSpace>();

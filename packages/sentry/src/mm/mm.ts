@@ -85,6 +85,7 @@ import {
   VMA_GROWSDOWN,
   VMA_LOCKED,
   VMA_NORESERVE,
+  VMA_MAYWRITE,
   VMA_SHARED,
   VMA_WIPEONFORK,
   type Vma,
@@ -435,8 +436,10 @@ export class MemoryManager extends UserAccess {
           : new SharedMemory(this.pager.frames, this.account);
       shm.addMapper(this.pager);
     }
+    const mayWrite = shared && (backing === null || (backing.writable !== false && backing.writeSealed?.() !== true));
     const vflags =
       (shared ? VMA_SHARED : 0) |
+      (mayWrite ? VMA_MAYWRITE : 0) |
       (growsDown ? VMA_GROWSDOWN : 0) |
       ((flags & MAP_NORESERVE) !== 0 ? VMA_NORESERVE : 0) |
       ((flags & MAP_LOCKED) !== 0 ? VMA_LOCKED : 0);
@@ -497,7 +500,7 @@ export class MemoryManager extends UserAccess {
     const [first, last] = vmas.isolate(start, end);
     for (let i = first; i < last; i++) {
       const v = vmas.at(i)!;
-      if (v.shm !== null && v.file?.writable === false && (prot & PROT_WRITE) !== 0) {
+      if (v.shm !== null && (v.flags & VMA_MAYWRITE) === 0 && (prot & PROT_WRITE) !== 0) {
         this.#mergeRange(first, last);
         return -E.EACCES;
       }

@@ -34,6 +34,10 @@ export interface MappedFile {
   /** Open for reading / writing (mmap needs read; a writable shared mapping needs write). Default true. */
   readonly readable?: boolean;
   readonly writable?: boolean;
+  /** True when a shared mapping made now may never write the file though it is open for writing (a memfd's write seals): it is made without VMA_MAYWRITE. */
+  writeSealed?(): boolean;
+  /** Counts the file's VMA_MAYWRITE mappings (Linux's i_mmap_writable, which F_SEAL_WRITE checks): +1 as one is made, -1 as one goes. */
+  sharedWriters?(delta: 1 | -1): void;
 }
 
 /** VMA flags (not the ABI's MAP_* bits). */
@@ -45,6 +49,15 @@ export const VMA_LOCKED = 8;
 export const VMA_DONTFORK = 16;
 /** MADV_WIPEONFORK: a fork's child gets this range empty (zero-filled on touch). */
 export const VMA_WIPEONFORK = 32;
+/**
+ * A shared mapping that may be made writable (Linux's VM_MAYWRITE): set at
+ * mmap when its file is open for writing and not write-sealed (always for
+ * shared anonymous memory). mprotect(PROT_WRITE) of a shared mapping
+ * without it is EACCES; each VMA with it counts as a writer of its file
+ * (MappedFile.sharedWriters) for as long as it exists, whatever its
+ * protection.
+ */
+export const VMA_MAYWRITE = 64;
 
 export interface Vma {
   start: number;
@@ -68,14 +81,22 @@ export interface Vma {
  * that faults after close(2) of the descriptor still read the file.
  */
 export function refVma(v: Vma): void {
-  if (v.shm !== null) v.shm.ref(v.file);
-  else v.file?.hold?.();
+  if (v.shm !== null) {
+    v.shm.ref(v.file);
+    if ((v.flags & VMA_MAYWRITE) !== 0) v.file?.sharedWriters?.(1);
+  } else {
+    v.file?.hold?.();
+  }
 }
 
 /** Drops what refVma() took, when a VMA goes away (unmapped, or merged into its neighbour). */
 export function unrefVma(v: Vma): void {
-  if (v.shm !== null) v.shm.unref(v.file);
-  else v.file?.release?.();
+  if (v.shm !== null) {
+    if ((v.flags & VMA_MAYWRITE) !== 0) v.file?.sharedWriters?.(-1);
+    v.shm.unref(v.file);
+  } else {
+    v.file?.release?.();
+  }
 }
 
 /** The part of `v` from `at` on, as a new VMA (`v` itself is not changed). */

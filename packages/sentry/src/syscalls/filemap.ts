@@ -7,6 +7,7 @@
 // reports, stable for an open file (an overlay copy-up keeps the inode
 // number), so two opens of one file share them as two mappings of one open do.
 import { E } from '../errno.js';
+import { isMemfd } from '../fd/memfd.js';
 import { hold, release } from '../kernel/fdtable.js';
 import type { Task } from '../kernel/task.js';
 import { type FileKey, type FilePages, fileKey, type MappedFile, MemoryManager } from '../mm/index.js';
@@ -48,6 +49,13 @@ export function mappedFile(f: FileDescription): MappedFile | number {
         release(f);
       },
     };
+    if (isMemfd(f)) {
+      const node = f.node;
+      m.writeSealed = () => node.writeSealed;
+      m.sharedWriters = (delta) => {
+        node.writableMaps += delta;
+      };
+    }
     wrappers.set(f, m);
   }
   return m;

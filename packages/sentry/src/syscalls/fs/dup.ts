@@ -83,7 +83,7 @@ function fcntl(t: Task, a: SyscallArgs): number {
       return recordLock(t, a, cmd);
     case F_ADD_SEALS:
     case F_GET_SEALS:
-      return fcntlSeals(t, f, cmd, a);
+      return fcntlSeals(f, cmd, a);
     default:
       return -E.EINVAL;
   }

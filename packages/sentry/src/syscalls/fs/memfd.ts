@@ -12,12 +12,10 @@ import {
   MFD_NAME_MAX,
   MFD_NOEXEC_SEAL,
   memfdSpace,
-  type MemfdDescription,
 } from '../../fd/memfd.js';
 import type { SyscallArgs } from '../../kernel/args.js';
 import type { SyscallSpec } from '../../kernel/syscall-table.js';
 import type { Task } from '../../kernel/task.js';
-import { fileKey, MemoryManager } from '../../mm/index.js';
 import { type FileDescription, toBinary } from '../../vfs/index.js';
 import { install } from './open.js';
 
@@ -45,27 +43,18 @@ function memfdCreate(t: Task, a: SyscallArgs): number {
   return install(t, f, (flags & MFD_CLOEXEC) !== 0);
 }
 
-/** Does a shared mapping of `f`'s file exist (its page-cache entry is referenced)? */
-function sharedMapped(t: Task, f: MemfdDescription): boolean {
-  const mm = t.mm;
-  if (!(mm instanceof MemoryManager)) return false;
-  const st = f.stat();
-  if (typeof st === 'number') return false;
-  return (mm.pageCache.get(fileKey(st.dev, st.ino))?.refs ?? 0) > 0;
-}
-
 /**
  * fcntl F_GET_SEALS, and F_ADD_SEALS (of the argument's low 32 bits, as
  * Linux's do_fcntl passes it) in Linux's order: a description not open for
  * writing (EPERM), unknown seals (EINVAL), then a file without seals (EINVAL).
  */
-export function fcntlSeals(t: Task, f: FileDescription, cmd: number, a: SyscallArgs): number {
+export function fcntlSeals(f: FileDescription, cmd: number, a: SyscallArgs): number {
   if (cmd === F_GET_SEALS) return isMemfd(f) ? f.node.seals : -E.EINVAL;
   const seals = a.uint(2);
   if (!f.writable) return -E.EPERM;
   if ((seals & ~ALL_SEALS) !== 0) return -E.EINVAL;
   if (!isMemfd(f)) return -E.EINVAL;
-  return addSeals(f, seals, sharedMapped(t, f));
+  return addSeals(f, seals);
 }
 
 export const MEMFD_SYSCALLS: readonly SyscallSpec[] = [['memfd_create', ['path', 'hex'], memfdCreate]];
