@@ -18,6 +18,7 @@ import { hostname, UTS_RELEASE, UTS_SYSNAME } from '../syscalls/uts.js';
 import type { Location, Vfs } from '../vfs/index.js';
 import { toBinary } from '../vfs/index.js';
 import { tcpText, udpText } from '../net/inet/proc-net.js';
+import { unixText } from '../net/unix/proc-net.js';
 import { devText, ifInet6Text } from '../net/interfaces.js';
 import { FdLinks } from './fdlinks.js';
 import { mapsText, type MemorySource } from './memory.js';
@@ -126,7 +127,7 @@ export class ProcFs extends ProcFsBase {
     );
   }
 
-  /** /proc/net: the sandbox's interfaces and inet sockets (the same for every process: the sandbox has one network namespace). */
+  /** /proc/net: the sandbox's interfaces, inet and AF_UNIX sockets (the same for every process: the sandbox has one network namespace). */
   #netDir(): ProcNode {
     const k = () => this.#kernel;
     const files: Record<string, () => string> = {
@@ -136,6 +137,7 @@ export class ProcFs extends ProcFsBase {
       tcp6: () => tcpText(k(), true),
       udp: () => udpText(k(), false),
       udp6: () => udpText(k(), true),
+      unix: () => unixText(k()),
     };
     return this.#textDir('net', files);
   }

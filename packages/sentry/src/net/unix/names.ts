@@ -2,7 +2,8 @@
 // to each socket inode (keyed by the inode's device and number, so a path
 // renamed or reached through another name finds the same socket, and one
 // unlinked finds nothing). Autobind picks abstract names "\0XXXXX" from
-// five hex digits, as Linux does.
+// five hex digits, as Linux does. It also keeps the sandbox's open AF_UNIX
+// sockets, which /proc/net/unix lists.
 import { E } from '../../errno.js';
 import type { Stat } from '../../vfs/index.js';
 
@@ -12,6 +13,8 @@ export class UnixNames<S> {
   readonly #abstract = new Map<string, S>();
   readonly #inodes = new Map<string, S>();
   #order = 0;
+  /** Every AF_UNIX socket of the sandbox from its creation to its last close, oldest first. */
+  readonly sockets = new Set<S>();
 
   static key(st: Stat): string {
     return `${st.dev}:${st.ino}`;

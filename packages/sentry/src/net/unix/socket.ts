@@ -46,6 +46,10 @@ const RCV_SHUTDOWN = 1;
 const SEND_SHUTDOWN = 2;
 const SHUTDOWN_MASK = 3;
 const S_IFSOCK = 0o140000;
+/** Linux's socket states (SS_*), as /proc/net/unix shows them. */
+const SS_UNCONNECTED = 1;
+const SS_CONNECTING = 2;
+const SS_CONNECTED = 3;
 
 interface Message {
   data: Uint8Array;
@@ -86,9 +90,16 @@ export class UnixSocket extends Socket {
   closed = false;
   /** A server's socket not accepted yet: its closing resets the client. */
   #embryo = false;
+  /**
+   * A datagram socket's TCP_ESTABLISHED, which /proc/net/unix shows: Linux
+   * sets it on both ends of a connect (the target keeps it while anyone is
+   * connected to it) and clears it when the connecting end disconnects.
+   */
+  #dgramEstablished = false;
 
   constructor(ctx: SocketContext, type: number, flags: number) {
     super(AF_UNIX, type, 0, ctx, flags);
+    this.#names.sockets.add(this);
   }
 
   get #names(): UnixNames<UnixSocket> {
@@ -103,6 +114,23 @@ export class UnixSocket extends Socket {
     return this.state === 'listening';
   }
 
+  /** Its bound address as getsockname shows it (an accepted socket has its listener's), or null. */
+  get address(): Uint8Array | null {
+    return this.#addr;
+  }
+
+  /** Linux's socket state as /proc/net/unix shows it: SS_CONNECTING for a connection not accepted yet, else SS_CONNECTED or SS_UNCONNECTED. */
+  get procState(): number {
+    if (this.#embryo) return SS_CONNECTING;
+    const established = this.#connectionOriented ? this.state === 'connected' : this.#dgramEstablished;
+    return established ? SS_CONNECTED : SS_UNCONNECTED;
+  }
+
+  /** Whether /proc/net/unix shows the socket's inode: a connection not accepted yet has no socket (inode) of its own. */
+  get hasInode(): boolean {
+    return !this.#embryo;
+  }
+
   get inq(): number {
     if (this.state === 'listening') return 0;
     if (this.type !== SOCK_STREAM) return this.#queue[0]?.data.length ?? 0;
@@ -114,6 +142,7 @@ export class UnixSocket extends Socket {
     a.peer = b;
     b.peer = a;
     a.state = b.state = 'connected';
+    a.#dgramEstablished = b.#dgramEstablished = true;
     a.peercred = bCreds;
     b.peercred = aCreds;
   }
@@ -216,7 +245,7 @@ export class UnixSocket extends Socket {
   /** A datagram socket's connect sets (or, with AF_UNSPEC, clears) the default destination. */
   #connectDgram(addr: Uint8Array, caller: Caller): number {
     if (addr.length >= 2 && (addr[0]! | (addr[1]! << 8)) === 0) {
-      this.peer = null;
+      this.#dropPeer(null);
       this.state = 'unconnected';
       return 0;
     }
@@ -224,11 +253,22 @@ export class UnixSocket extends Socket {
     if (typeof other === 'number') return other;
     if (other.type !== this.type) return -E.EPROTOTYPE;
     if (other.peer !== null && other.peer !== this) return -E.EPERM;
+    this.#dropPeer(other);
     this.peer = other;
+    this.#dgramEstablished = other.#dgramEstablished = true;
     this.peercred = other.ctx.creds;
     this.state = 'connected';
     this.notify();
     return 0;
+  }
+
+  /** A datagram socket leaves its peer for `next` (null: none): it is no longer established without one, nor is the old peer when connected to nobody itself. */
+  #dropPeer(next: UnixSocket | null): void {
+    const old = this.peer;
+    if (old === null) return;
+    this.peer = null;
+    if (next === null) this.#dgramEstablished = false;
+    if (old !== next && old.peer === null) old.#dgramEstablished = false;
   }
 
   shutdown(how: number): number {
@@ -330,7 +370,7 @@ export class UnixSocket extends Socket {
     if (this.#shutdown & SEND_SHUTDOWN) return -E.EPIPE;
     if (other.closed) {
       if (this.type === SOCK_SEQPACKET) return -E.EPIPE;
-      if (this.peer === other) this.peer = null;
+      if (this.peer === other) this.#dropPeer(null);
       return -E.ECONNREFUSED;
     }
     if (other.type !== this.type) return -E.EPROTOTYPE;
@@ -457,6 +497,7 @@ export class UnixSocket extends Socket {
 
   protected release(): void {
     this.closed = true;
+    this.#names.sockets.delete(this);
     if (this.#bound !== null) this.#names.unbind(this, this.#bound);
     for (const s of this.#pending.splice(0)) s.close();
     const p = this.peer;
