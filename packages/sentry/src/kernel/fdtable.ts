@@ -122,7 +122,7 @@ export function release(f: FileDescription): number {
   // Only a description hold() counted as a writer stops being one.
   if (refs.delete(f) && f.writer !== null) f.writer.access.dropWriter(f.writer.key);
   epollRelease(f); // it leaves every epoll set before it closes, as in Linux's __fput
-  f.events?.file(f, f.writable ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
+  f.events?.closed(f, f.writable ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
   const r = f.close();
   return typeof r === 'number' && r < 0 ? r : 0;
 }

@@ -78,7 +78,7 @@ export function openExecutable(t: Task, path: string, at: Location, follow = tru
   if (typeof f === 'number') return f;
   const key = WriteAccess.keyOf(st);
   if (vfs.writeAccess.writing(key)) {
-    f.close();
+    release(f); // its final close, reported as any (inotify counts it open till then)
     return -E.ETXTBSY;
   }
   // The opener's reference: the image's file mappings take their own

@@ -8,6 +8,13 @@
 // the file and to its directory with the file's name (Linux's
 // fsnotify_parent); directory-entry events (create, delete, moves) to the
 // directory with the entry's name.
+//
+// IN_DELETE_SELF (and with it the watches' IN_IGNORED) says the inode is
+// gone, which on Linux is when its last name is gone and nothing has it
+// open any more (the dentry dies: fsnotify_inoderemove). So FsEvents counts
+// the open descriptions of each inode (from the VFS's open to the final
+// close, which a shared mapping delays as it holds its description), and an
+// inode that loses its last name while open sends it at that close.
 import type { FileDescription } from './file.js';
 import type { Location } from './location.js';
 import type { VNode } from './node.js';
@@ -53,6 +60,11 @@ function baseName(path: string): string {
 export class FsEvents {
   listener: FsListener | null = null;
   #cookie = 0;
+  /** Open descriptions per inode key, each counted from opened() to closed(). */
+  readonly #open = new Map<string, number>();
+  readonly #keys = new WeakMap<FileDescription, string>();
+  /** Inodes whose last name went while they were open: their IN_DELETE_SELF waits for the last close. */
+  readonly #doomed = new Set<string>();
 
   get active(): boolean {
     return this.listener !== null;
@@ -64,12 +76,18 @@ export class FsEvents {
     return this.#cookie;
   }
 
-  /** `mask` happened to the node at `loc`: to it, and to its directory under its name. */
-  at(loc: Location, mask: number): void {
+  /** `mask` happened to the node at `loc` (whose key is `key` when known: a host file's node may not stat once unlinked): to it, and to its directory under its name. */
+  at(loc: Location, mask: number, key?: string): void {
     if (this.listener === null) return;
     const isDir = loc.node.kind === S_IFDIR ? IN_ISDIR : 0;
     const dir = loc.parent === null ? null : keyOf(loc.parent.node);
-    this.listener.event({ mask: mask | isDir, target: keyOf(loc.node), dir, name: dir === null ? null : baseName(loc.path), cookie: 0 });
+    this.listener.event({
+      mask: mask | isDir,
+      target: key ?? keyOf(loc.node),
+      dir,
+      name: dir === null ? null : baseName(loc.path),
+      cookie: 0,
+    });
   }
 
   /** `mask` happened to the entry `name` of directory `dir` (created, deleted, moved), whose node is `node` when known. */
@@ -86,8 +104,37 @@ export class FsEvents {
     this.listener.event({ mask: mask | isDir, target: key, dir: null, name: null, cookie: 0 });
   }
 
-  /** An open description was written, truncated or closed. */
+  /** An open description was written or truncated. */
   file(f: FileDescription, mask: number): void {
     if (this.listener !== null && f.location !== null) this.at(f.location, mask);
+  }
+
+  /** `f` was opened at `loc`: the inode counts as open until closed(f). */
+  opened(f: FileDescription, loc: Location): void {
+    const key = keyOf(loc.node);
+    if (key === null) return;
+    this.#keys.set(f, key);
+    this.#open.set(key, (this.#open.get(key) ?? 0) + 1);
+  }
+
+  /** The final close of `f` (IN_CLOSE_WRITE or IN_CLOSE_NOWRITE); the last one of an inode with no name left sends its IN_DELETE_SELF. */
+  closed(f: FileDescription, mask: number): void {
+    const key = this.#keys.get(f);
+    if (this.listener !== null && f.location !== null) this.at(f.location, mask, key);
+    if (key === undefined) return;
+    this.#keys.delete(f);
+    const n = (this.#open.get(key) ?? 1) - 1;
+    if (n > 0) {
+      this.#open.set(key, n);
+      return;
+    }
+    this.#open.delete(key);
+    if (this.#doomed.delete(key) && f.location !== null) this.self(f.location.node, IN_DELETE_SELF, key);
+  }
+
+  /** The inode `key` (`node`) lost its last name: IN_DELETE_SELF now, or at the last close of what has it open. */
+  removed(node: VNode, key: string): void {
+    if (this.#open.has(key)) this.#doomed.add(key);
+    else this.self(node, IN_DELETE_SELF, key);
   }
 }

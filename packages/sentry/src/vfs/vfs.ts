@@ -41,7 +41,6 @@ import {
   IN_ATTRIB,
   IN_CREATE,
   IN_DELETE,
-  IN_DELETE_SELF,
   IN_ISDIR,
   IN_MODIFY,
   IN_MOVE_SELF,
@@ -416,6 +415,7 @@ export class Vfs implements Namespace {
   private opened(d: FileDescription | number, loc: Location, then: number): FileDescription | number {
     if (typeof d === 'number') return d;
     d.events = this.events;
+    this.events.opened(d, loc);
     this.events.at(loc, IN_OPEN);
     if (then !== 0) this.events.at(loc, then);
     return d;
@@ -471,7 +471,7 @@ export class Vfs implements Namespace {
     const key = nodeKey(w.loc);
     const done = w.parent.node.rmdir(w.name);
     if (done === 0 && key !== null) this.removedDirs.add(key);
-    if (done === 0 && key !== null) this.events.self(w.loc.node, IN_DELETE_SELF, key);
+    if (done === 0 && key !== null) this.events.removed(w.loc.node, key);
     if (done === 0) this.events.entry(w.parent, w.name, IN_DELETE | IN_ISDIR, null);
     return done;
   }
@@ -497,17 +497,18 @@ export class Vfs implements Namespace {
     if (w.slash) return -E.ENOTDIR;
     const r = this.mayDelete(w.parent, w.loc, this.credOf(o));
     if (r < 0) return r;
-    const key = this.events.active ? nodeKey(w.loc) : null;
+    // Taken before: a host file's node may not stat once its name is gone.
+    const st = this.events.active ? w.loc.node.stat() : null;
     const done = w.parent.node.unlink(w.name);
-    if (done === 0 && key !== null) this.unlinked(w.parent, w.name, w.loc.node, key);
+    if (done === 0 && st !== null && typeof st !== 'number') this.unlinked(w.parent, w.name, w.loc.node, st);
     return done;
   }
 
-  /** Linux's order: the inode's link count changed (IN_ATTRIB), it is gone if that was its last name, the directory lost the entry. */
-  private unlinked(dir: Location, name: string, node: VNode, key: string): void {
+  /** Linux's order: the inode's link count changed (IN_ATTRIB), it is gone if that was its last name (`st` is from before), the directory lost the entry. */
+  private unlinked(dir: Location, name: string, node: VNode, st: Stat): void {
+    const key = `${st.dev}:${st.ino}`;
     this.events.self(node, IN_ATTRIB, key);
-    const st = node.stat();
-    if (typeof st === 'number' || st.nlink === 0) this.events.self(node, IN_DELETE_SELF, key);
+    if (st.nlink <= 1) this.events.removed(node, key);
     this.events.entry(dir, name, IN_DELETE, node);
   }
 
