@@ -28,6 +28,8 @@ export interface Binding<T> {
   readonly uid: number;
   /** A TCP listener (SO_REUSEADDR does not share with it). */
   listening: boolean;
+  /** Held by a connection in TIME_WAIT (time-wait.ts): an ephemeral port search passes over it. */
+  readonly timeWait?: boolean;
   readonly owner: T;
 }
 
@@ -61,8 +63,11 @@ export class PortTable<T> {
     return held.reuseAddr && b.reuseAddr && (!this.stream || !held.listening);
   }
 
-  #conflicts(b: Binding<T>, ignore?: Binding<T>): boolean {
-    for (const o of this.#ports.get(b.port) ?? []) if (o !== ignore && overlap(o, b) && !this.#shares(o, b)) return true;
+  /** Whether `b` conflicts with a binding other than `ignore` (and, for an ephemeral search, other than a TIME_WAIT one). */
+  #conflicts(b: Binding<T>, ignore?: Binding<T>, ephemeral = false): boolean {
+    for (const o of this.#ports.get(b.port) ?? []) {
+      if (o !== ignore && !(ephemeral && o.timeWait === true) && overlap(o, b) && !this.#shares(o, b)) return true;
+    }
     return false;
   }
 
@@ -80,7 +85,7 @@ export class PortTable<T> {
     for (let i = 0; i < span; i++) {
       const port = EPHEMERAL_LOW + ((this.#next - EPHEMERAL_LOW + i) % span);
       const c = { ...b, port };
-      if (!this.#conflicts(c)) {
+      if (!this.#conflicts(c, undefined, true)) {
         this.#next = port + 1;
         return this.#add(c);
       }

@@ -7,6 +7,7 @@ import type { Ip } from './address.js';
 import { allows, NET_NONE, type NetPolicy } from './policy.js';
 import { PortTable } from './ports.js';
 import type { InetSocket } from './inet-socket.js';
+import { TimeWaits } from './time-wait.js';
 
 /** Something held on the host for the sandbox (a Node socket or server). */
 export interface HostResource {
@@ -19,6 +20,8 @@ export class InetStack {
   readonly udp = new PortTable<InetSocket>(false);
   /** Every open TCP and UDP socket of the sandbox, in the order they were made (/proc/net/tcp, udp). */
   readonly sockets = new Set<InetSocket>();
+  /** TCP connections in TIME_WAIT, holding their ports. */
+  readonly timeWait = new TimeWaits(this.tcp);
   readonly #host = new Set<HostResource>();
   #closed = false;
 
@@ -52,6 +55,7 @@ export class InetStack {
   /** The sandbox ended: every host socket and server is destroyed, and none is made again. */
   shutdown(): void {
     this.#closed = true;
+    this.timeWait.shutdown();
     for (const r of this.#host) r.destroy();
     this.#host.clear();
   }

@@ -49,6 +49,7 @@ import { connectHost } from './host-tcp.js';
 import { InetSocket, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK } from './inet-socket.js';
 import { IPPROTO_TCP, TCP_CONGESTION, TCP_INFO } from './options.js';
 import type { PortTable } from './ports.js';
+import type { Closing } from './time-wait.js';
 import type { InetStack } from './stack.js';
 
 /** tcp_rmem[1] and tcp_wmem[1]: a TCP socket's default SO_RCVBUF and SO_SNDBUF. */
@@ -88,6 +89,8 @@ export class TcpSocket extends InetSocket implements TcpPeer {
   #peerGone = false;
   /** The peer's FIN arrived (a reset then reports EPIPE, as in CLOSE_WAIT). */
   #finReceived = false;
+  /** This end sent its FIN before the peer's came (an active close): what enters TIME_WAIT when the peer's FIN arrives. */
+  #activeClose: Closing | null = null;
   /** Connected once: a read of a closed socket is EOF, not ENOTCONN. */
   #done = false;
   // A listener's connections not yet accepted, and connectors waiting for room.
@@ -141,10 +144,14 @@ export class TcpSocket extends InetSocket implements TcpPeer {
   receiveFin(): void {
     this.#finReceived = true;
     this.shut |= RCV_SHUTDOWN;
+    const closing = this.#activeClose;
+    this.#activeClose = null;
+    if (closing !== null) this.stack.timeWait.enter(closing);
     this.notify();
   }
 
   receiveReset(): void {
+    this.#activeClose = null;
     if (this.state === 'closed') return;
     if (this.state === 'syn-sent') this.error = E.ECONNREFUSED;
     else this.error = this.#finReceived && !(this.shut & SEND_SHUTDOWN) ? E.EPIPE : E.ECONNRESET;
@@ -295,8 +302,22 @@ export class TcpSocket extends InetSocket implements TcpPeer {
     return 0;
   }
 
+  /**
+   * Sends this end's FIN to a sandbox peer. Sent before the peer's came, it
+   * makes this an active close, whose addresses enter TIME_WAIT when the
+   * peer's FIN arrives (receiveFin), even after this socket is closed.
+   */
+  #sendFin(): void {
+    const b = this.binding;
+    if (!this.#finReceived && this.#hostClose === null && b !== null && this.local !== null && this.remote !== null) {
+      this.#activeClose = { binding: b, local: this.local, remote: this.remote, v6: this.v6 };
+    }
+    this.#peer?.receiveFin();
+  }
+
   /** Resets the connection: the peer gets ECONNRESET, unread bytes are dropped. */
   #abort(): void {
+    this.#activeClose = null;
     const peer = this.#peer;
     const host = this.#hostClose;
     this.#rx.clear();
@@ -373,7 +394,7 @@ export class TcpSocket extends InetSocket implements TcpPeer {
       default: {
         const fin = bits & SEND_SHUTDOWN && !(this.shut & SEND_SHUTDOWN);
         this.shut |= bits;
-        if (fin) this.#peer?.receiveFin();
+        if (fin) this.#sendFin();
         this.notify();
         return 0;
       }
@@ -497,7 +518,7 @@ export class TcpSocket extends InetSocket implements TcpPeer {
         const host = this.#hostClose;
         if (host !== null) host(false);
         else {
-          if (!(this.shut & SEND_SHUTDOWN)) peer?.receiveFin();
+          if (!(this.shut & SEND_SHUTDOWN)) this.#sendFin();
           peer?.peerClosed();
         }
         this.#finish();
