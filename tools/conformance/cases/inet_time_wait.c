@@ -9,6 +9,7 @@
  * does not: that moment is not printed.)
  */
 #include "tnet.h"
+#include <poll.h>
 #include <time.h>
 
 /* The /proc/net/tcp line of 127.0.0.1:local -> 127.0.0.1:remote, as "st S timer T uid U inode I"; waits up to 5 s for state `want`. */
@@ -63,6 +64,21 @@ static void connection(int reuse, int *l, int *c, int *s, int *p, int *q) {
   *q = t_port(*c);
 }
 
+/* The server closes first (`reuse`: everyone set SO_REUSEADDR), then the client; then binds to the server's port. */
+static void server_closes_first(int reuse) {
+  int l, c, s, p, q;
+  printf("-- the server closes first%s\n", reuse ? ", everyone with SO_REUSEADDR" : "");
+  connection(reuse, &l, &c, &s, &p, &q);
+  T("close server", close(s));
+  T("close client", close(c));
+  show("server's tuple", p, q, 6);
+  show("client's tuple", q, p, 0);
+  close(l);
+  try_bind("listener closed, bind its port", p, 0, 1);
+  try_bind("listener closed, bind its port", p, 1, 1);
+  try_bind("bind the client's port", q, 0, 0);
+}
+
 int main(void) {
   int l, c, s, p, q;
 
@@ -78,30 +94,14 @@ int main(void) {
   close(l);
   try_bind("listener closed, bind its port", p, 0, 1);
 
-  printf("-- the server closes first\n");
-  connection(0, &l, &c, &s, &p, &q);
-  T("close server", close(s));
-  T("close client", close(c));
-  show("server's tuple", p, q, 6);
-  show("client's tuple", q, p, 0);
-  close(l);
-  try_bind("listener closed, bind its port", p, 0, 1);
-  try_bind("listener closed, bind its port", p, 1, 1);
-  try_bind("bind the client's port", q, 0, 0);
-
-  printf("-- the server closes first, everyone with SO_REUSEADDR\n");
-  connection(1, &l, &c, &s, &p, &q);
-  T("close server", close(s));
-  T("close client", close(c));
-  show("server's tuple", p, q, 6);
-  close(l);
-  try_bind("listener closed, bind its port", p, 0, 1);
-  try_bind("listener closed, bind its port", p, 1, 1);
+  server_closes_first(0);
+  server_closes_first(1);
 
   printf("-- the client resets (closes with unread data)\n");
   connection(0, &l, &c, &s, &p, &q);
   T("send", send(s, "x", 1, 0));
-  usleep(100000);
+  struct pollfd in = {c, POLLIN, 0};
+  T("poll the client (the byte is there)", poll(&in, 1, 5000));
   T("close client", close(c));
   T("close server", close(s));
   show("client's tuple", q, p, 0);

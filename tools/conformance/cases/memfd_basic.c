@@ -39,12 +39,6 @@ static void stat_of(const char *label, int fd) {
          (long)st.st_blksize, st.st_uid == geteuid());
 }
 
-static int reopen(int fd, int flags) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  return open(path, flags);
-}
-
 int main(void) {
   t_unbuffered();
   T("bad flag", memfd_create("x", 0x100));
@@ -99,7 +93,7 @@ int main(void) {
   munmap(p, 8192);
 
   /* Reopened through /proc/self/fd: the same file. */
-  int again = reopen(m, O_RDWR);
+  int again = t_reopen(m, O_RDWR);
   REL("reopen", again >= 0);
   memset(buf, 0, sizeof buf);
   T("read reopened", read(again, buf, 5));
@@ -140,13 +134,13 @@ int main(void) {
   memset(buf, 0, sizeof buf);
   T("pread sealed", pread(s, buf, 5, 0));
   printf("read %s\n", buf);
-  int ro = reopen(s, O_RDONLY);
+  int ro = t_reopen(s, O_RDONLY);
   T("F_ADD_SEALS read-only", fcntl(ro, F_ADD_SEALS, F_SEAL_SEAL));
   T("F_GET_SEALS read-only", fcntl(ro, F_GET_SEALS));
   close(ro);
-  int rw = reopen(s, O_RDWR);
+  int rw = t_reopen(s, O_RDWR);
   T("write through reopened", write(rw, "x", 1));
-  T("O_TRUNC reopen", reopen(s, O_RDWR | O_TRUNC));
+  T("O_TRUNC reopen", t_reopen(s, O_RDWR | O_TRUNC));
   close(rw);
   T("F_SEAL_SEAL", fcntl(s, F_ADD_SEALS, F_SEAL_SEAL));
   T("seal after SEAL_SEAL", fcntl(s, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));

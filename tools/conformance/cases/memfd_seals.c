@@ -24,12 +24,6 @@ static char *map(int fd, int prot) {
   return mmap(NULL, PAGE, prot, MAP_SHARED, fd, 0);
 }
 
-static int reopen(int fd, int flags) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  return open(path, flags);
-}
-
 int main(void) {
   t_unbuffered();
 
@@ -81,7 +75,7 @@ int main(void) {
 
   /* A shared mapping through a read-only description never writes. */
   m = sealable();
-  int rdonly = reopen(m, O_RDONLY);
+  int rdonly = t_reopen(m, O_RDONLY);
   ro = map(rdonly, PROT_READ);
   REL("mmap shared through O_RDONLY", ro != MAP_FAILED);
   T("mprotect it writable", mprotect(ro, PAGE, PROT_READ | PROT_WRITE));

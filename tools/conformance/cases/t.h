@@ -8,6 +8,7 @@
 #define TSV_CONFORMANCE_T_H
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,6 +82,13 @@ static T_UNUSED const char *t_signame(int sig) {
 static T_UNUSED void t_put(const char *path, const char *data) {
   FILE *f = fopen(path, "w");
   if (!f || fputs(data, f) < 0 || fclose(f) != 0) { perror(path); exit(90); }
+}
+
+/* open(2) of /proc/self/fd/N: a new description of what `fd` refers to, or -1 with errno. */
+static T_UNUSED int t_reopen(int fd, int flags) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  return open(path, flags);
 }
 
 #endif
