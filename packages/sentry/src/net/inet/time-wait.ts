@@ -5,13 +5,21 @@
 // 3 with the time left), and it holds its local port as the socket did: a
 // bind there is EADDRINUSE unless both that socket and the new one set
 // SO_REUSEADDR (ports.ts). Ephemeral port searches pass over it, as
-// Linux's connect may reuse a TIME_WAIT port for another 4-tuple.
+// Linux's connect may reuse a TIME_WAIT port for another 4-tuple. A
+// sandbox keeps at most MAX_TIME_WAIT entries.
 import type { Endpoint } from './address.js';
 import type { InetSocket } from './inet-socket.js';
 import type { Binding, PortTable } from './ports.js';
 
 /** TCP_TIMEWAIT_LEN: 60 seconds. */
 export const TIME_WAIT_MS = 60_000;
+/**
+ * tcp_max_tw_buckets for one sandbox: past it a closing connection keeps
+ * no TIME_WAIT, as on Linux when its table is full. Far below Linux's
+ * default (131072 here), since the entries are host memory no sandbox
+ * account is charged for and a loop of connect and close makes them fast.
+ */
+export const MAX_TIME_WAIT = 4096;
 
 /** What of a closing connection its TIME_WAIT keeps: the port binding's terms and both addresses. */
 export interface Closing {
@@ -27,7 +35,7 @@ export interface TimeWait extends Closing {
 }
 
 export class TimeWaits {
-  /** Oldest first. */
+  /** Oldest first, each with the timer that ends it. */
   readonly #entries = new Map<TimeWait, ReturnType<typeof setTimeout>>();
   #closed = false;
 
@@ -37,9 +45,9 @@ export class TimeWaits {
     return this.#entries.keys();
   }
 
-  /** The connection `c` enters TIME_WAIT: its port stays held for TIME_WAIT_MS. */
+  /** The connection `c` enters TIME_WAIT, unless MAX_TIME_WAIT are already: its port stays held for TIME_WAIT_MS. */
   enter(c: Closing): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#entries.size >= MAX_TIME_WAIT) return;
     const binding = this.table.attach({ ...c.binding, listening: false, timeWait: true });
     const e: TimeWait = { ...c, binding, ends: performance.now() + TIME_WAIT_MS };
     const timer = setTimeout(() => this.#end(e), TIME_WAIT_MS);
