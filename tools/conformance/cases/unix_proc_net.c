@@ -16,8 +16,10 @@
 #include <sys/un.h>
 
 #define PATH "unix_proc_net.sock"
-#define ABSTRACT "\0tsv-conformance-unix-proc-net\0x"
-#define ABSTRACT_LEN (sizeof ABSTRACT - 1)
+/* The abstract name: "\0unix-proc-net-PID\0x" (natively the namespace is the host's, so it is made unique), shown as "@NAME@x". */
+static char abstract[64];
+static int abstract_len;
+static char abstract_shown[64];
 
 /*
  * The /proc/net/unix line of inode `ino` whose path starts with `path`
@@ -39,7 +41,9 @@ static const char *line_of(unsigned long ino, const char *path) {
     if (colon == NULL || sscanf(colon + 1, "%x %x %x %x %x %lu%n", &refs, &proto, &flags, &type, &st, &i, &end) != 6 || i != ino) continue;
     const char *p = colon + 1 + end;
     if (path != NULL && (p[0] != ' ' || strncmp(p + 1, path, strlen(path)) != 0)) continue;
-    snprintf(found, sizeof found, "refs %u proto %u flags %#x type %u st %u path '%s'", refs, proto, flags, type, st, p[0] == ' ' ? p + 1 : p);
+    const char *shown = p[0] == ' ' ? p + 1 : p;
+    if (abstract_shown[0] != 0 && strcmp(shown, abstract_shown) == 0) shown = "@NAME@x";
+    snprintf(found, sizeof found, "refs %u proto %u flags %#x type %u st %u path '%s'", refs, proto, flags, type, st, shown);
     break;
   }
   fclose(f);
@@ -113,8 +117,11 @@ int main(void) {
   printf("not accepted after accept: '%s'\n", line_of(0, PATH));
 
   struct sockaddr_un b = {.sun_family = AF_UNIX};
-  memcpy(b.sun_path, ABSTRACT, ABSTRACT_LEN);
-  socklen_t blen = offsetof(struct sockaddr_un, sun_path) + ABSTRACT_LEN;
+  abstract_len = 1 + snprintf(abstract + 1, sizeof abstract - 1, "unix-proc-net-%d", (int)getpid()) + 2;
+  abstract[abstract_len - 1] = 'x';
+  snprintf(abstract_shown, sizeof abstract_shown, "@%s@x", abstract + 1);
+  memcpy(b.sun_path, abstract, abstract_len);
+  socklen_t blen = offsetof(struct sockaddr_un, sun_path) + abstract_len;
   int ab = socket(AF_UNIX, SOCK_DGRAM, 0);
   T("bind abstract", bind(ab, (struct sockaddr *)&b, blen));
   show("abstract", ab);
