@@ -24,6 +24,8 @@ export class FakePhysicalMemory implements PhysicalMemory {
   readonly capacity: number;
   readonly #usedFrames: Uint8Array;
   #used = 0;
+  /** allocate() calls that succeeded: on KVM each asks the host to back its run of fresh frames (one call a run). */
+  allocations = 0;
 
   constructor(bytes: number) {
     this.bytes = new Uint8Array(bytes);
@@ -52,6 +54,7 @@ export class FakePhysicalMemory implements PhysicalMemory {
         st.fill(1, f, f + pages);
         this.bytes.fill(0, f * PAGE, (f + pages) * PAGE);
         this.#used += pages * PAGE;
+        this.allocations++;
         return f * PAGE;
       }
       f = Math.floor(busy / step) * step;

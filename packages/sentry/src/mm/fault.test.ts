@@ -5,6 +5,7 @@ import {
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_GROWSDOWN,
+  MAP_NORESERVE,
   MAP_POPULATE,
   MAP_PRIVATE,
   MAP_SHARED,
@@ -57,6 +58,38 @@ describe('handleFault', () => {
     as.pagesMapped = 0;
     expect(mm.handleFault(a + PAGE, ACCESS_WRITE)).toBe(FAULT_OK);
     expect(as.pagesMapped).toBe(1);
+  });
+
+  it('grows the window of anonymous memory filled upwards with the resident run below it, up to streamBytes', () => {
+    const { mm, as } = newMm({ tunables: { hugePages: false, streamBytes: 256 * 1024 } });
+    const a = mm.mmap(0x1000_0000, 4 * MiB, RW, ANON);
+    const windows: number[] = [];
+    for (let at = a; at < a + 1 * MiB; ) {
+      const before = as.pagesMapped;
+      expect(mm.handleFault(at, ACCESS_WRITE)).toBe(FAULT_OK);
+      windows.push(as.pagesMapped - before);
+      at += (as.pagesMapped - before) * PAGE;
+    }
+    expect(windows).toEqual([16, 16, 32, 64, 64, 64]);
+    // A fault with nothing resident just below it (a gap, or the far end) takes the plain window.
+    expect(mm.handleFault(a + 3 * MiB, ACCESS_WRITE)).toBe(FAULT_OK);
+    expect(as.translate(a + 3 * MiB + 16 * PAGE, PROT_READ)).toBe(-1);
+    // Grows-down mappings (stacks) and files are not streamed.
+    const s = mm.mmap(0x2000_0000, 1 * MiB, RW, ANON | MAP_GROWSDOWN);
+    expect(mm.handleFault(s + 64 * 1024, ACCESS_WRITE)).toBe(FAULT_OK);
+    expect(mm.handleFault(s + 128 * 1024, ACCESS_WRITE)).toBe(FAULT_OK);
+    expect(as.translate(s + 192 * 1024, PROT_READ)).toBe(-1);
+  });
+
+  it('a window never grows past the limit: near it, one page', () => {
+    const { mm, as } = newMm({ memoryLimit: 36 * PAGE, tunables: { hugePages: false } });
+    const a = mm.mmap(0x1000_0000, 40 * PAGE, RW, ANON | MAP_NORESERVE);
+    expect(a).toBe(0x1000_0000);
+    expect(mm.handleFault(a, ACCESS_WRITE)).toBe(FAULT_OK);
+    expect(mm.handleFault(a + 16 * PAGE, ACCESS_WRITE)).toBe(FAULT_OK);
+    const before = as.pagesMapped;
+    expect(mm.handleFault(a + 32 * PAGE, ACCESS_WRITE)).toBe(FAULT_OK); // the grown window (to the end, 8 pages) would not fit
+    expect(as.pagesMapped - before).toBe(1);
   });
 
   it('uses one 2 MiB page for a fault in a fully covered aligned block', () => {

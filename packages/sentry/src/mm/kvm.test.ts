@@ -93,8 +93,15 @@ async function touchPages(tunables: Partial<MmTunables>): Promise<{ faultExits: 
 
 describe.skipIf(announceKvmSkip())('on KVM', () => {
   it('fault-around maps 16 pages per exit', async () => {
-    const { faultExits, mm } = await touchPages({ hugePages: false });
+    const { faultExits, mm } = await touchPages({ hugePages: false, streamBytes: 0 });
     expect(faultExits).toBe(Math.ceil(PAGES / 16)); // the code was mapped by mmap
+    expect(mm.stats.hugePages).toBe(0);
+  });
+
+  it('pages touched in order take a window that grows with the resident run below it', async () => {
+    const { faultExits, mm } = await touchPages({ hugePages: false });
+    // Windows of 16, 16, 32, 64, 128 and 256 pages: 512 >= PAGES after 6 exits.
+    expect(faultExits).toBe(6);
     expect(mm.stats.hugePages).toBe(0);
   });
 

@@ -179,6 +179,7 @@ export class MemoryManager extends UserAccess {
     const mmapMinAddr = Math.max(min, o.mmapMinAddr ?? 0x1_0000);
     const tunables: MmTunables = {
       faultAroundBytes: 64 << 10,
+      streamBytes: 1 << 20,
       eagerBytes: 64 << 10,
       eagerFileBytes: 16 << 20,
       hugePages: true,

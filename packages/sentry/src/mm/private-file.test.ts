@@ -48,6 +48,28 @@ describe('private file mappings', () => {
     expect(file.reads).toBe(1); // one read brought all eight pages in
   });
 
+  it('take their frames a run at a time: the cache one per read, the copies of a writable mapping one per fill', () => {
+    const data = pattern(40 * PAGE);
+    const { mm, mem } = newMm();
+    const before = mem.allocations;
+    const ro = mm.mmap(0, 40 * PAGE, PROT_READ, MAP_PRIVATE, memFile(data), 0);
+    expect(ro).toBeGreaterThan(0);
+    expect(mem.allocations - before).toBe(1);
+    const rw = mm.mmap(0, 40 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, memFile(data), 0);
+    expect(rw).toBeGreaterThan(0);
+    expect(mem.allocations - before).toBe(3); // the second file's cache, then the copies
+    expect(mm.readU32(rw + 39 * PAGE)).toBe(new DataView(data.buffer).getUint32(39 * PAGE, true));
+  });
+
+  it('a fill that stops at the end of the file gives back the copies it did not make', () => {
+    const account = new MemoryAccount(Infinity);
+    const { mm } = newMm({ account });
+    const rw = mm.mmap(0, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, memFile(pattern(3 * PAGE + 5)), 0);
+    expect(rw).toBeGreaterThan(0); // mmap populates what it can; the rest is SIGBUS when touched
+    expect(account.used).toBe(4 * PAGE); // the four copies (the unversioned file's cache went with the fill)
+    expect(mm.checkInvariants()).toBeNull();
+  });
+
   it('copy a page before a store reaches it: the file, the cache and the other process keep the old bytes', () => {
     const data = pattern(4 * PAGE);
     const file = versionedFile(data);

@@ -15,6 +15,8 @@ import type { MemoryAccount } from './account.js';
 import type { FrameHolder, Frames } from './frames.js';
 import type { MappedFile } from './vma.js';
 
+const PAGE = 4096;
+
 /** An address space that may map a SharedMemory's frames (the Pager). Page ranges are page indices [from, to). */
 export interface SharedMapper {
   /** Unmaps the pages: they left the object. */
@@ -87,8 +89,19 @@ export class SharedMemory implements FrameHolder {
 
   /** Allocates a zeroed frame for page `index`; -1 when out of memory or over the limit. */
   allocate(index: number): number {
-    const f = this.#pool.allocate(1, this.#account);
-    if (f >= 0) this.frames.set(index, f);
+    return this.allocateRun(index, 1);
+  }
+
+  /**
+   * Allocates `pages` contiguous zeroed frames for pages [index, index +
+   * pages) (absent ones: the caller checked), in one allocation, so the
+   * host backs them with one call; the first frame, or -1 (nothing
+   * allocated) when out of memory, over the limit or too fragmented.
+   */
+  allocateRun(index: number, pages: number): number {
+    const f = this.#pool.allocate(pages, this.#account);
+    if (f < 0) return -1;
+    for (let i = 0; i < pages; i++) this.frames.set(index + i, f + i * PAGE);
     return f;
   }
 

@@ -10,7 +10,7 @@ const PAGE = 0x1000;
 const A = 0x10_0000;
 
 function setup() {
-  const t = newMm({ tunables: { faultAroundBytes: PAGE, eagerBytes: 0 } });
+  const t = newMm({ tunables: { faultAroundBytes: PAGE, streamBytes: 0, eagerBytes: 0 } });
   t.mm.mmap(A, 4 * PAGE, RW, ANON);
   t.mm.mmap(A + 4 * PAGE, PAGE, PROT_READ, ANON);
   t.mm.mmap(A + 5 * PAGE, PAGE, PROT_NONE, ANON);
