@@ -28,6 +28,27 @@ describe('Frames', () => {
     expect([account.used, mem.used]).toEqual([0, PAGE]);
   });
 
+  it('gives the charge of each frame back to the account it was charged to, however many accounts come and go', () => {
+    const frames = Frames.of(new FakePhysicalMemory(1 << 20));
+    const held: [MemoryAccount, number][] = [];
+    for (let round = 0; round < 3; round++) {
+      const a = new MemoryAccount();
+      const b = new MemoryAccount();
+      const fa = frames.allocate(2, a);
+      const fb = frames.allocate(1, b);
+      frames.unref(fa);
+      expect([a.used, b.used]).toEqual([PAGE, PAGE]);
+      frames.unref(fb);
+      expect(b.used).toBe(0);
+      held.push([a, fa + PAGE]); // a keeps a frame into the next rounds while b's index is reused
+    }
+    for (const [a, f] of held) {
+      expect(a.used).toBe(PAGE);
+      frames.unref(f);
+      expect(a.used).toBe(0);
+    }
+  });
+
   it('a reference to a frame nobody holds is a broken invariant, never a silent free', () => {
     const frames = Frames.of(new FakePhysicalMemory(1 << 20));
     const f = frames.allocate(1, new MemoryAccount());
