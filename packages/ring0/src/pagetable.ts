@@ -373,7 +373,10 @@ export class PageTables {
 
   /**
    * Frees the table under entry `at` (level `level` > 0) and everything below
-   * it, then clears the entry. With `record`, present leaves count as changed.
+   * it, then clears the entry. With `record`, present leaves (corrupt ones
+   * are present too) count as changed; without (release: the tables are
+   * never walked again), the 4 KiB leaves are not looked at, which spared
+   * an exiting process ~15 000 entry checks.
    */
   #dropChild(at: number, level: number, record: boolean, base: number): void {
     const view = this.#mem.view;
@@ -389,7 +392,7 @@ export class PageTables {
     for (let i = 0; i < ENTRIES_PER_TABLE; i++) {
       const e = child + i * 8;
       if (level === 1) {
-        if ((record && isPresent(view, e)) || this.#kind(e, 0) === CORRUPT) this.#record(base + i * span, span);
+        if (record && isPresent(view, e)) this.#record(base + i * span, span);
       } else {
         this.#dropChild(e, level - 1, record, base + i * span);
       }
