@@ -26,15 +26,6 @@ import type { SharedMapper, SharedMemory } from './shared.js';
 import { refVma, unrefVma, VMA_DONTFORK, VMA_GROWSDOWN, VMA_WIPEONFORK, type Vma, VmaList } from './vma.js';
 
 /**
- * Host bytes one resident-page entry costs (a PageMap entry, measured at
- * ~57). A page the process faulted in is paid for by its frame; a page a
- * fork's child shares is not, so fork charges this per page: without it, a
- * process with 200 MiB resident forking in a loop grew the host by ~3 MB a
- * child until Node's heap ran out.
- */
-const PAGE_ENTRY_BYTES = 64;
-
-/**
  * A fork copies the private writable pages outright when there are at most
  * this many (512 KiB), rather than sharing them copy-on-write. Sharing costs
  * a guest exit for every page either process writes afterwards, and another
@@ -122,7 +113,13 @@ export interface PagerLimits {
 
 export class Pager implements SharedMapper, FrameHolder {
   readonly holderName = 'process pages';
-  /** What fork charged this process for the page-map entries it was born with (PAGE_ENTRY_BYTES each). */
+  /**
+   * What fork charged this process for the page map it was born with
+   * (PageMap.hostBytes). A page the process faulted in is paid for by its
+   * frame; a page a fork's child shares is not: without the charge, a
+   * process with 200 MiB resident forking in a loop grew the host by ~3 MB
+   * a child until Node's heap ran out.
+   */
   #forkCharge = 0;
   readonly mem: PhysicalMemory;
   readonly vmas = new VmaList();
@@ -417,7 +414,7 @@ export class Pager implements SharedMapper, FrameHolder {
    */
   forkInto(child: Pager): boolean {
     // The child's page map is host memory its shared frames do not pay for: charged up front, or no fork.
-    const charge = this.pages.size * PAGE_ENTRY_BYTES;
+    const charge = this.pages.hostBytes;
     if (!child.account.charge(charge)) return false;
     child.#forkCharge = charge;
     const copyNow = this.#privateWritablePages() <= FORK_COPY_PAGES;
