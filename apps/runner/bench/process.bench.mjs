@@ -5,6 +5,8 @@
 //   sentry.thread_switch_us         two threads ping-ponging through a pair of futex words, µs per switch: vs native
 //   sentry.python_startup_ratio     `python3 -c pass`, the whole command: tsv run / native
 //   sentry.python_startup_vs_runsc  the same: tsv run / runsc do
+//   sentry.real_host_ns_per_exit    the Sentry's host time per guest exit over real programs: python3 -c pass,
+//                                   busybox tar of a 100-file tree, busybox find over it (goal: 20 µs)
 //   sentry.fork_rss_mib             growth of the tsv process's host RSS when a program with 200 MiB resident forks
 // Each tsv figure notes where its time goes: guest exits × one exit of the C
 // floor (d-emul-pf, this run), the Sentry's host time between exits, and the
@@ -12,7 +14,8 @@
 // A program that fails under tsv (fork, until it exists) or a baseline that
 // cannot run here is printed as "<figure>: skipped: <why>"; the rest still run.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { floorNs, median, report } from '@tsv/bench';
 import { Sandbox } from '../dist/index.js';
@@ -131,6 +134,48 @@ await figure('sentry.python_startup_ratio', async () => {
   await figure('sentry.python_startup_vs_runsc', () => {
     const runsc = wallMs(...runscDo(argv), 5, ENV);
     report({ name: 'sentry.python_startup_vs_runsc', value: tsv / runsc, unit: 'x runsc-ptrace', note: `runsc do ${runsc.toFixed(0)} ms` });
+  });
+});
+
+// --- the Sentry's own time per exit, over real programs ---
+
+/** A tree of 100 small files in 10 directories under the scratch directory; its path. */
+function fileTree() {
+  const root = join(scr.dir, 'tree');
+  for (let d = 0; d < 10; d++) {
+    mkdirSync(join(root, `d${d}`), { recursive: true });
+    for (let f = 0; f < 10; f++) writeFileSync(join(root, `d${d}`, `f${f}`), `file ${d}/${f}\n`.repeat(d + f + 1));
+  }
+  return root;
+}
+
+await figure('sentry.real_host_ns_per_exit', async () => {
+  const tree = fileTree();
+  const programs = {
+    'python3 -c pass': [PYTHON, '-c', 'pass'],
+    'busybox tar cf': ['/bin/busybox', 'tar', 'cf', '-', '-C', tree, '.'],
+    'busybox find': ['/bin/busybox', 'find', tree, '-type', 'f', '-size', '+0'],
+  };
+  let exits = 0;
+  let hostNs = 0;
+  const parts = [];
+  for (const [what, argv] of Object.entries(programs)) {
+    const r = await Sandbox.run(argv, { volumes: [scr.volume], timeoutMs: 120_000 });
+    if (r.status !== 0) throw new Skip(`${what} under tsv: status ${r.status}: ${lastLine(r.stderr.toString())}`);
+    const n = exitCount(r.stats);
+    exits += n;
+    hostNs += r.stats.hostNs;
+    parts.push(
+      `${what} ${n} exits (${r.stats.exits.syscall} syscall, ${r.stats.exits.fault} fault), ${Math.round(r.stats.hostNs / n)} ns/exit`,
+    );
+  }
+  report({
+    name: 'sentry.real_host_ns_per_exit',
+    value: hostNs / exits,
+    unit: 'ns',
+    baseline: 'goal',
+    baselineValue: 20_000,
+    note: parts.join('; '),
   });
 });
 
