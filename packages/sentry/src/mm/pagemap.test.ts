@@ -19,9 +19,9 @@ describe('PageMap', () => {
     m.set(0x40_0000, 0x20_0000);
     m.set(0x40_0000, 0x30_0000); // replaced, not added
     expect([m.get(0), m.get(TOP), m.get(0x40_0000), m.get(0x40_1000), m.size]).toEqual([0x10_0000, 0xffff_f000, 0x30_0000, -1, 3]);
-    m.delete(0x40_0000);
-    m.delete(0x40_0000); // twice is nothing
-    m.delete(0x9000); // never there
+    m.deleteRange(0x40_0000, 0x40_1000);
+    m.deleteRange(0x40_0000, 0x40_1000); // twice is nothing
+    m.deleteRange(0x9000, 0xa000); // never there
     expect([m.get(0x40_0000), m.size, m.hostBytes]).toEqual([-1, 2, 2 * CHUNK_HOST_BYTES]);
   });
 
@@ -53,13 +53,27 @@ describe('PageMap', () => {
     const runs: number[][] = [];
     m.forEachRun(0, TOP + PAGE, (va, len, frame) => {
       runs.push([va, len, frame]);
-      for (let o = 0; o < len; o += PAGE) m.delete(va + o);
+      m.deleteRange(va, va + len);
     });
     expect(runs).toEqual([
       [base, 6 * PAGE, 0x50_0000],
       [base + 6 * PAGE, PAGE, 0x90_0000],
     ]);
     expect([m.size, m.hostBytes]).toEqual([0, 0]);
+  });
+
+  it('deleteRange drops whole chunks at once and clears the part of others it covers', () => {
+    const m = new PageMap();
+    for (let p = 0; p < 300; p++) m.set(0x100_0000 + p * PAGE, (p + 1) * PAGE);
+    m.deleteRange(0x100_0000 + 10 * PAGE, 0x100_0000 + 290 * PAGE);
+    expect(m.size).toBe(20);
+    expect(pairs(m, 0, TOP + PAGE).map(([va]) => (va! - 0x100_0000) / PAGE)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => i),
+      ...Array.from({ length: 10 }, (_, i) => 290 + i),
+    ]);
+    expect(m.hostBytes).toBe(2 * CHUNK_HOST_BYTES); // the first and the fifth chunk keep pages
+    m.deleteRange(0, TOP + PAGE);
+    expect([m.size, m.hostBytes, m.get(0x100_0000)]).toEqual([0, 0, -1]);
   });
 
   it('forEachEntry visits every page once', () => {

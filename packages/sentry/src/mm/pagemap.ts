@@ -63,14 +63,22 @@ export class PageMap {
     c.frames[i] = frame / PAGE + 1;
   }
 
-  delete(va: number): void {
-    const key = Math.floor(va / CHUNK_BYTES);
-    const c = this.#chunks.get(key);
-    const i = (va / PAGE) % CHUNK_PAGES;
-    if (c === undefined || c.frames[i] === 0) return;
-    c.frames[i] = 0;
-    this.#size--;
-    if (--c.count === 0) this.#chunks.delete(key);
+  /** Removes every page in the page-aligned [start, end): whole chunks at once. */
+  deleteRange(start: number, end: number): void {
+    this.#eachChunk(start, end, (c, lo, hi, base) => {
+      if (hi - lo === CHUNK_PAGES) {
+        this.#size -= c.count;
+        this.#chunks.delete(base / CHUNK_BYTES);
+        return;
+      }
+      for (let i = lo; i < hi; i++) {
+        if (c.frames[i] === 0) continue;
+        c.frames[i] = 0;
+        this.#size--;
+        c.count--;
+      }
+      if (c.count === 0) this.#chunks.delete(base / CHUNK_BYTES);
+    });
   }
 
   /** Count of resident pages in [start, end). */
@@ -88,7 +96,7 @@ export class PageMap {
 
   /**
    * Calls `fn(va, frame)` for the resident pages in [start, end) in address
-   * order. `fn` may delete pages it has been called for.
+   * order. `fn` may remove pages it has been called for.
    */
   forEach(start: number, end: number, fn: (va: number, frame: number) => void): void {
     this.#eachChunk(start, end, (c, lo, hi, base) => {
@@ -114,7 +122,7 @@ export class PageMap {
   /**
    * Calls `fn(va, length, frame)` for each maximal run of resident pages in
    * [start, end) whose frames are contiguous too (one AddressSpace call each).
-   * `fn` may delete the pages of the run it is called for.
+   * `fn` may remove the pages of the run it is called for.
    */
   forEachRun(start: number, end: number, fn: (va: number, length: number, frame: number) => void): void {
     let runVa = -1;

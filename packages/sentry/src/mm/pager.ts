@@ -358,9 +358,9 @@ export class Pager implements SharedMapper, FrameHolder {
   drop(start: number, end: number, unmap = true): void {
     this.pages.forEachRun(start, end, (va, len, frame) => {
       if (unmap) this.as.unmap(va, len);
-      for (let o = 0; o < len; o += PAGE) this.pages.delete(va + o);
       this.frames.unref(frame, len / PAGE);
     });
+    this.pages.deleteRange(start, end);
   }
 
   /** Removes the VMAs in [start, end) and everything they held; a shared file mapping's dirty pages are written back first. */
@@ -389,11 +389,7 @@ export class Pager implements SharedMapper, FrameHolder {
       this.as.unmap(va, l);
       moved.push(va, l, frame);
     });
-    for (let i = 0; i < moved.length; i += 3) {
-      const va = moved[i]!;
-      const l = moved[i + 1]!;
-      for (let o = 0; o < l; o += PAGE) this.pages.delete(va + o);
-    }
+    this.pages.deleteRange(from, from + len);
     for (let i = 0; i < moved.length; i += 3) {
       const at = moved[i]! - from + to;
       const l = moved[i + 1]!;
