@@ -4,14 +4,55 @@ import type { InputStream, OutputSink, Rlimit } from '../kernel/index.js';
 import type { NetPolicy } from '../net/inet/index.js';
 import type { FileDescription } from '../vfs/index.js';
 
-export interface BootConfig {
-  platform: Platform;
+/**
+ * One process of the sandbox as it starts: its program, environment,
+ * working directory, identity, limits and descriptors. The sandbox's init
+ * starts from one (BootConfig), and so does each process started later
+ * from outside (Sentry.spawn).
+ */
+export interface ProcessConfig {
   /** argv as the program sees it; argv[0] names the program (searched in PATH when it has no '/'). */
   argv: string[];
   /** The environment, K=V. */
   env: string[];
   /** Working directory inside the sandbox. */
   cwd: string;
+  /** Standard input: a stream fed by the host, or (HostFileInput) a regular file. */
+  stdin: InputStream | FileDescription;
+  /**
+   * Where output goes: a function taking the bytes, or a host descriptor
+   * (1, 2: inherited), written without ever blocking the Node thread; or
+   * 'terminal', the process's terminal (with `terminal`).
+   */
+  stdout: OutputSink | number | 'terminal';
+  stderr: OutputSink | number | 'terminal';
+  /**
+   * A terminal for the program (a Sandbox's `pty`, tsv run from a
+   * terminal): a pseudo-terminal, /dev/pts/N, that is the program's stdin
+   * (and its stdout and stderr where they are 'terminal') and the
+   * controlling terminal of its session. `stdin` (an InputStream) is what
+   * is typed on it; what the program writes to it, and the echoes, go to
+   * `output`. Sentry.resize changes the size of init's.
+   */
+  terminal?: { cols: number; rows: number; output: OutputSink | number };
+  /** Descriptors 3, 4, ... of the program, in order (a host descriptor passed in: HostFileInput, OutputStream). */
+  fds?: FileDescription[];
+  stdoutIsTty?: boolean;
+  /** Credentials of the program (default: this process's). */
+  uid?: number;
+  gid?: number;
+  /** Supplementary groups of the program (getgroups; default none), at most NGROUPS_MAX. */
+  groups?: readonly number[];
+  /**
+   * Resource limits of the process (RLIMIT_* → soft and hard), set as by a
+   * privileged parent before the program starts (a hard limit may be
+   * raised; NOFILE at most NR_OPEN).
+   */
+  rlimits?: ReadonlyMap<number, Rlimit>;
+}
+
+export interface BootConfig extends ProcessConfig {
+  platform: Platform;
   /**
    * Host directory seen as / (all of it: '/' shows the whole host). Absent:
    * the default root (vfs/default-root.ts), the host's system directories
@@ -24,25 +65,6 @@ export interface BootConfig {
   volumes?: string[];
   /** Bytes of memory the program may own. */
   memoryLimit: number;
-  /** Standard input: a stream fed by the host, or (HostFileInput) a regular file. */
-  stdin: InputStream | FileDescription;
-  /**
-   * Where output goes: a function taking the bytes, or a host descriptor
-   * (1, 2: inherited), written without ever blocking the Node thread; or
-   * 'terminal', the sandbox's terminal (with `terminal`).
-   */
-  stdout: OutputSink | number | 'terminal';
-  stderr: OutputSink | number | 'terminal';
-  /**
-   * A terminal for the program (a Sandbox's `pty`, tsv run from a
-   * terminal): a pseudo-terminal, /dev/pts/0, that is the program's stdin
-   * (and its stdout and stderr where they are 'terminal') and the
-   * controlling terminal of its session. `stdin` (an InputStream) is what
-   * is typed on it; what the program writes to it, and the echoes, go to
-   * `output`. Sentry.resize changes its size.
-   */
-  terminal?: { cols: number; rows: number; output: OutputSink | number };
-  stdoutIsTty?: boolean;
   strace?: (line: string) => void;
   warn?: (line: string) => void;
   /** Diagnostics: a line for each fault that kills the program. */
@@ -54,19 +76,8 @@ export interface BootConfig {
    * internal error (MemoryInvariantError). Slow: for tests and fuzzers.
    */
   checkMemory?: boolean;
-  /** Credentials of the program (default: this process's). */
-  uid?: number;
-  gid?: number;
-  /** Supplementary groups of the program (getgroups; default none), at most NGROUPS_MAX. */
-  groups?: readonly number[];
   /** The host name uname() reports. */
   hostname?: string;
-  /**
-   * Resource limits of the first process (RLIMIT_* → soft and hard), set as
-   * by a privileged parent before the program starts (a hard limit may be
-   * raised; NOFILE at most NR_OPEN).
-   */
-  rlimits?: ReadonlyMap<number, Rlimit>;
   /** The sandbox's task limit (threads plus zombies): a fork bomb gets EAGAIN past it. Default 4096. */
   maxTasks?: number;
   /** What the sandbox may reach besides its own loopback (netPolicy() parses --net and --publish); default none. */

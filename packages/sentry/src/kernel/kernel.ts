@@ -248,6 +248,22 @@ export class Kernel {
   }
 
   /**
+   * Starts `task`, the only thread of a new process whose image is in
+   * place, in the running sandbox as a process begun from outside its pid
+   * namespace (ThreadGroup.fromHost: a container engine's exec). Returns
+   * false, starting nothing, when the sandbox is not running: before run()
+   * or once init has ended.
+   */
+  spawn(task: Task): boolean {
+    const init = this.#init;
+    if (init === undefined || init.exitStatus !== undefined || this.#killSignal !== 0) return false;
+    task.group.fromHost = true;
+    this.pids.add(task);
+    this.makeRunnable(task);
+    return true;
+  }
+
+  /**
    * Runs the sandbox: `init` (a new process, pid 1 of the sandbox) and
    * everything it starts, until init's process has ended and every other
    * task with it; resolves with how init ended.

@@ -109,7 +109,10 @@ function exitProcess(k: Kernel, g: ThreadGroup, status: ExitStatus): void {
   cancelItimers(g);
   runProgram(k, g, null);
   adoptChildren(k, g);
-  if (g.parent === null) {
+  if (g.fromHost) {
+    // Nobody in the namespace waits for it: its watchers (the host's wait, Kernel.spawn) hear of it below.
+    reap(k, g);
+  } else if (g.parent === null) {
     // init: the namespace ends with it.
     for (const other of [...k.pids.groups()]) if (other !== g && other.exitStatus === undefined) k.exitGroup(other, { signal: SIGKILL });
   } else if (g.adopted || autoReaps(g.parent, g)) {
@@ -127,11 +130,11 @@ function notifyParentOfEnd(g: ThreadGroup, s: ExitStatus, signal: boolean): void
   else g.parent?.notifyWaiters();
 }
 
-/** The root of `g`'s process tree: the sandbox's init. */
-function initOf(g: ThreadGroup): ThreadGroup {
+/** The root of `g`'s process tree: the sandbox's init (a tree begun from the host belongs to it too). */
+function initOf(k: Kernel, g: ThreadGroup): ThreadGroup {
   let p = g;
   while (p.parent !== null) p = p.parent;
-  return p;
+  return p.fromHost && k.init !== undefined ? k.init : p;
 }
 
 /**
@@ -144,7 +147,7 @@ function adoptChildren(k: Kernel, g: ThreadGroup): void {
   if (g.children.size === 0) return;
   let reaper: ThreadGroup | null = g.parent;
   while (reaper !== null && !(reaper.subreaper && reaper.exitStatus === undefined)) reaper = reaper.parent;
-  const init = initOf(g);
+  const init = initOf(k, g);
   const to = reaper ?? (init === g ? null : init);
   for (const c of [...g.children]) {
     g.children.delete(c);

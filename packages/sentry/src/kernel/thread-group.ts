@@ -48,6 +48,13 @@ export class ThreadGroup {
   stopSignal = 0;
   /** Given to init when its parent ended (no subreaper took it): reaped as it ends, not left for init to wait for. */
   adopted = false;
+  /**
+   * Started from outside the sandbox's pid namespace (Kernel.spawn: a
+   * container engine's exec), as a process that joined it with setns: its
+   * parent is the host (getppid 0), which alone hears of its end; it is
+   * reaped as it ends, and its orphans go to init.
+   */
+  fromHost = false;
   /** prctl(PR_SET_CHILD_SUBREAPER). */
   subreaper = false;
   /** When the process was created (performance.now() ms, as Kernel.bootTime): /proc's starttime. */
