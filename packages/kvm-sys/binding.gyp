@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "kvm_sys",
-      "sources": ["src/addon.cc", "src/abi.c", "src/constants.cc", "src/memory.cc", "src/kick.cc", "src/env-resources.cc"],
+      "sources": ["src/addon.cc", "src/abi.c", "src/constants.cc", "src/memory.cc", "src/kick.cc", "src/env-resources.cc", "src/host-fds.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: a call that fails while its
       # worker thread is being terminated must not abort the whole process (an

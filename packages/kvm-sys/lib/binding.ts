@@ -28,6 +28,10 @@ export interface Binding {
   tickStart(tid: number, periodNs: number): number;
   tickStop(timer: number): number;
   gettid(): number;
+  openpty(): [master: number, slave: number] | number;
+  unixListen(path: string): number;
+  unixAccept(listener: number): { data: Buffer; fds: number[] } | number;
+  unixSend(path: string, data: Uint8Array, fds: number[]): number;
   kickHandlerInstalled: boolean;
   ioctls: Record<string, number>;
   runOffsets: Record<string, number>;

@@ -8,3 +8,4 @@ export { constant, constants, ioctl, ioctls, runOffsets, structSizes } from './i
 export * from './structs.js';
 export { native as binding } from './binding.js';
 export { probeExitCost, type ExitProbe } from './selftest.js';
+export { openPty, unixAccept, unixListen, unixSend } from './host-fds.js';

@@ -104,6 +104,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kvmsys::InitConstants(env, exports);
   kvmsys::InitMemory(env, exports);
   kvmsys::InitKick(env, exports);
+  kvmsys::InitHostFds(env, exports);
   return exports;
 }
 

@@ -11,6 +11,7 @@ void InitSyscalls(Napi::Env env, Napi::Object exports);
 void InitConstants(Napi::Env env, Napi::Object exports);
 void InitMemory(Napi::Env env, Napi::Object exports);
 void InitKick(Napi::Env env, Napi::Object exports);
+void InitHostFds(Napi::Env env, Napi::Object exports);
 
 // A JS number or bigint as an unsigned 64-bit value (ioctl args, addresses).
 uint64_t ToU64(const Napi::Value& v);
