@@ -12,6 +12,7 @@ import {
   boot,
   BootError,
   type ExitStatus,
+  type FileDescription,
   HostFileInput,
   InputStream,
   type NetPolicy,
@@ -23,6 +24,7 @@ import {
   type Vfs,
 } from '@tsv/sentry';
 import { placeFiles, readGuestFile } from './files.js';
+import { type HostInput, hostInput, readsOnly } from './host-input.js';
 import type { VmShape } from './prepared-vm.js';
 import { checkLimits, type Limits } from './limits.js';
 import { type LimitName, type RunReport, verdictOf } from './report.js';
@@ -60,6 +62,41 @@ export interface EngineSpec {
   strace: boolean;
   /** Make a diagnostic line of each fault that kills the program. */
   debug: boolean;
+}
+
+/**
+ * A program started in the running sandbox (Sandbox.exec), as plain data:
+ * its streams are host descriptors, which stay the caller's.
+ */
+export interface ExecSpec {
+  argv: string[];
+  env?: Record<string, string> | string[];
+  /** Default '/'. */
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  rlimits?: ReadonlyMap<number, { soft: number; hard: number }>;
+  /** Host descriptors of its standard streams; without one, stdin is at its end and the output is dropped. */
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
+  /** Host descriptors it gets as descriptors 3, 4, ...: one open for reading only is read, any other written. */
+  fds?: number[];
+  /** A terminal of the Sentry's for its stdin, stdout and stderr, typed on and shown through host descriptor `fd` (a host pty's slave). */
+  pty?: { cols: number; rows: number; fd: number };
+}
+
+/** A program exec started: its pid in the sandbox, and its end. */
+export interface ExecProcess {
+  pid: number;
+  exited: Promise<ExecStatus>;
+}
+
+/** How a program ended: its exit code, or the signal that killed it; `status` as a shell reports it. */
+export interface ExecStatus {
+  exitCode: number | null;
+  signal: number | null;
+  status: number;
 }
 
 /** What a diagnostic line is: a kernel warning, a debug line, or tsv's own (an internal error). */
@@ -137,6 +174,8 @@ export class SandboxEngine {
   #killed = false;
   /** The sandbox's files after the run, until dispose(). */
   #vfs: Vfs | undefined;
+  /** Host descriptors the program reads (options fds), stopped when the run ends. */
+  readonly #inputs: HostInput[] = [];
 
   constructor(spec: EngineSpec, events: EngineEvents, vms: VmSource = NEW_VM) {
     this.#spec = spec;
@@ -186,13 +225,14 @@ export class SandboxEngine {
         uid: o.uid,
         gid: o.gid,
         groups: o.groups,
-        rlimits: o.rlimits && new Map([...o.rlimits].map(([r, l]) => [r, { cur: l.soft, max: l.hard }])),
+        rlimits: sentryRlimits(o.rlimits),
         stdin,
         // With a terminal (option pty), stdout is its screen and stderr goes there too unless routed elsewhere.
         terminal: o.pty && { ...o.pty, output: this.#sink(this.#spec.stdout, this.#out, 1) },
         stdout: o.pty ? 'terminal' : this.#sink(this.#spec.stdout, this.#out, 1),
         stderr: this.#spec.stderr === 'terminal' ? 'terminal' : this.#sink(this.#spec.stderr, this.#err, 2),
         stdoutIsTty: this.#spec.stdoutIsTty,
+        fds: o.fds?.map((fd) => this.#hostFd(fd, this.#inputs)),
         strace: this.#spec.strace ? (line) => this.#events.strace(line) : undefined,
         warn: (line) => this.#events.diagnostic(line, 'warn'),
         debug: this.#spec.debug ? (line) => this.#events.diagnostic(line, 'debug') : undefined,
@@ -201,8 +241,8 @@ export class SandboxEngine {
     } catch (e) {
       platform.close();
       this.#stdin = undefined;
-      if (e instanceof BootError) throw new SandboxError(e.message.replace(/^tsv: /, ''), e.status);
-      throw e;
+      stopInputs(this.#inputs);
+      throw sandboxError(e);
     }
     this.#sentry = sentry;
     this.#applyLimits(sentry, limits);
@@ -258,12 +298,12 @@ export class SandboxEngine {
       this.#ended = true;
       if (timer !== undefined) clearTimeout(timer);
       this.#stdin = undefined;
+      stopInputs(this.#inputs);
     }
     const stats = sentry.stats();
     // The VM goes once the result is on its way: unmapping guest memory and KVM's teardown take milliseconds.
     setImmediate(() => platform.close());
-    const exitCode = status.code ?? null;
-    const signal = status.signal ?? null;
+    const { exitCode, signal, status: code } = execStatus(status);
     const limit = this.#limitOf(sentry, signal);
     const cpu = sentry.kernel.cpu;
     this.#vfs = sentry.kernel.vfs;
@@ -275,7 +315,7 @@ export class SandboxEngine {
     return {
       exitCode,
       signal,
-      status: status.code ?? 128 + (status.signal ?? 0),
+      status: code,
       cpuTimeMs: { user: Math.round(cpu.userNs / 1e6), system: Math.round(cpu.sysNs / 1e6) },
       wallTimeMs: Math.round(stats.wallMs),
       maxRssBytes: sentry.task.mm.account?.peak ?? 0,
@@ -302,6 +342,53 @@ export class SandboxEngine {
     const init = sentry.kernel.init?.leader;
     if (signal === SIGKILL || init === undefined) sentry.kill(signal);
     else sendSignal(init, { signo: signal, code: SI_USER, pid: 0, uid: 0 }, 'process');
+  }
+
+  /**
+   * Starts another program in the running sandbox (Sentry.spawn): a new
+   * process whose parent is the host. Rejects with SandboxError (127, 126,
+   * 125) when it cannot start or the sandbox is not running.
+   */
+  async exec(spec: ExecSpec): Promise<ExecProcess> {
+    const sentry = this.#sentry;
+    if (sentry === undefined || this.#ended) throw new SandboxError('the sandbox is not running', 125);
+    const inputs: HostInput[] = [];
+    const pty = spec.pty;
+    const output = (fd: number | undefined) => (pty !== undefined ? 'terminal' : (fd ?? DROP));
+    try {
+      const p = sentry.spawn({
+        argv: spec.argv,
+        env: envList(spec.env),
+        cwd: spec.cwd ?? '/',
+        uid: spec.uid,
+        gid: spec.gid,
+        rlimits: sentryRlimits(spec.rlimits),
+        stdin: pty !== undefined ? this.#input(pty.fd, inputs, true) : spec.stdin === undefined ? atEnd() : this.#input(spec.stdin, inputs),
+        stdout: output(spec.stdout),
+        stderr: output(spec.stderr),
+        terminal: pty && { cols: pty.cols, rows: pty.rows, output: pty.fd },
+        fds: spec.fds?.map((fd) => this.#hostFd(fd, inputs)),
+      });
+      const exited = p.exited.then((s) => {
+        stopInputs(inputs);
+        return execStatus(s);
+      });
+      return { pid: p.pid, exited };
+    } catch (e) {
+      stopInputs(inputs);
+      throw sandboxError(e);
+    }
+  }
+
+  /** Host descriptor `fd` given to a program as one of its descriptors from 3: read when it is open for reading only, else written. */
+  #hostFd(fd: number, inputs: HostInput[]): FileDescription | number {
+    return readsOnly(fd) ? this.#input(fd, inputs) : fd;
+  }
+
+  #input(fd: number, inputs: HostInput[], typed = false): FileDescription {
+    const h = hostInput(fd, typed);
+    inputs.push(h);
+    return h.description;
   }
 
   /** A signal from outside the sandbox's pid namespace (kernel/host-signal.ts); false when no process was alive. */
@@ -373,6 +460,33 @@ export class SandboxEngine {
     if (signal === SIGXFSZ && this.#limits!.fileSize !== undefined) return 'fileSize';
     return null;
   }
+}
+
+/** Output nobody wants. */
+const DROP = (): void => {};
+
+/** Standard input at its end. */
+function atEnd(): InputStream {
+  const s = new InputStream();
+  s.end();
+  return s;
+}
+
+function stopInputs(inputs: HostInput[]): void {
+  for (const i of inputs.splice(0)) i.stop();
+}
+
+function execStatus(s: ExitStatus): ExecStatus {
+  return { exitCode: s.code ?? null, signal: s.signal ?? null, status: s.code ?? 128 + (s.signal ?? 0) };
+}
+
+/** A BootError as the SandboxError the caller gets (others are bugs, passed on). */
+function sandboxError(e: unknown): unknown {
+  return e instanceof BootError ? new SandboxError(e.message.replace(/^tsv: /, ''), e.status) : e;
+}
+
+function sentryRlimits(r: SandboxOptions['rlimits']) {
+  return r && new Map([...r].map(([res, l]) => [res, { cur: l.soft, max: l.hard }]));
 }
 
 /** Whether this process's descriptor is a regular file (stdin redirected from a file). */

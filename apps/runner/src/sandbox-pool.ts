@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { blockingRequest, newReplyState } from './reply.js';
-import type { EngineEvents, EngineResult, EngineSpec } from './sandbox-engine.js';
+import type { EngineEvents, EngineResult, EngineSpec, ExecProcess, ExecSpec, ExecStatus } from './sandbox-engine.js';
 import { SandboxError } from './sandbox-error.js';
 import type { FromWorker, ToWorker, WireError, WorkerInit } from './sandbox-protocol.js';
 import type { LimitName } from './report.js';
@@ -36,6 +36,7 @@ export interface SandboxBackend {
   pushStdin(bytes: Uint8Array): void;
   endStdin(): void;
   resize(cols: number, rows: number): void;
+  exec(spec: ExecSpec): Promise<ExecProcess>;
   readFile(path: string): Uint8Array | undefined;
   dispose(): void;
 }
@@ -226,6 +227,9 @@ class RemoteEngine implements SandboxBackend {
   /** Why the worker is gone, once it is. */
   #lost: SandboxError | undefined;
   #state: 'new' | 'booting' | 'booted' | 'running' | 'ended' = 'new';
+  /** Programs exec started or is starting, by execId: their start and end to settle. */
+  readonly #execs = new Map<number, PendingExec>();
+  #nextExec = 1;
 
   constructor(pool: SandboxPool, id: number, spec: EngineSpec, events: EngineEvents) {
     this.#pool = pool;
@@ -279,6 +283,17 @@ class RemoteEngine implements SandboxBackend {
         this.#end();
         this.#settle((p) => p.resolve(m.result as never));
         return;
+      case 'exec-started':
+        this.#execs.get(m.execId)?.started(m.pid);
+        return;
+      case 'exec-failed':
+        this.#execs.get(m.execId)?.failed(unwire(m.error));
+        this.#execs.delete(m.execId);
+        return;
+      case 'exec-ended':
+        this.#execs.get(m.execId)?.ended(m.status);
+        this.#execs.delete(m.execId);
+        return;
       case 'boot-failed':
       case 'failed':
         this.#end();
@@ -293,6 +308,8 @@ class RemoteEngine implements SandboxBackend {
     this.#lost = error;
     this.#end();
     this.#settle((p) => p.reject(error));
+    for (const e of this.#execs.values()) e.failed(error);
+    this.#execs.clear();
   }
 
   #end(): void {
@@ -340,6 +357,30 @@ class RemoteEngine implements SandboxBackend {
     this.#post({ type: 'stdin-end', id: this.#id });
   }
 
+  exec(spec: ExecSpec): Promise<ExecProcess> {
+    if (this.#state !== 'running') return Promise.reject(new SandboxError('the sandbox is not running', 125));
+    const execId = this.#nextExec++;
+    return new Promise<ExecProcess>((resolve, reject) => {
+      let end!: (s: ExecStatus) => void;
+      let fail!: (e: Error) => void;
+      const exited = new Promise<ExecStatus>((res, rej) => {
+        end = res;
+        fail = rej;
+      });
+      let running = false;
+      this.#execs.set(execId, {
+        started: (pid) => {
+          running = true;
+          resolve({ pid, exited });
+        },
+        // Before it started, the start fails; after, its end.
+        failed: (e) => (running ? fail(e) : reject(e)),
+        ended: end,
+      });
+      this.#worker!.post({ type: 'exec', id: this.#id, execId, spec });
+    });
+  }
+
   readFile(path: string): Uint8Array | undefined {
     if (this.#state !== 'ended' || this.#worker === undefined) return undefined;
     const bytes = this.#worker.request({ type: 'read-file', id: this.#id, path });
@@ -350,6 +391,13 @@ class RemoteEngine implements SandboxBackend {
     this.#worker?.post({ type: 'dispose', id: this.#id });
     this.#worker?.detach(this.#id);
   }
+}
+
+/** A program exec is starting or running in the worker. */
+interface PendingExec {
+  started(pid: number): void;
+  failed(e: Error): void;
+  ended(s: ExecStatus): void;
 }
 
 function unwire(e: WireError): Error {

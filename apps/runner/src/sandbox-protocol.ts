@@ -3,7 +3,7 @@
 // sandbox by `id`. Messages of one sandbox arrive in the order they were
 // sent (one port per direction), so its output and diagnostics all precede
 // its 'ended'.
-import type { DiagnosticKind, EngineResult, EngineSpec } from './sandbox-engine.js';
+import type { DiagnosticKind, EngineResult, EngineSpec, ExecSpec, ExecStatus } from './sandbox-engine.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { LimitName } from './report.js';
 
@@ -26,6 +26,8 @@ export type ToWorker =
   | { type: 'stdin'; id: number; bytes: Uint8Array }
   | { type: 'stdin-end'; id: number }
   | { type: 'resize'; id: number; cols: number; rows: number }
+  /** Another program in the running sandbox (Sandbox.exec), `execId` naming it in the answers. */
+  | { type: 'exec'; id: number; execId: number; spec: ExecSpec }
   /** Answered on the reply port of WorkerInit, for a caller blocked until it comes (reply.ts). */
   | { type: 'read-file'; id: number; path: string }
   | { type: 'dispose'; id: number };
@@ -38,7 +40,10 @@ export type FromWorker =
   | { type: 'diagnostic'; id: number; line: string; kind: DiagnosticKind }
   | { type: 'strace'; id: number; line: string }
   | { type: 'ended'; id: number; result: EngineResult }
-  | { type: 'failed'; id: number; error: WireError };
+  | { type: 'failed'; id: number; error: WireError }
+  | { type: 'exec-started'; id: number; execId: number; pid: number }
+  | { type: 'exec-failed'; id: number; execId: number; error: WireError }
+  | { type: 'exec-ended'; id: number; execId: number; status: ExecStatus };
 
 /** workerData of a pool's worker: the channel of blocking requests (reply.ts). */
 export interface WorkerInit {

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { announceWorker, reply } from './reply.js';
 import { DEFAULT_MEMORY } from './limits.js';
 import { PreparedVms } from './prepared-vm.js';
-import { type EngineEvents, SandboxEngine, vmShape } from './sandbox-engine.js';
+import { type EngineEvents, type ExecSpec, SandboxEngine, vmShape } from './sandbox-engine.js';
 import { SandboxError } from './sandbox-error.js';
 import type { FromWorker, ToWorker, WireError, WorkerInit } from './sandbox-protocol.js';
 
@@ -62,6 +62,19 @@ async function runOne(id: number, engine: SandboxEngine): Promise<void> {
   setImmediate(() => vms.refill());
 }
 
+async function execOne(id: number, execId: number, engine: SandboxEngine | undefined, spec: ExecSpec): Promise<void> {
+  let p: Awaited<ReturnType<SandboxEngine['exec']>>;
+  try {
+    if (engine === undefined) throw new SandboxError('the sandbox is not running', 125);
+    p = await engine.exec(spec);
+  } catch (e) {
+    send({ type: 'exec-failed', id, execId, error: wire(e) });
+    return;
+  }
+  send({ type: 'exec-started', id, execId, pid: p.pid });
+  send({ type: 'exec-ended', id, execId, status: await p.exited });
+}
+
 port.on('message', (m: ToWorker) => {
   if (m.type === 'boot') {
     const engine = new SandboxEngine(m.spec, eventsOf(m.id), vms);
@@ -94,6 +107,9 @@ port.on('message', (m: ToWorker) => {
       break;
     case 'resize':
       engine?.resize(m.cols, m.rows);
+      break;
+    case 'exec':
+      void execOne(m.id, m.execId, engine, m.spec);
       break;
     case 'read-file':
       reply(init.replyState, init.replyPort, engine?.readFile(m.path));

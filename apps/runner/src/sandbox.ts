@@ -24,6 +24,8 @@ import {
   type DiagnosticKind,
   type EngineEvents,
   type EngineSpec,
+  type ExecProcess,
+  type ExecSpec,
   isRegularFile,
   type OutputRoute,
   SandboxEngine,
@@ -34,6 +36,7 @@ import { checkPtySize, type PtySize } from './terminal.js';
 import { type SandboxBackend, SandboxPool } from './sandbox-pool.js';
 
 export { SandboxError };
+export type { ExecProcess, ExecStatus } from './sandbox-engine.js';
 
 /** Where a guest output stream goes. */
 export type OutputMode = 'buffer' | 'inherit' | 'stream' | ((chunk: Uint8Array) => void);
@@ -112,6 +115,13 @@ export interface SandboxOptions extends LimitOptions {
   publish?: readonly string[];
   /** The host name uname() reports (default 'tsv'). */
   hostname?: string;
+  /**
+   * Host descriptors the program gets as its descriptors 3, 4, ... (as
+   * `runc --preserve-fds` gives them): one open for reading only is the
+   * program's to read (a regular file itself, else a stream), any other is
+   * written as its stdout is. They stay the caller's.
+   */
+  fds?: readonly number[];
   /** Credentials of the program (default: this process's uid and gid). */
   uid?: number;
   gid?: number;
@@ -160,6 +170,17 @@ export interface SandboxOptions extends LimitOptions {
    */
   pty?: PtySize;
 }
+
+/**
+ * Another program in a running sandbox (Sandbox.exec): its environment
+ * (default PATH and HOME), working directory (default '/'), credentials and
+ * limits, and its streams as host descriptors, which stay the caller's:
+ * `stdin` (default: at its end), `stdout`, `stderr` (default: dropped),
+ * `fds` (its descriptors 3, 4, ..., as SandboxOptions.fds), or `pty`, a
+ * terminal of the Sentry's for all three, typed on and shown through host
+ * descriptor `fd` (a host pty's slave: `openPty` of @tsv/kvm-sys).
+ */
+export type ExecOptions = Omit<ExecSpec, 'argv'>;
 
 /** How the program ended and what it cost (report.ts), with its output and what tsv saw. */
 export interface SandboxResult extends RunReport {
@@ -256,6 +277,24 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
    */
   signal(signal: number, all = false): boolean {
     return this.#backend?.signal(signal, all) ?? false;
+  }
+
+  /**
+   * Starts another program in the running sandbox (after wait() began the
+   * run): a new process of its own session, with the sandbox's files,
+   * processes and network, whose parent is the host (getppid() is 0, as
+   * for a process that joined a container's namespaces). Resolves with its
+   * pid in the sandbox and `exited`, which resolves with how it ended (the
+   * sandbox's end kills it); rejects with SandboxError (127 not found, 126
+   * not executable, 125 the sandbox not running) when it cannot start.
+   */
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecProcess> {
+    if (argv.length === 0 || argv[0] === '') throw new TypeError('Sandbox.exec: argv must name a program');
+    if (options.pty !== undefined) checkPtySize(options.pty);
+    if (this.#result === undefined) throw new SandboxError('the sandbox is not running', 125);
+    // wait() asked the backend to run as soon as the boot is done, before this continues.
+    await this.#started;
+    return this.#backend!.exec({ ...options, argv: [...argv] });
   }
 
   /** The `pty` terminal's new size: SIGWINCH for its foreground process group when it changed. */

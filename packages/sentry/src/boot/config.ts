@@ -35,8 +35,12 @@ export interface ProcessConfig {
    * `output`. Sentry.resize changes the size of init's.
    */
   terminal?: { cols: number; rows: number; output: OutputSink | number };
-  /** Descriptors 3, 4, ... of the program, in order (a host descriptor passed in: HostFileInput, OutputStream). */
-  fds?: FileDescription[];
+  /**
+   * Descriptors 3, 4, ... of the program, in order: descriptions (a host
+   * descriptor to read: HostFileInput, an InputStream the host feeds), or
+   * host descriptors the program writes to, as its stdout.
+   */
+  fds?: (FileDescription | number)[];
   stdoutIsTty?: boolean;
   /** Credentials of the program (default: this process's). */
   uid?: number;

@@ -113,6 +113,6 @@ function attachStdio(f: ProcessFactory, task: Task, c: ProcessConfig, group: Hos
   task.fds.add(tty ?? c.stdin);
   task.fds.add(output(c.stdout));
   task.fds.add(output(c.stderr));
-  for (const d of c.fds ?? []) task.fds.add(d);
+  for (const d of c.fds ?? []) task.fds.add(typeof d === 'number' ? hostOutput(d) : d);
   return { terminal, outputs };
 }
