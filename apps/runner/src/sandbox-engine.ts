@@ -86,10 +86,12 @@ export interface ExecSpec {
   pty?: { cols: number; rows: number; fd: number };
 }
 
-/** A program exec started: its pid in the sandbox, and its end. */
+/** A program exec started: its pid in the sandbox, its end, and signals to it. */
 export interface ExecProcess {
   pid: number;
   exited: Promise<ExecStatus>;
+  /** Sends it `signal` from outside the sandbox (si_pid 0); nothing once it has ended. */
+  signal(signal: number): void;
 }
 
 /** How a program ended: its exit code, or the signal that killed it; `status` as a shell reports it. */
@@ -373,7 +375,7 @@ export class SandboxEngine {
         stopInputs(inputs);
         return execStatus(s);
       });
-      return { pid: p.pid, exited };
+      return { pid: p.pid, exited, signal: (signal) => void p.signal(signal) };
     } catch (e) {
       stopInputs(inputs);
       throw sandboxError(e);

@@ -46,6 +46,9 @@ describe.skipIf(announceKvmSkip())('Sandbox.exec', () => {
       expect(await p.exited).toEqual({ exitCode: 7, signal: null, status: 7 });
       expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('from a file\n');
       expect(readFileSync(join(dir, 'err'), 'utf8')).toBe(`ppid=0 pid=${p.pid}\n`);
+      const sleeper = await s.exec([SH, 'sleep', '100']);
+      sleeper.signal(15);
+      expect(await sleeper.exited).toEqual({ exitCode: null, signal: 15, status: 143 });
       stdin.end('go\n');
       const r = await result;
       expect([r.status, r.stdout.toString()]).toEqual([4, 'left\n']);

@@ -371,7 +371,7 @@ class RemoteEngine implements SandboxBackend {
       this.#execs.set(execId, {
         started: (pid) => {
           running = true;
-          resolve({ pid, exited });
+          resolve({ pid, exited, signal: (signal) => this.#post({ type: 'exec-signal', id: this.#id, execId, signal }) });
         },
         // Before it started, the start fails; after, its end.
         failed: (e) => (running ? fail(e) : reject(e)),

@@ -28,6 +28,7 @@ export type ToWorker =
   | { type: 'resize'; id: number; cols: number; rows: number }
   /** Another program in the running sandbox (Sandbox.exec), `execId` naming it in the answers. */
   | { type: 'exec'; id: number; execId: number; spec: ExecSpec }
+  | { type: 'exec-signal'; id: number; execId: number; signal: number }
   /** Answered on the reply port of WorkerInit, for a caller blocked until it comes (reply.ts). */
   | { type: 'read-file'; id: number; path: string }
   | { type: 'dispose'; id: number };

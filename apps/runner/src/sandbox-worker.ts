@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { announceWorker, reply } from './reply.js';
 import { DEFAULT_MEMORY } from './limits.js';
 import { PreparedVms } from './prepared-vm.js';
-import { type EngineEvents, type ExecSpec, SandboxEngine, vmShape } from './sandbox-engine.js';
+import { type EngineEvents, type ExecProcess, type ExecSpec, SandboxEngine, vmShape } from './sandbox-engine.js';
 import { SandboxError } from './sandbox-error.js';
 import type { FromWorker, ToWorker, WireError, WorkerInit } from './sandbox-protocol.js';
 
@@ -62,8 +62,11 @@ async function runOne(id: number, engine: SandboxEngine): Promise<void> {
   setImmediate(() => vms.refill());
 }
 
+/** Programs exec started that have not ended, by `sandbox id:execId`. */
+const execs = new Map<string, ExecProcess>();
+
 async function execOne(id: number, execId: number, engine: SandboxEngine | undefined, spec: ExecSpec): Promise<void> {
-  let p: Awaited<ReturnType<SandboxEngine['exec']>>;
+  let p: ExecProcess;
   try {
     if (engine === undefined) throw new SandboxError('the sandbox is not running', 125);
     p = await engine.exec(spec);
@@ -71,8 +74,12 @@ async function execOne(id: number, execId: number, engine: SandboxEngine | undef
     send({ type: 'exec-failed', id, execId, error: wire(e) });
     return;
   }
+  const key = `${id}:${execId}`;
+  execs.set(key, p);
   send({ type: 'exec-started', id, execId, pid: p.pid });
-  send({ type: 'exec-ended', id, execId, status: await p.exited });
+  const status = await p.exited;
+  execs.delete(key);
+  send({ type: 'exec-ended', id, execId, status });
 }
 
 port.on('message', (m: ToWorker) => {
@@ -110,6 +117,9 @@ port.on('message', (m: ToWorker) => {
       break;
     case 'exec':
       void execOne(m.id, m.execId, engine, m.spec);
+      break;
+    case 'exec-signal':
+      execs.get(`${m.id}:${m.execId}`)?.signal(m.signal);
       break;
     case 'read-file':
       reply(init.replyState, init.replyPort, engine?.readFile(m.path));

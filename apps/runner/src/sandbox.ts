@@ -284,8 +284,8 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
    * run): a new process of its own session, with the sandbox's files,
    * processes and network, whose parent is the host (getppid() is 0, as
    * for a process that joined a container's namespaces). Resolves with its
-   * pid in the sandbox and `exited`, which resolves with how it ended (the
-   * sandbox's end kills it); rejects with SandboxError (127 not found, 126
+   * pid in the sandbox, `exited`, which resolves with how it ended (the
+   * sandbox's end kills it), and `signal(n)`, a signal from outside; rejects with SandboxError (127 not found, 126
    * not executable, 125 the sandbox not running) when it cannot start.
    */
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecProcess> {

@@ -13,6 +13,8 @@ import { elfLoader } from './exec.js';
 import { type InetStack, NET_NONE, startNetwork } from '../net/inet/index.js';
 import { mountProc } from '../proc/index.js';
 import { setHostname } from '../syscalls/uts.js';
+import { SI_USER } from '../kernel/signals.js';
+import { sendProcessSignal } from '../kernel/task-signals.js';
 import { type ProcessFactory, startProcess } from './process.js';
 
 /** What a run cost (tsv run --stats). */
@@ -63,6 +65,8 @@ export interface SpawnedProcess {
   readonly exited: Promise<ExitStatus>;
   /** Its terminal (ProcessConfig.terminal) changed size. */
   resize(cols: number, rows: number): void;
+  /** Sends it `signal` from the host (si_code SI_USER, si_pid 0); false once it has ended. */
+  signal(signal: number): boolean;
 }
 
 /** The host name, as configured (a bad one is the operator's error: BootError 125). */
@@ -171,7 +175,12 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       };
       ended();
     });
-    return { pid: g.pid, exited, resize: (cols, rows) => made.terminal?.resize(cols, rows) };
+    const signal = (signo: number): boolean => {
+      if (g.exitStatus !== undefined) return false;
+      sendProcessSignal(g, { signo, code: SI_USER, pid: 0, uid: 0 });
+      return true;
+    };
+    return { pid: g.pid, exited, resize: (cols, rows) => made.terminal?.resize(cols, rows), signal };
   };
 
   let started = 0;

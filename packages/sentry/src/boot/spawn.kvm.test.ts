@@ -62,6 +62,35 @@ describe.skipIf(announceKvmSkip())('Sentry.spawn on KVM', () => {
     }
   });
 
+  it('signals it from the host', async () => {
+    const { KvmPlatform } = await import('@tsv/platform/kvm');
+    const platform = new KvmPlatform({ memoryBytes: 256 << 20 });
+    try {
+      const stdin = new InputStream();
+      const sentry = await boot({
+        platform,
+        argv: [BUSYBOX, 'sh', '-c', 'read x'],
+        env: ENV,
+        cwd: '/',
+        root: '/',
+        memoryLimit: 128 << 20,
+        stdin,
+        stdout: () => {},
+        stderr: () => {},
+      });
+      const run = sentry.run();
+      const input = new InputStream();
+      const p = sentry.spawn({ argv: [BUSYBOX, 'cat'], env: ENV, cwd: '/', stdin: input, stdout: () => {}, stderr: () => {} });
+      expect(p.signal(15)).toBe(true);
+      expect(await p.exited).toMatchObject({ signal: 15 });
+      expect(p.signal(15)).toBe(false);
+      stdin.end();
+      expect(await run).toEqual({ code: 1 });
+    } finally {
+      platform.close();
+    }
+  });
+
   it('refuses a missing program, and any program once the sandbox has ended', async () => {
     const { KvmPlatform } = await import('@tsv/platform/kvm');
     const platform = new KvmPlatform({ memoryBytes: 256 << 20 });
