@@ -2,10 +2,11 @@
 // options, then the container id. Flags are written `--flag value`,
 // `--flag=value` or with one dash, as Go's flag package takes them (engines
 // call runc so). A failed command prints one line (and logs it) and exits 1.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, fstatSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './config.js';
-import { CommandError, create, type Globals, kill, remove, run, start } from './lifecycle.js';
+import { exec, type ExecOptions } from './exec.js';
+import { CommandError, create, type CreateOptions, type Globals, kill, remove, run, start } from './lifecycle.js';
 import { Log } from './log.js';
 import { list, ps, state } from './query.js';
 import { parseSignal } from './signals.js';
@@ -19,10 +20,14 @@ whose kernel is the TypeScript Sentry), driven with runc's command line.
 
 commands:
   spec [--bundle DIR]                     write a default config.json
-  create [--bundle DIR] [--pid-file F] ID boot the sandbox; the program waits for start
+  create [--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] ID
+                                          boot the sandbox; the program waits for start
   start ID                                run the created container's program
-  run [--bundle DIR] [--pid-file F] [--detach] ID
+  run [--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] [--detach] ID
                                           create and start; wait for the end and delete
+  exec [--process FILE | --env K=V --cwd DIR --user UID[:GID] --tty] [--console-socket S]
+       [--pid-file F] [--detach] [--preserve-fds N] ID [COMMAND ARGS...]
+                                          another program in the running container
   state ID                                the state as JSON (runtime spec)
   kill [--all] ID [SIGNAL]                send a signal (default SIGTERM)
   delete [--force] ID                     remove a stopped (or, forced, any) container
@@ -37,11 +42,16 @@ global options:
   --systemd-cgroup    accepted; tsv creates no cgroup (the limits are the sandbox's own)
 `;
 
-type FlagKind = 'string' | 'boolean';
+/** A flag's value: a string, a switch, or a string that may repeat (--env). */
+/** Most descriptors --preserve-fds passes (one SCM_RIGHTS message carries 253, less stdin, stdout and stderr). */
+const MAX_PRESERVED = 250;
+
+type FlagKind = 'string' | 'boolean' | 'strings';
 
 /** Flags (by name, with one-letter aliases) then positionals, as urfave/cli parses runc's. */
 function parse(args: string[], spec: Record<string, FlagKind>, aliases: Record<string, string> = {}) {
   const values: Record<string, string | boolean> = {};
+  const lists: Record<string, string[]> = {};
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -54,12 +64,18 @@ function parse(args: string[], spec: Record<string, FlagKind>, aliases: Record<s
     const name = aliases[raw] ?? raw;
     const kind = spec[name];
     if (kind === undefined) throw new CommandError(`flag provided but not defined: -${raw}`);
-    if (kind === 'boolean') values[name] = inline === undefined ? true : inline === 'true';
-    else if (inline !== undefined) values[name] = inline;
-    else if (i + 1 < args.length) values[name] = args[++i]!;
+    if (kind === 'boolean') {
+      values[name] = inline === undefined ? true : inline === 'true';
+      continue;
+    }
+    let value: string;
+    if (inline !== undefined) value = inline;
+    else if (i + 1 < args.length) value = args[++i]!;
     else throw new CommandError(`flag needs an argument: -${raw}`);
+    if (kind === 'strings') (lists[name] ??= []).push(value);
+    else values[name] = value;
   }
-  return { values, rest: args.slice(i) };
+  return { values, lists, rest: args.slice(i) };
 }
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -84,17 +100,86 @@ const CREATE_FLAGS: Record<string, FlagKind> = {
   'no-new-keyring': 'boolean',
 };
 
-function createOptions(values: Record<string, string | boolean>, rest: string[], command: string) {
-  if (str(values['console-socket']) !== undefined)
-    throw new CommandError('--console-socket: a terminal (pty) for the container is not supported by tsv-oci yet');
+/** --preserve-fds N: descriptors 3..3+N-1, each of which must be open here. */
+function preserveFds(values: Record<string, string | boolean>): number {
   const keep = str(values['preserve-fds']) ?? '0';
-  if (!/^\d+$/.test(keep)) throw new CommandError(`--preserve-fds: a number expected, got '${keep}'`);
-  if (keep !== '0') throw new CommandError('--preserve-fds: passing extra host descriptors into the sandbox is not supported');
+  if (!/^\d+$/.test(keep) || Number(keep) > MAX_PRESERVED)
+    throw new CommandError(`--preserve-fds: a number up to ${MAX_PRESERVED} expected, got '${keep}'`);
+  for (let fd = 3; fd < 3 + Number(keep); fd++) {
+    try {
+      fstatSync(fd);
+    } catch {
+      throw new CommandError(`--preserve-fds ${keep}: descriptor ${fd} is not open`);
+    }
+  }
+  return Number(keep);
+}
+
+function createOptions(values: Record<string, string | boolean>, rest: string[], command: string): CreateOptions {
   const pidFile = str(values['pid-file']);
+  const consoleSocket = str(values['console-socket']);
   return {
     id: oneId(rest, command),
     bundle: resolve(str(values.bundle) ?? '.'),
     pidFile: pidFile === undefined ? undefined : resolve(pidFile),
+    consoleSocket: consoleSocket === undefined ? undefined : resolve(consoleSocket),
+    preserveFds: preserveFds(values),
+  };
+}
+
+const EXEC_FLAGS: Record<string, FlagKind> = {
+  'console-socket': 'string',
+  cwd: 'string',
+  env: 'strings',
+  tty: 'boolean',
+  user: 'string',
+  'additional-gids': 'strings',
+  process: 'string',
+  detach: 'boolean',
+  'pid-file': 'string',
+  'process-label': 'string',
+  apparmor: 'string',
+  'no-new-privs': 'boolean',
+  cap: 'strings',
+  'preserve-fds': 'string',
+  cgroup: 'strings',
+  'ignore-paused': 'boolean',
+};
+
+function execOptions(args: string[]): ExecOptions {
+  const { values, lists, rest } = parse(args, EXEC_FLAGS, {
+    e: 'env',
+    t: 'tty',
+    u: 'user',
+    g: 'additional-gids',
+    p: 'process',
+    d: 'detach',
+    c: 'cap',
+  });
+  // What the sandbox cannot honour is refused, as in config.json.
+  if ((lists['additional-gids'] ?? []).length > 0) throw new CommandError('--additional-gids: supplementary groups are not supported');
+  if (str(values['process-label']) !== undefined) throw new CommandError('--process-label: SELinux labels are not supported');
+  if (str(values.apparmor) !== undefined)
+    throw new CommandError('--apparmor: AppArmor profiles are not supported (the sandbox is the boundary)');
+  if ((lists.cgroup ?? []).length > 0) throw new CommandError('--cgroup: tsv creates no cgroup');
+  // --cap: accepted, not enforced (uid 0 is privileged in the sandbox, nothing reaches the host), as process.capabilities.
+  if (rest.length === 0) throw new CommandError('exec: a container id expected');
+  const [id, ...argv] = rest as [string, ...string[]];
+  const file = str(values.process);
+  const pidFile = str(values['pid-file']);
+  const consoleSocket = str(values['console-socket']);
+  return {
+    id,
+    args: argv,
+    processFile: file,
+    env: lists.env ?? [],
+    cwd: str(values.cwd),
+    user: str(values.user),
+    tty: values.tty === true,
+    consoleSocket: consoleSocket === undefined ? undefined : resolve(consoleSocket),
+    pidFile: pidFile === undefined ? undefined : resolve(pidFile),
+    detach: values.detach === true,
+    preserveFds: preserveFds(values),
   };
 }
 
@@ -147,7 +232,7 @@ async function command(g: Globals, name: string, args: string[]): Promise<number
       return 0;
     }
     case 'exec':
-      throw new CommandError('exec: a second process in a running sandbox is not supported by tsv-oci yet');
+      return exec(g, execOptions(args));
     case 'pause':
     case 'resume':
       throw new CommandError(`${name}: not supported (a sandbox cannot be frozen yet)`);
@@ -162,6 +247,11 @@ async function command(g: Globals, name: string, args: string[]): Promise<number
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The host process standing for a program `exec` started (exec.ts): not a command for people.
+  if (argv[0] === 'exec-proxy' && argv.length === 3) {
+    const { execProxyMain } = await import('./exec.js');
+    process.exit(await execProxyMain(argv[1]!, argv[2]!));
+  }
   let log = new Log(undefined, 'text');
   try {
     const { values, rest } = parse(argv, {

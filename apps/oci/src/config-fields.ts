@@ -16,11 +16,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export class Fields {
   readonly #o: Record<string, unknown>;
   readonly path: string;
+  /** The document errors name: config.json, or the file of `exec --process`. */
+  readonly doc: string;
 
-  constructor(value: unknown, path: string) {
-    if (value !== undefined && !isObject(value)) throw new ConfigError(`${path || 'config.json'}: an object expected`);
+  constructor(value: unknown, path: string, doc = 'config.json') {
+    if (value !== undefined && !isObject(value)) throw new ConfigError(`${path ? `${doc}: ${path}` : doc}: an object expected`);
     this.#o = value ?? {};
     this.path = path;
+    this.doc = doc;
   }
 
   name(key: string): string {
@@ -29,7 +32,7 @@ export class Fields {
 
   /** Throws the error for field `key`. */
   refuse(key: string, why: string): never {
-    throw new ConfigError(`config.json: ${this.name(key)}: ${why}`);
+    throw new ConfigError(`${this.doc}: ${this.name(key)}: ${why}`);
   }
 
   has(key: string): boolean {
@@ -96,7 +99,7 @@ export class Fields {
 
   /** The object at `key` (absent: an empty one). */
   object(key: string): Fields {
-    return new Fields(this.#typed(key, isObject, 'an object'), this.name(key));
+    return new Fields(this.#typed(key, isObject, 'an object'), this.name(key), this.doc);
   }
 
   optionalObject(key: string): Fields | undefined {
@@ -106,6 +109,6 @@ export class Fields {
   /** The objects of the array at `key`, each named `key[i]`. */
   array(key: string): Fields[] {
     const a = this.#typed<unknown[]>(key, Array.isArray, 'an array') ?? [];
-    return a.map((v, i) => new Fields(v, `${this.name(key)}[${i}]`));
+    return a.map((v, i) => new Fields(v, `${this.name(key)}[${i}]`, this.doc));
   }
 }

@@ -52,11 +52,15 @@ describe('config.json', () => {
     expect(c.options).toMatchObject({ memory: 256 << 20, pids: 50, volumes: [`${rootfs}:/data:ro`] });
     expect(c.options.rlimits).toEqual(new Map([[3, { soft: 1 << 20, hard: Infinity }]]));
     expect(c.oomScoreAdj).toBe(500);
+    expect([c.terminal, c.consoleSize]).toEqual([false, { cols: 0, rows: 0 }]);
+    s.process.terminal = true;
+    s.process.consoleSize = { height: 30, width: 100 };
+    expect(translate(s, '/')).toMatchObject({ terminal: true, consoleSize: { cols: 100, rows: 30 } });
   });
 
   it('refuses what tsv cannot honour, naming the field', () => {
     const cases: [(s: Json) => void, RegExp][] = [
-      [(s) => (s.process.terminal = true), /^config\.json: process\.terminal: .*pty/],
+      [(s) => (s.process.consoleSize = { height: 24, width: 70_000 }), /^config\.json: process\.consoleSize: at most 65535/],
       [(s) => (s.process.user.additionalGids = [-5]), /process\.user\.additionalGids: an array of integers/],
       [(s) => (s.process.rlimits = [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }]), /process\.rlimits\[0\]\.type: unknown limit/],
       [(s) => (s.process.apparmorProfile = 'docker-default'), /process\.apparmorProfile/],

@@ -31,6 +31,9 @@ export interface ContainerConfig {
   rootPath: string;
   /** Every system call to the log (annotation dev.tsv.strace=true). */
   strace: boolean;
+  /** process.terminal, and process.consoleSize (0 where not given). */
+  terminal: boolean;
+  consoleSize: { cols: number; rows: number };
 }
 
 /** Annotations tsv reads (any other dev.tsv.* one is an error: a typo must not pass unnoticed). */
@@ -120,6 +123,8 @@ export function translate(doc: unknown, bundle: string): ContainerConfig {
     annotations,
     rootPath,
     strace,
+    terminal: proc.terminal,
+    consoleSize: proc.consoleSize,
   };
 }
 
@@ -139,7 +144,12 @@ export function processOf(p: Fields) {
     'oomScoreAdj',
     'selinuxLabel',
   ]);
-  if (p.boolean('terminal') === true) p.refuse('terminal', 'a terminal (pty) is not supported by tsv-oci yet');
+  // A terminal comes with --console-socket (console.ts), which the command checks against it.
+  const terminal = p.boolean('terminal') ?? false;
+  const size = p.object('consoleSize');
+  size.only(['height', 'width']);
+  const consoleSize = { cols: size.natural('width') ?? 0, rows: size.natural('height') ?? 0 };
+  if (consoleSize.cols > 0xffff || consoleSize.rows > 0xffff) p.refuse('consoleSize', 'at most 65535 columns and rows');
   p.empty('apparmorProfile', 'AppArmor profiles are not supported (the sandbox is the boundary)');
   p.empty('selinuxLabel', 'SELinux labels are not supported');
   // noNewPrivileges either way: exec never changes credentials in the sandbox (setuid bits are not honoured).
@@ -179,5 +189,5 @@ export function processOf(p: Fields) {
 
   const oom = p.integer('oomScoreAdj');
   if (oom !== undefined && (oom < -1000 || oom > 1000)) p.refuse('oomScoreAdj', 'between -1000 and 1000 expected');
-  return { args, env, cwd, uid, gid, groups, rlimits, oomScoreAdj: oom };
+  return { args, env, cwd, uid, gid, groups, rlimits, oomScoreAdj: oom, terminal, consoleSize };
 }

@@ -5,8 +5,38 @@ import { closeSync, openSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 
-export type Request = { op: 'start' } | { op: 'kill'; signal: number; all: boolean } | { op: 'ps' };
-export type Reply = { ok: true; pids?: number[] } | { ok: false; error: string };
+export type Request =
+  | { op: 'start' }
+  | { op: 'kill'; signal: number; all: boolean }
+  | { op: 'ps' }
+  | ExecRequest
+  /** Answered when the exec'd program `execId` has ended; the program is killed if the asker goes first. */
+  | { op: 'exec-wait'; execId: string }
+  /** A signal for the exec'd program `execId`. */
+  | { op: 'exec-signal'; execId: string; signal: number };
+
+/**
+ * A second program in the running sandbox (tsv-oci exec). Its descriptors
+ * were sent first to the fd socket (fdSocketPath) in a message holding
+ * `execId`: stdin, stdout, stderr, then the preserved ones (3, 4, ...).
+ * `pty`: its stdin is a host terminal for all three. `proxy` is the host
+ * process that stands for it (ps lists it).
+ */
+export interface ExecRequest {
+  op: 'exec';
+  execId: string;
+  proxy: number;
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  rlimits: [number, { soft: number; hard: number }][];
+  pty?: { cols: number; rows: number };
+}
+
+/** `pid`: the exec'd program's in the sandbox; `status`: how it ended (exec-wait). */
+export type Reply = { ok: true; pids?: number[]; pid?: number; status?: number } | { ok: false; error: string };
 
 /** Longest unix socket path (sun_path less its NUL). */
 const SUN_PATH_MAX = 107;
@@ -15,7 +45,7 @@ const SUN_PATH_MAX = 107;
  * Runs `use` with a name for the socket at `path` that fits in sun_path: the
  * path itself, or the same file through a descriptor of its directory.
  */
-async function withSocketName<T>(path: string, use: (name: string) => Promise<T>): Promise<T> {
+export async function withSocketName<T>(path: string, use: (name: string) => Promise<T>): Promise<T> {
   if (Buffer.byteLength(path) <= SUN_PATH_MAX) return use(path);
   const fd = openSync(dirname(path), 'r');
   try {
@@ -25,7 +55,7 @@ async function withSocketName<T>(path: string, use: (name: string) => Promise<T>
   }
 }
 
-/** Sends `req` to the container process; rejects when it is not there. */
+/** Sends `req` to the container process; rejects when it is not there. `timeoutMs` 0: no timeout (exec-wait). */
 export function request(path: string, req: Request, timeoutMs = 10_000): Promise<Reply> {
   return withSocketName(
     path,
@@ -51,13 +81,15 @@ export function request(path: string, req: Request, timeoutMs = 10_000): Promise
   );
 }
 
-/** Listens at `path`, answering each request with `handle`. */
-export function serve(path: string, handle: (req: Request) => Promise<Reply> | Reply): Promise<Server> {
+/** Listens at `path`, answering each request with `handle`; `gone` is aborted when the asker closes its end first. */
+export function serve(path: string, handle: (req: Request, gone: AbortSignal) => Promise<Reply> | Reply): Promise<Server> {
   const server = createServer((sock) => {
     let data = '';
     let answered = false;
+    const gone = new AbortController();
     sock.setEncoding('utf8');
     sock.on('error', () => sock.destroy());
+    sock.on('close', () => gone.abort());
     sock.on('data', async (d: string) => {
       data += d;
       const nl = data.indexOf('\n');
@@ -65,11 +97,11 @@ export function serve(path: string, handle: (req: Request) => Promise<Reply> | R
       answered = true;
       let reply: Reply;
       try {
-        reply = await handle(JSON.parse(data.slice(0, nl)) as Request);
+        reply = await handle(JSON.parse(data.slice(0, nl)) as Request, gone.signal);
       } catch (e) {
         reply = { ok: false, error: e instanceof Error ? e.message : String(e) };
       }
-      sock.end(`${JSON.stringify(reply)}\n`);
+      if (!sock.destroyed) sock.end(`${JSON.stringify(reply)}\n`);
     });
   });
   return withSocketName(

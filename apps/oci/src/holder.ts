@@ -2,28 +2,29 @@
 // `create` as runc starts its init, detached into its own session and
 // reparented to whoever waits for it (containerd's shim is a subreaper).
 // It boots the sandbox, tells `create` on descriptor 3 whether that worked,
-// answers the control socket, runs the program on `start`, and exits with
+// answers the control socket, runs the program on `start` (and those
+// `exec` starts, holder-exec.ts), and exits with
 // the program's status (128+N when signal N killed it), which is what the
 // shim reports as the container's. Its own lines go to the --log of
 // `create`, never to the container's stdout or stderr.
-import { chmodSync, chownSync, closeSync, mkdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, type SandboxOptions } from '@tsv/runner';
 import { readConfig } from './config.js';
 import type { FileBind } from './config-mounts.js';
 import { serve, type Reply, type Request } from './control.js';
+import { Execs } from './holder-exec.js';
+import { childFds, tell } from './ready.js';
 import { Log } from './log.js';
 import { SIGKILL } from './signals.js';
 import { type ContainerState, controlPath, processStartTime, readState, writeState } from './state.js';
 
-/** The descriptor `create` reads the outcome of booting from. */
-const READY_FD = 3;
 /** Signals whose default action does not end a process: before `start` they change nothing. */
 const HARMLESS_SIGNALS = new Set([17, 18, 19, 20, 21, 22, 23, 28]);
 
 export async function holderMain(dir: string): Promise<number> {
   const state = readState(dir);
-  if (state === null) return ready({ error: `no container state in ${dir}` });
+  if (state === null) return tell({ error: `no container state in ${dir}` });
   const log = new Log(state.log, state.logFormat ?? 'text', { stderr: false });
   let sandbox: Sandbox;
   try {
@@ -37,13 +38,16 @@ export async function holderMain(dir: string): Promise<number> {
       chownSync(host, t.uid, t.gid);
       return `${host}:${t.guest}:${t.readOnly ? 'ro' : 'overlay'}`;
     });
+    // With a terminal, stdio is its host pty's slave.
     sandbox = new Sandbox(cfg.argv, {
       ...cfg.options,
       volumes: [...(cfg.options.volumes ?? []), ...tmpfs],
       files: fileCopies(cfg.files),
+      fds: childFds(state.preserveFds ?? 0),
+      pty: state.terminal,
       stdin: 'inherit',
       stdout: 'inherit',
-      stderr: 'inherit',
+      stderr: state.terminal === undefined ? 'inherit' : undefined,
       // On this thread, as `tsv run` does: this process holds one sandbox, and a worker thread would
       // load the sandbox's code a second time, outside the bundle and its code cache (bin/tsv-oci).
       pool: false,
@@ -52,11 +56,17 @@ export async function holderMain(dir: string): Promise<number> {
     });
     await sandbox.start();
   } catch (e) {
-    return ready({ error: e instanceof Error ? e.message : String(e) });
+    return tell({ error: e instanceof Error ? e.message : String(e) });
   }
 
+  let execs: Execs;
+  try {
+    execs = await Execs.listen(dir);
+  } catch (e) {
+    return tell({ error: `fd socket: ${e instanceof Error ? e.message : String(e)}` });
+  }
   let started = false;
-  const handle = (req: Request): Reply => {
+  const handle = (req: Request, gone: AbortSignal): Reply | Promise<Reply> => {
     switch (req.op) {
       case 'start':
         if (started) return { ok: false, error: 'the container has already been started' };
@@ -70,7 +80,13 @@ export async function holderMain(dir: string): Promise<number> {
         if (req.signal === SIGKILL || !HARMLESS_SIGNALS.has(req.signal)) setImmediate(() => stop(dir, 128 + req.signal, req.signal));
         return { ok: true };
       case 'ps':
-        return { ok: true, pids: [process.pid] };
+        return { ok: true, pids: [process.pid, ...execs.proxies()] };
+      case 'exec':
+        return started ? execs.start(sandbox, req) : { ok: false, error: 'cannot exec in a created container: start it first' };
+      case 'exec-wait':
+        return execs.wait(req.execId, gone);
+      case 'exec-signal':
+        return execs.signal(req.execId, req.signal);
       default:
         return { ok: false, error: `unknown request ${JSON.stringify(req)}` };
     }
@@ -78,11 +94,11 @@ export async function holderMain(dir: string): Promise<number> {
   try {
     await serve(controlPath(dir), handle);
   } catch (e) {
-    return ready({ error: `control socket: ${e instanceof Error ? e.message : String(e)}` });
+    return tell({ error: `control socket: ${e instanceof Error ? e.message : String(e)}` });
   }
   const created: ContainerState = { ...state, pid: process.pid, startTime: processStartTime(process.pid) ?? 0, status: 'created' };
   writeState(dir, created);
-  ready({ ok: true });
+  tell({ ok: true });
   // The control socket keeps this process alive until `start` or `kill`.
   return new Promise<number>(() => {});
 }
@@ -115,15 +131,4 @@ function stop(dir: string, status: number, signal: number | null): never {
   const s = readState(dir);
   if (s !== null) writeState(dir, { ...s, status: 'stopped', exit: { code: signal === null ? status : null, signal } });
   process.exit(status);
-}
-
-/** Tells `create` how booting went, and closes the channel. Returns the status to end with on an error. */
-function ready(outcome: { ok: true } | { error: string }): number {
-  try {
-    writeSync(READY_FD, `${JSON.stringify(outcome)}\n`);
-    closeSync(READY_FD);
-  } catch {
-    // `create` is gone: nobody is told, the container ends below if it failed.
-  }
-  return 'error' in outcome ? 1 : 0;
 }

@@ -113,11 +113,14 @@ describe.skipIf(announceKvmSkip())('tsv-oci lifecycle', () => {
     const root = newRoot();
     const tty = makeBundle('true', (c) => (c.process.terminal = true));
     const r = oci(root, 'create', '--bundle', tty, 'c4');
-    expect([r.status, r.stderr]).toEqual([1, 'tsv-oci: config.json: process.terminal: a terminal (pty) is not supported by tsv-oci yet\n']);
-    expect(oci(root, 'create', '--bundle', makeBundle('true'), '--console-socket', '/x.sock', 'c4').stderr).toMatch(
-      /^tsv-oci: --console-socket: /,
+    expect([r.status, r.stderr]).toEqual([1, 'tsv-oci: cannot allocate tty if runc will detach without setting console socket\n']);
+    expect(oci(root, 'create', '--bundle', makeBundle('true'), '--console-socket', '/x.sock', 'c4').stderr).toBe(
+      'tsv-oci: cannot use console socket if runc will not detach or allocate tty\n',
     );
-    expect(oci(root, 'create', '--bundle', makeBundle('true'), '--preserve-fds', '2', 'c4').stderr).toMatch(/^tsv-oci: --preserve-fds: /);
+    expect(oci(root, 'create', '--bundle', tty, '--console-socket', '/nonexistent/x.sock', 'c4').stderr).toMatch(
+      /^tsv-oci: --console-socket \/nonexistent\/x.sock: sendmsg .* failed: ENOENT\n$/,
+    );
+    expect(oci(root, 'create', '--bundle', makeBundle('true'), '--preserve-fds', '-1', 'c4').stderr).toMatch(/^tsv-oci: --preserve-fds: /);
     const missing = oci(
       root,
       'create',
@@ -127,7 +130,7 @@ describe.skipIf(announceKvmSkip())('tsv-oci lifecycle', () => {
     );
     expect([missing.status, missing.stderr]).toEqual([1, 'tsv-oci: /bin/nothing: No such file or directory\n']);
     expect(readdirSync(root)).toEqual([]);
-    expect(oci(root, 'exec', 'c4').stderr).toMatch(/exec: .* not supported/);
+    expect(oci(root, 'exec', 'c4', '/bin/true').stderr).toBe('tsv-oci: container c4 does not exist\n');
     expect(oci(root, 'bogus').stderr).toBe("tsv-oci: unknown command 'bogus'\n");
   });
 });

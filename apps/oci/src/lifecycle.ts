@@ -2,10 +2,12 @@
 // run (create + start + wait). Each is a new process; what they share is
 // the state under --root and the container process's control socket.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { readConfig } from './config.js';
+import { checkConsole, consoleFor, DEFAULT_CONSOLE } from './console.js';
+import { preservedFds } from './ready.js';
 import { request } from './control.js';
 import type { Log } from './log.js';
 import { SIGKILL } from './signals.js';
@@ -36,21 +38,30 @@ export interface CreateOptions {
   bundle: string;
   /** Absolute, or none. */
   pidFile: string | undefined;
+  /** Where the engine takes the master of the program's terminal (process.terminal). */
+  consoleSocket: string | undefined;
+  /** How many descriptors from 3 on the program gets (--preserve-fds). */
+  preserveFds: number;
 }
 
 /** A command that cannot do what it was asked; the message is the one line the user sees. */
 export class CommandError extends Error {}
 
 /** This package's bin, which `create` starts again as the container's process (`tsv-oci init DIR`). */
-const BIN = fileURLToPath(new URL('../bin/tsv-oci', import.meta.url));
+export const BIN = fileURLToPath(new URL('../bin/tsv-oci', import.meta.url));
 /** How long `delete` waits for a killed container process to be gone. */
 const GONE_TIMEOUT_MS = 10_000;
 
-/** Creates the container: its process boots the sandbox and waits for `start`. Resolves with that process. */
-export async function create(g: Globals, o: CreateOptions): Promise<ChildProcess> {
+/**
+ * Creates the container: its process boots the sandbox and waits for
+ * `start`. Resolves with that process. `detach`: nobody waits for the
+ * program here (create, run --detach).
+ */
+export async function create(g: Globals, o: CreateOptions, detach = true): Promise<ChildProcess> {
   if (!validId(o.id)) throw new CommandError(`invalid container id '${o.id}'`);
   // A config tsv cannot run fails here, before anything exists.
-  const { annotations } = readConfig(o.bundle);
+  const { annotations, terminal, consoleSize } = readConfig(o.bundle);
+  checkConsole(terminal, o.consoleSocket, detach);
   makeRoot(g.root);
   const dir = containerDir(g.root, o.id);
   try {
@@ -68,8 +79,23 @@ export async function create(g: Globals, o: CreateOptions): Promise<ChildProcess
     annotations,
     log: g.log.file,
     logFormat: g.log.format,
+    preserveFds: o.preserveFds,
+    terminal: terminal ? { cols: consoleSize.cols || DEFAULT_CONSOLE.cols, rows: consoleSize.rows || DEFAULT_CONSOLE.rows } : undefined,
   });
-  const child = spawn(process.execPath, [BIN, 'init', dir], { detached: true, cwd: dir, stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  let tty: number | undefined;
+  try {
+    tty = o.consoleSocket === undefined ? undefined : await consoleFor(o.consoleSocket);
+  } catch (e) {
+    removeContainerDir(dir);
+    throw e;
+  }
+  const stdio = tty ?? 'inherit';
+  const child = spawn(process.execPath, [BIN, 'init', dir], {
+    detached: true,
+    cwd: dir,
+    stdio: [stdio, stdio, stdio, 'pipe', ...preservedFds(o.preserveFds)],
+  });
+  if (tty !== undefined) closeSync(tty);
   const outcome = await readOutcome(child);
   if ('error' in outcome) {
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -81,8 +107,8 @@ export async function create(g: Globals, o: CreateOptions): Promise<ChildProcess
   return child;
 }
 
-/** The line the container process writes on descriptor 3 once the sandbox booted (or failed to). */
-function readOutcome(child: ChildProcess): Promise<{ ok: true } | { error: string }> {
+/** The line a child (the container process, an exec proxy) writes on descriptor 3 once it started (or failed to). */
+export function readOutcome(child: ChildProcess): Promise<{ ok: true } | { error: string }> {
   return new Promise((resolve) => {
     let data = '';
     const pipe = child.stdio[3] as NodeJS.ReadableStream;
@@ -102,13 +128,13 @@ function readOutcome(child: ChildProcess): Promise<{ ok: true } | { error: strin
 }
 
 /** The container's state, or a CommandError when there is none. */
-function stateOf(g: Globals, id: string): ContainerState {
+export function stateOf(g: Globals, id: string): ContainerState {
   const s = validId(id) ? readState(containerDir(g.root, id)) : null;
   if (s === null) throw new CommandError(`container ${id} does not exist`);
   return s;
 }
 
-async function ask(g: Globals, id: string, req: Parameters<typeof request>[1]) {
+export async function ask(g: Globals, id: string, req: Parameters<typeof request>[1]) {
   const reply = await request(controlPath(containerDir(g.root, id)), req).catch((e: Error) => {
     throw new CommandError(`container ${id}: ${e.message}`);
   });
@@ -171,7 +197,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 /** create + start; unless detached, waits for the container's end, deletes it and resolves with its status. */
 export async function run(g: Globals, o: CreateOptions, detach: boolean): Promise<number> {
-  const child = await create(g, o);
+  const child = await create(g, o, detach);
   const exited = new Promise<number>((resolve) => child.once('exit', (code, sig) => resolve(code ?? 128 + signalNumber(sig))));
   try {
     await start(g, o.id);
@@ -183,16 +209,24 @@ export async function run(g: Globals, o: CreateOptions, detach: boolean): Promis
     child.unref();
     return 0;
   }
-  const forward = (sig: NodeJS.Signals) => {
-    kill(g, o.id, signalNumber(sig), false).catch(() => {});
-  };
-  for (const sig of FORWARDED) process.on(sig, forward);
-  const status = await exited;
-  for (const sig of FORWARDED) process.off(sig, forward);
+  const status = await forwardingSignals(exited, (signal) => kill(g, o.id, signal, false));
   await remove(g, o.id, true);
   return status;
 }
 
-function signalNumber(sig: NodeJS.Signals | null): number {
+/** Resolves with `until`, passing the signals of FORWARDED to `send` meanwhile (runc's signal proxy). */
+export async function forwardingSignals<T>(until: Promise<T>, send: (signal: number) => Promise<unknown>): Promise<T> {
+  const forward = (sig: NodeJS.Signals) => {
+    send(signalNumber(sig)).catch(() => {});
+  };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  try {
+    return await until;
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, forward);
+  }
+}
+
+export function signalNumber(sig: NodeJS.Signals | null): number {
   return sig === null ? 0 : (constants.signals[sig] ?? 0);
 }

@@ -1,8 +1,9 @@
 // What the runtime keeps of each container under --root, so that every
 // command works from a new process (containerd runs each as one):
 // <root>/<id>/state.json, written atomically by `create` and by the
-// container's own process (holder.ts), and <root>/<id>/ctl.sock, where
-// that process takes `start`, `kill` and `ps`.
+// container's own process (holder.ts), <root>/<id>/ctl.sock, where that
+// process takes `start`, `kill`, `ps` and `exec`, and <root>/<id>/fds.sock,
+// where it takes the descriptors of a program `exec` starts.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,6 +27,10 @@ export interface ContainerState {
   /** Where the container's process logs (the --log of `create`). */
   log?: string;
   logFormat?: 'text' | 'json';
+  /** Descriptors 3.. of `create`'s caller passed on (--preserve-fds): the container's process has them from 4. */
+  preserveFds?: number;
+  /** The program's terminal (process.terminal, --console-socket): the container's process's stdio is its host pty's slave. */
+  terminal?: { cols: number; rows: number };
   /** How the program ended, once stopped. */
   exit?: { code: number | null; signal: number | null };
 }
@@ -37,6 +42,8 @@ export function validId(id: string): boolean {
 
 export const containerDir = (root: string, id: string): string => join(root, id);
 export const controlPath = (dir: string): string => join(dir, 'ctl.sock');
+/** Where `exec` sends the container's process the descriptors of a program it starts (SCM_RIGHTS). */
+export const fdSocketPath = (dir: string): string => join(dir, 'fds.sock');
 
 export function readState(dir: string): ContainerState | null {
   try {

@@ -32,28 +32,36 @@ export function hostInput(fd: number, typed = false): HostInput {
   }
   if (regular && !typed) return { description: new HostFileInput(fd), stop: () => {} };
   const input = new InputStream(isatty(fd));
-  const source = readable(fd);
-  source.on('data', (chunk: Buffer) => input.push(new Uint8Array(chunk)));
-  source.on('end', () => input.end());
-  source.on('error', () => input.end());
+  const { source, own } = readable(fd);
+  const onData = (chunk: Buffer) => input.push(new Uint8Array(chunk));
+  const onEnd = () => input.end();
+  source.on('data', onData);
+  source.on('end', onEnd);
+  source.on('error', onEnd);
   return {
     description: input,
     stop: () => {
-      source.destroy();
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.on('error', () => {}); // an error after this is nobody's
+      // Our own description goes with the stream; the caller's descriptor is never closed here.
+      if (own) source.destroy();
+      else source.pause();
       input.end();
     },
   };
 }
 
-function readable(fd: number): Readable {
+/** A stream of `fd`'s bytes; `own`: over a description of our own, which destroying the stream closes. */
+function readable(fd: number): { source: Readable; own: boolean } {
   const st = fstatSync(fd);
   const tty = isatty(fd);
   if (st.isFIFO() || tty) {
     const own = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-    return tty ? new ReadStream(own) : new Socket({ fd: own, readable: true, writable: false });
+    return { source: tty ? new ReadStream(own) : new Socket({ fd: own, readable: true, writable: false }), own: true };
   }
-  // A socket or a device: read from the thread pool, on the caller's descriptor (left open).
-  return createReadStream('', { fd, autoClose: false });
+  // A socket or a device: read from the thread pool, on the caller's descriptor (destroying this stream would close it).
+  return { source: createReadStream('', { fd, autoClose: false }), own: false };
 }
 
 /** Whether host descriptor `fd` is open for reading only (its flags in /proc/self/fdinfo). */
