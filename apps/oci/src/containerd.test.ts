@@ -71,6 +71,27 @@ describe.skipIf(skip !== null || announceKvmSkip())('containerd with tsv-oci', (
     expect([r.status, r.stdout]).toEqual([7, 'in 6.1.0-tsv\n']);
   });
 
+  it('ctr run -t: the container gets a terminal through the console socket (under script, a terminal for ctr)', async () => {
+    const command = [
+      'ctr',
+      '--address',
+      address,
+      'run',
+      '-t',
+      '--rm',
+      ...RUNTIME,
+      '--rootfs',
+      rootfs,
+      'tty1',
+      '/bin/sh',
+      '-c',
+      'tty; exit 3',
+    ];
+    const r = spawnSync('script', ['-qec', command.map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    // ctr's own terminal (script's) adds a \r to the \r\n the container's terminal sent.
+    expect([r.status, r.stdout]).toEqual([3, expect.stringMatching(/\/dev\/pts\/0\r+\n/)]);
+  });
+
   it('ctr task kill reaches a running container: a handled SIGTERM ends it with its status, SIGKILL ends any', async () => {
     const handles = await ctr(
       'run',
@@ -87,8 +108,18 @@ describe.skipIf(skip !== null || announceKvmSkip())('containerd with tsv-oci', (
     const plain = await ctr('run', '-d', ...RUNTIME, '--rootfs', rootfs, 'plain', '/bin/sh', '-c', 'while true; do sleep 1; done');
     expect(plain.status).toBe(0);
     expect((await ctr('task', 'ls')).stdout).toMatch(/^term\s+\d+\s+RUNNING/m);
-    // A second process in a running sandbox is not supported yet: containerd reports tsv-oci's reason.
-    expect((await ctr('task', 'exec', '--exec-id', 'e1', 'term', '/bin/true')).stderr).toMatch(/exec: a second process .* not supported/);
+    // A second process in the running sandbox: its output and status; ctr task ps lists it while it runs.
+    const e1 = await ctr('task', 'exec', '--exec-id', 'e1', 'term', '/bin/sh', '-c', 'echo "pid $$ ppid $PPID"; exit 7');
+    expect([e1.status, e1.stdout]).toEqual([7, expect.stringMatching(/^pid \d+ ppid 0\n$/)]);
+    const e2 = ctr('task', 'exec', '--exec-id', 'e2', 'term', '/bin/sh', '-c', 'while true; do sleep 1; done');
+    let listed = false;
+    for (let i = 0; i < 300 && !listed; i++) {
+      listed = /\be2\b/.test((await ctr('task', 'ps', 'term')).stdout);
+      if (!listed) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(listed).toBe(true);
+    expect((await ctr('task', 'kill', '--exec-id', 'e2', '--signal', 'SIGKILL', 'term')).status).toBe(0);
+    expect((await e2).status).toBe(137);
 
     expect((await ctr('task', 'kill', 'term')).status).toBe(0);
     expect((await ctr('task', 'kill', '--signal', 'SIGKILL', 'plain')).status).toBe(0);
