@@ -419,6 +419,15 @@ export class SandboxEngine {
     this.#stdin?.end();
   }
 
+  /** Freezes every process of the sandbox (Kernel.freeze) until resume(); nothing before boot or after the end. */
+  pause(): void {
+    if (!this.#ended) this.#sentry?.kernel.freeze();
+  }
+
+  resume(): void {
+    this.#sentry?.kernel.thaw();
+  }
+
   /** The terminal's new size (option pty). */
   resize(cols: number, rows: number): void {
     this.#sentry?.resize(cols, rows);

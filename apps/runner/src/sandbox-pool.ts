@@ -36,6 +36,8 @@ export interface SandboxBackend {
   pushStdin(bytes: Uint8Array): void;
   endStdin(): void;
   resize(cols: number, rows: number): void;
+  pause(): void;
+  resume(): void;
   exec(spec: ExecSpec): Promise<ExecProcess>;
   readFile(path: string): Uint8Array | undefined;
   dispose(): void;
@@ -333,6 +335,14 @@ class RemoteEngine implements SandboxBackend {
 
   resize(cols: number, rows: number): void {
     this.#post({ type: 'resize', id: this.#id, cols, rows });
+  }
+
+  pause(): void {
+    this.#post({ type: 'pause', id: this.#id });
+  }
+
+  resume(): void {
+    this.#post({ type: 'resume', id: this.#id });
   }
 
   /** Posted; true while the program runs (its first process ends the run when it ends). */

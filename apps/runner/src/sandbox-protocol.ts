@@ -26,6 +26,8 @@ export type ToWorker =
   | { type: 'stdin'; id: number; bytes: Uint8Array }
   | { type: 'stdin-end'; id: number }
   | { type: 'resize'; id: number; cols: number; rows: number }
+  | { type: 'pause'; id: number }
+  | { type: 'resume'; id: number }
   /** Another program in the running sandbox (Sandbox.exec), `execId` naming it in the answers. */
   | { type: 'exec'; id: number; execId: number; spec: ExecSpec }
   | { type: 'exec-signal'; id: number; execId: number; signal: number }

@@ -115,6 +115,12 @@ port.on('message', (m: ToWorker) => {
     case 'resize':
       engine?.resize(m.cols, m.rows);
       break;
+    case 'pause':
+      engine?.pause();
+      break;
+    case 'resume':
+      engine?.resume();
+      break;
     case 'exec':
       void execOne(m.id, m.execId, engine, m.spec);
       break;

@@ -297,6 +297,19 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
     return this.#backend!.exec({ ...options, argv: [...argv] });
   }
 
+  /**
+   * Freezes every process of the sandbox, as the cgroup freezer does a
+   * container: none runs (none can tell) until resume(); time goes on.
+   * kill() still ends it.
+   */
+  pause(): void {
+    this.#backend?.pause();
+  }
+
+  resume(): void {
+    this.#backend?.resume();
+  }
+
   /** The `pty` terminal's new size: SIGWINCH for its foreground process group when it changed. */
   resize(cols: number, rows: number): void {
     const size = checkPtySize({ cols, rows }, 'resize');

@@ -145,6 +145,8 @@ export class Kernel {
   #fatal: unknown;
   /** The sandbox's init (the program the user ran): the run ends with it. */
   #init: ThreadGroup | undefined;
+  /** freeze(): no task runs until thaw(). */
+  #frozen = false;
   /** XSAVE components the platform has produced: the ones a sigreturn may load. */
   #xfeatures: number;
   /** The task being run (the caller of the system call being handled). */
@@ -222,6 +224,27 @@ export class Kernel {
     this.#wakeIdle?.();
   }
 
+  /**
+   * Freezes the sandbox, as the cgroup freezer does a container (runc
+   * pause): the running task is preempted and no task runs until thaw().
+   * The tasks cannot tell (no signal, no state change they see); time goes
+   * on, so timers that expire meanwhile wake their tasks, which run once
+   * thawed. kill() still ends a frozen sandbox.
+   */
+  freeze(): void {
+    this.#frozen = true;
+    this.#ctx.interrupt();
+  }
+
+  thaw(): void {
+    this.#frozen = false;
+    this.#wakeIdle?.();
+  }
+
+  get frozen(): boolean {
+    return this.#frozen;
+  }
+
   /** Puts `task` on the run queue's tail (it was parked, stopped or is new). */
   makeRunnable(task: Task): void {
     if (task.state === 'dead') return;
@@ -280,16 +303,16 @@ export class Kernel {
           this.#killAll(this.#killSignal);
           break;
         }
-        if (this.#runQueue.length === 0) {
+        if (this.#runQueue.length === 0 && !this.#frozen) {
           await this.#awaitWakeInFlight();
           if (this.#killSignal !== 0) continue; // killed meanwhile (a settled wait ended the sandbox)
         }
-        const task = this.#runQueue.shift();
+        const task = this.#frozen ? undefined : this.#runQueue.shift();
         if (task === undefined) {
           ctx.setPreemption(0);
           ctx.pause();
-          // Every task waits. A guest that deadlocked waits like on Linux (until killed): the event loop
-          // must not empty and end the process as if the sandbox had finished.
+          // Every task waits (or the sandbox is frozen). A guest that deadlocked waits like on Linux (until
+          // killed): the event loop must not empty and end the process as if the sandbox had finished.
           const keepAlive = setInterval(() => {}, 2 ** 30);
           await new Promise<void>((resolve) => {
             this.#wakeIdle = resolve;

@@ -1,0 +1,46 @@
+// Kernel.freeze: no guest instruction runs while the sandbox is frozen
+// (runc pause), and it goes on where it was once thawed.
+import { announceKvmSkip } from '@tsv/testing';
+import { describe, expect, it } from 'vitest';
+import { boot, InputStream } from '../boot/index.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+describe.skipIf(announceKvmSkip())('Kernel.freeze on KVM', () => {
+  it('stops every task until thawed', async () => {
+    const { KvmPlatform } = await import('@tsv/platform/kvm');
+    const platform = new KvmPlatform({ memoryBytes: 256 << 20 });
+    try {
+      const out: string[] = [];
+      const stdin = new InputStream();
+      // A process that computes without system calls, and one that sleeps and prints.
+      const sentry = await boot({
+        platform,
+        argv: ['/bin/busybox', 'sh', '-c', '(while :; do :; done) & sleep 0.2; echo woke'],
+        env: ['PATH=/bin'],
+        cwd: '/',
+        root: '/',
+        memoryLimit: 128 << 20,
+        stdin,
+        stdout: (b) => out.push(Buffer.from(b).toString()),
+        stderr: () => {},
+      });
+      const k = sentry.kernel;
+      const run = sentry.run();
+      while (k.cpu.userNs === 0) await tick();
+      k.freeze();
+      const frozenAt = k.cpu.userNs;
+      // Longer than the sleep: its timer expires, but nothing runs.
+      for (let i = 0; i < 20; i++) await tick();
+      expect(k.cpu.userNs).toBe(frozenAt);
+      expect(out.join('')).toBe('');
+      k.thaw();
+      while (k.cpu.userNs === frozenAt || out.length === 0) await tick();
+      expect(out.join('')).toBe('woke\n');
+      // init has ended: the spinner goes with the sandbox.
+      expect(await run).toEqual({ code: 0 });
+    } finally {
+      platform.close();
+    }
+  });
+});
