@@ -6,7 +6,7 @@ import { existsSync, fstatSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './config.js';
 import { exec, type ExecOptions } from './exec.js';
-import { CommandError, create, type CreateOptions, type Globals, kill, remove, run, start } from './lifecycle.js';
+import { CommandError, create, type CreateOptions, type Globals, kill, pause, remove, run, start } from './lifecycle.js';
 import { Log } from './log.js';
 import { list, ps, state } from './query.js';
 import { parseSignal } from './signals.js';
@@ -33,6 +33,7 @@ commands:
   delete [--force] ID                     remove a stopped (or, forced, any) container
   list [--format table|json] [--quiet]    every container
   ps [--format table|json] ID             the host processes of a container
+  pause ID, resume ID                     freeze every process of the container, and thaw them
 
 global options:
   --root DIR          where containers' state is kept            default ${DEFAULT_ROOT}
@@ -235,7 +236,8 @@ async function command(g: Globals, name: string, args: string[]): Promise<number
       return exec(g, execOptions(args));
     case 'pause':
     case 'resume':
-      throw new CommandError(`${name}: not supported (a sandbox cannot be frozen yet)`);
+      await pause(g, oneId(parse(args, {}).rest, name), name);
+      return 0;
     case 'checkpoint':
     case 'restore':
     case 'update':

@@ -9,6 +9,8 @@ export type Request =
   | { op: 'start' }
   | { op: 'kill'; signal: number; all: boolean }
   | { op: 'ps' }
+  | { op: 'pause' }
+  | { op: 'resume' }
   | ExecRequest
   /** Answered when the exec'd program `execId` has ended; the program is killed if the asker goes first. */
   | { op: 'exec-wait'; execId: string }

@@ -81,6 +81,16 @@ export async function holderMain(dir: string): Promise<number> {
         return { ok: true };
       case 'ps':
         return { ok: true, pids: [process.pid, ...execs.proxies()] };
+      case 'pause':
+      case 'resume': {
+        const from = req.op === 'pause' ? 'running' : 'paused';
+        const s = readState(dir)!;
+        if (s.status !== from) return { ok: false, error: `container not ${from}` };
+        if (req.op === 'pause') sandbox.pause();
+        else sandbox.resume();
+        writeState(dir, { ...s, status: req.op === 'pause' ? 'paused' : 'running' });
+        return { ok: true };
+      }
       case 'exec':
         return started ? execs.start(sandbox, req) : { ok: false, error: 'cannot exec in a created container: start it first' };
       case 'exec-wait':

@@ -109,6 +109,32 @@ describe.skipIf(announceKvmSkip())('tsv-oci lifecycle', () => {
     expect(processesNaming(root)).toEqual([]);
   });
 
+  it('pause freezes every process of the container until resume', async () => {
+    const bundle = makeBundle('while true; do echo tick; busybox usleep 20000; done');
+    const root = newRoot();
+    const lines = { n: 0 };
+    const child = spawn(BIN, ['--root', root, 'run', '--bundle', bundle, 'c5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (lines.n += d.split('\n').length - 1));
+    const ended = new Promise((r) => child.on('exit', r));
+    const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    while (lines.n === 0) await settle(50);
+    expect((await ociAsync(root, 'pause', 'c5')).status).toBe(0);
+    expect(state(root, 'c5').status).toBe('paused');
+    expect(oci(root, 'pause', 'c5').stderr).toBe('tsv-oci: container not running\n');
+    expect(oci(root, 'exec', 'c5', '/bin/true').stderr).toBe('tsv-oci: cannot exec in a paused container\n');
+    expect(oci(root, 'delete', 'c5').stderr).toMatch(/not stopped: paused/);
+    await settle(300); // a line written just before the freeze reaches the pipe
+    const frozen = lines.n;
+    await settle(500);
+    expect(lines.n).toBe(frozen);
+    expect((await ociAsync(root, 'resume', 'c5')).status).toBe(0);
+    expect(state(root, 'c5').status).toBe('running');
+    while (lines.n === frozen) await settle(50);
+    expect(oci(root, 'resume', 'c5').stderr).toBe('tsv-oci: container not paused\n');
+    expect((await ociAsync(root, 'kill', 'c5', 'KILL')).status).toBe(0);
+    await ended;
+  });
+
   it('refuses what it cannot do with one line naming the field or flag, and leaves nothing behind', () => {
     const root = newRoot();
     const tty = makeBundle('true', (c) => (c.process.terminal = true));

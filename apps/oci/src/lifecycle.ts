@@ -158,6 +158,17 @@ export async function kill(g: Globals, id: string, signal: number, all: boolean)
   else await ask(g, id, { op: 'kill', signal, all });
 }
 
+/**
+ * pause: every process of the container is frozen (Sandbox.pause, as runc's
+ * cgroup freezer) until resume; `state` says paused meanwhile.
+ */
+export async function pause(g: Globals, id: string, op: 'pause' | 'resume'): Promise<void> {
+  const status = currentStatus(stateOf(g, id));
+  const from = op === 'pause' ? 'running' : 'paused';
+  if (status !== from) throw new CommandError(`container not ${from}`);
+  await ask(g, id, { op });
+}
+
 /** The host pids running the container: its one process (the sandbox's processes live in it). */
 export async function pids(g: Globals, id: string): Promise<number[]> {
   const s = stateOf(g, id);
@@ -174,7 +185,7 @@ export async function remove(g: Globals, id: string, force: boolean): Promise<vo
     throw new CommandError(`container ${id} does not exist`);
   }
   const status = currentStatus(s);
-  if ((status === 'running' || status === 'creating') && !force)
+  if (status !== 'stopped' && status !== 'created' && !force)
     throw new CommandError(`cannot delete container ${id} that is not stopped: ${status}`);
   if (status !== 'stopped' && holderAlive(s)) {
     process.kill(s.pid, SIGKILL);

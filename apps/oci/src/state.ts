@@ -10,8 +10,8 @@ import { join } from 'node:path';
 export const OCI_VERSION = '1.0.2';
 export const DEFAULT_ROOT = '/run/tsv-oci';
 
-/** The lifecycle states of the runtime spec; 'creating' until the sandbox has booted. */
-export type Status = 'creating' | 'created' | 'running' | 'stopped';
+/** The lifecycle states of the runtime spec ('creating' until the sandbox has booted), and runc's 'paused'. */
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 export interface ContainerState {
   id: string;
