@@ -122,7 +122,11 @@ describe.skipIf(announceKvmSkip())('tsv-oci exec', () => {
     expect(await execDetached(root, '--pid-file', pidFile, 'x2', '/bin/sh', '-c', 'while true; do sleep 1; done')).toBe(0);
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
     expect(await until(() => JSON.parse(oci(root, 'ps', '--format', 'json', 'x2').stdout).length === 1)).toBe(true);
+    // delete --force leaves no proxy behind.
+    expect(await execDetached(root, '--pid-file', pidFile, 'x2', '/bin/sh', '-c', 'while true; do sleep 1; done')).toBe(0);
+    const last = Number(readFileSync(pidFile, 'utf8'));
     expect(oci(root, 'delete', '--force', 'x2').status).toBe(0);
+    expect(processStartTime(last)).toBeNull();
   });
 
   it('--preserve-fds: descriptors 3.. of the caller are the program’s, for run and for exec', () => {

@@ -188,14 +188,17 @@ export async function remove(g: Globals, id: string, force: boolean): Promise<vo
   if (status !== 'stopped' && status !== 'created' && !force)
     throw new CommandError(`cannot delete container ${id} that is not stopped: ${status}`);
   if (status !== 'stopped' && holderAlive(s)) {
-    process.kill(s.pid, SIGKILL);
-    await gone(s);
+    // The proxies of programs exec started go too (they would follow their container's process, a moment later).
+    const proxies = (await pids(g, id).catch(() => [])).filter((pid) => pid !== s.pid);
+    const all = [s, ...proxies.map((pid) => ({ pid, startTime: processStartTime(pid) }))];
+    for (const p of all) if (p.startTime !== null) process.kill(p.pid, SIGKILL);
+    for (const p of all) await gone(p);
   }
   removeContainerDir(dir);
 }
 
-/** Waits until the container's process has ended (or its pid names another process). */
-async function gone(s: ContainerState): Promise<void> {
+/** Waits until a process of the container has ended (or its pid names another process). */
+async function gone(s: { pid: number; startTime: number | null }): Promise<void> {
   const deadline = Date.now() + GONE_TIMEOUT_MS;
   while (processStartTime(s.pid) === s.startTime) {
     if (Date.now() > deadline) throw new CommandError(`container process ${s.pid} did not end after SIGKILL`);
