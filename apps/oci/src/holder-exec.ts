@@ -12,6 +12,9 @@ import { type ExecRequest, type Reply, withSocketName } from './control.js';
 import { SIGKILL } from './signals.js';
 import { fdSocketPath } from './state.js';
 
+/** How long descriptors wait for their exec request: a proxy asks at once after sending them. */
+const STALE_MS = 60_000;
+
 interface Running {
   proxy: number;
   process: ExecProcess;
@@ -21,8 +24,8 @@ interface Running {
 
 export class Execs {
   readonly #listener: number;
-  /** Descriptors taken from the fd socket, by execId, until their exec request comes. */
-  readonly #received = new Map<string, number[]>();
+  /** Descriptors taken from the fd socket, by execId, until their exec request comes (and when they came). */
+  readonly #received = new Map<string, { fds: number[]; at: number }>();
   readonly #running = new Map<string, Running>();
 
   private constructor(listener: number) {
@@ -42,7 +45,7 @@ export class Execs {
   /** Starts the program of `req` in `sandbox`; the reply carries its pid in the sandbox. */
   async start(sandbox: Sandbox, req: ExecRequest): Promise<Reply> {
     this.#take();
-    const fds = this.#received.get(req.execId);
+    const fds = this.#received.get(req.execId)?.fds;
     this.#received.delete(req.execId);
     if (fds === undefined || fds.length < 3) {
       closeAll(fds ?? []);
@@ -92,8 +95,18 @@ export class Execs {
     return { ok: true };
   }
 
-  /** Takes every message waiting on the fd socket (a proxy sends its descriptors before it asks). */
+  /**
+   * Takes every message waiting on the fd socket (a proxy sends its
+   * descriptors before it asks); those of a proxy that never asked (it died
+   * in between) are closed once they are STALE_MS old.
+   */
   #take(): void {
+    const now = Date.now();
+    for (const [id, r] of this.#received)
+      if (now - r.at > STALE_MS) {
+        closeAll(r.fds);
+        this.#received.delete(id);
+      }
     for (let m = unixAccept(this.#listener); m !== null; m = unixAccept(this.#listener)) {
       let execId: unknown;
       try {
@@ -101,7 +114,7 @@ export class Execs {
       } catch {
         execId = undefined;
       }
-      if (typeof execId === 'string' && !this.#received.has(execId)) this.#received.set(execId, m.fds);
+      if (typeof execId === 'string' && !this.#received.has(execId)) this.#received.set(execId, { fds: m.fds, at: now });
       else closeAll(m.fds);
     }
   }
