@@ -5,7 +5,7 @@
 import { existsSync, fstatSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './config.js';
-import { exec, type ExecOptions } from './exec.js';
+import { exec, type ExecOptions, execProxyMain } from './exec.js';
 import { CommandError, create, type CreateOptions, type Globals, kill, pause, remove, run, start } from './lifecycle.js';
 import { Log } from './log.js';
 import { list, ps, state } from './query.js';
@@ -158,7 +158,6 @@ function execOptions(args: string[]): ExecOptions {
     c: 'cap',
   });
   // What the sandbox cannot honour is refused, as in config.json.
-  if ((lists['additional-gids'] ?? []).length > 0) throw new CommandError('--additional-gids: supplementary groups are not supported');
   if (str(values['process-label']) !== undefined) throw new CommandError('--process-label: SELinux labels are not supported');
   if (str(values.apparmor) !== undefined)
     throw new CommandError('--apparmor: AppArmor profiles are not supported (the sandbox is the boundary)');
@@ -176,6 +175,7 @@ function execOptions(args: string[]): ExecOptions {
     env: lists.env ?? [],
     cwd: str(values.cwd),
     user: str(values.user),
+    groups: lists['additional-gids'] ?? [],
     tty: values.tty === true,
     consoleSocket: consoleSocket === undefined ? undefined : resolve(consoleSocket),
     pidFile: pidFile === undefined ? undefined : resolve(pidFile),
@@ -250,10 +250,7 @@ async function command(g: Globals, name: string, args: string[]): Promise<number
 
 export async function main(argv: string[]): Promise<number> {
   // The host process standing for a program `exec` started (exec.ts): not a command for people.
-  if (argv[0] === 'exec-proxy' && argv.length === 3) {
-    const { execProxyMain } = await import('./exec.js');
-    process.exit(await execProxyMain(argv[1]!, argv[2]!));
-  }
+  if (argv[0] === 'exec-proxy' && argv.length === 3) process.exit(await execProxyMain(argv[1]!, argv[2]!));
   let log = new Log(undefined, 'text');
   try {
     const { values, rest } = parse(argv, {

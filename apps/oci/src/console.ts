@@ -6,8 +6,16 @@
 // so the line discipline, echo and job control are the sandbox's and the
 // host pty only carries bytes (its slave is raw).
 import { closeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { withSocketName } from './control.js';
 import { CommandError } from './lifecycle.js';
+
+/**
+ * @tsv/kvm-sys, loaded when a command needs it: the others start without its
+ * addon (some 20 ms). By require, which the commands' bundle has (it runs
+ * through vm.Script, where a dynamic import() has no loader).
+ */
+export const kvmSys = (): typeof import('@tsv/kvm-sys') => createRequire(import.meta.url)('@tsv/kvm-sys');
 
 /** The size a terminal starts with when process.consoleSize gives none (the engine resizes the master later). */
 export const DEFAULT_CONSOLE = { cols: 80, rows: 24 };
@@ -23,8 +31,7 @@ export function checkConsole(terminal: boolean, socket: string | undefined, deta
 
 /** Makes the host pty, sends its master to `socket` and returns the slave (the caller's to close). */
 export async function consoleFor(socket: string): Promise<number> {
-  // Loaded here only: the other commands start without the addon.
-  const { openPty, unixSend } = await import('@tsv/kvm-sys');
+  const { openPty, unixSend } = kvmSys();
   let pty: { master: number; slave: number };
   try {
     pty = openPty();

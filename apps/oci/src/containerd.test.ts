@@ -75,7 +75,7 @@ describe.skipIf(skip !== null || announceKvmSkip())('containerd with tsv-oci', (
     const command = [
       'ctr',
       '--address',
-      address,
+      containerd.address,
       'run',
       '-t',
       '--rm',

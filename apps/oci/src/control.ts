@@ -33,6 +33,7 @@ export interface ExecRequest {
   cwd: string;
   uid: number;
   gid: number;
+  groups: number[];
   rlimits: [number, { soft: number; hard: number }][];
   pty?: { cols: number; rows: number };
 }

@@ -87,6 +87,15 @@ describe.skipIf(announceKvmSkip())('tsv-oci exec', () => {
       "tsv-oci: --user: UID[:GID] expected (numbers), got 'root'\n",
     );
     expect(oci(root, 'exec', 'x1').stderr).toBe('tsv-oci: exec: a command to run, or --process, is required\n');
+    expect(oci(root, 'exec', '--user', '7:8', '--additional-gids', '30', '-g', '20', 'x1', '/bin/sh', '-c', 'busybox id -G')).toMatchObject(
+      {
+        status: 0,
+        stdout: '8 20 30\n',
+      },
+    );
+    expect(oci(root, 'exec', '--additional-gids', 'wheel', 'x1', '/bin/true').stderr).toBe(
+      "tsv-oci: --additional-gids: a group number expected, got 'wheel'\n",
+    );
     const proc = join(root, 'process.json');
     writeFileSync(proc, JSON.stringify({ args: ['/bin/true'], user: { uid: 'x' } }));
     expect(oci(root, 'exec', '--process', proc, 'x1').stderr).toBe(`tsv-oci: ${proc}: cwd: required\n`);

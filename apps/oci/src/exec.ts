@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, processOf, readConfig } from './config.js';
 import { Fields } from './config-fields.js';
-import { checkConsole, consoleFor, DEFAULT_CONSOLE } from './console.js';
+import { checkConsole, consoleFor, DEFAULT_CONSOLE, kvmSys } from './console.js';
 import { type ExecRequest, request, withSocketName } from './control.js';
 import { BIN, CommandError, forwardingSignals, type Globals, readOutcome, signalNumber, stateOf } from './lifecycle.js';
 import { childFds, preservedFds, tell } from './ready.js';
@@ -30,6 +30,8 @@ export interface ExecOptions {
   cwd: string | undefined;
   /** 'UID[:GID]'. */
   user: string | undefined;
+  /** --additional-gids, each a number. */
+  groups: string[];
   tty: boolean;
   consoleSocket: string | undefined;
   pidFile: string | undefined;
@@ -59,12 +61,16 @@ function processFor(o: ExecOptions, bundle: string) {
   if (o.cwd !== undefined && !isAbsolute(o.cwd)) throw new CommandError(`--cwd: an absolute path is required, got '${o.cwd}'`);
   const user = o.user === undefined ? undefined : /^(\d+)(?::(\d+))?$/.exec(o.user);
   if (user === null) throw new CommandError(`--user: UID[:GID] expected (numbers), got '${o.user}'`);
+  const bad = o.groups.find((g) => !/^\d+$/.test(g));
+  if (bad !== undefined) throw new CommandError(`--additional-gids: a group number expected, got '${bad}'`);
   return {
     args: o.args,
     env: [...((c.options.env as string[] | undefined) ?? []), ...o.env],
     cwd: o.cwd ?? c.options.cwd ?? '/',
     uid: user === undefined ? (c.options.uid ?? 0) : Number(user[1]),
     gid: user === undefined ? (c.options.gid ?? 0) : Number(user[2] ?? 0),
+    // runc: --user replaces the user, groups included; --additional-gids are the groups then.
+    groups: o.groups.length > 0 || user !== undefined ? o.groups.map(Number) : [...(c.options.groups ?? [])],
     rlimits: [...(c.options.rlimits ?? [])],
     terminal: o.tty,
     consoleSize: c.consoleSize,
@@ -88,6 +94,7 @@ export async function exec(g: Globals, o: ExecOptions): Promise<number> {
     cwd: p.cwd,
     uid: p.uid,
     gid: p.gid,
+    groups: p.groups,
     rlimits: p.rlimits,
     pty: p.terminal ? { cols: p.consoleSize.cols || DEFAULT_CONSOLE.cols, rows: p.consoleSize.rows || DEFAULT_CONSOLE.rows } : undefined,
   };
@@ -125,7 +132,7 @@ export async function execProxyMain(dir: string, requestFile: string): Promise<n
     req = { ...doc.req, proxy: process.pid };
     fds = doc.fds;
     const mine = [0, 1, 2, ...childFds(fds)];
-    const { unixSend } = await import('@tsv/kvm-sys');
+    const { unixSend } = kvmSys();
     await withSocketName(fdSocketPath(dir), async (name) => unixSend(name, Buffer.from(JSON.stringify({ execId: req.execId })), mine));
   } catch (e) {
     return tell({ error: `exec: ${e instanceof Error ? e.message : String(e)}` });

@@ -59,6 +59,7 @@ export class Execs {
         cwd: req.cwd,
         uid: req.uid,
         gid: req.gid,
+        groups: req.groups,
         rlimits: new Map(req.rlimits),
         ...(req.pty !== undefined ? { pty: { ...req.pty, fd: stdin } } : { stdin, stdout, stderr }),
         fds: fds.slice(3),

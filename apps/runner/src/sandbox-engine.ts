@@ -75,6 +75,8 @@ export interface ExecSpec {
   cwd?: string;
   uid?: number;
   gid?: number;
+  /** Supplementary groups (default none). */
+  groups?: readonly number[];
   rlimits?: ReadonlyMap<number, { soft: number; hard: number }>;
   /** Host descriptors of its standard streams; without one, stdin is at its end and the output is dropped. */
   stdin?: number;
@@ -364,6 +366,7 @@ export class SandboxEngine {
         cwd: spec.cwd ?? '/',
         uid: spec.uid,
         gid: spec.gid,
+        groups: spec.groups,
         rlimits: sentryRlimits(spec.rlimits),
         stdin: pty !== undefined ? this.#input(pty.fd, inputs, true) : spec.stdin === undefined ? atEnd() : this.#input(spec.stdin, inputs),
         stdout: output(spec.stdout),
