@@ -99,4 +99,30 @@ describe.skipIf(typeof daemon === 'string')('docker with tsv-oci', () => {
     const r = await docker(['run', '-i', ...RUN.slice(1), IMAGE, 'sh', '-c', 'read a; read b; echo "$b $a"; exit 4'], 'one\ntwo\n');
     expect([r.status, r.stdout]).toEqual([4, 'two one\n']);
   });
+
+  it('docker run -t gives the container a terminal (tsv-oci gets a --console-socket and sends the pty master)', async () => {
+    const r = await docker([
+      ...RUN.slice(0, 1),
+      '-t',
+      ...RUN.slice(1),
+      IMAGE,
+      'sh',
+      '-c',
+      'tty; [ -t 0 ] && [ -t 1 ] && echo both; exit 5',
+    ]);
+    // Through a terminal the lines end in CR LF (the line discipline's ONLCR).
+    expect([r.status, r.stdout]).toEqual([5, '/dev/pts/0\r\nboth\r\n']);
+  });
+
+  it('docker exec runs a second process in a running container, and docker kill ends it', async () => {
+    const started = await docker([...RUN.slice(0, 1), '-d', ...RUN.slice(1), IMAGE, 'sh', '-c', 'echo up > /ready; sleep 600']);
+    expect(started.status).toBe(0);
+    const id = started.stdout.trim();
+    const r = await docker(['exec', id, 'sh', '-c', 'cat /ready; exit 6']);
+    expect([r.status, r.stdout]).toEqual([6, 'up\n']);
+    expect((await docker(['kill', id])).status).toBe(0);
+    // --rm: the container is gone once it has ended.
+    for (let i = 0; i < 100 && (await docker(['inspect', id])).status === 0; i++) await new Promise((w) => setTimeout(w, 100));
+    expect((await docker(['inspect', id])).status).not.toBe(0);
+  });
 });
