@@ -45,6 +45,8 @@ export async function holderMain(dir: string): Promise<number> {
       files: fileCopies(cfg.files),
       fds: childFds(state.preserveFds ?? 0),
       pty: state.terminal,
+      // Its init ignores a signal from outside it does not handle, as under runc.
+      containerInit: true,
       stdin: 'inherit',
       stdout: 'inherit',
       stderr: state.terminal === undefined ? 'inherit' : undefined,

@@ -19,7 +19,6 @@ import {
   netPolicy,
   type RunStats,
   type Sentry,
-  sendSignal,
   signalFromHost,
   type Vfs,
 } from '@tsv/sentry';
@@ -153,8 +152,6 @@ const SIGKILL = 9;
 const SIGXFSZ = 25;
 const RLIMIT_FSIZE = 1;
 const RLIMIT_NOFILE = 7;
-/** A signal from outside the sandbox (si_code SI_USER, si_pid 0). */
-const SI_USER = 0;
 /** CPU time between the SIGXCPU of cpuTimeMs and the SIGKILL, as a hard RLIMIT_CPU one second above the soft one. */
 const CPU_GRACE_MS = 1000;
 
@@ -335,17 +332,16 @@ export class SandboxEngine {
   }
 
   /**
-   * Sends `signal` to the program's first process, as to any process (the
-   * program's handler runs; a signal whose default action ends it ends the
-   * run). SIGKILL ends the whole sandbox at once. Nothing before boot or after the end.
+   * Sends `signal` to the program's first process by the sandbox's rule
+   * (SandboxOptions.containerInit); SIGKILL ends the whole sandbox at once.
+   * Nothing before boot or after the end.
    */
   kill(signal = SIGKILL): void {
     const sentry = this.#sentry;
     if (sentry === undefined || this.#ended) return;
     this.#killed = true;
-    const init = sentry.kernel.init?.leader;
-    if (signal === SIGKILL || init === undefined) sentry.kill(signal);
-    else sendSignal(init, { signo: signal, code: SI_USER, pid: 0, uid: 0 }, 'process');
+    if (signal === SIGKILL) sentry.kill(SIGKILL);
+    else this.signal(signal);
   }
 
   /**
@@ -396,9 +392,10 @@ export class SandboxEngine {
     return h.description;
   }
 
-  /** A signal from outside the sandbox's pid namespace (kernel/host-signal.ts); false when no process was alive. */
+  /** A signal from outside the sandbox (kernel/host-signal.ts) by the sandbox's rule; false when no process was alive. */
   signal(signal: number, all = false): boolean {
-    return this.#sentry !== undefined && !this.#ended && signalFromHost(this.#sentry.kernel, signal, all);
+    const rule = this.#spec.options.containerInit === true ? 'namespace-init' : 'process';
+    return this.#sentry !== undefined && !this.#ended && signalFromHost(this.#sentry.kernel, signal, rule, all);
   }
 
   /** Kills the sandbox whole for `limit` (the first limit reached names the verdict). */

@@ -105,6 +105,41 @@ describe.skipIf(announceKvmSkip())('Sandbox', () => {
     expect([r.exitCode, r.verdict, out]).toEqual([3, 'nonzero-exit', 'ready\nusr1\n']);
   });
 
+  /** Runs sigterm_exit (handles SIGTERM and SIGUSR1, not SIGINT), calling `send` once it is ready; its result and output. */
+  async function signalled(options: SandboxOptions, send: (s: Sandbox, out: string) => void) {
+    // The timeout only bounds a failure (a signal that never arrives).
+    const s = new Sandbox([program('sigterm_exit')], withPrograms({ ...options, stdout: 'stream', timeoutMs: 20_000 }));
+    let out = '';
+    s.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      send(s, out);
+    });
+    await s.start();
+    const r = await s.wait();
+    return { signal: r.signal, exitCode: r.exitCode, verdict: r.verdict, out };
+  }
+
+  it('signal() and kill() follow one rule: the first process takes a signal as any process does', async () => {
+    // SIGINT, unhandled: its default action ends the program, as natively.
+    const bySignal = await signalled({}, (s, out) => out === 'ready\n' && s.signal(2));
+    expect(bySignal).toEqual({ signal: 2, exitCode: null, verdict: 'signaled', out: 'ready\n' });
+    const byKill = await signalled({}, (s, out) => out === 'ready\n' && s.kill(2));
+    expect(byKill).toEqual({ signal: 2, exitCode: null, verdict: 'killed', out: 'ready\n' });
+  });
+
+  it('with containerInit, signal() and kill() alike leave an unhandled signal to the first process unseen, as runc', async () => {
+    const r = await signalled({ containerInit: true }, (s, out) => {
+      if (out === 'ready\n') {
+        // SIGINT has the lower number: taken, it would end the program before the SIGUSR1 handler ran.
+        s.signal(2);
+        s.kill(2);
+        s.kill(10);
+      }
+      if (out === 'ready\nusr1\n') s.signal(15); // handled: it exits 3
+    });
+    expect(r).toEqual({ signal: null, exitCode: 3, verdict: 'nonzero-exit', out: 'ready\nusr1\n' });
+  });
+
   it('kills a program that floods a buffered stream past maxBuffer', async () => {
     const r = await Sandbox.run([program('flood')], withPrograms({ maxBuffer: 1 << 20 }));
     expect(r.maxBufferExceeded).toBe(true);

@@ -113,6 +113,14 @@ export interface SandboxOptions extends LimitOptions {
   net?: string;
   /** '[HOSTADDR:]HOSTPORT:GUESTPORT' each: a host client reaches the sandbox's server on GUESTPORT, as `tsv run --publish`. */
   publish?: readonly string[];
+  /**
+   * The first process takes a signal from the caller (kill(), signal()) as
+   * a container's init takes one from outside its pid namespace, as under
+   * runc: SIGKILL and SIGSTOP always, any other only when it handles or
+   * blocks it (else it is discarded). Default false: it takes it as any
+   * process, as the same program would natively (kernel/host-signal.ts).
+   */
+  containerInit?: boolean;
   /** The host name uname() reports (default 'tsv'). */
   hostname?: string;
   /**
@@ -261,19 +269,21 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
   }
 
   /**
-   * Sends `signal` (default SIGKILL) to the program's first process, as to
-   * any process (the program's handler runs; a signal whose default action
-   * ends it ends the run). SIGKILL ends the whole sandbox at once.
+   * Sends `signal` (default SIGKILL) to the program's first process, and
+   * marks the run as ended by the caller (verdict 'killed' when a signal
+   * ends it). SIGKILL ends the whole sandbox at once; any other signal is
+   * taken as signal() delivers it.
    */
   kill(signal = SIGKILL): void {
     this.#backend?.kill(signal);
   }
 
   /**
-   * Sends `signal` to the program as a signal from outside its pid
-   * namespace (kernel/host-signal.ts: its first process ignores one it
-   * neither handles nor blocks, SIGKILL and SIGSTOP aside), or with `all`
-   * to every process of the sandbox. False when no process was alive.
+   * Sends `signal` from outside the sandbox to the program's first process,
+   * or with `all` to every process of the sandbox. Every process takes it
+   * as from any sender (its handler runs, else its default action), and so
+   * does the first one unless `containerInit` is set. False when no process
+   * was alive.
    */
   signal(signal: number, all = false): boolean {
     return this.#backend?.signal(signal, all) ?? false;

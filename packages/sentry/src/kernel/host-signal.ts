@@ -1,21 +1,30 @@
-// Signals from outside the sandbox: an operator's or a container engine's
-// `kill` (tsv-oci kill, Sandbox.signal). They come from an ancestor pid
-// namespace, so the sandbox's init takes them as Linux's init of a child
-// namespace does (SIGNAL_UNKILLABLE, sig_task_ignored with `force`):
-// SIGKILL and SIGSTOP always; any other signal only when init handles it
-// or blocks it, else it is discarded (a `sh` as pid 1 ignores SIGTERM, as
-// under runc). Every other process takes it as from any sender.
+// Signals from outside the sandbox: the embedder's (Sandbox.kill and
+// Sandbox.signal, `tsv run` forwarding its own signals) or a container
+// engine's `kill` (tsv-oci). Every process but the sandbox's init takes one
+// as from any sender (si_code SI_USER, si_pid 0). The init takes it by one
+// of two rules, chosen for the whole sandbox:
+//   - 'process' (the default of Sandbox and `tsv run`): as any process; the
+//     first process is the caller's program, and a signal it does not
+//     handle has its default action, as when the program runs natively;
+//   - 'namespace-init' (tsv-oci): as Linux's init of a child pid namespace
+//     takes a signal from an ancestor namespace (SIGNAL_UNKILLABLE,
+//     sig_task_ignored with `force`): SIGKILL and SIGSTOP always; any other
+//     signal only when init handles it or blocks it, else it is discarded
+//     (a `sh` as pid 1 ignores SIGTERM, as under runc).
 import type { Kernel } from './kernel.js';
 import { SI_USER, SIG_DFL, SIGKILL, SIGSTOP } from './signals.js';
 import { sendProcessSignal } from './task-signals.js';
 import type { ThreadGroup } from './thread-group.js';
 
+/** How the sandbox's init takes a signal from outside (see the top of this file). */
+export type InitSignalRule = 'process' | 'namespace-init';
+
 /**
  * Sends `sig` (1..64) from outside the sandbox to its init, or with `all`
- * to every live process (init by the rule above). Returns false when no
- * process was alive to take it.
+ * to every live process (init by `rule`). Returns false when no process was
+ * alive to take it.
  */
-export function signalFromHost(k: Kernel, sig: number, all = false): boolean {
+export function signalFromHost(k: Kernel, sig: number, rule: InitSignalRule, all = false): boolean {
   const init = k.init;
   const targets: ThreadGroup[] = all ? [...k.pids.groups()] : init !== undefined ? [init] : [];
   let reached = false;
@@ -23,7 +32,7 @@ export function signalFromHost(k: Kernel, sig: number, all = false): boolean {
     const leader = g.leader;
     if (leader === undefined || g.groupExit !== undefined || g.exitStatus !== undefined) continue;
     reached = true;
-    if (g === init && sig !== SIGKILL && sig !== SIGSTOP) {
+    if (g === init && rule === 'namespace-init' && sig !== SIGKILL && sig !== SIGSTOP) {
       const s = leader.signals;
       if (s.actions[sig]!.handler === SIG_DFL && !s.isBlocked(sig)) continue;
     }

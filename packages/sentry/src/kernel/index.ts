@@ -1,7 +1,7 @@
 export { SyscallArgs, USER_ADDRESS_LIMIT } from './args.js';
 export { DEFAULT_NOFILE, FdTable } from './fdtable.js';
 export { Kernel, type KernelOptions, type KernelStats, TICK_NS } from './kernel.js';
-export { signalFromHost } from './host-signal.js';
+export { type InitSignalRule, signalFromHost } from './host-signal.js';
 export { CORE_SIGNALS, NSIG, type SigAction, type SigInfo, SIG_DFL, SIG_IGN, SIGKILL, SignalState, sendSignal } from './signals.js';
 export { HostFileInput, InputStream, type OutputSink, OutputStream } from './stdio.js';
 export { formatCall, formatResult, quote } from './strace.js';
