@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
 import { Sandbox } from './sandbox.js';
+import { program as testProgram } from './test-programs.js';
 
 const TSV = fileURLToPath(new URL('../bin/tsv', import.meta.url));
 const SH = ['/bin/busybox', 'sh', '-c'];
@@ -37,6 +38,17 @@ describe.skipIf(announceKvmSkip())('files in and out', () => {
     });
     expect([r.stdout.toString(), r.stderr.toString()]).toEqual(['x\n0 644\n0 755\n', expect.stringMatching(/Permission denied/)]);
     expect(r.status).not.toBe(0);
+  });
+
+  it('runs a program that is one of the placed files, from a working directory the files made, and as a #! interpreter', async () => {
+    const files = {
+      '/bin/prog': { content: readFileSync(testProgram('echo_args')), mode: 0o755 },
+      '/job/run': { content: '#!/bin/prog\n', mode: 0o755 },
+    };
+    const r = await Sandbox.run(['/bin/prog', '7'], { files });
+    expect([r.status, r.stdout.toString()]).toEqual([7, 'arg0=/bin/prog\narg1=7\nTSV_TEST=(unset)\n']);
+    const s = await Sandbox.run(['./run', '5'], { files, cwd: '/job' });
+    expect([s.status, s.stdout.toString()]).toEqual([0, 'arg0=/bin/prog\narg1=./run\narg2=5\nTSV_TEST=(unset)\n']);
   });
 
   it('refuses a file it cannot place, naming it', async () => {

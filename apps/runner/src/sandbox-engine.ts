@@ -219,6 +219,8 @@ export class SandboxEngine {
         root: o.root,
         overlay: o.overlay ?? true,
         volumes: o.volumes ?? [],
+        // Before the program is looked up: it may be one of them.
+        prepare: o.files && ((vfs) => placeFiles(vfs, o.files!)),
         memoryLimit: limit,
         maxTasks: limits.pids,
         net,
@@ -247,16 +249,6 @@ export class SandboxEngine {
     }
     this.#sentry = sentry;
     this.#applyLimits(sentry, limits);
-    if (o.files !== undefined) {
-      try {
-        placeFiles(sentry.kernel.vfs, o.files);
-      } catch (e) {
-        sentry.kernel.vfs.close();
-        platform.close();
-        this.#stdin = undefined;
-        throw e;
-      }
-    }
   }
 
   /** The limits the Sentry enforces once booted, before the program's first instruction. */

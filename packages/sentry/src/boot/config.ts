@@ -2,7 +2,7 @@
 import type { Platform } from '@tsv/platform';
 import type { InputStream, OutputSink, Rlimit } from '../kernel/index.js';
 import type { NetPolicy } from '../net/inet/index.js';
-import type { FileDescription } from '../vfs/index.js';
+import type { FileDescription, Vfs } from '../vfs/index.js';
 
 /**
  * One process of the sandbox as it starts: its program, environment,
@@ -67,6 +67,13 @@ export interface BootConfig extends ProcessConfig {
   overlay?: boolean;
   /** 'HOST:GUEST[:ro]' bind mounts with durable writes. */
   volumes?: string[];
+  /**
+   * Called with the sandbox's file system (its root and volumes; /proc,
+   * /sys and /dev/pts are mounted later) before the working directory and
+   * the program are looked up: the runner places its input files there,
+   * the program itself may be one. What it throws stops the boot, as it is.
+   */
+  prepare?: (vfs: Vfs) => void;
   /** Bytes of memory the program may own. */
   memoryLimit: number;
   strace?: (line: string) => void;

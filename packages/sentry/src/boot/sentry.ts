@@ -99,6 +99,12 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   } catch (e) {
     throw new BootError(e instanceof Error ? e.message : String(e), 125);
   }
+  try {
+    c.prepare?.(vfs);
+  } catch (e) {
+    vfs.close();
+    throw e;
+  }
   // One page cache for the sandbox: processes mapping the same file share its frames.
   const pageCache = new PageCache();
   const loader = elfLoader(c.platform, account, { pageCache, checkMemory: c.checkMemory });
