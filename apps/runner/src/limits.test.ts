@@ -1,7 +1,9 @@
 // The limits a judge sets and the report it reads: each limit ends the run
 // with its verdict, killing every process, and the report's figures match
 // what the program did (asserted in ranges wide enough for a noisy machine).
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
 import { checkLimits } from './limits.js';
@@ -10,6 +12,7 @@ import { program, PROGRAMS_VOLUME } from './test-programs.js';
 
 const withPrograms = (o: SandboxOptions = {}): SandboxOptions => ({ ...o, volumes: [PROGRAMS_VOLUME] });
 const MiB = 1 << 20;
+const TSV = fileURLToPath(new URL('../bin/tsv', import.meta.url));
 
 describe('checkLimits', () => {
   it('turns sizes into bytes and names an invalid option', () => {
@@ -91,6 +94,15 @@ describe.skipIf(announceKvmSkip())('limits and the report', () => {
   it('maxBuffer overflowing is an output limit too', async () => {
     const r = await Sandbox.run([program('flood')], withPrograms({ maxBuffer: MiB }));
     expect([r.maxBufferExceeded, r.limit, r.verdict]).toEqual([true, 'maxOutput', 'output-limit']);
+  });
+
+  it('stack is RLIMIT_STACK from the first instruction: the stack grows to it, and past it the program gets SIGSEGV', async () => {
+    const small = await Sandbox.run([program('deep_stack'), '4096'], withPrograms({ stack: '1M' }));
+    expect([small.stdout.toString(), small.signal, small.verdict]).toEqual(['1024\n', 11, 'signaled']);
+    const large = await Sandbox.run([program('deep_stack'), '32768'], withPrograms({ stack: '64M' }));
+    expect([large.stdout.toString(), large.status, large.verdict]).toEqual(['65536\n', 0, 'ok']);
+    const cli = spawnSync(process.execPath, [TSV, 'run', '--stack', '1M', '--volume', PROGRAMS_VOLUME, program('deep_stack'), '512']);
+    expect([cli.status, cli.stdout.toString()]).toEqual([0, '1024\n']);
   });
 
   it.skipIf(!existsSync('/bin/busybox'))('fileSize is RLIMIT_FSIZE: a larger write gets SIGXFSZ; openFiles is RLIMIT_NOFILE', async () => {

@@ -20,6 +20,7 @@ const OPTIONS = {
   'max-output': { type: 'string' },
   'file-size': { type: 'string' },
   'open-files': { type: 'string' },
+  stack: { type: 'string' },
   report: { type: 'string' },
   'copy-in': { type: 'string', multiple: true },
   'copy-out': { type: 'string', multiple: true },
@@ -77,6 +78,7 @@ export function limitOptions(v: RunArgs['values']): LimitOptions {
     maxOutput: v['max-output'],
     fileSize: v['file-size'],
     openFiles: whole('--open-files', v['open-files']),
+    stack: v.stack,
   };
   try {
     checkLimits(o);
@@ -100,6 +102,7 @@ const FLAG_OF: Record<string, string> = {
   maxOutput: 'max-output',
   fileSize: 'file-size',
   openFiles: 'open-files',
+  stack: 'stack',
 };
 
 function seconds(flag: string, text: string | undefined): number | undefined {

@@ -43,6 +43,7 @@ limits (a program a limit ends is killed whole, its output so far kept; --report
   --max-output SIZE       most bytes written to stdout and stderr together
   --file-size SIZE        RLIMIT_FSIZE: a larger file write gets SIGXFSZ
   --open-files N          RLIMIT_NOFILE (soft and hard)                                      default 1024
+  --stack SIZE            RLIMIT_STACK (soft and hard): the stack grows no further (SIGSEGV) default 8M
   --copy-in HOST:GUEST    place host file HOST at GUEST in the sandbox before the program starts (repeatable)
   --copy-out GUEST:HOST   copy the sandbox's file GUEST to HOST after the program ends (repeatable)
   --report FILE           write how the run ended and what it cost as JSON: exit code or signal,

@@ -152,6 +152,7 @@ const SIGKILL = 9;
 const SIGXFSZ = 25;
 const RLIMIT_FSIZE = 1;
 const RLIMIT_NOFILE = 7;
+const RLIMIT_STACK = 3;
 /** CPU time between the SIGXCPU of cpuTimeMs and the SIGKILL, as a hard RLIMIT_CPU one second above the soft one. */
 const CPU_GRACE_MS = 1000;
 
@@ -228,7 +229,7 @@ export class SandboxEngine {
         uid: o.uid,
         gid: o.gid,
         groups: o.groups,
-        rlimits: sentryRlimits(o.rlimits),
+        rlimits: bootRlimits(o, limits),
         stdin,
         // With a terminal (option pty), stdout is its screen and stderr goes there too unless routed elsewhere.
         terminal: o.pty && { ...o.pty, output: this.#sink(this.#spec.stdout, this.#out, 1) },
@@ -490,6 +491,17 @@ function sandboxError(e: unknown): unknown {
 
 function sentryRlimits(r: SandboxOptions['rlimits']) {
   return r && new Map([...r].map(([res, l]) => [res, { cur: l.soft, max: l.hard }]));
+}
+
+/**
+ * The first process's limits before its program is loaded: `rlimits`, and
+ * the `stack` limit (soft and hard, as `ulimit -s`), which the loader sizes
+ * the stack and the memory layout by.
+ */
+function bootRlimits(o: EngineOptions, l: Limits): Map<number, { cur: number; max: number }> {
+  const out = new Map(sentryRlimits(o.rlimits));
+  if (l.stack !== undefined) out.set(RLIMIT_STACK, { cur: l.stack, max: l.stack });
+  return out;
 }
 
 /** Whether this process's descriptor is a regular file (stdin redirected from a file). */

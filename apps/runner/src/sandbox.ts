@@ -95,6 +95,12 @@ export interface SandboxOptions extends LimitOptions {
   maxOutput?: number | string;
   /** RLIMIT_FSIZE (soft and hard) of the program: a write past it is EFBIG with SIGXFSZ, which ends the program unless handled. */
   fileSize?: number | string;
+  /**
+   * RLIMIT_STACK (soft and hard, as `ulimit -s`): the stack grows to this
+   * size and no further (SIGSEGV past it), and the memory layout leaves it
+   * room. Default 8 MiB soft, unlimited hard.
+   */
+  stack?: number | string;
   /** RLIMIT_NOFILE (soft and hard): descriptors a process may hold, at most 65536 (default 1024 soft, 4096 hard). */
   openFiles?: number;
   /**

@@ -18,12 +18,19 @@ import type { OpenedProgram } from './program.js';
 import { VdsoPages } from './vdso-pages.js';
 
 const PAGE = 4096;
-/** The initial stack mapping; it grows down on demand up to RLIMIT_STACK. */
+/** What the initial stack mapping has below the arguments; it grows down on demand up to RLIMIT_STACK. */
 const INITIAL_STACK = 128 << 10;
 /** Bytes below the initial stack made resident with it: what a program's start-up uses before its first call deep enough to fault. */
 const STACK_HEADROOM = 16 << 10;
 
 const pageUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
+
+/**
+ * Room for argv and envp (strings and pointers) under stack limit `stack`,
+ * as Linux's bprm_stack_limits: a quarter of it, at most 6 MiB (3/4 of the
+ * default 8 MiB) and at least 128 KiB.
+ */
+const argLimit = (stack: number): number => Math.max(Math.min(6 << 20, Math.floor(stack / 4)), 128 << 10);
 
 export interface ExecImage {
   plan: LoadPlan;
@@ -142,9 +149,13 @@ export function execProgram(
     cred: { uid: args.uid, euid: args.uid, gid: args.gid, egid: args.gid },
     hwcap: cpu.cpuid(1)[3], // Linux's AT_HWCAP: CPUID.1:EDX
     hwcap2: cpu.fsgsbase ? HWCAP2_FSGSBASE : 0,
+    argLimit: argLimit(args.stackLimit),
   });
   if (typeof stack === 'number') return stack;
-  const s = mm.mapStack(top, Math.max(INITIAL_STACK, pageUp(top - stack.sp) + INITIAL_STACK), top - stack.sp + STACK_HEADROOM);
+  // Linux's setup_arg_pages: the arguments' pages and 128 KiB more, within the stack limit.
+  const used = pageUp(top - stack.sp);
+  const size = Math.max(used, Math.min(used + INITIAL_STACK, Math.floor(args.stackLimit / PAGE) * PAGE));
+  const s = mm.mapStack(top, size, Math.min(size, top - stack.sp + STACK_HEADROOM));
   if (s < 0) return s;
   const w = mm.copyOut(stack.sp, stack.bytes);
   if (w < 0) return w;
@@ -170,7 +181,7 @@ export function elfLoader(
   const vdso = new VdsoPages(platform.guestTsc === undefined ? undefined : () => platform.guestTsc!());
   return {
     load(file: ExecFile, args: ExecImageArgs, regs: Registers, openInterpreter: InterpreterOpener) {
-      const mm = MemoryManager.forPlatform(platform, { ...options, account });
+      const mm = MemoryManager.forPlatform(platform, { ...options, account, stackLimit: args.stackLimit });
       const image = execProgram(mm, platform, file, args, regs, openInterpreter, vdso);
       if (typeof image === 'number') {
         mm.release();

@@ -11,6 +11,7 @@ import { E } from '../errno.js';
 import { type Cred, type FileDescription, type Location, O_RDONLY, S_IFLNK, S_IFMT, S_IFREG, WriteAccess, X_OK } from '../vfs/index.js';
 import type { Kernel } from './kernel.js';
 import { interruptTask } from './park.js';
+import { getRlimitOf, RLIMIT_STACK } from './rlimit.js';
 import { hold, release } from './fdtable.js';
 import { dropUser, userCount } from './refs.js';
 import { SS_DISABLE } from './signals.js';
@@ -40,6 +41,8 @@ export interface ExecImageArgs {
   env: Uint8Array[];
   uid: number;
   gid: number;
+  /** RLIMIT_STACK's soft limit at the exec (Infinity: unlimited): the new image's stack, mmap base and argument room. */
+  stackLimit: number;
 }
 
 /**
@@ -129,7 +132,12 @@ export function execTask(t: Task, path: string, at: Location, argv: Uint8Array[]
   const program = file;
   const regs = new Registers();
   const openInterpreter = (p: string) => openExecutable(t, p, t.fs.root);
-  const mm = k.loader.load(program, { argv: args, env, uid: t.creds.uid, gid: t.creds.gid }, regs, openInterpreter);
+  const mm = k.loader.load(
+    program,
+    { argv: args, env, uid: t.creds.uid, gid: t.creds.gid, stackLimit: getRlimitOf(t.group, RLIMIT_STACK).cur },
+    regs,
+    openInterpreter,
+  );
   release(program.file);
   if (typeof mm === 'number') return mm;
 

@@ -218,6 +218,8 @@ export interface TaskMemory extends UserMemory {
   handleFault(address: number, access: number): number;
   /** Set when a kernel copy or the platform ran out of memory (the process is then OOM-killed). */
   oomPending?: boolean;
+  /** Most the stack may grow to: setrlimit(RLIMIT_STACK) sets it, and the next fault that grows the stack obeys it. */
+  stackLimit?: number;
   /** The sandbox's memory account, for kernel objects the task makes (pipe buffers); none means unlimited. */
   readonly account?: MemoryAccount;
   /** Frees everything (the last task using it exited or exec'd). */

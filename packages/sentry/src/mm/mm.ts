@@ -115,6 +115,8 @@ const LOW_32_START = 0x4000_0000;
 const LOW_32_END = 0x8000_0000;
 /** Linux's minimum gap between the stack top and mmap_base. */
 const MIN_GAP = 128 << 20;
+/** Linux's largest gap: five sixths of the space below the stack top (an unlimited stack's). */
+const maxGap = (stackTop: number): number => Math.floor(stackTop / 6) * 5;
 
 export interface MemoryManagerOptions {
   memory: PhysicalMemory;
@@ -128,7 +130,10 @@ export interface MemoryManagerOptions {
   memoryLimit?: number;
   /** Total bytes of VMAs (RLIMIT_AS). Default unlimited. */
   addressSpaceLimit?: number;
-  /** Most a grows-down stack may grow to (RLIMIT_STACK). Default 8 MiB. */
+  /**
+   * Most a grows-down stack may grow to: RLIMIT_STACK's soft limit
+   * (Infinity: unlimited), which also places mmapBase. Default 8 MiB.
+   */
   stackLimit?: number;
   /** Gap kept below a grows-down VMA (stack_guard_gap). Default 1 MiB. */
   stackGuardGap?: number;
@@ -136,7 +141,11 @@ export interface MemoryManagerOptions {
   mmapMinAddr?: number;
   /** Top of the stack; default the top of user space. */
   stackTop?: number;
-  /** Top-down mmap placement starts below here; default stackTop less the stack limit and gaps (>= 128 MiB), as Linux. */
+  /**
+   * Top-down mmap placement starts below here; default stackTop less the
+   * stack limit and its guard gap, kept between 128 MiB and 5/6 of stackTop,
+   * as Linux's mmap_base (without its randomisation pad).
+   */
   mmapBase?: number;
   tunables?: Partial<MmTunables>;
   /** Where shared file mappings find their frames; processes sharing files share one. Default a new one. */
@@ -207,8 +216,21 @@ export class MemoryManager extends UserAccess {
     this.#checkMemory = o.checkMemory ?? false;
     this.#options = o;
     this.stackTop = o.stackTop ?? max;
-    const gap = Math.max(MIN_GAP, stackLimit + stackGuardGap);
+    const gap = Math.min(Math.max(MIN_GAP, stackLimit + stackGuardGap), maxGap(this.stackTop));
     this.mmapBase = o.mmapBase ?? Math.floor((this.stackTop - gap) / PAGE) * PAGE;
+  }
+
+  /**
+   * Most the grows-down stack may grow to (RLIMIT_STACK's soft limit):
+   * setrlimit changes it for the next fault, as Linux reads the limit then.
+   * mmapBase stays where exec placed it.
+   */
+  get stackLimit(): number {
+    return this.pager.limits.stackLimit;
+  }
+
+  set stackLimit(bytes: number) {
+    this.pager.limits.stackLimit = bytes;
   }
 
   /** A memory manager on `platform`'s memory with a new address space. */
@@ -760,6 +782,7 @@ export class MemoryManager extends UserAccess {
       pageCache: this.pager.cache,
       addressSpace: make(),
       mmapBase: this.mmapBase,
+      stackLimit: this.stackLimit,
     });
     child.#startBrk = this.#startBrk;
     child.#brk = this.#brk;

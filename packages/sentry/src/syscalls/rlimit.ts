@@ -1,10 +1,11 @@
 // Resource limits: getrlimit, setrlimit, prlimit64, over the process's
-// limits (../kernel/rlimit.ts). Only NOFILE is
-// enforced here, and SIGPENDING by the signal queue (kernel/signals.ts); the
-// others are recorded for the program to read back.
+// limits (../kernel/rlimit.ts). NOFILE is enforced here, STACK by the
+// memory manager (its stack growth now, its layout at the next execve),
+// SIGPENDING by the signal queue (kernel/signals.ts); the others are
+// recorded for the program to read back.
 import { E } from '../errno.js';
 import type { SyscallArgs } from '../kernel/args.js';
-import { getRlimit, NR_OPEN, RLIM_NLIMITS, RLIMIT_NOFILE } from '../kernel/rlimit.js';
+import { getRlimit, NR_OPEN, RLIM_NLIMITS, RLIMIT_NOFILE, RLIMIT_STACK } from '../kernel/rlimit.js';
 import type { Rlimit, Task } from '../kernel/task.js';
 import { toU64 } from './structs.js';
 import type { SyscallSpec } from '../kernel/syscall-table.js';
@@ -24,6 +25,7 @@ export function setRlimit(t: Task, resource: number, next: Rlimit, privileged = 
   if (next.max > getRlimit(t, resource).max && !privileged) return -E.EPERM;
   t.rlimits.set(resource, { cur: next.cur, max: next.max });
   if (resource === RLIMIT_NOFILE) t.fds.limit = next.cur;
+  if (resource === RLIMIT_STACK && t.mm.stackLimit !== undefined) t.mm.stackLimit = next.cur;
   return 0;
 }
 
