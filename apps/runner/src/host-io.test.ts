@@ -4,7 +4,7 @@
 // runs), never how long anything took.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,11 +28,15 @@ interface Ended {
  * Runs a command whose stdout is a pipe; `reader` decides what this side
  * does with it. Resolves when the command ends, or kills it after HUNG_MS.
  */
-async function runWith(argv: string[], reader: 'never' | 'first-chunk'): Promise<Ended & { hung: boolean }> {
+async function runWith(argv: string[], reader: 'after-stderr' | 'first-chunk'): Promise<Ended & { hung: boolean }> {
   const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  // 'never': the stream stays paused, so once its buffer and the pipe are full, nothing more is read.
+  c.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    // 'after-stderr': the stream stays paused (once its buffer and the pipe are full,
+    // nothing more is read) until the command writes to stderr; then the reader goes.
+    if (reader === 'after-stderr') c.stdout.destroy();
+  });
   if (reader === 'first-chunk') c.stdout.once('data', () => c.stdout.destroy());
   let hung = false;
   const guard = setTimeout(() => {
@@ -47,13 +51,13 @@ async function runWith(argv: string[], reader: 'never' | 'first-chunk'): Promise
 
 describe.skipIf(announceKvmSkip())('host I/O', () => {
   it(
-    'a program writing to a stdout pipe nobody reads is ended by its timeout, and the Sandbox resolves',
+    'a program writing to a stdout pipe nobody reads is ended by its timeout, and the Sandbox resolves while nobody reads',
     async () => {
       const script = `
       import { Sandbox } from ${JSON.stringify(RUNNER)};
       const r = await Sandbox.run([${JSON.stringify(program('flood'))}], { stdout: 'inherit', timeoutMs: 1000, volumes: [${JSON.stringify(PROGRAMS_VOLUME)}] });
       process.stderr.write(JSON.stringify({ timedOut: r.timedOut, signal: r.signal }));`;
-      const r = await runWith([process.execPath, '--input-type=module', '-e', script], 'never');
+      const r = await runWith([process.execPath, '--input-type=module', '-e', script], 'after-stderr');
       expect(r.hung).toBe(false);
       expect(JSON.parse(r.stderr)).toEqual({ timedOut: true, signal: 9 });
     },
@@ -70,6 +74,43 @@ describe.skipIf(announceKvmSkip())('host I/O', () => {
       expect([tsv.code, tsv.hung, tsv.stderr]).toEqual([141, false, '']);
     },
     2 * HUNG_MS + 10_000,
+  );
+
+  it(
+    'a wall timeout keeps what the program wrote before it: a reader that starts after the kill gets all of it',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tsv-kept-'));
+      try {
+        const report = join(dir, 'report.json');
+        const size = 1 << 20; // more than the pipe holds: most of it waits in tsv when the kill comes
+        const argv = [
+          TSV,
+          'run',
+          '--timeout',
+          '3',
+          '--report',
+          report,
+          '--volume',
+          PROGRAMS_VOLUME,
+          '--',
+          program('write_wait'),
+          `${size}`,
+        ];
+        const c = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        // Nothing is read until the run has ended: the report is written once it has.
+        while (!existsSync(report) && c.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 20));
+        let got = 0;
+        c.stdout.on('data', (d: Buffer) => (got += d.length));
+        const [code] = (await once(c, 'close')) as [number | null];
+        expect([code, stderr, got]).toEqual([137, '', size]);
+        expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ signal: 9, verdict: 'wall-timeout' });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    HUNG_MS,
   );
 
   it('a 2 GiB sendfile into a volume lets this event loop run, and kill() ends it', async () => {

@@ -141,7 +141,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   const spawned = new Set<() => void>();
   const closeAll = (): void => {
     terminal?.close();
-    outputs.close();
+    outputs.end();
     for (const close of [...spawned]) close();
   };
 
@@ -151,14 +151,14 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     try {
       made = startProcess(factory, p, group);
     } catch (e) {
-      group.close();
+      group.end();
       throw e;
     }
     const g = made.task.group;
     const close = (): void => {
       spawned.delete(close);
       made.terminal?.close();
-      group.close();
+      group.end();
     };
     if (!kernel.spawn(made.task)) {
       made.task.mm.release?.();
@@ -198,7 +198,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       started = performance.now();
       try {
         const status = await kernel.run(task);
-        // What the program wrote reaches the host before its end is reported (kill() stops the wait).
+        // What the program wrote reaches the host before its end is reported (kill() stops the wait, not the writing).
         await outputs.drain();
         return status;
       } finally {

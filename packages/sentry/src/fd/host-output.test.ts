@@ -18,7 +18,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   if (reader >= 0) closeSync(reader);
-  closeSync(writer);
+  if (writer >= 0) closeSync(writer);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -35,6 +35,17 @@ function readAll(): string {
     }
     if (n === 0) return s;
     s += buf.toString('latin1', 0, n);
+  }
+}
+
+/** What the pipe has now ('' when empty), or null at its end (every writer gone). */
+function readSome(): string | null {
+  const buf = Buffer.alloc(1 << 16);
+  try {
+    const n = readSync(reader, buf);
+    return n === 0 ? null : buf.toString('latin1', 0, n);
+  } catch {
+    return ''; // EAGAIN
   }
 }
 
@@ -75,7 +86,7 @@ describe('HostOutputs', () => {
     expect(err.write(bytes('last'), 4)).toBe(4);
     got += readAll();
     expect(got).toBe(`first ${big}last`);
-    g.close();
+    g.end();
   });
 
   it('a reader that has gone is EPIPE, also for bytes already waiting (reported by the next write)', async () => {
@@ -85,20 +96,31 @@ describe('HostOutputs', () => {
     await g.drain();
     expect(out.write(bytes('z'), 1)).toBe(-E.EPIPE);
     expect(out.ready).toBe(true);
-    g.close();
+    g.end();
   });
 
-  it('close() drops what waits, ends drain(), and later writes are EIO', async () => {
+  it('end() does not wait for what waits, nor drop it: the reader gets it after; later writes are EIO', async () => {
     const { g, out } = busyGroup();
     const drained = g.drain();
-    g.close();
-    await drained;
+    g.end();
+    await drained; // at once: the reader has not read
     expect(out.write(bytes('v'), 1)).toBe(-E.EIO);
+    let got = '';
+    // Everything written before end() arrives; then our descriptor is closed and the reader sees the end of the pipe.
+    closeSync(writer);
+    writer = -1;
+    for (;;) {
+      const n = readSome();
+      if (n === null) break;
+      got += n;
+      if (n === '') await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(got).toBe('y'.repeat(1 << 20));
   });
 
   it('a descriptor that is not open is EBADF', () => {
     const g = new HostOutputs();
     expect(g.open(1 << 20).write(bytes('q'), 1)).toBe(-E.EBADF);
-    g.close();
+    g.end();
   });
 });

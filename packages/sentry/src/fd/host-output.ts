@@ -18,6 +18,14 @@
 // them in the order the guest wrote them. The run drains the group before
 // it reports the exit, so output written just before exiting is kept.
 //
+// When the program ends, killed or not, the group is ended: later writes
+// fail, drain() no longer waits (a reader that never reads cannot hold the
+// end of the run), and what still waits goes on to the host -- it was
+// written, as bytes in a pipe buffer outlive their writer -- until it is
+// taken or the reader goes; our descriptors are released after it. So a
+// process whose stdout reader stops reading lives until it reads again, as
+// it would with those bytes in Node's own process.stdout.
+//
 // An asynchronous write that fails (EPIPE: the reader has gone) is
 // reported by the output's next write, as Linux reports a writeback error.
 // A host socket cannot be reopened: it is written from the thread pool
@@ -35,7 +43,7 @@ const RETRY_MS = 10;
 export class HostOutputs {
   readonly #outputs: HostOutput[] = [];
   #busy = false;
-  #closed = false;
+  #ended = false;
   #watchers = new Set<() => void>();
   #idle: (() => void)[] = [];
 
@@ -51,8 +59,9 @@ export class HostOutputs {
     return !this.#busy;
   }
 
-  get closed(): boolean {
-    return this.#closed;
+  /** The program has ended: nothing more is taken. */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   /** Calls `onChange` once, when the group is next ready; the result forgets it. */
@@ -62,16 +71,20 @@ export class HostOutputs {
     return () => this.#watchers.delete(once);
   }
 
-  /** Resolves when everything written so far has reached the host, failed, or been dropped by close(). */
+  /** Resolves when everything written so far has reached the host or failed, or at end(). */
   drain(): Promise<void> {
     return this.#busy ? new Promise((resolve) => this.#idle.push(resolve)) : Promise.resolve();
   }
 
-  /** Drops what is still waiting and releases the descriptors of our own; later writes fail with EIO. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const o of this.#outputs) o.release();
+  /**
+   * The program has ended: later writes fail with EIO and drain() resolves
+   * now; what still waits goes on to the host, then each output releases
+   * the descriptor of our own (at once when nothing waits).
+   */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (!this.#busy) for (const o of this.#outputs) o.release();
     this.#settle();
   }
 
@@ -79,7 +92,12 @@ export class HostOutputs {
   hold(start: (done: () => void) => void): void {
     this.#busy = true;
     start(() => {
-      if (!this.#closed) this.#settle();
+      if (!this.#ended) {
+        this.#settle();
+        return;
+      }
+      this.#busy = false;
+      for (const o of this.#outputs) o.release();
     });
   }
 
@@ -106,8 +124,6 @@ export class HostOutput {
   /** A pipe: waits for room through libuv (a Socket over `#now`, made at the first wait). */
   #pipe = false;
   #socket: Socket | null = null;
-  /** Thread-pool writes under way on `#now` (it is closed only after them). */
-  #pooled = 0;
   /** A failed asynchronous write, or fstat's error: what the next write returns. */
   #error = 0;
 
@@ -144,7 +160,7 @@ export class HostOutput {
 
   /** Writes `len` bytes of `buf`: len (all taken, some maybe still on their way), -EAGAIN (the group is busy) or -errno. */
   write(buf: Uint8Array, len: number): number {
-    if (this.#group.closed) return -E.EIO;
+    if (this.#group.ended) return -E.EIO;
     if (this.#error !== 0) return this.#error;
     if (!this.#group.ready) return -E.EAGAIN;
     let n = 0;
@@ -170,17 +186,7 @@ export class HostOutput {
       return;
     }
     const fd = this.#now >= 0 ? this.#now : this.#fd;
-    this.#pooled++;
-    writeAll(
-      fd,
-      bytes,
-      () => this.#group.closed,
-      (err) => {
-        this.#pooled--;
-        if (this.#group.closed) this.release();
-        finish(err);
-      },
-    );
+    writeAll(fd, bytes, finish);
   }
 
   /** libuv owns `#now` from here on: it closes it when the socket is destroyed. */
@@ -196,14 +202,14 @@ export class HostOutput {
     return s;
   }
 
-  /** For HostOutputs.close: drops a pending pipe write and closes our descriptor once no pool write uses it. */
+  /** For HostOutputs: closes our descriptor (or the pipe's socket over it), once nothing is written there. */
   release(): void {
     if (this.#socket !== null) {
       this.#socket.destroy();
       this.#now = -1;
       this.#own = false;
     }
-    if (!this.#own || this.#pooled > 0) return;
+    if (!this.#own) return;
     try {
       closeSync(this.#now);
     } catch {
@@ -231,11 +237,11 @@ function tryWrite(fd: number, buf: Uint8Array, len: number): number {
   }
 }
 
-/** Writes all of `bytes` from the thread pool, trying again later when `fd` is not writable; stops when `stop()`. */
-function writeAll(fd: number, bytes: Uint8Array, stop: () => boolean, done: (err: number) => void): void {
+/** Writes all of `bytes` from the thread pool, trying again later when `fd` is not writable. */
+function writeAll(fd: number, bytes: Uint8Array, done: (err: number) => void): void {
   let off = 0;
   const next = (): void => {
-    if (off === bytes.length || stop()) {
+    if (off === bytes.length) {
       done(0);
       return;
     }
