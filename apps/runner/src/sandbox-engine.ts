@@ -514,7 +514,7 @@ export function isRegularFile(fd: number): boolean {
 }
 
 /** The chunks in one buffer of its own (never a slice of Node's shared pool: it may be transferred to another thread). */
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {

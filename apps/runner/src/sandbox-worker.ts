@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { announceWorker, reply } from './reply.js';
 import { DEFAULT_MEMORY } from './limits.js';
 import { PreparedVms } from './prepared-vm.js';
-import { type EngineEvents, type ExecProcess, type ExecSpec, SandboxEngine, vmShape } from './sandbox-engine.js';
+import { concat, type EngineEvents, type ExecProcess, type ExecSpec, SandboxEngine, vmShape } from './sandbox-engine.js';
 import { SandboxError } from './sandbox-error.js';
 import type { FromWorker, ToWorker, WireError, WorkerInit } from './sandbox-protocol.js';
 
@@ -21,6 +21,7 @@ setImmediate(() => vms.refill());
 const engines = new Map<number, SandboxEngine>();
 
 function send(m: FromWorker, transfer: ArrayBuffer[] = []): void {
+  batches.get(m.id)?.flush();
   port.postMessage(m, transfer);
 }
 
@@ -30,9 +31,51 @@ function wire(e: unknown): WireError {
   return { message: String(e) };
 }
 
+/**
+ * A sandbox's forwarded output, gathered: the chunks its program writes in
+ * one turn of this event loop (a run slice) cross to the caller as one
+ * message per stream, not one per write system call, so a program printing
+ * line by line costs the caller's thread a message per slice. A new stream
+ * or any other message of the sandbox sends what was gathered first: the
+ * order of everything it sends is kept.
+ */
+class OutputBatch {
+  readonly #id: number;
+  #fd: 1 | 2 = 1;
+  #chunks: Uint8Array[] = [];
+  #scheduled = false;
+
+  constructor(id: number) {
+    this.#id = id;
+  }
+
+  add(fd: 1 | 2, bytes: Uint8Array): void {
+    if (fd !== this.#fd) this.flush();
+    this.#fd = fd;
+    this.#chunks.push(bytes);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    const chunks = this.#chunks;
+    if (chunks.length === 0) return;
+    this.#chunks = [];
+    const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks);
+    port.postMessage({ type: 'output', id: this.#id, fd: this.#fd, bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
+  }
+}
+
+/** Gathered output of each sandbox that has some (sent before any other message of it). */
+const batches = new Map<number, OutputBatch>();
+
 function eventsOf(id: number): EngineEvents {
+  const batch = new OutputBatch(id);
+  batches.set(id, batch);
   return {
-    output: (fd, bytes) => send({ type: 'output', id, fd, bytes }, [bytes.buffer as ArrayBuffer]),
+    output: (fd, bytes) => batch.add(fd, bytes),
     diagnostic: (line, kind) => send({ type: 'diagnostic', id, line, kind }),
     strace: (line) => send({ type: 'strace', id, line }),
   };
@@ -44,6 +87,7 @@ async function bootOne(id: number, engine: SandboxEngine): Promise<void> {
   } catch (e) {
     engines.delete(id);
     send({ type: 'boot-failed', id, error: wire(e) });
+    batches.delete(id);
     setImmediate(() => vms.refill());
     return;
   }
@@ -58,6 +102,7 @@ async function runOne(id: number, engine: SandboxEngine): Promise<void> {
     engines.delete(id);
     send({ type: 'failed', id, error: wire(e) });
   }
+  batches.delete(id); // its last message is sent: nothing more to gather
   // After the result, not between a boot and its run: preparing takes the thread for tens of milliseconds.
   setImmediate(() => vms.refill());
 }
