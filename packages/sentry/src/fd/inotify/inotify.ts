@@ -17,9 +17,8 @@
 // is ENOMEM / an overflow.
 import { E } from '../../errno.js';
 import type { MemoryAccount } from '../../mm/account.js';
-import { type FsEvent, IN_DELETE_SELF, IN_ISDIR, O_RDONLY, type Stat, toBytes } from '../../vfs/index.js';
-import { type AnonFile, anonStat } from '../anon.js';
-import { StreamDescription } from '../stream.js';
+import { type FsEvent, IN_DELETE_SELF, IN_ISDIR, O_RDONLY, toBytes } from '../../vfs/index.js';
+import { AnonStream } from '../anon.js';
 
 export const IN_IGNORED = 0x8000;
 export const IN_Q_OVERFLOW = 0x4000;
@@ -64,7 +63,7 @@ function recordSize(e: Queued): number {
   return HEADER + (e.name === null ? 0 : Math.ceil((e.name.length + 1) / HEADER) * HEADER);
 }
 
-export class Inotify extends StreamDescription implements AnonFile {
+export class Inotify extends AnonStream {
   readonly anonName = 'inotify';
   readonly #byWd = new Map<number, Watch>();
   readonly #byKey = new Map<string, Watch>();
@@ -73,7 +72,6 @@ export class Inotify extends StreamDescription implements AnonFile {
   #charged = 0;
   readonly #registry: WatchRegistry;
   readonly #account: MemoryAccount | null;
-  #closed = false;
 
   constructor(flags: number, registry: WatchRegistry, account: MemoryAccount | null) {
     super(O_RDONLY | flags);
@@ -198,18 +196,8 @@ export class Inotify extends StreamDescription implements AnonFile {
     this.#charged -= n;
   }
 
-  override lseek(): number {
-    return this.pos;
-  }
-
-  override stat(): Stat {
-    return anonStat();
-  }
-
   /** The watches go without IN_IGNORED (nobody can read them); everything charged goes back. */
-  override close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override release(): void {
     for (const w of this.#byWd.values()) this.#registry.remove(w.key, this);
     this.#byWd.clear();
     this.#byKey.clear();
