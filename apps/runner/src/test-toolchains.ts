@@ -21,15 +21,26 @@ function build(key: string, make: (exe: string) => void): string {
   return exe;
 }
 
-/** Whether `tool` runs here (`go version`, `rustc --version`...). */
-export function hasTool(tool: string, versionFlag = '--version'): boolean {
-  return spawnSync(tool, [versionFlag], { stdio: 'ignore' }).status === 0;
+/** Why `tool` does not run here (`go version`, `rustc --version`...): undefined when it runs. */
+function toolProblem(tool: string, versionFlag: string): string | undefined {
+  const r = spawnSync(tool, [versionFlag], { encoding: 'utf8' });
+  if (r.error !== undefined) return `${tool} is not installed here (scripts/setup.sh installs it)`;
+  if (r.status === 0) return undefined;
+  // Installed, but failing: a rustup proxy first on PATH with no toolchain under this HOME, say.
+  const said = `${r.stderr ?? ''}`.trim().split('\n')[0] ?? '';
+  return `\`${tool} ${versionFlag}\` fails here (status ${r.status}${said === '' ? '' : `: ${said}`})`;
 }
 
-/** A skip condition for a describe block: true (skip) and one line on the console when `tool` is missing. */
+/** Whether `tool` runs here. */
+export function hasTool(tool: string, versionFlag = '--version'): boolean {
+  return toolProblem(tool, versionFlag) === undefined;
+}
+
+/** A skip condition for a describe block: true (skip) and one line on the console saying why, when `tool` does not run. */
 export function missingTool(tool: string, versionFlag = '--version'): boolean {
-  if (hasTool(tool, versionFlag)) return false;
-  console.warn(`skipped: ${tool} is not installed here (scripts/setup.sh installs it)`);
+  const problem = toolProblem(tool, versionFlag);
+  if (problem === undefined) return false;
+  console.warn(`skipped: ${problem}`);
   return true;
 }
 
