@@ -41,4 +41,11 @@ describe.skipIf(announceKvmSkip())('KvmPlatform.guestCpu', () => {
     expect(ctx.vcpus.length).toBe(1);
     expect(platform.newContext().vcpu.index).toBe(ctx.vcpu.index + 1);
   });
+
+  it('leaves its context idle: the wait until the first task runs (a prepared VM in a pool) is not host time', () => {
+    const { platform, ctx } = newPlatform();
+    platform.guestCpu();
+    // exitedAt 0: the next KVM_RUN starts no host-time interval from the probe's last exit.
+    expect(ctx.vcpu.stats.exitedAt).toBe(0);
+  });
 });

@@ -102,6 +102,9 @@ export function probeGuestCpu(memory: PhysicalMemory, as: AddressSpace, ctx: Con
     const fsgsbase = step() === Stop.Syscall;
     return answers(out, fsgsbase);
   } finally {
+    // The context may wait long before its first task (a prepared VM in a
+    // pool): that wait is not host time per exit.
+    ctx.pause();
     ctx.dropFpu(fpu);
     as.release();
     memory.free(frame, 2);
