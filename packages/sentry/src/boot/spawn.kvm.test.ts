@@ -4,38 +4,22 @@
 // orphans to init.
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
-import { boot, BootError, InputStream } from './index.js';
+import { withKvmSentry } from '../testing/kvm-sentry.js';
+import { BootError, InputStream } from './index.js';
 
 const BUSYBOX = '/bin/busybox';
 const ENV = ['PATH=/bin:/usr/bin'];
-
-/**
- * Boots `argv` as the sandbox's init on a fresh KVM platform (stdin a
- * stream the test feeds, stdout to `stdout`), runs `use`, then closes the
- * platform.
- */
-async function withSandbox(
-  argv: string[],
-  use: (sentry: Awaited<ReturnType<typeof boot>>, stdin: InputStream) => Promise<void>,
-  stdout: (b: Uint8Array) => void = () => {},
-): Promise<void> {
-  const { KvmPlatform } = await import('@tsv/platform/kvm');
-  const platform = new KvmPlatform({ memoryBytes: 256 << 20 });
-  try {
-    const stdin = new InputStream();
-    const sentry = await boot({ platform, argv, env: ENV, cwd: '/', root: '/', memoryLimit: 128 << 20, stdin, stdout, stderr: () => {} });
-    await use(sentry, stdin);
-  } finally {
-    platform.close();
-  }
-}
 
 describe.skipIf(announceKvmSkip())('Sentry.spawn on KVM', () => {
   it('runs a process in the running sandbox, with its own streams and status', async () => {
     const initOut: string[] = [];
     // init waits for a line, then shows what the spawned process left.
-    await withSandbox(
-      [BUSYBOX, 'sh', '-c', 'read x; echo "init read $x"; cat /tmp/left; exit 4'],
+    await withKvmSentry(
+      {
+        argv: [BUSYBOX, 'sh', '-c', 'read x; echo "init read $x"; cat /tmp/left; exit 4'],
+        env: ENV,
+        stdout: (b) => initOut.push(Buffer.from(b).toString()),
+      },
       async (sentry, stdin) => {
         const run = sentry.run();
 
@@ -67,12 +51,11 @@ describe.skipIf(announceKvmSkip())('Sentry.spawn on KVM', () => {
         expect(await run).toEqual({ code: 4 });
         expect(initOut.join('')).toBe('init read go\nleft\n');
       },
-      (b) => initOut.push(Buffer.from(b).toString()),
     );
   });
 
   it('signals it from the host', async () => {
-    await withSandbox([BUSYBOX, 'sh', '-c', 'read x'], async (sentry, stdin) => {
+    await withKvmSentry({ argv: [BUSYBOX, 'sh', '-c', 'read x'], env: ENV }, async (sentry, stdin) => {
       const run = sentry.run();
       const input = new InputStream();
       const p = sentry.spawn({ argv: [BUSYBOX, 'cat'], env: ENV, cwd: '/', stdin: input, stdout: () => {}, stderr: () => {} });
@@ -85,7 +68,7 @@ describe.skipIf(announceKvmSkip())('Sentry.spawn on KVM', () => {
   });
 
   it('refuses a missing program, and any program once the sandbox has ended', async () => {
-    await withSandbox([BUSYBOX, 'sh', '-c', 'read x'], async (sentry, stdin) => {
+    await withKvmSentry({ argv: [BUSYBOX, 'sh', '-c', 'read x'], env: ENV }, async (sentry, stdin) => {
       const spec = { env: ENV, cwd: '/', stdin: new InputStream(), stdout: () => {}, stderr: () => {} };
       // Before run(): nothing to join.
       expect(() => sentry.spawn({ ...spec, argv: [BUSYBOX, 'true'] })).toThrow(/not running/);

@@ -2,29 +2,16 @@
 // (runc pause), and it goes on where it was once thawed.
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
-import { boot, InputStream } from '../boot/index.js';
+import { withKvmSentry } from '../testing/kvm-sentry.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
 describe.skipIf(announceKvmSkip())('Kernel.freeze on KVM', () => {
   it('stops every task until thawed', async () => {
-    const { KvmPlatform } = await import('@tsv/platform/kvm');
-    const platform = new KvmPlatform({ memoryBytes: 256 << 20 });
-    try {
-      const out: string[] = [];
-      const stdin = new InputStream();
-      // A process that computes without system calls, and one that sleeps and prints.
-      const sentry = await boot({
-        platform,
-        argv: ['/bin/busybox', 'sh', '-c', '(while :; do :; done) & sleep 0.2; echo woke'],
-        env: ['PATH=/bin'],
-        cwd: '/',
-        root: '/',
-        memoryLimit: 128 << 20,
-        stdin,
-        stdout: (b) => out.push(Buffer.from(b).toString()),
-        stderr: () => {},
-      });
+    const out: string[] = [];
+    // A process that computes without system calls, and one that sleeps and prints.
+    const argv = ['/bin/busybox', 'sh', '-c', '(while :; do :; done) & sleep 0.2; echo woke'];
+    await withKvmSentry({ argv, env: ['PATH=/bin'], stdout: (b) => out.push(Buffer.from(b).toString()) }, async (sentry) => {
       const k = sentry.kernel;
       const run = sentry.run();
       while (k.cpu.userNs === 0) await tick();
@@ -39,8 +26,6 @@ describe.skipIf(announceKvmSkip())('Kernel.freeze on KVM', () => {
       expect(out.join('')).toBe('woke\n');
       // init has ended: the spinner goes with the sandbox.
       expect(await run).toEqual({ code: 0 });
-    } finally {
-      platform.close();
-    }
+    });
   });
 });

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
-import { boot, InputStream } from '../boot/index.js';
+import { withKvmSentry } from '../testing/kvm-sentry.js';
 
 const TESTDATA = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testdata');
 
@@ -22,27 +22,11 @@ describe.skipIf(announceKvmSkip())('signals on KVM', () => {
     const native = spawnSync(exe, { encoding: 'utf8' });
     expect(native.signal).toBe('SIGSEGV');
 
-    const { KvmPlatform } = await import('@tsv/platform/kvm');
-    const platform = new KvmPlatform({ memoryBytes: 256 << 20 });
-    try {
-      const out: string[] = [];
-      const stdin = new InputStream();
-      const sentry = await boot({
-        platform,
-        argv: [exe],
-        env: [],
-        cwd: '/',
-        root: '/',
-        memoryLimit: 128 << 20,
-        stdin,
-        stdout: (b) => out.push(Buffer.from(b).toString()),
-        stderr: () => {},
-      });
+    const out: string[] = [];
+    await withKvmSentry({ argv: [exe], stdout: (b) => out.push(Buffer.from(b).toString()) }, async (sentry) => {
       const status = await sentry.run();
       expect(out.join('')).toBe(native.stdout);
       expect(status).toEqual({ signal: 11, coreDumped: true });
-    } finally {
-      platform.close();
-    }
+    });
   });
 });
