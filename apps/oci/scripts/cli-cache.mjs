@@ -5,28 +5,14 @@
 // the commands' on commands that need no container, the container
 // process's on a sandbox booting and running /bin/true where KVM is usable
 // (on this thread, as the container's process runs it).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const bundles = createRequire(import.meta.url)('../bin/bundle.cjs');
 
-/** Loads `b`, runs `warm` on its exports, and writes what was compiled as its cache. */
-async function makeCache(b, warm) {
-  rmSync(b.cacheFile, { force: true });
-  const { exports, script } = b.loadScript();
-  try {
-    await warm(exports);
-  } catch (e) {
-    console.error(`cli-cache: ${b.file}: the warm-up failed (${e instanceof Error ? e.message : e}); the cache covers less`);
-  }
-  const data = script.createCachedData();
-  writeFileSync(b.cacheFile, data);
-  console.log(`cli-cache: ${b.cacheFile} (${data.length} bytes)`);
-}
-
-await makeCache(bundles.commands, async (oci) => {
+await bundles.commands.makeCache(async (oci) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsv-oci-cache-'));
   try {
     // A command's path: its flags parsed, the state under --root looked up (none here).
@@ -36,7 +22,7 @@ await makeCache(bundles.commands, async (oci) => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
-await makeCache(bundles.init, async ({ Sandbox }) => {
+await bundles.init.makeCache(async ({ Sandbox }) => {
   const r = await Sandbox.run(['/bin/true'], { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit', pool: false });
   if (r.status !== 0) throw new Error(`/bin/true: status ${r.status}`);
 });

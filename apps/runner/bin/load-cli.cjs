@@ -4,7 +4,7 @@
 // compile cache for modules: this is the one way to skip compiling the
 // bundle at each start). CommonJS itself, so that loading it builds no ES
 // module facades of Node's built-in modules.
-const { readFileSync, statSync } = require('node:fs');
+const { readFileSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
@@ -53,7 +53,27 @@ function bundle(file, bundled) {
     });
   }
 
-  return { file, cacheFile, isStale, loadScript, load: () => loadScript().exports };
+  /**
+   * At build time: loads the bundle without a cache, runs `warm` on its
+   * exports (V8 compiles a function when it first runs, and the cache holds
+   * what has been compiled when it is made, so a warm-up that runs a start's
+   * path makes the cache cover it), then writes the cache. A failed warm-up
+   * is reported and only makes the cache cover less.
+   */
+  async function makeCache(warm) {
+    rmSync(cacheFile, { force: true });
+    const { exports, script } = loadScript();
+    try {
+      await warm(exports);
+    } catch (e) {
+      console.error(`cli-cache: ${file}: the warm-up failed (${e instanceof Error ? e.message : e}); the cache covers less`);
+    }
+    const data = script.createCachedData();
+    writeFileSync(cacheFile, data);
+    console.log(`cli-cache: ${cacheFile} (${data.length} bytes)`);
+  }
+
+  return { file, cacheFile, isStale, loadScript, makeCache, load: () => loadScript().exports };
 }
 
 const tsv = bundle(join(__dirname, '..', 'dist', 'tsv.cjs'), BUNDLED);
@@ -63,8 +83,7 @@ module.exports = {
   /** The entry files of the packages dist/tsv.cjs holds (a bundle of @tsv/runner holds them too). */
   BUNDLED,
   CLI_FILE: tsv.file,
-  CACHE_FILE: tsv.cacheFile,
   bundleIsStale: tsv.isStale,
-  loadCliScript: tsv.loadScript,
+  makeCliCache: tsv.makeCache,
   loadCli: tsv.load,
 };
