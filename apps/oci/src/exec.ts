@@ -15,7 +15,7 @@ import { ConfigError, processOf, readConfig } from './config.js';
 import { Fields } from './config-fields.js';
 import { checkConsole, consoleFor, DEFAULT_CONSOLE, kvmSys } from './console.js';
 import { type ExecRequest, request, withSocketName } from './control.js';
-import { BIN, CommandError, forwardingSignals, type Globals, readOutcome, signalNumber, stateOf } from './lifecycle.js';
+import { BIN, CommandError, exitStatus, forwardingSignals, type Globals, readOutcome, signalNumber, stateOf } from './lifecycle.js';
 import { childFds, preservedFds, tell } from './ready.js';
 import { containerDir, controlPath, currentStatus, fdSocketPath, writeFileAtomic } from './state.js';
 
@@ -108,7 +108,7 @@ export async function exec(g: Globals, o: ExecOptions): Promise<number> {
     stdio: [stdio, stdio, stdio, 'pipe', ...preservedFds(o.preserveFds)],
   });
   if (tty !== undefined) closeSync(tty);
-  const exited = new Promise<number>((res) => child.once('exit', (code, sig) => res(code ?? 128 + signalNumber(sig))));
+  const exited = exitStatus(child);
   const outcome = await readOutcome(child);
   rmSync(requestFile, { force: true });
   if ('error' in outcome) throw new CommandError(outcome.error);

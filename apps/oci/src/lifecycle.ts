@@ -212,7 +212,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 /** create + start; unless detached, waits for the container's end, deletes it and resolves with its status. */
 export async function run(g: Globals, o: CreateOptions, detach: boolean): Promise<number> {
   const child = await create(g, o, detach);
-  const exited = new Promise<number>((resolve) => child.once('exit', (code, sig) => resolve(code ?? 128 + signalNumber(sig))));
+  const exited = exitStatus(child);
   try {
     await start(g, o.id);
   } catch (e) {
@@ -239,6 +239,11 @@ export async function forwardingSignals<T>(until: Promise<T>, send: (signal: num
   } finally {
     for (const sig of FORWARDED) process.off(sig, forward);
   }
+}
+
+/** Resolves with `child`'s exit status as a shell reports it: its code, or 128 + the signal that ended it. */
+export function exitStatus(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? 128 + signalNumber(sig))));
 }
 
 export function signalNumber(sig: NodeJS.Signals | null): number {
