@@ -1,13 +1,17 @@
 // A VM made before a sandbox asks for it, so that a warm start pays for
-// neither the VM, its guest memory and memslot, the ring-0 image, the vCPU
-// nor the CPU probe: a pool's worker prepares one while it is idle, of the
-// shape its last sandbox had, and the next sandbox of that shape takes it.
+// neither the VM, its memslot, the ring-0 image, the vCPU nor the CPU probe:
+// a pool's worker prepares one while it is idle, of the shape its last
+// sandbox had, and the next sandbox of that shape takes it.
 //
-// A prepared VM is fresh: no guest has run in it (only tsv's own CPU probe),
-// so nothing a previous program wrote can reach the next one. A used VM is
-// never reused; it is closed, after its result is on its way.
-import { KvmPlatform, type KvmPlatformOptions } from '@tsv/platform/kvm';
+// A prepared VM is fresh: no guest has run in it (only tsv's own CPU probe).
+// A used VM is never reused: it is closed once its program has ended. Its
+// guest memory is kept for the next prepared VM of that size (SpareMemory,
+// @tsv/platform/kvm: what V8 would otherwise answer with a full garbage
+// collection per sandbox), and every frame the last guest could have written
+// is zeroed before the next one is given it; see spare-memory.ts there.
+import { KvmPlatform, type KvmPlatformOptions, type SpareMemory } from '@tsv/platform/kvm';
 import { Frames } from '@tsv/sentry';
+import type { VmSource } from './sandbox-engine.js';
 
 /** The VM geometry a sandbox needs (its memory limit decides it). */
 export type VmShape = Required<Pick<KvmPlatformOptions, 'memoryBytes' | 'tableBytes'>> & Pick<KvmPlatformOptions, 'device'>;
@@ -19,8 +23,8 @@ const sameShape = (a: VmShape, b: VmShape): boolean =>
 class ReadyPlatform extends KvmPlatform {
   #spare: ReturnType<KvmPlatform['newContext']> | undefined;
 
-  constructor(shape: VmShape) {
-    super(shape);
+  constructor(options: KvmPlatformOptions) {
+    super(options);
     try {
       this.#spare = super.newContext();
       this.guestCpu(); // probed on the spare vCPU, and kept
@@ -38,9 +42,10 @@ class ReadyPlatform extends KvmPlatform {
   }
 }
 
-/** One worker's prepared VM. */
-export class PreparedVms {
+/** One worker's prepared VM, and the memory of its last used one. */
+export class PreparedVms implements VmSource {
   #ready: { shape: VmShape; platform: KvmPlatform } | undefined;
+  #spare: SpareMemory | undefined;
   #last: VmShape;
 
   /** `first`: the shape to prepare before any sandbox was taken. */
@@ -59,6 +64,14 @@ export class PreparedVms {
     return new KvmPlatform(shape);
   }
 
+  /** Closes a used VM; keeps its memory when it fits the next VM to prepare and none is kept yet. */
+  done(platform: KvmPlatform): void {
+    const memory = platform.retire();
+    if (memory === undefined) return;
+    if (this.#spare === undefined && memory.size === this.#last.memoryBytes) this.#spare = memory;
+    else memory.close();
+  }
+
   /** Prepares a VM of the last shape taken, unless one is ready. A failure is left for the next take() to meet. */
   refill(): void {
     const shape = this.#last;
@@ -67,8 +80,14 @@ export class PreparedVms {
       this.#ready.platform.close();
       this.#ready = undefined;
     }
+    let spare = this.#spare;
+    this.#spare = undefined;
+    if (spare !== undefined && spare.size !== shape.memoryBytes) {
+      spare.close();
+      spare = undefined;
+    }
     try {
-      this.#ready = { shape, platform: new ReadyPlatform(shape) };
+      this.#ready = { shape, platform: new ReadyPlatform({ ...shape, spare }) };
     } catch {
       // KVM refused (out of memory, too many VMs): a sandbox will make its own and report why.
     }

@@ -144,9 +144,11 @@ export function vmShape(limit: number, device?: string): VmShape {
 /** Where a sandbox's VM comes from: made when asked (the command line), or prepared in advance (prepared-vm.ts). */
 export interface VmSource {
   take(shape: VmShape): KvmPlatform;
+  /** Takes back a VM whose program has ended (nothing runs in it any more): closes it, or keeps its memory for the next. */
+  done(platform: KvmPlatform): void;
 }
 
-const NEW_VM: VmSource = { take: (shape) => new KvmPlatform(shape) };
+const NEW_VM: VmSource = { take: (shape) => new KvmPlatform(shape), done: (platform) => platform.close() };
 export const DEFAULT_MAX_BUFFER = 64 << 20;
 const SIGKILL = 9;
 const SIGXFSZ = 25;
@@ -166,6 +168,7 @@ export class SandboxEngine {
   /** The run is over: its vCPUs are closed, so kill and signal have nothing to reach. */
   #ended = false;
   #platform: KvmPlatform | undefined;
+  #booting: Promise<void> | undefined;
   #limits: Limits | undefined;
   #stdin: InputStream | undefined;
   #timedOut = false;
@@ -186,7 +189,12 @@ export class SandboxEngine {
   }
 
   /** Makes the VM, boots the Sentry and places the files; throws SandboxError when the program cannot start. */
-  async boot(): Promise<void> {
+  boot(): Promise<void> {
+    this.#booting ??= this.#boot();
+    return this.#booting;
+  }
+
+  async #boot(): Promise<void> {
     const { options: o, stdin: input } = this.#spec;
     const limits = checkLimits(o);
     this.#limits = limits;
@@ -267,8 +275,14 @@ export class SandboxEngine {
     }
   }
 
-  /** Runs the booted program to its end. Rejects with SandboxError (125) on an internal error of the Sentry. */
+  /**
+   * Runs the program to its end, once boot() (which must have been called)
+   * has succeeded; rejects with its error when it failed, and with
+   * SandboxError (125) on an internal error of the Sentry.
+   */
   async run(): Promise<EngineResult> {
+    if (this.#booting === undefined) throw new SandboxError('internal error: run() before boot()', 125);
+    await this.#booting;
     const sentry = this.#sentry!;
     const platform = this.#platform!;
     const timeoutMs = this.#limits!.timeoutMs;
@@ -295,8 +309,8 @@ export class SandboxEngine {
       stopInputs(this.#inputs);
     }
     const stats = sentry.stats();
-    // The VM goes once the result is on its way: unmapping guest memory and KVM's teardown take milliseconds.
-    setImmediate(() => platform.close());
+    // The VM goes once the result is on its way: KVM's teardown takes milliseconds.
+    setImmediate(() => this.#vms.done(platform));
     const { exitCode, signal, status: code } = execStatus(status);
     const limit = this.#limitOf(sentry, signal);
     const cpu = sentry.kernel.cpu;

@@ -28,6 +28,7 @@ export interface SandboxPoolOptions {
 /** A sandbox's engine as the Sandbox drives it, wherever it runs (SandboxEngine has this shape). */
 export interface SandboxBackend {
   boot(): Promise<void>;
+  /** After boot() was called, done or not: runs once the boot succeeded, and rejects with its error when it failed. */
   run(): Promise<EngineResult>;
   kill(signal: number): void;
   signal(signal: number, all: boolean): boolean;
@@ -211,13 +212,25 @@ class PoolWorker {
   }
 }
 
-/** What a RemoteEngine waits for from its worker (one thing at a time: boot, then the run). */
-interface Pending {
-  resolve: (value: never) => void;
+/** A reply a RemoteEngine waits for from its worker: the boot's, the run's. */
+interface Pending<T> {
+  resolve: (value: T) => void;
   reject: (error: Error) => void;
 }
 
-/** A SandboxEngine in a worker, driven by messages. */
+function pending<T>(): { promise: Promise<T>; pending: Pending<T> } {
+  let pending!: Pending<T>;
+  const promise = new Promise<T>((resolve, reject) => {
+    pending = { resolve, reject };
+  });
+  return { promise, pending };
+}
+
+/**
+ * A SandboxEngine in a worker, driven by messages. A run asked for before
+ * the boot is done goes to the worker right behind the boot, which starts it
+ * as soon as the boot succeeds: one round trip between threads, not two.
+ */
 class RemoteEngine implements SandboxBackend {
   readonly #pool: SandboxPool;
   readonly #id: number;
@@ -225,10 +238,12 @@ class RemoteEngine implements SandboxBackend {
   readonly #events: EngineEvents;
   #worker: PoolWorker | undefined;
   #release: () => void = () => {};
-  #pending: Pending | undefined;
+  #boot: Pending<void> | undefined;
+  #run: Pending<EngineResult> | undefined;
   /** Why the worker is gone, once it is. */
   #lost: SandboxError | undefined;
   #state: 'new' | 'booting' | 'booted' | 'running' | 'ended' = 'new';
+  #runAsked = false;
   /** Programs exec started or is starting, by execId: their start and end to settle. */
   readonly #execs = new Map<number, PendingExec>();
   #nextExec = 1;
@@ -241,29 +256,39 @@ class RemoteEngine implements SandboxBackend {
   }
 
   async boot(): Promise<void> {
-    const { worker, release } = await this.#pool.acquire();
+    let place: Awaited<ReturnType<SandboxPool['acquire']>>;
+    try {
+      place = await this.#pool.acquire();
+    } catch (e) {
+      this.#settleRun((p) => p.reject(e as Error));
+      throw e;
+    }
+    const { worker, release } = place;
     this.#worker = worker;
     this.#release = release;
-    if (!worker.attach(this.#id, this)) {
+    if (this.#lost !== undefined || !worker.attach(this.#id, this)) {
       release();
-      throw new SandboxError('internal error: the worker thread running the sandbox ended', 125);
+      const error = new SandboxError('internal error: the worker thread running the sandbox ended', 125);
+      this.#settleRun((p) => p.reject(error));
+      throw error;
     }
     this.#state = 'booting';
-    await this.#await<void>({ type: 'boot', id: this.#id, spec: this.#spec });
-    this.#state = 'booted';
+    const { promise, pending: p } = pending<void>();
+    this.#boot = p;
+    worker.post({ type: 'boot', id: this.#id, spec: this.#spec });
+    if (this.#runAsked) worker.post({ type: 'run', id: this.#id });
+    await promise;
   }
 
-  async run(): Promise<EngineResult> {
-    this.#state = 'running';
-    return this.#await<EngineResult>({ type: 'run', id: this.#id });
-  }
-
-  #await<T>(m: ToWorker): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.#lost !== undefined) return reject(this.#lost);
-      this.#pending = { resolve: resolve as (value: never) => void, reject };
-      this.#worker!.post(m);
-    });
+  /** The run: after boot() was called, and before it is done if the caller likes. */
+  run(): Promise<EngineResult> {
+    if (this.#lost !== undefined) return Promise.reject(this.#lost);
+    const { promise, pending: p } = pending<EngineResult>();
+    this.#run = p;
+    this.#runAsked = true;
+    if (this.#state === 'booted') this.#state = 'running';
+    if (this.#state === 'booting' || this.#state === 'running') this.#worker!.post({ type: 'run', id: this.#id });
+    return promise;
   }
 
   /** A message of this sandbox from its worker. */
@@ -279,11 +304,12 @@ class RemoteEngine implements SandboxBackend {
         this.#events.strace(m.line);
         return;
       case 'booted':
-        this.#settle((p) => p.resolve(undefined as never));
+        this.#state = this.#runAsked ? 'running' : 'booted';
+        this.#settleBoot((p) => p.resolve());
         return;
       case 'ended':
         this.#end();
-        this.#settle((p) => p.resolve(m.result as never));
+        this.#settleRun((p) => p.resolve(m.result));
         return;
       case 'exec-started':
         this.#execs.get(m.execId)?.started(m.pid);
@@ -297,11 +323,14 @@ class RemoteEngine implements SandboxBackend {
         this.#execs.delete(m.execId);
         return;
       case 'boot-failed':
-      case 'failed':
+      case 'failed': {
         this.#end();
         this.#worker!.detach(this.#id);
-        this.#settle((p) => p.reject(unwire(m.error)));
+        const error = unwire(m.error);
+        this.#settleBoot((p) => p.reject(error));
+        this.#settleRun((p) => p.reject(error));
         return;
+      }
     }
   }
 
@@ -309,7 +338,8 @@ class RemoteEngine implements SandboxBackend {
   lost(error: SandboxError): void {
     this.#lost = error;
     this.#end();
-    this.#settle((p) => p.reject(error));
+    this.#settleBoot((p) => p.reject(error));
+    this.#settleRun((p) => p.reject(error));
     for (const e of this.#execs.values()) e.failed(error);
     this.#execs.clear();
   }
@@ -319,9 +349,15 @@ class RemoteEngine implements SandboxBackend {
     this.#release();
   }
 
-  #settle(how: (p: Pending) => void): void {
-    const p = this.#pending;
-    this.#pending = undefined;
+  #settleBoot(how: (p: Pending<void>) => void): void {
+    const p = this.#boot;
+    this.#boot = undefined;
+    if (p !== undefined) how(p);
+  }
+
+  #settleRun(how: (p: Pending<EngineResult>) => void): void {
+    const p = this.#run;
+    this.#run = undefined;
     if (p !== undefined) how(p);
   }
 

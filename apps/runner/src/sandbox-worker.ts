@@ -81,17 +81,22 @@ function eventsOf(id: number): EngineEvents {
   };
 }
 
-async function bootOne(id: number, engine: SandboxEngine): Promise<void> {
+/** Sandboxes' boots, each true once it succeeded: a run the caller sent right behind its boot starts when that is done. */
+const boots = new Map<number, Promise<boolean>>();
+
+async function bootOne(id: number, engine: SandboxEngine): Promise<boolean> {
   try {
     await engine.boot();
   } catch (e) {
     engines.delete(id);
+    boots.delete(id);
     send({ type: 'boot-failed', id, error: wire(e) });
     batches.delete(id);
     setImmediate(() => vms.refill());
-    return;
+    return false;
   }
   send({ type: 'booted', id });
+  return true;
 }
 
 async function runOne(id: number, engine: SandboxEngine): Promise<void> {
@@ -131,14 +136,19 @@ port.on('message', (m: ToWorker) => {
   if (m.type === 'boot') {
     const engine = new SandboxEngine(m.spec, eventsOf(m.id), vms);
     engines.set(m.id, engine);
-    void bootOne(m.id, engine);
+    boots.set(m.id, bootOne(m.id, engine));
     return;
   }
   const engine = engines.get(m.id);
   switch (m.type) {
-    case 'run':
-      if (engine !== undefined) void runOne(m.id, engine);
+    case 'run': {
+      const booted = boots.get(m.id);
+      boots.delete(m.id);
+      void booted?.then((ok) => {
+        if (ok && engine !== undefined) void runOne(m.id, engine);
+      });
       break;
+    }
     case 'kill':
       engine?.kill(m.signal);
       break;
@@ -178,6 +188,7 @@ port.on('message', (m: ToWorker) => {
     case 'dispose':
       engine?.dispose();
       engines.delete(m.id);
+      boots.delete(m.id);
       break;
   }
 });

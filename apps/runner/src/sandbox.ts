@@ -257,9 +257,7 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
 
   /** Runs `argv` to completion. Rejects with SandboxError when it cannot start. */
   static async run(argv: readonly string[], options: SandboxOptions = {}): Promise<SandboxResult> {
-    const s = new Sandbox(argv, options);
-    await s.start();
-    return s.wait();
+    return new Sandbox(argv, options).wait();
   }
 
   /** Boots the sandbox and starts the program (after a place in the pool is free). */
@@ -270,7 +268,7 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
 
   /** Resolves when the program has ended. */
   wait(): Promise<SandboxResult> {
-    this.#result ??= this.start().then(() => this.#run());
+    this.#result ??= this.#run();
     return this.#result;
   }
 
@@ -359,10 +357,16 @@ export class Sandbox extends EventEmitter<{ diagnostic: [line: string] }> {
   }
 
   async #run(): Promise<SandboxResult> {
+    const started = this.start();
+    // Asked for now, the run follows the boot without waiting for the caller;
+    // a failed boot fails it too, and the boot's error is the one reported.
+    const running = this.#backend?.run();
+    running?.catch(() => {});
+    await started;
     const backend = this.#backend!;
     let r: Awaited<ReturnType<SandboxBackend['run']>>;
     try {
-      r = await backend.run();
+      r = await running!;
     } finally {
       this.#stopStdin();
       this.stdout?.end();

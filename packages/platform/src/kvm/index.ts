@@ -2,6 +2,7 @@
 export { KvmAddressSpace, pteFlags } from './address-space.js';
 export { KvmContext } from './context.js';
 export { PROBED_LEAVES } from './cpu-probe.js';
-export { FrameAllocator } from './frames.js';
+export { type DirtyFrames, FrameAllocator } from './frames.js';
 export { KvmPlatform, type KvmPlatformOptions } from './platform.js';
 export { Revoker } from './revoke.js';
+export { SpareMemory } from './spare-memory.js';

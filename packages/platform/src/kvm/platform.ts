@@ -1,7 +1,7 @@
 // The KVM platform: one VM with one guest-physical memory region, the
 // @tsv/ring0 kernel image at its bottom, frames above it for the Sentry,
 // and a VirtualCpu per Context.
-import { Kvm, type Vm } from '@tsv/kvm-sys';
+import { GuestMemory, Kvm, type Vm } from '@tsv/kvm-sys';
 import { KERNEL_PHYS_END, type KernelImage, MAX_VCPUS, USER_MAX, USER_MIN, writeKernelImage } from '@tsv/ring0';
 import { type VcpuStats, VirtualCpu } from '@tsv/vcpu';
 import type { GuestCpu, Platform, PlatformStats } from '../platform.js';
@@ -10,6 +10,7 @@ import { KvmContext } from './context.js';
 import { probeGuestCpu } from './cpu-probe.js';
 import { FrameAllocator } from './frames.js';
 import { Revoker } from './revoke.js';
+import { SpareMemory } from './spare-memory.js';
 
 export interface KvmPlatformOptions {
   /** Guest-physical memory in bytes (a multiple of 2 MiB, at most 4 GiB). Default 1 GiB; pages cost host memory only when used. */
@@ -23,6 +24,12 @@ export interface KvmPlatformOptions {
   tableBytes?: number;
   /** The KVM device. Default /dev/kvm. */
   device?: string;
+  /**
+   * Guest memory a closed platform left (retire()), of memoryBytes, to use
+   * instead of a new region; taken by this platform, which closes it. See
+   * spare-memory.ts for why and for what keeps one guest's bytes from the next.
+   */
+  spare?: SpareMemory;
 }
 
 export class KvmPlatform implements Platform {
@@ -35,6 +42,7 @@ export class KvmPlatform implements Platform {
   readonly image: KernelImage;
   readonly #contexts = new Set<KvmContext>();
   readonly #revoker: Revoker;
+  readonly #guest: GuestMemory;
   #guestCpu: GuestCpu | undefined;
   #vcpusMade = 0;
   #closed = false;
@@ -48,13 +56,24 @@ export class KvmPlatform implements Platform {
     if (!Number.isInteger(tables) || tables % (2 << 20) !== 0 || tables <= 0 || tables > size - (2 << 20)) {
       throw new RangeError(`tableBytes must be a multiple of 2 MiB below memoryBytes less 2 MiB, got ${tables}`);
     }
-    this.kvm = Kvm.open(options.device);
+    if (options.spare !== undefined && options.spare.size !== size) {
+      throw new RangeError(`the spare guest memory has ${options.spare.size} bytes, not memoryBytes ${size}`);
+    }
+    const spare = options.spare?.take();
+    const mem = spare?.memory ?? new GuestMemory(size, 'tsv-guest');
+    this.#guest = mem;
+    try {
+      this.kvm = Kvm.open(options.device);
+    } catch (e) {
+      mem.close();
+      throw e;
+    }
     try {
       this.vm = this.kvm.createVm();
-      const mem = this.vm.createGuestMemory(size, 'tsv-guest');
       this.vm.mapMemory(0, 0, mem);
-      this.image = writeKernelImage(mem, MAX_VCPUS, true); // a new memfd reads as zeros
-      this.memory = new FrameAllocator(mem.bytes, mem.view, KERNEL_PHYS_END, tables, (offset, length) => mem.populate(offset, length));
+      this.image = writeKernelImage(mem, MAX_VCPUS, spare === undefined); // a new memfd reads as zeros
+      const populate = (offset: number, length: number) => mem.populate(offset, length);
+      this.memory = new FrameAllocator(mem.bytes, mem.view, KERNEL_PHYS_END, tables, populate, spare?.dirty);
       this.#revoker = new Revoker(this.memory);
       // Out of table frames with table frames in quarantine: any idle vCPU can
       // make KVM forget them now (contexts run one at a time, on this thread).
@@ -66,6 +85,7 @@ export class KvmPlatform implements Platform {
       };
     } catch (e) {
       this.kvm.close();
+      mem.close();
       throw e;
     }
   }
@@ -132,9 +152,24 @@ export class KvmPlatform implements Platform {
 
   close(): void {
     if (this.#closed) return;
+    this.#closeVm();
+    this.#guest.close();
+  }
+
+  /**
+   * Closes the VM and keeps its guest memory for the next platform of the
+   * same size (KvmPlatformOptions.spare); undefined when already closed.
+   */
+  retire(): SpareMemory | undefined {
+    if (this.#closed) return undefined;
+    this.#closeVm();
+    return new SpareMemory(this.#guest, this.memory.retire());
+  }
+
+  #closeVm(): void {
     this.#closed = true;
     for (const c of [...this.#contexts]) c.release();
-    this.vm.destroy();
+    this.vm.close();
     this.kvm.close();
   }
 }
