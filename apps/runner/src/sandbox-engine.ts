@@ -121,6 +121,8 @@ export interface EngineResult extends RunReport {
   maxBufferExceeded: boolean;
   stats: RunStats;
   files: Map<string, Uint8Array>;
+  /** Booted before it was asked for (prepared-boot.ts). */
+  bootedAhead: boolean;
 }
 
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/'];
@@ -169,6 +171,8 @@ export class SandboxEngine {
   #ended = false;
   #platform: KvmPlatform | undefined;
   #booting: Promise<void> | undefined;
+  /** Booted before its request came, which then took it (prepared-boot.ts sets it). */
+  bootedAhead = false;
   #limits: Limits | undefined;
   #stdin: InputStream | undefined;
   #timedOut = false;
@@ -335,7 +339,27 @@ export class SandboxEngine {
       maxBufferExceeded: this.#overflowed,
       stats,
       files,
+      bootedAhead: this.bootedAhead,
     };
+  }
+
+  /** Whether a file the boot read from the host has changed since (Sentry.hostFilesChanged); true before a boot. */
+  hostFilesChanged(): boolean {
+    return this.#sentry?.hostFilesChanged() ?? true;
+  }
+
+  /**
+   * Lets go of a sandbox booted (or booting) that will never be asked to
+   * run (prepared-boot.ts): its program is killed before its first
+   * instruction, and the end of that run gives the VM back.
+   */
+  discard(): void {
+    this.#booting
+      ?.then(() => {
+        this.kill(SIGKILL);
+        return this.run();
+      })
+      .catch(() => {});
   }
 
   /**

@@ -10,6 +10,11 @@
 // nor the loading of the Sentry); an idle worker does not keep the process
 // alive. A worker that dies (a fatal error, close()) ends each of its
 // sandboxes with a SandboxError (status 125) naming it; nothing waits forever.
+//
+// While idle, a worker prepares the next sandbox: a VM (prepared-vm.ts) and,
+// for a request like the last one it ran, the whole boot (prepared-boot.ts),
+// which the next request equal in all but its input takes
+// (SandboxResult.bootedAhead).
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { blockingRequest, newReplyState } from './reply.js';

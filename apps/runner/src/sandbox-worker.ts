@@ -5,8 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { announceWorker, reply } from './reply.js';
 import { DEFAULT_MEMORY } from './limits.js';
+import { PreparedBoots } from './prepared-boot.js';
 import { PreparedVms } from './prepared-vm.js';
-import { concat, type EngineEvents, type ExecProcess, type ExecSpec, SandboxEngine, vmShape } from './sandbox-engine.js';
+import { concat, type EngineEvents, type EngineSpec, type ExecProcess, type ExecSpec, SandboxEngine, vmShape } from './sandbox-engine.js';
 import { SandboxError } from './sandbox-error.js';
 import type { FromWorker, ToWorker, WireError, WorkerInit } from './sandbox-protocol.js';
 
@@ -16,6 +17,8 @@ announceWorker(init.replyState);
 /** The next sandbox's VM, made while this worker has nothing else to do: first of the default shape, then of the last one's. */
 const vms = new PreparedVms(vmShape(DEFAULT_MEMORY));
 setImmediate(() => vms.refill());
+/** The next sandbox, booted while this worker has nothing else to do, for a request like the last one's. */
+const prepared = new PreparedBoots(vms);
 
 /** Booted or running sandboxes, and ended ones whose files the caller may still read. */
 const engines = new Map<number, SandboxEngine>();
@@ -83,6 +86,8 @@ function eventsOf(id: number): EngineEvents {
 
 /** Sandboxes' boots, each true once it succeeded: a run the caller sent right behind its boot starts when that is done. */
 const boots = new Map<number, Promise<boolean>>();
+/** What each sandbox that has not run yet was asked with (the next one may be prepared like it). */
+const requests = new Map<number, EngineSpec>();
 
 async function bootOne(id: number, engine: SandboxEngine): Promise<boolean> {
   try {
@@ -90,6 +95,7 @@ async function bootOne(id: number, engine: SandboxEngine): Promise<boolean> {
   } catch (e) {
     engines.delete(id);
     boots.delete(id);
+    requests.delete(id);
     send({ type: 'boot-failed', id, error: wire(e) });
     batches.delete(id);
     setImmediate(() => vms.refill());
@@ -99,7 +105,7 @@ async function bootOne(id: number, engine: SandboxEngine): Promise<boolean> {
   return true;
 }
 
-async function runOne(id: number, engine: SandboxEngine): Promise<void> {
+async function runOne(id: number, engine: SandboxEngine, request: EngineSpec): Promise<void> {
   try {
     const result = await engine.run();
     send({ type: 'ended', id, result }, [result.stdout.buffer as ArrayBuffer, result.stderr.buffer as ArrayBuffer]);
@@ -108,8 +114,12 @@ async function runOne(id: number, engine: SandboxEngine): Promise<void> {
     send({ type: 'failed', id, error: wire(e) });
   }
   batches.delete(id); // its last message is sent: nothing more to gather
-  // After the result, not between a boot and its run: preparing takes the thread for tens of milliseconds.
-  setImmediate(() => vms.refill());
+  // After the result, not between a boot and its run: preparing takes the thread for milliseconds.
+  setImmediate(() => {
+    vms.refill();
+    prepared.prepare(request); // takes the VM just prepared
+    vms.refill();
+  });
 }
 
 /** Programs exec started that have not ended, by `sandbox id:execId`. */
@@ -134,7 +144,9 @@ async function execOne(id: number, execId: number, engine: SandboxEngine | undef
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'boot') {
-    const engine = new SandboxEngine(m.spec, eventsOf(m.id), vms);
+    const events = eventsOf(m.id);
+    const engine = prepared.take(m.spec, events) ?? new SandboxEngine(m.spec, events, vms);
+    requests.set(m.id, m.spec);
     engines.set(m.id, engine);
     boots.set(m.id, bootOne(m.id, engine));
     return;
@@ -144,8 +156,10 @@ port.on('message', (m: ToWorker) => {
     case 'run': {
       const booted = boots.get(m.id);
       boots.delete(m.id);
+      const request = requests.get(m.id);
+      requests.delete(m.id);
       void booted?.then((ok) => {
-        if (ok && engine !== undefined) void runOne(m.id, engine);
+        if (ok && engine !== undefined && request !== undefined) void runOne(m.id, engine, request);
       });
       break;
     }
@@ -189,6 +203,7 @@ port.on('message', (m: ToWorker) => {
       engine?.dispose();
       engines.delete(m.id);
       boots.delete(m.id);
+      requests.delete(m.id);
       break;
   }
 });

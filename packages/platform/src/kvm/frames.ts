@@ -39,9 +39,14 @@ const PAGE = 4096;
 /** Frames per chunk of the used-count summary. */
 const CHUNK = 64;
 
-/** Where a retired allocator's frames may hold data: user frames below `userEnd`, table frames below `tableEnd` (frame numbers); `bytes` of them. */
+/**
+ * Where a retired allocator's frames may hold data, as frame numbers: user
+ * frames below `userEnd`, table frames in [tableStart, tableEnd); `bytes`
+ * of them. Absolute, so they hold whatever regions the next allocator has.
+ */
 export interface DirtyFrames {
   readonly userEnd: number;
+  readonly tableStart: number;
   readonly tableEnd: number;
   readonly bytes: number;
 }
@@ -112,11 +117,17 @@ export class FrameAllocator implements PhysicalMemory {
     this.#userHigh = this.#first;
     this.#tableHigh = this.#tableFirst;
     if (dirty !== undefined) {
-      if (dirty.userEnd > this.#tableFirst || dirty.tableEnd > frames) throw new RangeError('dirty frames outside this memory');
-      this.#state.fill(FREE_DIRTY, this.#first, Math.max(this.#first, dirty.userEnd));
-      this.#state.fill(FREE_DIRTY, this.#tableFirst, Math.max(this.#tableFirst, dirty.tableEnd));
-      this.#userHigh = Math.max(this.#first, dirty.userEnd);
-      this.#tableHigh = Math.max(this.#tableFirst, dirty.tableEnd);
+      if (dirty.userEnd > frames || dirty.tableEnd > frames) throw new RangeError('dirty frames outside this memory');
+      // Each range in whichever region it now falls (the last layout may differ): all of it is zeroed before use.
+      for (const [from, to] of [
+        [this.#first, dirty.userEnd],
+        [Math.max(this.#first, dirty.tableStart), dirty.tableEnd],
+      ] as const) {
+        if (to <= from) continue;
+        this.#state.fill(FREE_DIRTY, from, to);
+        if (from < this.#tableFirst) this.#userHigh = Math.max(this.#userHigh, Math.min(to, this.#tableFirst));
+        this.#tableHigh = Math.max(this.#tableHigh, to);
+      }
     }
     this.capacity = (frames - this.#first) * PAGE;
     this.#lowFree = this.#first;
@@ -133,6 +144,7 @@ export class FrameAllocator implements PhysicalMemory {
   retire(): DirtyFrames {
     const dirty = {
       userEnd: this.#userHigh,
+      tableStart: this.#tableFirst,
       tableEnd: this.#tableHigh,
       bytes: (this.#userHigh - this.#first + this.#tableHigh - this.#tableFirst) * PAGE,
     };

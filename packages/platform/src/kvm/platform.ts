@@ -163,7 +163,12 @@ export class KvmPlatform implements Platform {
   retire(): SpareMemory | undefined {
     if (this.#closed) return undefined;
     this.#closeVm();
-    return new SpareMemory(this.#guest, this.memory.retire());
+    try {
+      return new SpareMemory(this.#guest, this.memory.retire());
+    } catch {
+      this.#guest.close(); // the host would not take pages back: the memory goes
+      return undefined;
+    }
   }
 
   #closeVm(): void {

@@ -84,6 +84,20 @@ describe.skipIf(announceKvmSkip())('spare guest memory', () => {
     expect(expectAllHandedOutZero(second)).toBeGreaterThan(used.length);
   });
 
+  it('zeroes them whatever the next layout: old table frames in the new user region too', () => {
+    for (const [before, after] of [
+      [16 << 20, 8 << 20],
+      [8 << 20, 16 << 20],
+    ]) {
+      const first = platform({ memoryBytes: MEMORY, tableBytes: before });
+      const used: number[] = [];
+      for (let i = 0; i < 256; i++) used.push(first.memory.allocateTable(), first.memory.allocate(1));
+      for (const f of used) first.memory.bytes.fill(0x5a, f, f + PAGE);
+      const second = platform({ memoryBytes: MEMORY, tableBytes: after, spare: first.retire()! });
+      expect(expectAllHandedOutZero(second)).toBeGreaterThan(used.length);
+    }
+  });
+
   it('is taken once, by a platform of its size', () => {
     const first = platform({ memoryBytes: MEMORY });
     const spare = first.retire()!;

@@ -10,12 +10,14 @@
 //
 // What keeps one guest's bytes from the next: the memory is only ever in one
 // platform at a time (take() once); the retiring platform's VM and vCPUs are
-// closed first; its allocator reports every frame it ever handed out and then
-// empties its own views, so a stale reference of the old Sentry reads and
-// writes nothing; the next allocator zeroes each of those frames before it
-// hands it out (FrameAllocator, `dirty`), and the kernel image below the
-// frames is rewritten from zero. Frames never handed out were never mapped
-// to a guest and are still zero.
+// closed first (the vCPUs and contexts, which keep the memory's own views,
+// never run again); its allocator reports how far it ever handed out frames
+// and then empties its own views, so a stale reference of the old Sentry
+// (which reads memory through the allocator) reads and writes nothing; the
+// next allocator zeroes each of those frames before it hands it out,
+// whatever its own layout (FrameAllocator, `dirty`), and the kernel image
+// below the frames is rewritten from zero. Frames never handed out were
+// never mapped to a guest and are still zero.
 import type { GuestMemory } from '@tsv/kvm-sys';
 import type { DirtyFrames } from './frames.js';
 

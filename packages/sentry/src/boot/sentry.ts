@@ -4,7 +4,7 @@ import { HostOutputs } from '../fd/host-output.js';
 import { Terminals } from '../fd/tty/index.js';
 import { InputStream, Kernel, type OutputStream, type Task, type ExitStatus } from '../kernel/index.js';
 import { MemoryAccount, PageCache } from '../mm/index.js';
-import { defaultRoot, SyntheticFs, Vfs } from '../vfs/index.js';
+import { defaultRoot, type Stat, SyntheticFs, Vfs } from '../vfs/index.js';
 
 const SYSFS_MAGIC = 0x62656572;
 import { buildSyscallTable } from '../syscalls/all.js';
@@ -44,6 +44,13 @@ export interface Sentry {
   run(): Promise<ExitStatus>;
   kill(signal?: number): void;
   stats(): RunStats;
+  /**
+   * Whether a file the boot read from the host (the program, a script's
+   * interpreter, the ELF interpreter) has changed since, or its path now
+   * leads to another file: asked of the host afresh, after forgetting what
+   * walks had learnt of it. For a boot done ahead of its run.
+   */
+  hostFilesChanged(): boolean;
   /** The sandbox's terminal (BootConfig.terminal) changed size: SIGWINCH for its foreground process group. */
   resize(cols: number, rows: number): void;
   /**
@@ -124,7 +131,10 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   const factory: ProcessFactory = { kernel, platform: c.platform, account, pageCache, checkMemory: c.checkMemory, terminals };
   // Host descriptors are written without ever blocking the Node thread, one group per process started from the host (fd/host-output.ts).
   const outputs = new HostOutputs();
+  kernel.execOpens = [];
   const init = startProcess(factory, { ...c, uid, gid }, outputs);
+  const bootFiles = kernel.execOpens;
+  kernel.execOpens = undefined;
   const { task, terminal } = init;
   let network: InetStack;
   try {
@@ -224,9 +234,31 @@ export async function boot(c: BootConfig): Promise<Sentry> {
         wallMs: started === 0 ? 0 : performance.now() - started,
       };
     },
+    hostFilesChanged: () => {
+      vfs.forgetHost();
+      return bootFiles.some((o) => {
+        const loc = vfs.resolve(o.path, { at: o.at, follow: o.follow });
+        const now = typeof loc === 'number' ? loc : loc.node.stat();
+        return typeof now === 'number' || !sameFile(now, o.stat);
+      });
+    },
     resize: (cols, rows) => terminal?.resize(cols, rows),
     spawn,
   };
 }
 
 export { InputStream };
+
+/** The same file, unchanged: identity, type, size and modification and change times. */
+function sameFile(a: Stat, b: Stat): boolean {
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.mode === b.mode &&
+    a.size === b.size &&
+    a.mtimeSec === b.mtimeSec &&
+    a.mtimeNsec === b.mtimeNsec &&
+    a.ctimeSec === b.ctimeSec &&
+    a.ctimeNsec === b.ctimeNsec
+  );
+}

@@ -17,7 +17,7 @@
 // task-exit.ts, task-wait.ts, task-signals.ts; the pid table in pids.ts.
 import { type Context, type FaultInfo, type FpuState, OutOfMemoryError, type Platform, Reg, Stop } from '@tsv/platform';
 import { E } from '../errno.js';
-import type { Vfs } from '../vfs/index.js';
+import type { Location, Stat, Vfs } from '../vfs/index.js';
 import { interruptTask } from './park.js';
 import { SyscallTable } from './syscall-table.js';
 import { isRestartCode, settleRestart } from './restart.js';
@@ -115,6 +115,14 @@ export interface KernelStats {
   oomKills: number;
 }
 
+/** A file an exec opened: how it was found, and what it was then. */
+export interface ExecOpen {
+  readonly path: string;
+  readonly at: Location;
+  readonly follow: boolean;
+  readonly stat: Stat;
+}
+
 export class Kernel {
   readonly platform: Platform;
   readonly vfs: Vfs;
@@ -151,6 +159,8 @@ export class Kernel {
   #xfeatures: number;
   /** The task being run (the caller of the system call being handled). */
   current: Task | undefined;
+  /** While set (during the boot), each file an exec opens is added: the host files the boot read (see Sentry.hostFilesChanged). */
+  execOpens: ExecOpen[] | undefined;
 
   constructor(options: KernelOptions) {
     this.platform = options.platform;

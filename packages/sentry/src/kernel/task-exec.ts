@@ -87,6 +87,7 @@ export function openExecutable(t: Task, path: string, at: Location, follow = tru
   // The opener's reference: the image's file mappings take their own
   // (mm/vma.ts refVma), so release() closes the file only once none maps it.
   hold(f);
+  t.kernel.execOpens?.push({ path, at, follow, stat: st });
   return { path, file: f, size: st.size, key };
 }
 

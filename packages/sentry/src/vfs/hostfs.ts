@@ -175,6 +175,12 @@ export class HostFs implements Filesystem {
     this.dirs.close();
   }
 
+  /** Forgets what walks learnt of the host (and closes the directory handles): the next walk asks the host again. */
+  forget(): void {
+    this.cache?.clear();
+    this.dirs.close();
+  }
+
   /** Directory handles held now (the root's included). */
   get dirHandles(): number {
     return this.dirs.size;

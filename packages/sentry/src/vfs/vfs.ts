@@ -210,6 +210,11 @@ export class Vfs implements Namespace {
     for (const fs of this.hostFs) fs.close();
   }
 
+  /** Forgets everything learnt of the host trees: the next walk sees the host as it is now. */
+  forgetHost(): void {
+    for (const fs of this.hostFs) fs.forget();
+  }
+
   /**
    * Attaches `fs` at the absolute guest path `path` (text), which need not
    * exist in the filesystem below: the mount table is consulted before any
