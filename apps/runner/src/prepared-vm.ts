@@ -42,10 +42,16 @@ class ReadyPlatform extends KvmPlatform {
   }
 }
 
-/** One worker's prepared VM, and the memory of its last used one. */
+/**
+ * Guest memories kept for the next VMs: as many as a worker may prepare
+ * between two sandboxes (the next VM, and the one a prepared boot takes).
+ */
+const SPARES = 2;
+
+/** One worker's prepared VM, and the memory of its last used ones. */
 export class PreparedVms implements VmSource {
   #ready: { shape: VmShape; platform: KvmPlatform } | undefined;
-  #spare: SpareMemory | undefined;
+  readonly #spares: SpareMemory[] = [];
   #last: VmShape;
 
   /** `first`: the shape to prepare before any sandbox was taken. */
@@ -64,11 +70,11 @@ export class PreparedVms implements VmSource {
     return new KvmPlatform(shape);
   }
 
-  /** Closes a used VM; keeps its memory when it fits the next VM to prepare and none is kept yet. */
+  /** Closes a used VM; keeps its memory when it fits the next VM to prepare and fewer than SPARES are kept. */
   done(platform: KvmPlatform): void {
     const memory = platform.retire();
     if (memory === undefined) return;
-    if (this.#spare === undefined && memory.size === this.#last.memoryBytes) this.#spare = memory;
+    if (this.#spares.length < SPARES && memory.size === this.#last.memoryBytes) this.#spares.push(memory);
     else memory.close();
   }
 
@@ -80,12 +86,10 @@ export class PreparedVms implements VmSource {
       this.#ready.platform.close();
       this.#ready = undefined;
     }
-    let spare = this.#spare;
-    this.#spare = undefined;
-    if (spare !== undefined && spare.size !== shape.memoryBytes) {
-      spare.close();
-      spare = undefined;
-    }
+    for (const other of this.#spares.filter((m) => m.size !== shape.memoryBytes)) other.close();
+    const fits = this.#spares.filter((m) => m.size === shape.memoryBytes);
+    const spare = fits.pop();
+    this.#spares.splice(0, this.#spares.length, ...fits);
     try {
       this.#ready = { shape, platform: new ReadyPlatform({ ...shape, spare }) };
     } catch {

@@ -350,14 +350,18 @@ export class SandboxEngine {
 
   /**
    * Lets go of a sandbox booted (or booting) that will never be asked to
-   * run (prepared-boot.ts): its program is killed before its first
-   * instruction, and the end of that run gives the VM back.
+   * run (prepared-boot.ts): what its boot made is released and its VM
+   * given back, at once when the boot is done, else when it is.
    */
   discard(): void {
     this.#booting
       ?.then(() => {
-        this.kill(SIGKILL);
-        return this.run();
+        if (this.#ended) return;
+        this.#ended = true;
+        this.#sentry!.discard();
+        this.#stdin = undefined;
+        stopInputs(this.#inputs);
+        this.#vms.done(this.#platform!);
       })
       .catch(() => {});
   }

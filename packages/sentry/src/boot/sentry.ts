@@ -51,6 +51,13 @@ export interface Sentry {
    * walks had learnt of it. For a boot done ahead of its run.
    */
   hostFilesChanged(): boolean;
+  /**
+   * Ends a sandbox booted but never run, at once: releases what the boot
+   * made (the first process's memory and descriptors, the filesystem's host
+   * handles, the network). The platform stays the caller's to close. Does
+   * nothing once run() was called.
+   */
+  discard(): void;
   /** The sandbox's terminal (BootConfig.terminal) changed size: SIGWINCH for its foreground process group. */
   resize(cols: number, rows: number): void;
   /**
@@ -205,6 +212,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
     task,
     outputs: init.outputs,
     run: async () => {
+      if (started < 0) throw new BootError('the sandbox was discarded', 125);
       started = performance.now();
       try {
         const status = await kernel.run(task);
@@ -222,6 +230,15 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       closeAll();
       network.shutdown();
     },
+    discard: () => {
+      if (started !== 0) return;
+      started = -1; // never runs now
+      task.mm.release?.();
+      task.fds.closeAll();
+      closeAll();
+      vfs.close();
+      network.shutdown();
+    },
     stats: () => {
       const p = c.platform.stats;
       return {
@@ -231,7 +248,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
         unimplemented: kernel.stats.unimplemented,
         pageFaults: kernel.stats.pageFaults,
         kernelTraps: kernel.stats.kernelTraps,
-        wallMs: started === 0 ? 0 : performance.now() - started,
+        wallMs: started <= 0 ? 0 : performance.now() - started,
       };
     },
     hostFilesChanged: () => {
