@@ -11,10 +11,15 @@
 // it (its VM is a prepared one, see prepared-vm.ts). What keeps it from
 // being stale:
 // - it lives at most PREPARED_BOOT_MS, so a boot is never older than that;
-// - before it is taken, the files the boot read from the host (the program,
-//   a script's interpreter, the ELF interpreter) are looked up afresh and
-//   must be the same, unchanged (Sentry.hostFilesChanged): a program rebuilt
-//   at the same path between two runs is the new one;
+// - before it is taken, the host is asked afresh (Sentry.hostFilesChanged):
+//   the files the boot read (the program, a script's interpreter, the ELF
+//   interpreter) must be the same, unchanged; the working directory the
+//   same directory; and the host paths of the root and the volumes must
+//   still lead to the directories the boot opened (a symlink retargeted by
+//   an atomic deploy, a directory removed and made again). A program
+//   rebuilt at the same path between two runs is the new one;
+// - it is prepared only when its worker runs nothing else, and holds no
+//   directory open while it waits (only its program file);
 // - a program named without a slash (a PATH search, which a new file earlier
 //   on the PATH would change), a terminal, host descriptors, a network beyond
 //   the sandbox's own loopback, published ports, strace and debug output are
@@ -44,9 +49,16 @@ function preparable(spec: EngineSpec): boolean {
   );
 }
 
+/** The options whose order matters as entry lists (the environment and placed files are applied in key order). */
+function ordered(spec: EngineSpec): unknown {
+  const { env, files } = spec.options;
+  const entries = (o: unknown) => (o !== null && typeof o === 'object' && !Array.isArray(o) ? Object.entries(o) : o);
+  return { ...spec, stdin: undefined, options: { ...spec.options, env: entries(env), files: entries(files) } };
+}
+
 /** The same request but for its standard input. */
 function sameRequest(a: EngineSpec, b: EngineSpec): boolean {
-  return isDeepStrictEqual({ ...a, stdin: undefined }, { ...b, stdin: undefined });
+  return isDeepStrictEqual(ordered(a), ordered(b));
 }
 
 /** Events of a boot nobody has asked for yet: kept until a request takes it, then delivered to its caller. */
@@ -104,6 +116,7 @@ export class PreparedBoots {
     engine.boot().then(
       () => {
         p.booted = true;
+        engine.releaseHostHandles(); // a volume can be unmounted while it waits (the program file stays open)
       },
       () => {
         if (this.#prepared === p) this.#drop();

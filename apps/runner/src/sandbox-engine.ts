@@ -343,9 +343,14 @@ export class SandboxEngine {
     };
   }
 
-  /** Whether a file the boot read from the host has changed since (Sentry.hostFilesChanged); true before a boot. */
+  /** Whether the host changed under what the boot saw (Sentry.hostFilesChanged); true before a boot. */
   hostFilesChanged(): boolean {
     return this.#sentry?.hostFilesChanged() ?? true;
+  }
+
+  /** Closes the host directory handles the boot kept for lookups (they reopen on demand). */
+  releaseHostHandles(): void {
+    this.#sentry?.kernel.vfs.close();
   }
 
   /**

@@ -88,6 +88,8 @@ function eventsOf(id: number): EngineEvents {
 const boots = new Map<number, Promise<boolean>>();
 /** What each sandbox that has not run yet was asked with (the next one may be prepared like it). */
 const requests = new Map<number, EngineSpec>();
+/** Sandboxes booting or running here. */
+const live = new Set<number>();
 
 async function bootOne(id: number, engine: SandboxEngine): Promise<boolean> {
   try {
@@ -96,6 +98,7 @@ async function bootOne(id: number, engine: SandboxEngine): Promise<boolean> {
     engines.delete(id);
     boots.delete(id);
     requests.delete(id);
+    live.delete(id);
     send({ type: 'boot-failed', id, error: wire(e) });
     batches.delete(id);
     setImmediate(() => vms.refill());
@@ -114,9 +117,11 @@ async function runOne(id: number, engine: SandboxEngine, request: EngineSpec): P
     send({ type: 'failed', id, error: wire(e) });
   }
   batches.delete(id); // its last message is sent: nothing more to gather
+  live.delete(id);
   // After the result, not between a boot and its run: preparing takes the thread for milliseconds.
   setImmediate(() => {
     vms.refill();
+    if (live.size > 0) return; // a whole boot would stall the sandboxes this worker runs
     prepared.prepare(request); // takes the VM just prepared
     vms.refill();
   });
@@ -148,6 +153,7 @@ port.on('message', (m: ToWorker) => {
     const engine = prepared.take(m.spec, events) ?? new SandboxEngine(m.spec, events, vms);
     requests.set(m.id, m.spec);
     engines.set(m.id, engine);
+    live.add(m.id);
     boots.set(m.id, bootOne(m.id, engine));
     return;
   }
@@ -204,6 +210,7 @@ port.on('message', (m: ToWorker) => {
       engines.delete(m.id);
       boots.delete(m.id);
       requests.delete(m.id);
+      live.delete(m.id);
       break;
   }
 });

@@ -4,7 +4,7 @@ import { HostOutputs } from '../fd/host-output.js';
 import { Terminals } from '../fd/tty/index.js';
 import { InputStream, Kernel, type OutputStream, type Task, type ExitStatus } from '../kernel/index.js';
 import { MemoryAccount, PageCache } from '../mm/index.js';
-import { defaultRoot, type Stat, SyntheticFs, Vfs } from '../vfs/index.js';
+import { defaultRoot, type Location, type Stat, SyntheticFs, Vfs } from '../vfs/index.js';
 
 const SYSFS_MAGIC = 0x62656572;
 import { buildSyscallTable } from '../syscalls/all.js';
@@ -45,10 +45,12 @@ export interface Sentry {
   kill(signal?: number): void;
   stats(): RunStats;
   /**
-   * Whether a file the boot read from the host (the program, a script's
-   * interpreter, the ELF interpreter) has changed since, or its path now
-   * leads to another file: asked of the host afresh, after forgetting what
-   * walks had learnt of it. For a boot done ahead of its run.
+   * Whether the host changed under what the boot saw: a file it read (the
+   * program, a script's interpreter, the ELF interpreter) changed or its
+   * path now leads to another file, the working directory is another one,
+   * or the host path of the root or of a volume now leads elsewhere. Asked
+   * of the host afresh, after forgetting what walks had learnt of it. For a
+   * boot done ahead of its run.
    */
   hostFilesChanged(): boolean;
   /**
@@ -143,6 +145,8 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   const bootFiles = kernel.execOpens;
   kernel.execOpens = undefined;
   const { task, terminal } = init;
+  const cwdStat = task.fs.cwd.node.stat();
+  const bootCwd = typeof cwdStat === 'number' ? undefined : { path: c.cwd, stat: cwdStat };
   let network: InetStack;
   try {
     network = await startNetwork(kernel, c.net ?? NET_NONE);
@@ -252,10 +256,17 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       };
     },
     hostFilesChanged: () => {
+      if (bootCwd === undefined || vfs.hostRootsMoved()) return true;
       vfs.forgetHost();
+      const statOf = (path: string, at: Location, follow: boolean) => {
+        const loc = vfs.resolve(path, { at, follow });
+        return typeof loc === 'number' ? loc : loc.node.stat();
+      };
+      // The working directory the program starts in: the same directory (its entries are looked up as it runs).
+      const cwd = statOf(bootCwd.path, vfs.root, true);
+      if (typeof cwd === 'number' || cwd.dev !== bootCwd.stat.dev || cwd.ino !== bootCwd.stat.ino) return true;
       return bootFiles.some((o) => {
-        const loc = vfs.resolve(o.path, { at: o.at, follow: o.follow });
-        const now = typeof loc === 'number' ? loc : loc.node.stat();
+        const now = statOf(o.path, o.at, o.follow);
         return typeof now === 'number' || !sameFile(now, o.stat);
       });
     },

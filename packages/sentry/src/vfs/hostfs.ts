@@ -125,6 +125,8 @@ export class HostFs implements Filesystem {
   readonly cache: HostCache<HostNode> | null;
   /** The root's real host path, as a binary string. */
   readonly hostRoot: string;
+  /** The host path it was made from (symlinks and all). */
+  private readonly configuredRoot: string;
   private readonly top: HostNode;
   private readonly nodes = new WeakValues<HostNode>();
   private readonly dirs: DirFdCache<HostNode>;
@@ -136,6 +138,7 @@ export class HostFs implements Filesystem {
     readonly inos: InoTable = new InoTable(),
     dirFds = DIR_FDS,
   ) {
+    this.configuredRoot = hostRoot;
     const real = fs.realpathSync(hostRoot, { encoding: 'buffer' });
     const st = fs.statSync(real, { bigint: true });
     if (!st.isDirectory()) throw new Error(`tsv: not a directory: ${hostRoot}`);
@@ -179,6 +182,20 @@ export class HostFs implements Filesystem {
   forget(): void {
     this.cache?.clear();
     this.dirs.close();
+  }
+
+  /**
+   * Whether the host path this tree was made from now leads elsewhere: a
+   * symlink on it retargeted, the directory replaced or gone. The tree
+   * keeps the directory it was made from, so it would not show that.
+   */
+  rootMoved(): boolean {
+    try {
+      const real = fs.realpathSync(this.configuredRoot, { encoding: 'buffer' }).toString('latin1');
+      return real !== this.hostRoot || !this.top.holds(fs.statSync(hostPath(real), { bigint: true }));
+    } catch {
+      return true;
+    }
   }
 
   /** Directory handles held now (the root's included). */

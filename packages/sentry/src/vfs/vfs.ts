@@ -215,6 +215,11 @@ export class Vfs implements Namespace {
     for (const fs of this.hostFs) fs.forget();
   }
 
+  /** Whether the host path of a host tree (the root's, a volume's) now leads to another directory, or nowhere (HostFs.rootMoved). */
+  hostRootsMoved(): boolean {
+    return this.hostFs.some((fs) => fs.rootMoved());
+  }
+
   /**
    * Attaches `fs` at the absolute guest path `path` (text), which need not
    * exist in the filesystem below: the mount table is consulted before any
