@@ -16,14 +16,15 @@
 // first widens its affinity to all of them.
 import { spawn, spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { median, report } from '@tsv/bench';
 import { Sandbox, SandboxPool } from '../dist/index.js';
 import { scratch } from './support.mjs';
 
-const CORES = availableParallelism();
+// The machine's CPUs: availableParallelism() would count only the one this process is pinned to.
+const CORES = cpus().length;
 spawnSync('taskset', ['-a', '-p', '-c', `0-${CORES - 1}`, String(process.pid)], { stdio: 'ignore' });
 
 const scr = scratch();
