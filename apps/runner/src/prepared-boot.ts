@@ -1,9 +1,9 @@
 // The next sandbox booted before it is asked for. A service that runs the
 // same program again and again (a judge running one submission on each test,
 // a plugin host calling one function) asks for sandboxes that differ only in
-// their input: once one ends, its worker boots another of the same request
-// -- VM, Sentry, filesystem, the program loaded and ready at its first
-// instruction -- while it has nothing else to do. The next request equal in
+// their input: once two such have ended in a row, their worker boots another
+// of the same request -- VM, Sentry, filesystem, the program loaded and
+// ready at its first instruction -- while it has nothing else to do. The next request equal in
 // everything but its standard input takes it and only runs; any other
 // request discards it and boots its own, as without it.
 //
@@ -99,15 +99,24 @@ interface Prepared {
 export class PreparedBoots {
   readonly #vms: PreparedVms;
   #prepared: Prepared | undefined;
+  /** The request of the sandbox that ended last. */
+  #last: EngineSpec | undefined;
 
   constructor(vms: PreparedVms) {
     this.#vms = vms;
   }
 
-  /** After a sandbox of `spec` ended: boots another like it (taking the prepared VM), unless it may not be. */
+  /**
+   * After a sandbox of `spec` ended: boots another like it (taking the
+   * prepared VM) when the one before it was alike too -- a service that
+   * runs another program each time never pays for a boot nobody takes,
+   * nor waits behind one -- and it may be prepared.
+   */
   prepare(spec: EngineSpec): void {
     this.discard();
-    if (!preparable(spec)) return;
+    const repeated = this.#last !== undefined && sameRequest(this.#last, spec);
+    this.#last = spec;
+    if (!repeated || !preparable(spec)) return;
     const relay = new EventRelay();
     const engine = new SandboxEngine({ ...spec, stdin: { kind: 'pushed', isTty: false } }, relay, this.#vms);
     const timer = setTimeout(() => this.discard(), PREPARED_BOOT_MS).unref();

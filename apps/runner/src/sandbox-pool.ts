@@ -12,8 +12,8 @@
 // sandboxes with a SandboxError (status 125) naming it; nothing waits forever.
 //
 // While idle, a worker prepares the next sandbox: a VM (prepared-vm.ts) and,
-// for a request like the last one it ran, the whole boot (prepared-boot.ts),
-// which the next request equal in all but its input takes
+// when its last two requests were alike, the whole boot of the next
+// (prepared-boot.ts), which a request equal in all but its input takes
 // (SandboxResult.bootedAhead).
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';

@@ -211,9 +211,9 @@ export interface SandboxResult extends RunReport {
   diagnostics: string[];
   stats: RunStats;
   /**
-   * The sandbox was booted before it was asked for: its worker had booted
-   * the next one like the last request (same program and options, any
-   * input) and this request took it (see SandboxPool).
+   * The sandbox was booted before it was asked for: its worker, whose last
+   * two requests were alike (same program and options, any input), had
+   * booted the next, and this request took it (see SandboxPool).
    */
   bootedAhead: boolean;
   /** The files of `collect` that could be read after the program ended, by path. */
