@@ -43,8 +43,9 @@ class ReadyPlatform extends KvmPlatform {
 }
 
 /**
- * Guest memories kept for the next VMs: as many as a worker may prepare
- * between two sandboxes (the next VM, and the one a prepared boot takes).
+ * Guest memories kept for the next VMs, between a sandbox's end and the
+ * preparing that follows it: as many as a worker may prepare then (the next
+ * VM, and the one a prepared boot takes). settle() closes what is left.
  */
 const SPARES = 2;
 
@@ -76,6 +77,11 @@ export class PreparedVms implements VmSource {
     if (memory === undefined) return;
     if (this.#spares.length < SPARES && memory.size === this.#last.memoryBytes) this.#spares.push(memory);
     else memory.close();
+  }
+
+  /** Closes the kept memories no VM was prepared from: an idle worker holds no memory of a guest that ended. */
+  settle(): void {
+    for (const m of this.#spares.splice(0)) m.close();
   }
 
   /** Prepares a VM of the last shape taken, unless one is ready. A failure is left for the next take() to meet. */

@@ -101,7 +101,10 @@ async function bootOne(id: number, engine: SandboxEngine): Promise<boolean> {
     live.delete(id);
     send({ type: 'boot-failed', id, error: wire(e) });
     batches.delete(id);
-    setImmediate(() => vms.refill());
+    setImmediate(() => {
+      vms.refill();
+      vms.settle();
+    });
     return false;
   }
   send({ type: 'booted', id });
@@ -121,9 +124,12 @@ async function runOne(id: number, engine: SandboxEngine, request: EngineSpec): P
   // After the result, not between a boot and its run: preparing takes the thread for milliseconds.
   setImmediate(() => {
     vms.refill();
-    if (live.size > 0) return; // a whole boot would stall the sandboxes this worker runs
-    prepared.prepare(request); // takes the VM just prepared
-    vms.refill();
+    // A whole boot would stall the sandboxes this worker runs.
+    if (live.size === 0) {
+      prepared.prepare(request); // takes the VM just prepared
+      vms.refill();
+    }
+    vms.settle();
   });
 }
 

@@ -21,8 +21,12 @@
 import type { GuestMemory } from '@tsv/kvm-sys';
 import type { DirtyFrames } from './frames.js';
 
-/** Above this many dirty bytes, a retiring memory is punched back to zero instead of kept backed: an idle spare stays small. */
-export const KEEP_BACKED_BYTES = 64 << 20;
+/**
+ * Above this many dirty bytes, a retiring memory is punched back to zero
+ * instead of kept backed: a prepared VM waiting on it holds at most this
+ * much host memory (a static program needs a few MiB, python3 about 30).
+ */
+export const KEEP_BACKED_BYTES = 32 << 20;
 
 export class SpareMemory {
   #memory: GuestMemory | undefined;
