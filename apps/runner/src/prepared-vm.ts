@@ -92,10 +92,9 @@ export class PreparedVms implements VmSource {
       this.#ready.platform.close();
       this.#ready = undefined;
     }
-    for (const other of this.#spares.filter((m) => m.size !== shape.memoryBytes)) other.close();
-    const fits = this.#spares.filter((m) => m.size === shape.memoryBytes);
-    const spare = fits.pop();
-    this.#spares.splice(0, this.#spares.length, ...fits);
+    // One that does not fit is left for settle() to close.
+    const i = this.#spares.findIndex((m) => m.size === shape.memoryBytes);
+    const spare = i < 0 ? undefined : this.#spares.splice(i, 1)[0];
     try {
       this.#ready = { shape, platform: new ReadyPlatform({ ...shape, spare }) };
     } catch {

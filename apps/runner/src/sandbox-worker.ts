@@ -84,10 +84,12 @@ function eventsOf(id: number): EngineEvents {
   };
 }
 
-/** Sandboxes' boots, each true once it succeeded: a run the caller sent right behind its boot starts when that is done. */
-const boots = new Map<number, Promise<boolean>>();
-/** What each sandbox that has not run yet was asked with (the next one may be prepared like it). */
-const requests = new Map<number, EngineSpec>();
+/**
+ * Sandboxes not run yet: their boot, true once it succeeded (a run the caller
+ * sent right behind it starts when that is done), and what they were asked
+ * with (the next one may be prepared like it).
+ */
+const unrun = new Map<number, { booted: Promise<boolean>; request: EngineSpec }>();
 /** Sandboxes booting or running here. */
 const live = new Set<number>();
 
@@ -96,8 +98,7 @@ async function bootOne(id: number, engine: SandboxEngine): Promise<boolean> {
     await engine.boot();
   } catch (e) {
     engines.delete(id);
-    boots.delete(id);
-    requests.delete(id);
+    unrun.delete(id);
     live.delete(id);
     send({ type: 'boot-failed', id, error: wire(e) });
     batches.delete(id);
@@ -157,21 +158,18 @@ port.on('message', (m: ToWorker) => {
   if (m.type === 'boot') {
     const events = eventsOf(m.id);
     const engine = prepared.take(m.spec, events) ?? new SandboxEngine(m.spec, events, vms);
-    requests.set(m.id, m.spec);
     engines.set(m.id, engine);
     live.add(m.id);
-    boots.set(m.id, bootOne(m.id, engine));
+    unrun.set(m.id, { booted: bootOne(m.id, engine), request: m.spec });
     return;
   }
   const engine = engines.get(m.id);
   switch (m.type) {
     case 'run': {
-      const booted = boots.get(m.id);
-      boots.delete(m.id);
-      const request = requests.get(m.id);
-      requests.delete(m.id);
-      void booted?.then((ok) => {
-        if (ok && engine !== undefined && request !== undefined) void runOne(m.id, engine, request);
+      const r = unrun.get(m.id);
+      unrun.delete(m.id);
+      void r?.booted.then((ok) => {
+        if (ok && engine !== undefined) void runOne(m.id, engine, r.request);
       });
       break;
     }
@@ -214,8 +212,7 @@ port.on('message', (m: ToWorker) => {
     case 'dispose':
       engine?.dispose();
       engines.delete(m.id);
-      boots.delete(m.id);
-      requests.delete(m.id);
+      unrun.delete(m.id);
       live.delete(m.id);
       break;
   }
