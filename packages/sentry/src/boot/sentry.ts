@@ -211,6 +211,12 @@ export async function boot(c: BootConfig): Promise<Sentry> {
   };
 
   let started = 0;
+  /** What the sandbox's end releases, run or not: streams, the filesystem's host handles, the network. */
+  const release = (): void => {
+    closeAll();
+    vfs.close();
+    network.shutdown();
+  };
   return {
     kernel,
     task,
@@ -224,9 +230,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
         await outputs.drain();
         return status;
       } finally {
-        closeAll();
-        vfs.close();
-        network.shutdown();
+        release();
       }
     },
     kill: (signal = 9) => {
@@ -239,9 +243,7 @@ export async function boot(c: BootConfig): Promise<Sentry> {
       started = -1; // never runs now
       task.mm.release?.();
       task.fds.closeAll();
-      closeAll();
-      vfs.close();
-      network.shutdown();
+      release();
     },
     stats: () => {
       const p = c.platform.stats;
