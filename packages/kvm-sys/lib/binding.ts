@@ -17,10 +17,10 @@ export interface Binding {
   ioctlInt(fd: number, request: number, arg?: number | bigint): number;
   ioctlBuf(fd: number, request: number, bytes: Uint8Array): number;
   run(fd: number): number;
-  memfdCreate(name: string, size: number | bigint): number;
+  mapGuest(size: number): MappedBuffer | number;
   mapShared(fd: number, size: number | bigint, offset?: number | bigint): MappedBuffer | number;
   unmap(buffer: ArrayBuffer): number;
-  punchHole(fd: number, offset: number, length: number): number;
+  discard(buffer: ArrayBuffer, offset: number, length: number): number;
   populate(buffer: ArrayBuffer, offset: number, length: number): number;
   bindThread(immediateExitAddress: bigint): number;
   unbindThread(tid: number): void;

@@ -1,19 +1,20 @@
 // Descriptors and mappings are released by close() and by garbage collection.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { announceKvmSkip } from '@tsv/testing';
 import { describe, expect, it } from 'vitest';
 import { Kvm } from './index.js';
+import { kvmMappings } from './test-helpers.js';
+
+/** A guest memory size nothing else in the process maps. */
+const GUEST_BYTES = (1 << 20) + 3 * 4096;
+const mappings = () => kvmMappings(GUEST_BYTES);
 
 const fds = () => readdirSync('/proc/self/fd').length;
-const mappings = () =>
-  readFileSync('/proc/self/maps', 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('tsv-guest') || l.includes('kvm-vcpu')).length;
 
 function cycle(closeThem: boolean): void {
   const kvm = Kvm.open();
   const vm = kvm.createVm();
-  const mem = vm.createGuestMemory(1 << 20);
+  const mem = vm.createGuestMemory(GUEST_BYTES);
   vm.mapMemory(0, 0, mem);
   const cpu = vm.createVcpu(0);
   if (closeThem) {

@@ -30,8 +30,8 @@ export class Vm {
   }
 
   /** A new zero-filled guest memory region (not yet in a slot). */
-  createGuestMemory(size: number, name?: string): GuestMemory {
-    const m = new GuestMemory(size, name);
+  createGuestMemory(size: number): GuestMemory {
+    const m = new GuestMemory(size);
     this.#memories.add(m);
     return m;
   }

@@ -1,6 +1,6 @@
 // What each Node environment (the main thread, or one worker thread) holds
-// through this addon: KVM, VM and vCPU descriptors, guest memfds and tick
-// timers. Objects dropped without close() are released by the TypeScript
+// through this addon: KVM, VM and vCPU descriptors and tick timers (guest
+// memory is released by its buffer's finalizer, which teardown runs). Objects dropped without close() are released by the TypeScript
 // layer's finalizers; those never run when a worker thread is terminated,
 // so whatever the environment still holds when it is torn down is released
 // here. A terminated worker must not keep a VM and its guest memory alive,

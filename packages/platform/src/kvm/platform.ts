@@ -60,7 +60,7 @@ export class KvmPlatform implements Platform {
       throw new RangeError(`the spare guest memory has ${options.spare.size} bytes, not memoryBytes ${size}`);
     }
     const spare = options.spare?.take();
-    const mem = spare?.memory ?? new GuestMemory(size, 'tsv-guest');
+    const mem = spare?.memory ?? new GuestMemory(size);
     this.#guest = mem;
     try {
       this.kvm = Kvm.open(options.device);
@@ -71,7 +71,7 @@ export class KvmPlatform implements Platform {
     try {
       this.vm = this.kvm.createVm();
       this.vm.mapMemory(0, 0, mem);
-      this.image = writeKernelImage(mem, MAX_VCPUS, spare === undefined); // a new memfd reads as zeros
+      this.image = writeKernelImage(mem, MAX_VCPUS, spare === undefined); // new guest memory reads as zeros
       const populate = (offset: number, length: number) => mem.populate(offset, length);
       this.memory = new FrameAllocator(mem.bytes, mem.view, KERNEL_PHYS_END, tables, populate, spare?.dirty);
       this.#revoker = new Revoker(this.memory);

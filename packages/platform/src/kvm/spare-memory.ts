@@ -22,7 +22,7 @@ import type { GuestMemory } from '@tsv/kvm-sys';
 import type { DirtyFrames } from './frames.js';
 
 /**
- * Above this many dirty bytes, a retiring memory is punched back to zero
+ * Above this many dirty bytes, a retiring memory is discarded back to zero
  * instead of kept backed: a prepared VM waiting on it holds at most this
  * much host memory (a static program needs a few MiB, python3 about 30).
  */
@@ -38,7 +38,7 @@ export class SpareMemory {
     this.size = memory.size;
     this.#memory = memory;
     if (dirty.bytes > KEEP_BACKED_BYTES) {
-      memory.punchHole(0, memory.size); // every byte reads as zero again; the host gets the pages back
+      memory.discard(0, memory.size); // every byte reads as zero again; the host gets the pages back
       this.#dirty = undefined;
     } else {
       this.#dirty = dirty;
