@@ -198,7 +198,7 @@ await figure('sentry.fork_exec_wait_us', async () => {
 
 // --- host memory when 200 MiB forks ---
 
-/** VmRSS of a process and its anonymous and shared (guest memory is a memfd) parts, MiB. */
+/** VmRSS of a process and its anonymous (guest memory included) and shared parts, MiB. */
 function rssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const mib = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) / 1024;
